@@ -1,0 +1,56 @@
+# Everything CI runs is `make test`; `make demo` shows a real rollback.
+SHELL := /bin/bash
+BIN := $(CURDIR)/bin
+GO ?= go
+# The sandbox reports a real version so that kubectl can parse it; the same
+# flags are used for `go build` and `go test` so the build cache is shared.
+K8S_VERSION := v1.37.2
+SANDBOX_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
+	-X $(p).gitVersion=$(K8S_VERSION) -X $(p).gitMajor=1 -X $(p).gitMinor=37 \
+	-X $(p).gitTreeState=clean -X $(p).buildDate=2026-11-01T00:00:00Z)
+export ROLLBACK_SANDBOX_BIN := $(BIN)/rollback-sandbox
+export ROLLBACK_BIN := $(BIN)/rollback
+
+.PHONY: all build sandbox-build sandbox deps test test-main test-sandbox vet demo bench bench-db install
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/rollback ./cmd/rollback
+
+sandbox-build:
+	cd sandbox && $(GO) build -ldflags '$(SANDBOX_LDFLAGS)' -o $(BIN)/rollback-sandbox ./cmd/rollback-sandbox
+
+# Start a sandbox in the foreground (Ctrl-C stops it); state under .sandbox/.
+sandbox: sandbox-build
+	$(BIN)/rollback-sandbox up --dir $(CURDIR)/.sandbox
+
+# Install and start the services the tests need (PostgreSQL, MariaDB, ...).
+deps:
+	bash scripts/ci/install-deps.sh
+
+vet:
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	cd sandbox && $(GO) vet -ldflags '$(SANDBOX_LDFLAGS)' ./...
+
+test: deps build sandbox-build vet test-sandbox test-main
+
+test-sandbox:
+	cd sandbox && $(GO) test -ldflags '$(SANDBOX_LDFLAGS)' -count=1 -timeout 20m ./...
+
+test-main:
+	$(GO) test -count=1 -timeout 30m ./...
+
+demo: build sandbox-build
+	bash scripts/demo.sh
+
+bench: build sandbox-build
+	$(GO) run ./bench/app
+
+bench-db: build deps
+	$(GO) run ./bench/db
+
+install: build
+	install -D $(BIN)/rollback $(or $(PREFIX),/usr/local)/bin/rollback
+	ln -sf rollback $(or $(PREFIX),/usr/local)/bin/kubectl-rollback

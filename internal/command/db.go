@@ -1,0 +1,8 @@
+package command
+
+import "github.com/spf13/cobra"
+
+// newDBCmd returns the "db" command group.
+func newDBCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{Use: "db", Short: "not yet implemented"}
+}

@@ -1,0 +1,95 @@
+// Package command binds the rollback command line to the capability
+// packages: each command parses flags, calls a library Run, and prints.
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/utils/clock"
+
+	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/internal/iostreams"
+	"github.com/vibestack/rollback/internal/version"
+)
+
+// Factory carries what every command needs: streams, cluster access flags,
+// the clock and the output format. Tests build one with their own streams.
+type Factory struct {
+	IO     *iostreams.IOStreams
+	Kube   *genericclioptions.ConfigFlags
+	Clock  clock.WithTicker
+	Output string
+}
+
+// NewFactory returns a Factory for io with kubectl-compatible cluster flags.
+func NewFactory(io *iostreams.IOStreams) *Factory {
+	return &Factory{
+		IO:    io,
+		Kube:  genericclioptions.NewConfigFlags(true),
+		Clock: clock.RealClock{},
+	}
+}
+
+// JSON reports whether the user asked for machine-readable output (-o json).
+func (f *Factory) JSON() bool { return f.Output == "json" }
+
+// NewRoot returns the root command with every subcommand attached.
+func NewRoot(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rollback",
+		Short: "The fastest safe way back to the last known good state of an application on Kubernetes",
+		Long: `rollback puts an application, its configuration and its database back on the
+last known good state, verifies the result and records what it did.`,
+		Version:       version.String(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			switch f.Output {
+			case "", "text", "json":
+				return nil
+			}
+			return exitcode.AsRefused(fmt.Errorf("unknown output format %q: use -o text or -o json", f.Output))
+		},
+	}
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return exitcode.AsRefused(fmt.Errorf("%w (see --help)", err))
+	})
+	f.Kube.AddFlags(root.PersistentFlags())
+	root.PersistentFlags().StringVarP(&f.Output, "output", "o", "text", "output format: text or json")
+	for _, add := range subcommands {
+		root.AddCommand(add(f))
+	}
+	return root
+}
+
+// subcommands lists the constructors of the top-level command groups; each
+// group lives in its own file.
+var subcommands = []func(*Factory) *cobra.Command{
+	newAppCmd,
+	newConfigCmd,
+	newDBCmd,
+}
+
+// Execute runs the command line args and returns the process exit code.
+// Errors are printed once, here, on stderr.
+func Execute(ctx context.Context, io *iostreams.IOStreams, args []string) int {
+	root := NewRoot(NewFactory(io))
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitcode.OK
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(io.ErrOut, "error: interrupted; nothing more was changed after the interrupt")
+	} else {
+		fmt.Fprintf(io.ErrOut, "error: %v\n", err)
+	}
+	return exitcode.Code(err)
+}
