@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/vibestack/rollback/e2e/sandboxenv"
+	"github.com/vibestack/rollback/pkg/rollout"
+)
+
+type options struct {
+	runs, p3Runs, p3Deployments int
+	out, only                   string
+	rollback, kubectl, script   string
+}
+
+// env is a running benchmark: the sandbox and the results so far.
+type env struct {
+	o   options
+	sb  *sandboxenv.Sandbox
+	cs  kubernetes.Interface
+	rep report
+}
+
+func benchmark(ctx context.Context, o options) error {
+	start := time.Now()
+	logf("starting a sandbox")
+	sb, err := sandboxenv.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer sb.Stop()
+	e := &env{o: o, sb: sb, cs: sb.Clientset}
+	e.rep.started = start
+	parts := []struct {
+		name string
+		run  func(context.Context) error
+	}{{"p1", e.p1}, {"p2", e.p2}, {"p3", e.p3}}
+	for _, p := range parts {
+		if o.only != "" && !strings.Contains(o.only, p.name) {
+			continue
+		}
+		if err := p.run(ctx); err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+	}
+	e.rep.took = time.Since(start)
+	return e.rep.write(o)
+}
+
+func logf(format string, args ...any) {
+	fmt.Printf("%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+// result of one timed process.
+type result struct {
+	took   time.Duration
+	code   int
+	maxRSS int64 // KiB
+	out    string
+}
+
+// timed runs a process with the sandbox's admin kubeconfig.
+func (e *env) timed(ctx context.Context, name string, args ...string) result {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(cmd.Environ(), "KUBECONFIG="+e.sb.Kubeconfig)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	r := result{took: time.Since(start), out: out.String()}
+	if cmd.ProcessState != nil {
+		r.code = cmd.ProcessState.ExitCode()
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.maxRSS = ru.Maxrss
+		}
+	} else if err != nil {
+		r.code = -1
+	}
+	return r
+}
+
+// namespace creates a fresh namespace.
+func (e *env) namespace(ctx context.Context, prefix string) (string, error) {
+	ns, err := e.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}, metav1.CreateOptions{})
+	if err != nil {
+		return "", fmt.Errorf("create namespace: %w", err)
+	}
+	return ns.Name, nil
+}
+
+func (e *env) deleteNamespace(ns string) {
+	_ = e.cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+}
+
+// until polls cond every 50 ms for up to 2 minutes.
+func until(ctx context.Context, what string, cond func() bool) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out waiting for %s", what)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func (e *env) get(ctx context.Context, ns, name string) *appsv1.Deployment {
+	d, err := e.cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil
+	}
+	return d
+}
+
+// waitRevision waits until the controller observed revision rev.
+func (e *env) waitRevision(ctx context.Context, ns, name string, rev int) error {
+	want := fmt.Sprint(rev)
+	return until(ctx, fmt.Sprintf("%s/%s revision %d", ns, name, rev), func() bool {
+		d := e.get(ctx, ns, name)
+		return d != nil && d.Annotations["deployment.kubernetes.io/revision"] == want && d.Status.ObservedGeneration >= d.Generation
+	})
+}
+
+// waitRolledOut waits until every replica of the current revision is ready.
+func (e *env) waitRolledOut(ctx context.Context, ns, name string) error {
+	return until(ctx, ns+"/"+name+" rolled out", func() bool {
+		d := e.get(ctx, ns, name)
+		if d == nil || d.Status.ObservedGeneration < d.Generation {
+			return false
+		}
+		r := *d.Spec.Replicas
+		return d.Status.UpdatedReplicas == r && d.Status.ReadyReplicas == r && d.Status.AvailableReplicas == r && d.Status.Replicas == r
+	})
+}
+
+// ship ships image as revision rev; good revisions are waited for and stamped.
+func (e *env) ship(ctx context.Context, ns, name, image string, rev int, good bool) error {
+	if rev == 1 {
+		d := deploymentSpec(ns, name, image, 3)
+		if _, err := e.cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("create %s: %w", name, err)
+		}
+	} else if err := setImage(ctx, e.cs, ns, name, image, "release "+image); err != nil {
+		return err
+	}
+	if err := e.waitRevision(ctx, ns, name, rev); err != nil {
+		return err
+	}
+	if !good {
+		return nil
+	}
+	if err := e.waitRolledOut(ctx, ns, name); err != nil {
+		return err
+	}
+	return rollout.MarkGood(ctx, rollout.NewClients(e.cs, ns), name, time.Now())
+}
+
+// countingConfig returns a copy of cfg whose requests are counted in n.
+func countingConfig(cfg *rest.Config, n *atomic.Int64) *rest.Config {
+	c := rest.CopyConfig(cfg)
+	c.QPS, c.Burst = 100, 200
+	c.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			n.Add(1)
+			return rt.RoundTrip(r)
+		})
+	})
+	return c
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// stats of a sample of durations.
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// parallel runs f for 0..n-1 with at most limit at once and returns the first error.
+func parallel(n, limit int, f func(i int) error) error {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, limit)
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = f(i)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

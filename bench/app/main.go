@@ -1,0 +1,76 @@
+// Command app benchmarks application rollback against the manual kubectl
+// sequence on a real sandbox control plane and writes docs/benchmarks.md
+// (section "Application rollback"). Run it with `make bench`.
+//
+//	go run ./bench/app [-runs 10] [-p3-runs 10] [-out docs/benchmarks.md]
+//
+// It also serves scripts/demo.sh, which needs no kubectl:
+//
+//	go run ./bench/app deploy NAMESPACE NAME IMAGE CHANGE-CAUSE   # create or update a 3-replica Deployment and its Service
+//	go run ./bench/app url NAMESPACE SERVICE                      # wait for and print the Service's sandbox URL
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench/app:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "deploy":
+			if len(args) != 5 {
+				return fmt.Errorf("usage: deploy NAMESPACE NAME IMAGE CHANGE-CAUSE")
+			}
+			return demoDeploy(ctx, args[1], args[2], args[3], args[4])
+		case "url":
+			if len(args) != 3 {
+				return fmt.Errorf("usage: url NAMESPACE SERVICE")
+			}
+			return demoURL(ctx, args[1], args[2])
+		}
+	}
+	fs := flag.NewFlagSet("bench/app", flag.ContinueOnError)
+	o := options{}
+	fs.IntVar(&o.runs, "runs", 10, "alternating A/B runs for P1 and P2")
+	fs.IntVar(&o.p3Runs, "p3-runs", 10, "alternating A/B runs for P3 (100 deployments each)")
+	fs.IntVar(&o.p3Deployments, "p3-deployments", 100, "deployments in P3 (spread over 10 namespaces)")
+	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "markdown file whose \"Application rollback\" section is rewritten")
+	fs.StringVar(&o.only, "only", "", "run only these parts, e.g. p1,p2")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o.rollback = envOr("ROLLBACK_BIN", "bin/rollback")
+	o.kubectl = envOr("KUBECTL", "/usr/bin/kubectl")
+	o.script = "scripts/rollback_k8s.sh"
+	for _, p := range []*string{&o.rollback, &o.out, &o.script} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return err
+		}
+		*p = abs
+	}
+	return benchmark(ctx, o)
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

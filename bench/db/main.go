@@ -1,0 +1,227 @@
+// Command db benchmarks the backup+verify phase of `rollback db undo --steps 1`
+// against a raw `pg_dump -Fc` of the same PostgreSQL database (2 M rows,
+// about 0.5 GB), alternating the two, and prints medians and their ratio.
+//
+//	make bench-db    # or: go run ./bench/db [-rows N] [-runs N]
+//
+// The database comes from $BENCH_DATABASE_URL (default: the test role that
+// scripts/ci/install-deps.sh creates, database rollback_bench, created and
+// filled on first use).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/golang-migrate/migrate/v4"
+	mpgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+
+	"github.com/vibestack/rollback/pkg/dbrollback"
+)
+
+func main() {
+	rows := flag.Int("rows", 2_000_000, "rows in the benchmark table")
+	runs := flag.Int("runs", 5, "runs of each side")
+	flag.Parse()
+	if err := run(context.Background(), *rows, *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-db:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, rows, runs int) error {
+	dbURL := os.Getenv("BENCH_DATABASE_URL")
+	if dbURL == "" {
+		user := url.UserPassword(envOr("ROLLBACK_E2E_DB_USER", "rollback_e2e"), envOr("ROLLBACK_E2E_DB_PASSWORD", "e2e-Secret-9f3Kq"))
+		dbURL = "postgres://" + user.String() + "@127.0.0.1:5432/rollback_bench"
+	}
+	t, err := dbrollback.ParseURL(dbURL)
+	if err != nil {
+		return err
+	}
+	if err := ensureDatabase(ctx, dbURL, t.Name); err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "bench-db-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	migrations := filepath.Join(work, "migrations")
+	if err := writeMigrations(migrations); err != nil {
+		return err
+	}
+	if err := prepare(ctx, dbURL, migrations, rows); err != nil {
+		return err
+	}
+
+	var raw, undo, undoTotal []float64
+	var size int64
+	for i := range runs {
+		// Raw pg_dump -Fc, password in PGPASSWORD.
+		u, _ := url.Parse(dbURL)
+		pw, _ := u.User.Password()
+		u.User = url.User(u.User.Username())
+		out := filepath.Join(work, "raw.dump")
+		cmd := exec.CommandContext(ctx, "pg_dump", "-Fc", "-f", out, "-d", u.String())
+		cmd.Env = append(os.Environ(), "PGPASSWORD="+pw)
+		cmd.Stderr = os.Stderr
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("pg_dump: %w", err)
+		}
+		raw = append(raw, time.Since(start).Seconds())
+		if st, err := os.Stat(out); err == nil {
+			size = st.Size()
+		}
+		os.Remove(out)
+
+		// rollback db undo --steps 1: backup + verify phase, then the revert.
+		backups := filepath.Join(work, "backups")
+		start = time.Now()
+		res, err := dbrollback.Undo(ctx, dbrollback.UndoOptions{
+			Options:   dbrollback.Options{DatabaseURL: dbURL, MigrationsDir: migrations},
+			Request:   dbrollback.Request{Steps: 1},
+			BackupDir: backups,
+		})
+		if err != nil {
+			return fmt.Errorf("undo: %w", err)
+		}
+		undoTotal = append(undoTotal, time.Since(start).Seconds())
+		undo = append(undo, res.Backup.DurationSeconds)
+		os.RemoveAll(backups)
+		fmt.Printf("run %d: pg_dump -Fc %.2fs, undo backup+verify %.2fs (whole undo %.2fs)\n", i+1, raw[i], undo[i], undoTotal[i])
+		if err := up(dbURL, migrations); err != nil {
+			return err
+		}
+	}
+	r, b := median(raw), median(undo)
+	fmt.Printf("\nrows: %d, dump size: %.1f MB, runs: %d each, alternating\n", rows, float64(size)/1e6, runs)
+	fmt.Printf("median pg_dump -Fc:                 %.2fs\n", r)
+	fmt.Printf("median undo backup+verify phase:    %.2fs\n", b)
+	fmt.Printf("median whole undo --steps 1:        %.2fs\n", median(undoTotal))
+	fmt.Printf("ratio backup+verify / pg_dump:      %.2fx (goal <= 1.25x)\n", b/r)
+	return nil
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64{}, xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// ensureDatabase creates the benchmark database when it does not exist.
+func ensureDatabase(ctx context.Context, dbURL, name string) error {
+	admin := strings.TrimSuffix(dbURL, "/"+name) + "/postgres"
+	db, err := dbrollback.OpenDB(ctx, admin)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var exists bool
+	if err := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		if _, err := db.ExecContext(ctx, `CREATE DATABASE "`+name+`"`); err != nil {
+			return fmt.Errorf("create database %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func writeMigrations(dir string) error {
+	files := map[string]string{
+		"1_events.up.sql":   "CREATE TABLE IF NOT EXISTS events (id bigint PRIMARY KEY, user_id int NOT NULL, kind text NOT NULL, payload text NOT NULL, created timestamptz NOT NULL);\n",
+		"1_events.down.sql": "DROP TABLE events;\n",
+		"2_view.up.sql":     "CREATE VIEW recent_events AS SELECT * FROM events WHERE created > now() - interval '1 day';\n",
+		"2_view.down.sql":   "DROP VIEW recent_events;\n",
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepare applies the migrations and fills the table to rows rows.
+func prepare(ctx context.Context, dbURL, migrations string, rows int) error {
+	if err := up(dbURL, migrations); err != nil {
+		return err
+	}
+	db, err := dbrollback.OpenDB(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&n); err != nil {
+		return err
+	}
+	if n != rows {
+		fmt.Printf("filling events with %d rows...\n", rows)
+		if _, err := db.ExecContext(ctx, "SET lock_timeout = 0; TRUNCATE events"); err != nil {
+			return err
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO events
+			SELECT g, g % 10000, 'kind-' || (g % 17), md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) || md5((g * 31)::text) || md5((g * 57)::text), now() - (g || ' seconds')::interval
+			FROM generate_series(1, $1) g`, rows); err != nil {
+			return fmt.Errorf("fill events: %w", err)
+		}
+		if _, err := db.ExecContext(ctx, "VACUUM ANALYZE events"); err != nil {
+			return err
+		}
+	}
+	var size string
+	if err := db.QueryRowContext(ctx, "SELECT pg_size_pretty(pg_database_size(current_database()))").Scan(&size); err == nil {
+		fmt.Printf("database size: %s\n", size)
+	}
+	return nil
+}
+
+func up(dbURL, migrations string) error {
+	db, err := dbrollback.OpenDB(context.Background(), dbURL)
+	if err != nil {
+		return err
+	}
+	src, err := iofs.New(os.DirFS(migrations), ".")
+	if err != nil {
+		return err
+	}
+	drv, err := mpgx.WithInstance(db, &mpgx.Config{})
+	if err != nil {
+		return err
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "postgres", drv)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := m.Up(); err != nil && err != migrate.ErrNoChange {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package db_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/vibestack/rollback/internal/command"
+	"github.com/vibestack/rollback/internal/iostreams"
+	"github.com/vibestack/rollback/pkg/dbrollback"
+)
+
+// result is one CLI run.
+type result struct {
+	code   int
+	stdout string
+	stderr string
+}
+
+// run runs the CLI in process and checks that the password appears in
+// neither stream.
+func run(t *testing.T, args ...string) result {
+	t.Helper()
+	io, _, out, errOut := iostreams.Test()
+	code := command.Execute(context.Background(), io, args)
+	r := result{code: code, stdout: out.String(), stderr: errOut.String()}
+	t.Logf("rollback %s -> exit %d\nstdout:\n%s\nstderr:\n%s", redactArgs(args), code, r.stdout, r.stderr)
+	assertNoPassword(t, r.stdout, r.stderr)
+	return r
+}
+
+func redactArgs(args []string) string {
+	return dbrollback.RedactURL(strings.ReplaceAll(strings.Join(args, " "), password, "xxxxx"))
+}
+
+func assertNoPassword(t *testing.T, outputs ...string) {
+	t.Helper()
+	for _, o := range outputs {
+		if strings.Contains(o, password) {
+			t.Errorf("output contains the database password:\n%s", o)
+		}
+	}
+}
+
+func decode[T any](t *testing.T, r result) T {
+	t.Helper()
+	var v T
+	if err := json.NewDecoder(bytes.NewBufferString(r.stdout)).Decode(&v); err != nil {
+		t.Fatalf("decode JSON output: %v\n%s", err, r.stdout)
+	}
+	return v
+}
+
+// TestEnvironmentDefaults: DATABASE_URL, MIGRATIONS_DIR and
+// ROLLBACK_BACKUP_DIR stand in for the flags, and --help never shows the
+// URL (it carries the password).
+func TestEnvironmentDefaults(t *testing.T) {
+	u := newDB(t, dbrollback.Postgres)
+	dir := writeMigrations(t, dbrollback.ToolGoose, fourMigrations())
+	applyUp(t, u, dir, dbrollback.ToolGoose)
+	t.Setenv("DATABASE_URL", u)
+	t.Setenv("MIGRATIONS_DIR", dir)
+	backups := t.TempDir()
+	t.Setenv("ROLLBACK_BACKUP_DIR", backups)
+	for _, sub := range []string{"status", "plan", "undo", "restore", "backups"} {
+		if r := run(t, "db", sub, "--help"); r.code != 0 {
+			t.Errorf("db %s --help: exit %d", sub, r.code)
+		}
+	}
+	r := run(t, "db", "status")
+	if r.code != 0 || !strings.Contains(r.stdout, "tool:     goose v3.30.0") || !strings.Contains(r.stdout, "version:  4") {
+		t.Errorf("status from the environment: exit %d", r.code)
+	}
+	r = run(t, "db", "undo", "--to", "3", "--yes", "--accept-data-loss")
+	if r.code != 0 {
+		t.Fatalf("undo from the environment: exit %d", r.code)
+	}
+	r = run(t, "db", "undo", "--to", "3", "--yes")
+	if r.code != 0 || !strings.Contains(r.stdout, "skipped") {
+		t.Errorf("undo to the current version: exit %d, want 0 and skipped", r.code)
+	}
+	r = run(t, "db", "backups", "-o", "json")
+	if r.code != 0 || strings.Count(r.stdout, `"sha256"`) != 1 {
+		t.Errorf("backups in $ROLLBACK_BACKUP_DIR: exit %d", r.code)
+	}
+}

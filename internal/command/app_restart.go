@@ -1,0 +1,93 @@
+package command
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vibestack/rollback/pkg/rollout"
+)
+
+func newAppRestartCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "restart DEPLOYMENT",
+		Short: "Roll every pod (restartedAt with nanoseconds: two restarts within a second both take effect)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cs, ns, err := appClients(f)
+			if err != nil {
+				return err
+			}
+			d, err := rollout.Restart(ctxOf(cmd), cs.AppsV1().Deployments(ns), args[0], f.Clock.Now())
+			if err != nil {
+				return err
+			}
+			at := d.Spec.Template.Annotations[rollout.RestartedAtAnnotation]
+			if f.JSON() {
+				return printJSON(f, map[string]any{"deployment": d.Name, "namespace": d.Namespace, "restartedAt": at, "verdict": "restarted"})
+			}
+			fmt.Fprintf(f.IO.Out, "%s: restarted (restartedAt %s); watch it with `rollback app status %s`\n", d.Name, at, d.Name)
+			return nil
+		},
+	}
+}
+
+func newAppMarkGoodCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "mark-good DEPLOYMENT",
+		Short: "Stamp the current revision known-good (refused unless it is fully rolled out); run it from CI after a good deploy",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cs, ns, err := appClients(f)
+			if err != nil {
+				return err
+			}
+			clients := rollout.NewClients(cs, ns)
+			if err := rollout.MarkGood(ctxOf(cmd), clients, args[0], f.Clock.Now()); err != nil {
+				return err
+			}
+			h := rollout.History{Clients: clients}
+			res, err := h.Run(ctxOf(cmd), args[0])
+			if err != nil {
+				return err
+			}
+			if f.JSON() {
+				return printJSON(f, map[string]any{"deployment": args[0], "namespace": res.Namespace, "revision": res.LastGood, "verdict": "marked-good", "at": f.Clock.Now().UTC().Format(time.RFC3339)})
+			}
+			fmt.Fprintf(f.IO.Out, "%s: revision %d stamped known-good\n", args[0], res.LastGood)
+			return nil
+		},
+	}
+}
+
+func newAppResumeCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "resume DEPLOYMENT",
+		Short: "Un-pause a paused Deployment (undo refuses paused ones)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cs, ns, err := appClients(f)
+			if err != nil {
+				return err
+			}
+			changed, err := rollout.Resume(ctxOf(cmd), cs.AppsV1().Deployments(ns), args[0])
+			if err != nil {
+				return err
+			}
+			verdict := "resumed"
+			if !changed {
+				verdict = "skipped"
+			}
+			if f.JSON() {
+				return printJSON(f, map[string]any{"deployment": args[0], "namespace": ns, "verdict": verdict})
+			}
+			if changed {
+				fmt.Fprintf(f.IO.Out, "%s: resumed\n", args[0])
+			} else {
+				fmt.Fprintf(f.IO.Out, "%s: skipped, not paused\n", args[0])
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,39 @@
+package command
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/vibestack/rollback/pkg/rollout"
+)
+
+func newAppStatusCmd(f *Factory) *cobra.Command {
+	var v verifyFlags
+	cmd := &cobra.Command{
+		Use:   "status DEPLOYMENT",
+		Short: "Watch and verify an ongoing rollout; fail fast on crash loops; stamp it known-good when healthy",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cs, ns, err := appClients(f)
+			if err != nil {
+				return err
+			}
+			s := rollout.Status{
+				Clients: rollout.NewClients(cs, ns), Clock: f.Clock, Progress: f.IO.ErrOut, TTY: f.IO.ErrTTY,
+				Timeout: v.timeout, SettleWindow: v.settle, CheckURLs: v.checkURLs,
+			}
+			res, err := s.Run(ctxOf(cmd), args[0])
+			if res != nil {
+				if f.JSON() {
+					if perr := printJSON(f, res); perr != nil {
+						return perr
+					}
+				} else {
+					rollout.WriteStatusResult(f.IO.Out, res)
+				}
+			}
+			return err
+		},
+	}
+	v.add(cmd)
+	return cmd
+}

@@ -1,0 +1,177 @@
+package configs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
+	"k8s.io/utils/clock"
+
+	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/rollout"
+)
+
+// Verifier watches a Deployment's rollout and verifies it; *rollout.Status
+// is the implementation, so a configuration rollback is watched and
+// verified exactly like an application rollback.
+type Verifier interface {
+	Run(ctx context.Context, deployment string) (*rollout.StatusResult, error)
+}
+
+// Undo rolls back one ConfigMap or Secret a Deployment uses.
+type Undo struct {
+	Deployments appsv1client.DeploymentInterface
+	Store       Store
+	// Verify watches and verifies the rollout after the change.
+	Verify Verifier
+	Clock  clock.PassiveClock
+	// Progress receives human progress lines; nil discards them.
+	Progress io.Writer
+
+	// Config names the object: NAME, KIND/NAME, or a versioned base name.
+	Config string
+	// To is the target: a version tag or name, or a snapshot name; empty
+	// means the previous version, or the newest snapshot that differs.
+	To string
+	// Manifest, when not nil, holds the contents to restore (--from-file);
+	// ManifestName names it in messages.
+	Manifest     []byte
+	ManifestName string
+	DryRun       bool
+	// Keep is how many snapshots per object to keep (0: DefaultKeep).
+	Keep int
+	// Confirm, when set, is asked before anything changes; false cancels.
+	Confirm func(*Plan) (bool, error)
+	// BeforeWrite, when set, runs after the snapshot and just before the
+	// write (tests use it to change the object concurrently).
+	BeforeWrite func(ctx context.Context, p *Plan) error
+}
+
+// UndoResult reports what an undo did.
+type UndoResult struct {
+	*Plan
+	// Verdict is "dry-run", "skipped", "cancelled", "rolled-back",
+	// "unhealthy" or "timeout".
+	Verdict  string                `json:"verdict"`
+	Snapshot *SnapshotResult       `json:"snapshot,omitempty"`
+	Method   string                `json:"method,omitempty"`
+	Status   *rollout.StatusResult `json:"status,omitempty"`
+	// Duration is the time the whole undo took (seconds in JSON).
+	Duration rollout.Duration `json:"duration"`
+}
+
+// Run plans the rollback of u.Config for the named Deployment and, unless
+// DryRun or nothing is to do, snapshots the current contents, writes the
+// change with a resourceVersion precondition, rolls the Deployment out
+// (template switch or restart) and verifies it with Verify.
+func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) {
+	start := u.Clock.Now()
+	p, err := u.plan(ctx, deployment)
+	if err != nil {
+		return nil, err
+	}
+	res := &UndoResult{Plan: p}
+	defer func() { res.Duration = rollout.Duration(u.Clock.Since(start)) }()
+	switch {
+	case p.Skipped != "":
+		res.Verdict = "skipped"
+		return res, nil
+	case u.DryRun:
+		res.Verdict = "dry-run"
+		return res, nil
+	}
+	if u.Confirm != nil {
+		ok, err := u.Confirm(p)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, exitcode.AsRefused(errors.New("cancelled; nothing was changed"))
+		}
+	}
+	snap, err := Snapshotter{Store: u.Store, Clock: u.Clock, Keep: u.Keep}.Take(ctx, p.current, "before config undo to "+p.To)
+	if err != nil {
+		return nil, fmt.Errorf("%w; nothing was changed", err)
+	}
+	res.Snapshot = snap
+	u.progressf("snapshot %s of %s (resourceVersion %s)\n", snap.Snapshot, p.current.Ref(), p.current.ResourceVersion)
+	if u.BeforeWrite != nil {
+		if err := u.BeforeWrite(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	if p.Strategy == StrategyVersioned {
+		if err := u.switchTemplate(ctx, p); err != nil {
+			return nil, err
+		}
+		res.Method = "template update"
+	} else {
+		_, method, err := u.Store.Restore(ctx, p.current, p.target)
+		if err != nil {
+			return nil, err
+		}
+		res.Method = method
+		how := "server-side apply"
+		if method == "update" {
+			how = "update (keys removed)"
+		}
+		u.progressf("restored %s from %s (%s, field manager %s)\n", p.current.Ref(), p.To, how, FieldManager)
+		if _, err := rollout.Restart(ctx, u.Deployments, deployment, u.Clock.Now()); err != nil {
+			return res, fmt.Errorf("restart deployment %s/%s after restoring %s: %w; the data is restored, run `rollback app restart %s` so that the pods pick it up",
+				p.Namespace, deployment, p.current.Ref(), err, deployment)
+		}
+		u.progressf("restarted deployment %s so that its pods pick up the restored data\n", deployment)
+	}
+	status, err := u.Verify.Run(ctx, deployment)
+	res.Status = status
+	switch code := exitcode.Code(err); {
+	case err == nil:
+		res.Verdict = "rolled-back"
+	case code == exitcode.Timeout:
+		res.Verdict = "timeout"
+	default:
+		res.Verdict = "unhealthy"
+	}
+	return res, err
+}
+
+// switchTemplate points the Deployment's template at the target version,
+// conditioned on the resourceVersion the plan read.
+func (u *Undo) switchTemplate(ctx context.Context, p *Plan) error {
+	d := p.deployment.DeepCopy()
+	places := SwitchReferences(&d.Spec.Template.Spec, p.Kind, p.Name, p.To)
+	if d.Annotations == nil {
+		d.Annotations = map[string]string{}
+	}
+	d.Annotations["kubernetes.io/change-cause"] = fmt.Sprintf("rollback config undo: %s %s -> %s", p.Kind.lower(), p.Name, p.To)
+	if _, err := u.Deployments.Update(ctx, d, metav1.UpdateOptions{FieldManager: FieldManager}); err != nil {
+		if apierrors.IsConflict(err) {
+			return exitcode.AsRefused(fmt.Errorf("switch deployment %s/%s to %s: the deployment was changed by someone else after it was read at resourceVersion %s; nothing was overwritten: look at the change, then run the command again",
+				p.Namespace, p.Deployment, p.To, d.ResourceVersion))
+		}
+		return fmt.Errorf("switch deployment %s/%s to %s: %w", p.Namespace, p.Deployment, p.To, err)
+	}
+	u.progressf("switched deployment %s from %s to %s in %d places (%s)\n", p.Deployment, p.Name, p.To, len(places), joinPlaces(places))
+	return nil
+}
+
+func joinPlaces(places []string) string {
+	out := ""
+	for i, p := range places {
+		if i > 0 {
+			out += "; "
+		}
+		out += p
+	}
+	return out
+}
+
+func (u *Undo) progressf(format string, args ...any) {
+	if u.Progress != nil {
+		fmt.Fprintf(u.Progress, format, args...)
+	}
+}

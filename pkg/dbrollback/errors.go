@@ -1,0 +1,13 @@
+package dbrollback
+
+import (
+	"fmt"
+
+	"github.com/vibestack/rollback/internal/exitcode"
+)
+
+// refuse marks err as a refusal: nothing was changed (exit code 2).
+func refuse(err error) error { return exitcode.AsRefused(err) }
+
+// refusef formats a refusal.
+func refusef(format string, args ...any) error { return refuse(fmt.Errorf(format, args...)) }

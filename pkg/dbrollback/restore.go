@@ -1,0 +1,182 @@
+package dbrollback
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// RestoreOptions configure a restore.
+type RestoreOptions struct {
+	// DatabaseURL is the database to restore into.
+	DatabaseURL string
+	BackupDir   string
+	ID          string
+	// Confirm is asked before anything is changed; nil means --yes.
+	Confirm func(*Backup) (bool, error)
+	// Progress receives human progress lines (stderr).
+	Progress    io.Writer
+	LockTimeout time.Duration
+}
+
+// RestoreResult reports a restore.
+type RestoreResult struct {
+	Backup   *Backup `json:"backup"`
+	Database string  `json:"database"`
+	// Version is the migration version recorded after the restore.
+	Version int64 `json:"version"`
+}
+
+// Restore puts a backup this tool made back into a database: the backup is
+// checked (sha256 and a full read-back) first, then restored under the
+// rollback lock (pg_restore --clean --single-transaction; the mysql client;
+// a file copy for SQLite).
+func Restore(ctx context.Context, o RestoreOptions) (*RestoreResult, error) {
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	if o.BackupDir == "" {
+		o.BackupDir = DefaultBackupDir
+	}
+	t, err := ParseURL(o.DatabaseURL)
+	if err != nil {
+		return nil, refuse(err)
+	}
+	res, err := restore(ctx, t, o)
+	return res, t.redactErr(err)
+}
+
+func restore(ctx context.Context, t *Target, o RestoreOptions) (*RestoreResult, error) {
+	b, err := LoadBackup(o.BackupDir, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	if b.Engine != t.Engine {
+		return nil, refusef("backup %s is a %s backup, %s is %s", b.ID, b.Engine, t, t.Engine)
+	}
+	fmt.Fprintf(o.Progress, "restore: checking backup %s (%s)\n", b.ID, humanBytes(b.Size))
+	if err := CheckBackup(ctx, o.BackupDir, b); err != nil {
+		return nil, refuse(fmt.Errorf("%w; nothing was changed", err))
+	}
+	if b.DatabaseKey != t.Key() {
+		fmt.Fprintf(o.Progress, "restore: note: backup %s was taken of %s, restoring into %s\n", b.ID, b.DatabaseKey, t.Key())
+	}
+	if o.Confirm != nil {
+		ok, err := o.Confirm(b)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, refusef("cancelled; nothing was changed")
+		}
+	}
+	var lk *undoLock
+	if t.Engine == SQLite {
+		lk, err = flockFile(t.Name + ".rollback.lock")
+	} else {
+		db, oerr := open(ctx, t, o.LockTimeout)
+		if oerr != nil {
+			return nil, oerr
+		}
+		defer db.Close()
+		lk, err = takeUndoLock(ctx, db, t)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer lk.release()
+
+	path := filepath.Join(o.BackupDir, b.File)
+	fmt.Fprintf(o.Progress, "restore: %s into %s\n", b.ID, t)
+	switch t.Engine {
+	case Postgres:
+		err = runRestoreCmd(ctx, t, nil, "pg_restore", "--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges", "-d", t.libpqURL(), path)
+	case MySQL:
+		f, ferr := os.Open(path)
+		if ferr != nil {
+			return nil, ferr
+		}
+		defer f.Close()
+		err = runRestoreCmd(ctx, t, f, "mysql", append(mysqlClientArgs(t), "--binary-mode", t.Name)...)
+	case SQLite:
+		err = restoreSQLite(path, t.Name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("restore %s into %s: %w; the database may be partly restored: run the restore again", b.ID, t, err)
+	}
+	res := &RestoreResult{Backup: b, Database: t.String(), Version: -1}
+	if v, err := trackedVersion(ctx, t, b.MigrationTool); err == nil {
+		res.Version = v
+	}
+	return res, nil
+}
+
+func runRestoreCmd(ctx context.Context, t *Target, stdin io.Reader, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), t.env()...)
+	cmd.Stdin = stdin
+	stderr := &limitedBuffer{n: 4096}
+	cmd.Stderr = stderr
+	cmd.Stdout = io.Discard
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w: %s", name, err, t.Redact(strings.TrimSpace(stderr.String())))
+	}
+	return nil
+}
+
+// restoreSQLite replaces the database file with a copy of the backup.
+func restoreSQLite(backup, target string) error {
+	src, err := os.Open(backup)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	tmp := target + ".restore-tmp"
+	dst, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := dst.Sync(); err != nil {
+		dst.Close()
+		os.Remove(tmp)
+		return err
+	}
+	dst.Close()
+	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+		os.Remove(target + suffix)
+	}
+	return os.Rename(tmp, target)
+}
+
+// trackedVersion reads the version recorded by tool after a restore.
+func trackedVersion(ctx context.Context, t *Target, toolName string) (int64, error) {
+	db, err := open(ctx, t, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var q string
+	switch toolName {
+	case ToolMigrate:
+		q = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"
+	case ToolGoose:
+		q = "SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied"
+	default:
+		return 0, fmt.Errorf("unknown tool %q", toolName)
+	}
+	var v int64
+	err = db.QueryRowContext(ctx, q).Scan(&v)
+	return v, err
+}
+
+func dirJoin(dir, file string) string { return filepath.Join(dir, file) }

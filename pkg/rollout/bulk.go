@@ -1,0 +1,336 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/vibestack/rollback/internal/exitcode"
+)
+
+// DefaultConcurrency bounds the concurrent writes of a bulk undo.
+const DefaultConcurrency = 10
+
+// BulkUndo undoes every Deployment matching a label selector, concurrently.
+// It reads with one list of Deployments, one list of ReplicaSets per
+// namespace, and watches with one watch per resource and namespace, so that
+// an undo costs about three API requests per Deployment.
+type BulkUndo struct {
+	Clientset kubernetes.Interface
+	// Namespace limits the undo to one namespace; "" means all namespaces.
+	Namespace string
+	Selector  string
+	// Options carries the per-Deployment settings (ToRevision, DryRun,
+	// Force, Timeout, SettleWindow, CheckURLs, Clock, Progress, TTY);
+	// its Clients, Confirm and BeforeWrite are not used.
+	Options Undo
+	// ConfirmAll is asked once before any write with every plan to apply;
+	// nil means yes.
+	ConfirmAll func([]*Plan) (bool, error)
+	// Concurrency bounds concurrent writes; 0 means DefaultConcurrency.
+	Concurrency int
+}
+
+// BulkResult is the outcome of a bulk undo, one result per Deployment.
+type BulkResult struct {
+	Selector  string         `json:"selector"`
+	Namespace string         `json:"namespace,omitempty"`
+	Results   []*UndoResult  `json:"results"`
+	Counts    map[string]int `json:"counts"`
+	Total     Duration       `json:"total"`
+}
+
+// Err returns the most severe error of the results (timeout over unhealthy
+// over refused over error), or nil when every undo succeeded or was skipped.
+func (r *BulkResult) Err() error {
+	worst, n := 0, 0
+	for _, res := range r.Results {
+		if c := verdictCode(res.Verdict); c != exitcode.OK {
+			n++
+			if c > worst {
+				worst = c
+			}
+		}
+	}
+	if worst == exitcode.OK {
+		return nil
+	}
+	err := fmt.Errorf("%d of %d deployments were not rolled back healthy (see the table)", n, len(r.Results))
+	switch worst {
+	case exitcode.Refused:
+		return exitcode.AsRefused(err)
+	case exitcode.Unhealthy:
+		return exitcode.AsUnhealthy(err)
+	case exitcode.Timeout:
+		return exitcode.AsTimeout(err)
+	}
+	return err
+}
+
+func verdictCode(v string) int {
+	switch v {
+	case VerdictHealthy, VerdictSkipped, VerdictDryRun:
+		return exitcode.OK
+	case VerdictRefused, VerdictCancelled:
+		return exitcode.Refused
+	case VerdictUnhealthy:
+		return exitcode.Unhealthy
+	case VerdictTimeout:
+		return exitcode.Timeout
+	}
+	return exitcode.Error
+}
+
+// bulkItem is one Deployment of a bulk undo.
+type bulkItem struct {
+	plan *Plan
+	res  *UndoResult
+}
+
+// Run plans every matching Deployment, asks once, writes concurrently and
+// watches each namespace's rollouts with one set of watches.
+func (b *BulkUndo) Run(ctx context.Context) (*BulkResult, error) {
+	clk := b.Options.clock()
+	start := clk.Now()
+	out := newProgressPrinter(b.Options.Progress, b.Options.TTY)
+	res := &BulkResult{Selector: b.Selector, Namespace: b.Namespace, Counts: map[string]int{}}
+	list, err := b.Clientset.AppsV1().Deployments(b.Namespace).List(ctx, metav1.ListOptions{LabelSelector: b.Selector})
+	if err != nil {
+		return nil, fmt.Errorf("list deployments matching %q: %w", b.Selector, err)
+	}
+	if len(list.Items) == 0 {
+		where := "namespace " + b.Namespace
+		if b.Namespace == "" {
+			where = "any namespace"
+		}
+		return nil, exitcode.AsRefused(fmt.Errorf("no deployment in %s matches %q", where, b.Selector))
+	}
+	byNS := map[string][]*appsv1.Deployment{}
+	for i := range list.Items {
+		d := &list.Items[i]
+		byNS[d.Namespace] = append(byNS[d.Namespace], d)
+	}
+	namespaces := make([]string, 0, len(byNS))
+	for ns := range byNS {
+		namespaces = append(namespaces, ns)
+	}
+	sort.Strings(namespaces)
+
+	// Plan: one ReplicaSet list per namespace.
+	items := map[string][]*bulkItem{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, ns := range namespaces {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			planned := b.planNamespace(ctx, ns, byNS[ns])
+			mu.Lock()
+			items[ns] = planned
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	var toWrite []*Plan
+	for _, ns := range namespaces {
+		for _, it := range items[ns] {
+			res.Results = append(res.Results, it.res)
+			switch {
+			case it.plan == nil:
+				out.printf("%s/%s: %s: %s", ns, it.res.Deployment, it.res.Verdict, it.res.Error)
+			case it.plan.Skip:
+				it.res.Verdict = VerdictSkipped
+				out.printf("%s/%s: skipped: already at %s", ns, it.res.Deployment, it.plan.Reason)
+			default:
+				out.printf("%s/%s: revision %d (%s) -> revision %d (%s): %s", ns, it.res.Deployment, it.res.FromRevision,
+					imagesString(it.res.ImagesBefore), it.res.ToRevision, imagesString(it.res.ImagesAfter), it.plan.Reason)
+				for _, w := range it.plan.Warnings {
+					out.printf("  warning: %s", w)
+				}
+				toWrite = append(toWrite, it.plan)
+			}
+		}
+	}
+	finish := func(err error) (*BulkResult, error) {
+		for _, r := range res.Results {
+			res.Counts[r.Verdict]++
+		}
+		res.Total = Duration(clk.Now().Sub(start))
+		if err != nil {
+			return res, err
+		}
+		return res, res.Err()
+	}
+	pendingWrite := func(it *bulkItem) bool {
+		return it.plan != nil && !it.plan.Skip && it.res.Verdict == VerdictError && it.res.Error == ""
+	}
+	if b.Options.DryRun || len(toWrite) == 0 {
+		for _, ns := range namespaces {
+			for _, it := range items[ns] {
+				if pendingWrite(it) {
+					it.res.Verdict, it.res.Diff = VerdictDryRun, &it.plan.Diff
+				}
+			}
+		}
+		return finish(nil)
+	}
+	if b.ConfirmAll != nil {
+		ok, err := b.ConfirmAll(toWrite)
+		if err == nil && !ok {
+			err = errors.New("cancelled at the prompt; nothing changed")
+		}
+		if err != nil {
+			for _, ns := range namespaces {
+				for _, it := range items[ns] {
+					if pendingWrite(it) {
+						it.res.Verdict, it.res.Error = VerdictCancelled, err.Error()
+					}
+				}
+			}
+			return finish(exitcode.AsRefused(err))
+		}
+	}
+
+	// Write and watch: per namespace, bounded writes, then one monitor.
+	concurrency := b.Concurrency
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
+	}
+	sem := make(chan struct{}, concurrency)
+	for _, ns := range namespaces {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.undoNamespace(ctx, ns, items[ns], sem, out, pendingWrite)
+		}()
+	}
+	wg.Wait()
+	return finish(nil)
+}
+
+// planNamespace plans the undo of ds, all in namespace ns, from one list of
+// the namespace's ReplicaSets.
+func (b *BulkUndo) planNamespace(ctx context.Context, ns string, ds []*appsv1.Deployment) []*bulkItem {
+	var out []*bulkItem
+	rss, listErr := b.Clientset.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
+	for _, d := range ds {
+		it := &bulkItem{res: &UndoResult{Deployment: d.Name, Namespace: ns, Verdict: VerdictError, ImagesBefore: templateImages(&d.Spec.Template)}}
+		out = append(out, it)
+		if listErr != nil {
+			it.res.Error = fmt.Sprintf("list replicasets in namespace %s: %v", ns, listErr)
+			if exitcode.Code(listErr) == exitcode.Refused {
+				it.res.Verdict = VerdictRefused
+			}
+			continue
+		}
+		plan, err := PlanUndo(d, ownedReplicaSets(d, rss.Items), b.Options.ToRevision, b.Options.Force)
+		fill(it.res, plan)
+		if err != nil {
+			it.res.Error = err.Error()
+			it.res.Verdict = VerdictRefused
+			continue
+		}
+		it.plan = plan
+	}
+	return out
+}
+
+// undoNamespace writes the plans of one namespace and watches them.
+func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkItem, sem chan struct{}, out *progressPrinter, pendingWrite func(*bulkItem) bool) {
+	clients := NewClients(b.Clientset, ns)
+	clk := b.Options.clock()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var written []string
+	byName := map[string]*bulkItem{}
+	for _, it := range items {
+		if !pendingWrite(it) {
+			continue
+		}
+		byName[it.res.Deployment] = it
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			start := clk.Now()
+			err := b.write(ctx, clients, it, out)
+			it.res.Durations.Write = Duration(clk.Now().Sub(start))
+			if err != nil {
+				it.res.Error = err.Error()
+				if it.res.Verdict == VerdictError && exitcode.Code(err) == exitcode.Refused {
+					it.res.Verdict = VerdictRefused
+				}
+				return
+			}
+			if it.plan.Skip {
+				return
+			}
+			mu.Lock()
+			written = append(written, it.res.Deployment)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(written) == 0 {
+		return
+	}
+	sort.Strings(written)
+	st := b.Options.status()
+	st.Clients = clients
+	m := st.monitor("undo")
+	m.out, m.quiet = out, true
+	results := m.run(ctx, watchScope{deployLabels: b.Selector}, written)
+	for name, sres := range results {
+		it := byName[name]
+		sres.Namespace = ns
+		it.res.Status = sres
+		it.res.NewRevision = sres.Revision
+		it.res.Verdict = sres.Verdict
+		it.res.Durations.Rollout, it.res.Durations.Settle, it.res.Durations.Checks = sres.Durations.Rollout, sres.Durations.Settle, sres.Durations.Checks
+		it.res.Durations.Total = it.res.Durations.Write + sres.Durations.Total
+		if sres.Verdict != VerdictHealthy {
+			it.res.Reason = sres.Reason
+			if err := sres.Err(); err != nil {
+				it.res.Error = err.Error()
+			}
+		}
+	}
+}
+
+// write applies one plan; on a conflict it re-reads that Deployment alone
+// (get and list) and re-plans, like a single undo.
+func (b *BulkUndo) write(ctx context.Context, clients Clients, it *bulkItem, out *progressPrinter) error {
+	u := b.Options
+	u.Clients = clients
+	for attempt := 0; ; attempt++ {
+		err := writeUndo(ctx, clients, it.plan)
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsConflict(err) || attempt+1 >= maxConflicts {
+			return writeError(err, it.plan)
+		}
+		before := it.plan.deployment
+		plan, err := u.read(ctx, it.res.Deployment)
+		fill(it.res, plan)
+		if err != nil {
+			return fmt.Errorf("re-plan after a concurrent change: %w", err)
+		}
+		changes := describeChange(before, plan.deployment)
+		it.res.ConcurrentChanges = append(it.res.ConcurrentChanges, changes...)
+		out.printf("%s/%s: changed after rollback read it; re-planned: %v", plan.Namespace, plan.Deployment, changes)
+		it.plan = plan
+		if plan.Skip {
+			it.res.Verdict = VerdictSkipped
+			return nil
+		}
+	}
+}

@@ -1,0 +1,429 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+)
+
+// tickInterval wakes the watch loop to end settle windows and timeouts and
+// to refresh the progress line; it makes no API request.
+const tickInterval = 200 * time.Millisecond
+
+// watchScope selects what one monitor watches in its namespace.
+type watchScope struct {
+	deployFields string // field selector of the Deployments
+	deployLabels string // label selector of the Deployments
+	podLabels    string // label selector of the pods and ReplicaSets
+}
+
+// monitor watches the rollouts of Deployments of one namespace with one
+// watch each on Deployments, ReplicaSets and pods, and verifies them.
+type monitor struct {
+	clients Clients
+	clock   clock.WithTicker
+	out     *progressPrinter
+	timeout time.Duration
+	settle  time.Duration
+	urls    []string
+	http    *http.Client
+	stampBy string
+	// quiet prints only verdicts, not every progress change (bulk undo).
+	quiet bool
+}
+
+// tracked is the state of one Deployment being watched.
+type tracked struct {
+	name       string
+	start      time.Time
+	completeAt time.Time
+	restarts   map[string]int32
+	lastLine   string
+	rs         *appsv1.ReplicaSet
+	res        *StatusResult
+	done       bool
+}
+
+// informer is one watched resource: its cache and its event stream.
+type informer struct {
+	store  cache.Indexer
+	synced cache.InformerSynced
+	w      watch.Interface
+}
+
+func startInformer(ctx context.Context, lw *cache.ListWatch, obj runtime.Object) informer {
+	store, ctrl, w, _ := watchtools.NewIndexerInformerWatcherWithLogger(klog.FromContext(ctx), lw, obj)
+	return informer{store: store, synced: ctrl.HasSynced, w: w}
+}
+
+// run watches names until each has a verdict and returns their results.
+func (m *monitor) run(ctx context.Context, scope watchScope, names []string) map[string]*StatusResult {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c := m.clients
+	deploys := startInformer(ctx, &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.FieldSelector, o.LabelSelector = scope.deployFields, scope.deployLabels
+			return c.Deployments.List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.FieldSelector, o.LabelSelector = scope.deployFields, scope.deployLabels
+			return c.Deployments.Watch(ctx, o)
+		},
+	}, &appsv1.Deployment{})
+	defer deploys.w.Stop()
+	replicaSets := startInformer(ctx, &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = scope.podLabels
+			return c.ReplicaSets.List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = scope.podLabels
+			return c.ReplicaSets.Watch(ctx, o)
+		},
+	}, &appsv1.ReplicaSet{})
+	defer replicaSets.w.Stop()
+	pods := startInformer(ctx, &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = scope.podLabels
+			return c.Pods.List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = scope.podLabels
+			return c.Pods.Watch(ctx, o)
+		},
+	}, &corev1.Pod{})
+	defer pods.w.Stop()
+
+	now := m.clock.Now()
+	targets := make([]*tracked, 0, len(names))
+	for _, n := range names {
+		targets = append(targets, &tracked{name: n, start: now, res: &StatusResult{Deployment: n}})
+	}
+	ticker := m.clock.NewTicker(tickInterval)
+	defer ticker.Stop()
+	pending := len(targets)
+	for pending > 0 {
+		select {
+		case <-ctx.Done():
+			for _, t := range targets {
+				if !t.done {
+					m.finishCtx(ctx, t)
+				}
+			}
+			pending = 0
+			continue
+		case <-deploys.w.ResultChan():
+		case <-replicaSets.w.ResultChan():
+		case <-pods.w.ResultChan():
+		case <-ticker.C():
+		}
+		if !deploys.synced() || !replicaSets.synced() || !pods.synced() {
+			continue
+		}
+		podList := podsOf(pods.store)
+		for _, t := range targets {
+			if t.done {
+				continue
+			}
+			m.step(ctx, t, deploys.store, replicaSets.store, podList)
+			if t.done {
+				pending--
+			}
+		}
+	}
+	out := map[string]*StatusResult{}
+	for _, t := range targets {
+		out[t.name] = t.res
+	}
+	return out
+}
+
+func podsOf(store cache.Indexer) []*corev1.Pod {
+	var out []*corev1.Pod
+	for _, o := range store.List() {
+		if p, ok := o.(*corev1.Pod); ok {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// newReplicaSet returns the ReplicaSet of d's current template, or nil.
+func newReplicaSet(d *appsv1.Deployment, store cache.Indexer) *appsv1.ReplicaSet {
+	var best *appsv1.ReplicaSet
+	for _, o := range store.List() {
+		rs, ok := o.(*appsv1.ReplicaSet)
+		if !ok || !metav1.IsControlledBy(rs, d) || !equalIgnoreHash(&rs.Spec.Template, &d.Spec.Template) {
+			continue
+		}
+		if best == nil || rs.CreationTimestamp.Before(&best.CreationTimestamp) {
+			best = rs
+		}
+	}
+	return best
+}
+
+// step advances one target with the current caches.
+func (m *monitor) step(ctx context.Context, t *tracked, deploys, replicaSets cache.Indexer, pods []*corev1.Pod) {
+	now := m.clock.Now()
+	obj, exists, _ := deploys.GetByKey(namespaceKey(m, t, deploys))
+	if !exists {
+		m.finish(ctx, t, VerdictError, "the deployment was deleted while rollback watched it", nil)
+		return
+	}
+	d := obj.(*appsv1.Deployment)
+	t.res.Namespace = d.Namespace
+	rs := newReplicaSet(d, replicaSets)
+	if rs != nil {
+		t.rs = rs
+		t.res.ReplicaSet = rs.Name
+		t.res.Images = templateImages(&rs.Spec.Template)
+		if n, err := revisionNumber(rs); err == nil {
+			t.res.Revision = n
+		}
+	}
+	p := EvaluateRollout(d, rs, pods)
+	t.res.Progress = p
+	if d.Spec.Paused {
+		m.finish(ctx, t, VerdictUnhealthy, "the deployment is paused: resume it with `rollback app resume "+t.name+"`", nil)
+		return
+	}
+	if p.Failure != nil {
+		m.finish(ctx, t, VerdictUnhealthy, p.Failure.String(), p.Failure)
+		return
+	}
+	if p.DeadlineExceeded {
+		m.finish(ctx, t, VerdictUnhealthy, fmt.Sprintf("ProgressDeadlineExceeded: the deployment made no progress for %ds (%s)", deref(d.Spec.ProgressDeadlineSeconds, 600), p), nil)
+		return
+	}
+	if m.timeout > 0 && now.Sub(t.start) >= m.timeout {
+		m.finish(ctx, t, VerdictTimeout, fmt.Sprintf("timed out after %s (%s)", m.timeout, p), nil)
+		return
+	}
+	if t.completeAt.IsZero() {
+		m.report(t, p, now)
+		if p.Complete {
+			t.completeAt = now
+			t.res.Durations.Rollout = Duration(now.Sub(t.start))
+			t.restarts = restartsOf(rs, pods)
+			if m.settle > 0 {
+				m.out.line(t.name, fmt.Sprintf("%s: revision %d rolled out (%s); watching restarts for %s", t.name, t.res.Revision, p, m.settle), m.quiet)
+			}
+		}
+		return
+	}
+	// Settle window: the rollout stays complete and no pod restarts.
+	if !p.Complete {
+		reason := "the rollout stopped being complete during the settle window (" + p.String() + ")"
+		if p.NotReady != "" {
+			reason = "pod " + p.NotReady + " became not ready during the settle window"
+		}
+		m.finish(ctx, t, VerdictUnhealthy, reason, nil)
+		return
+	}
+	for pod, n := range restartsOf(rs, pods) {
+		if before, ok := t.restarts[pod]; ok && n > before {
+			m.finish(ctx, t, VerdictUnhealthy, fmt.Sprintf("pod %s restarted during the settle window (restarts %d -> %d)", pod, before, n), nil)
+			return
+		}
+	}
+	if now.Sub(t.completeAt) < m.settle {
+		return
+	}
+	t.res.Durations.Settle = Duration(now.Sub(t.completeAt))
+	checkStart := m.clock.Now()
+	t.res.Checks = m.checkURLs(ctx)
+	t.res.Durations.Checks = Duration(m.clock.Now().Sub(checkStart))
+	for _, c := range t.res.Checks {
+		if !c.OK {
+			m.finish(ctx, t, VerdictUnhealthy, fmt.Sprintf("health check %s did not answer 2xx (%s)", c.URL, checkAnswer(c)), nil)
+			return
+		}
+	}
+	m.finish(ctx, t, VerdictHealthy, "", nil)
+}
+
+func checkAnswer(c URLCheck) string {
+	if c.Error != "" {
+		return c.Error
+	}
+	return fmt.Sprintf("HTTP %d", c.Status)
+}
+
+func deref(p *int32, def int32) int32 {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func namespaceKey(m *monitor, t *tracked, deploys cache.Indexer) string {
+	if t.res.Namespace != "" {
+		return t.res.Namespace + "/" + t.name
+	}
+	for _, o := range deploys.List() {
+		if d, ok := o.(*appsv1.Deployment); ok && d.Name == t.name {
+			return d.Namespace + "/" + d.Name
+		}
+	}
+	return t.name
+}
+
+func restartsOf(rs *appsv1.ReplicaSet, pods []*corev1.Pod) map[string]int32 {
+	out := map[string]int32{}
+	for _, p := range pods {
+		if rs != nil && ownedBy(p, rs) && p.DeletionTimestamp == nil {
+			out[p.Name] = podRestarts(p)
+		}
+	}
+	return out
+}
+
+// report prints the progress line when it changed.
+func (m *monitor) report(t *tracked, p Progress, now time.Time) {
+	line := fmt.Sprintf("%s: revision %d: %s", t.name, t.res.Revision, p)
+	if line == t.lastLine {
+		if m.out.tty && !m.quiet {
+			m.out.update(fmt.Sprintf("%s (%s)", line, Duration(now.Sub(t.start))))
+		}
+		return
+	}
+	t.lastLine = line
+	if m.quiet {
+		return
+	}
+	if m.out.tty {
+		m.out.update(fmt.Sprintf("%s (%s)", line, Duration(now.Sub(t.start))))
+		return
+	}
+	m.out.line(t.name, line, false)
+}
+
+func (m *monitor) checkURLs(ctx context.Context) []URLCheck {
+	var out []URLCheck
+	for _, u := range m.urls {
+		c := URLCheck{URL: u}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err == nil {
+			var resp *http.Response
+			resp, err = m.http.Do(req)
+			if err == nil {
+				c.Status = resp.StatusCode
+				resp.Body.Close()
+			}
+		}
+		if err != nil {
+			c.Error = err.Error()
+		}
+		c.OK = err == nil && c.Status >= 200 && c.Status < 300
+		out = append(out, c)
+	}
+	return out
+}
+
+// finishCtx ends t because ctx ended.
+func (m *monitor) finishCtx(ctx context.Context, t *tracked) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		m.finish(context.WithoutCancel(ctx), t, VerdictTimeout, "timed out ("+t.res.Progress.String()+")", nil)
+		return
+	}
+	t.done = true
+	t.res.Verdict = VerdictCancelled
+	t.res.Reason = "interrupted"
+	t.res.Durations.Total = Duration(m.clock.Now().Sub(t.start))
+}
+
+// finish records the verdict of t and stamps its revision.
+func (m *monitor) finish(ctx context.Context, t *tracked, verdict, reason string, failure *PodFailure) {
+	now := m.clock.Now()
+	t.done = true
+	t.res.Verdict, t.res.Reason, t.res.Failure = verdict, reason, failure
+	t.res.Durations.Total = Duration(now.Sub(t.start))
+	if t.res.Durations.Rollout == 0 && !t.completeAt.IsZero() {
+		t.res.Durations.Rollout = Duration(t.completeAt.Sub(t.start))
+	}
+	if t.rs != nil && verdict == VerdictHealthy {
+		if err := stampGood(ctx, m.clients, t.rs, m.stampBy, now); err != nil {
+			t.res.Warnings = append(t.res.Warnings, fmt.Sprintf("could not stamp revision %d known-good: %v", t.res.Revision, err))
+		} else {
+			t.res.MarkedGood = true
+		}
+	}
+	if t.rs != nil && verdict == VerdictUnhealthy {
+		if err := stampFailed(ctx, m.clients, t.rs, reason, now); err != nil {
+			t.res.Warnings = append(t.res.Warnings, fmt.Sprintf("could not stamp revision %d failed: %v", t.res.Revision, err))
+		}
+	}
+	if t.res.Failure != nil {
+		t.res.Failure.Message = joinNonEmpty(t.res.Failure.Message, lastWarningEvent(ctx, m.clients, t.res.Failure.Pod))
+	}
+	line := verdictLine(t.res)
+	if m.quiet {
+		line = t.res.Namespace + "/" + line
+	}
+	m.out.done(line)
+	for _, w := range t.res.Warnings {
+		m.out.done("warning: " + w)
+	}
+}
+
+// verdictLine is the one-line verdict of a watched rollout.
+func verdictLine(r *StatusResult) string {
+	switch r.Verdict {
+	case VerdictHealthy:
+		s := fmt.Sprintf("%s: revision %d is healthy: %d/%d ready, restarts stable", r.Deployment, r.Revision, r.Progress.Ready, r.Progress.Desired)
+		if len(r.Checks) > 0 {
+			s += fmt.Sprintf(", %d health %s 2xx", len(r.Checks), plural(len(r.Checks), "check", "checks"))
+		}
+		if r.MarkedGood {
+			s += "; stamped known-good"
+		}
+		return s + fmt.Sprintf(" (%s)", r.Durations.Total)
+	case VerdictTimeout:
+		return fmt.Sprintf("%s: revision %d: %s", r.Deployment, r.Revision, r.Reason)
+	}
+	return fmt.Sprintf("%s: revision %d is %s: %s (after %s)", r.Deployment, r.Revision, r.Verdict, r.Reason, r.Durations.Total)
+}
+
+// lastWarningEvent returns the newest Warning event message of pod, if any.
+func lastWarningEvent(ctx context.Context, c Clients, pod string) string {
+	if c.Events == nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	list, err := c.Events.List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=" + pod})
+	if err != nil {
+		return ""
+	}
+	var best *corev1.Event
+	for i := range list.Items {
+		e := &list.Items[i]
+		if e.Type == corev1.EventTypeWarning && (best == nil || e.LastTimestamp.After(best.LastTimestamp.Time)) {
+			best = e
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	return "last event: " + best.Reason + ": " + best.Message
+}
+
+func revisionNumber(rs *appsv1.ReplicaSet) (int64, error) {
+	return revisionOf(rs).Number, nil
+}

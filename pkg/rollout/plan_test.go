@@ -1,0 +1,114 @@
+package rollout
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/vibestack/rollback/internal/exitcode"
+)
+
+func TestPlanUndoRefusals(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(d *appsv1.Deployment)
+		force   bool
+		refused string
+		warning string
+		skip    bool
+	}{
+		{name: "paused", mutate: func(d *appsv1.Deployment) { d.Spec.Paused = true }, refused: "rollback app resume web"},
+		{name: "argo cd label", mutate: func(d *appsv1.Deployment) { d.Labels = map[string]string{"argocd.argoproj.io/instance": "shop"} }, refused: "argocd app set shop --sync-policy none"},
+		{name: "argo cd instance + annotation", mutate: func(d *appsv1.Deployment) {
+			d.Labels = map[string]string{"app.kubernetes.io/instance": "shop"}
+			d.Annotations["argocd.argoproj.io/tracking-id"] = "shop:apps/Deployment:shop/web"
+		}, refused: "Argo CD"},
+		{name: "instance label alone is not argo", mutate: func(d *appsv1.Deployment) { d.Labels = map[string]string{"app.kubernetes.io/instance": "shop"} }},
+		{name: "flux kustomization", mutate: func(d *appsv1.Deployment) {
+			d.Labels = map[string]string{"kustomize.toolkit.fluxcd.io/name": "apps", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
+		}, refused: "flux suspend kustomization apps -n flux-system"},
+		{name: "flux helm", mutate: func(d *appsv1.Deployment) { d.Labels = map[string]string{"helm.toolkit.fluxcd.io/name": "web"} }, refused: "flux suspend helmrelease web"},
+		{name: "gitops with force warns", mutate: func(d *appsv1.Deployment) { d.Labels = map[string]string{"helm.toolkit.fluxcd.io/name": "web"} }, force: true, warning: "will revert"},
+		{name: "last-applied warns", mutate: func(d *appsv1.Deployment) { d.Annotations[corev1.LastAppliedConfigAnnotation] = "{}" }, warning: "kubectl apply"},
+		{name: "already at target", mutate: func(d *appsv1.Deployment) { d.Spec.Template = template("app:v2") }, skip: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := deployment("app:crash")
+			tt.mutate(d)
+			rss := []appsv1.ReplicaSet{replicaSet(d, 1, "app:v1", ""), replicaSet(d, 2, "app:v2", "good"), replicaSet(d, 3, "app:crash", "")}
+			p, err := PlanUndo(d, rss, 0, tt.force)
+			if tt.refused != "" {
+				if exitcode.Code(err) != exitcode.Refused || !strings.Contains(err.Error(), tt.refused) {
+					t.Fatalf("err = %v, want refusal containing %q", err, tt.refused)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Skip != tt.skip {
+				t.Errorf("skip = %t, want %t", p.Skip, tt.skip)
+			}
+			if tt.warning != "" && !strings.Contains(strings.Join(p.Warnings, "\n"), tt.warning) {
+				t.Errorf("warnings %q lack %q", p.Warnings, tt.warning)
+			}
+			if p.To.Number != 2 {
+				t.Errorf("target %d, want 2", p.To.Number)
+			}
+		})
+	}
+}
+
+func TestUndoPatchLikeKubectl(t *testing.T) {
+	d := deployment("app:crash")
+	d.Annotations[corev1.LastAppliedConfigAnnotation] = "{}"
+	d.Annotations["team"] = "shop"
+	rss := []appsv1.ReplicaSet{replicaSet(d, 2, "app:v2", "good"), replicaSet(d, 3, "app:crash", "")}
+	p, err := PlanUndo(d, rss, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, ann := p.undoTemplate()
+	if _, ok := tmpl.Labels[appsv1.DefaultDeploymentUniqueLabelKey]; ok {
+		t.Error("pod-template-hash must be removed from the template")
+	}
+	if ann[corev1.LastAppliedConfigAnnotation] != "{}" || ann["deployment.kubernetes.io/revision"] != "3" {
+		t.Errorf("skip-listed annotations must be kept from the deployment: %v", ann)
+	}
+	if ann[changeCauseAnnotation] != "deploy app:v2" {
+		t.Errorf("change-cause must come from the replicaset: %v", ann)
+	}
+	if _, ok := ann["team"]; ok {
+		t.Errorf("other deployment annotations are replaced by the replicaset's, as kubectl does: %v", ann)
+	}
+	if _, ok := ann[AnnotationKnownGoodAt]; ok {
+		t.Errorf("rollback's stamps must not be copied to the deployment: %v", ann)
+	}
+	patch, err := undoPatch(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(patch, []byte(`"path":"/metadata/resourceVersion","value":"100"`)) {
+		t.Errorf("patch lacks the resourceVersion precondition: %s", patch)
+	}
+}
+
+func TestDescribeChange(t *testing.T) {
+	a := deployment("app:crash")
+	b := deployment("app:v9")
+	b.Spec.Replicas = ptr(int32(4))
+	b.ResourceVersion = "101"
+	got := strings.Join(describeChange(a, b), "\n")
+	for _, want := range []string{"replicas: 3 -> 4", "container app image: app:crash -> app:v9"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("describeChange = %q, want %q", got, want)
+		}
+	}
+	if got := describeChange(a, a); len(got) != 1 || !strings.Contains(got[0], "metadata or status only") {
+		t.Errorf("describeChange(same) = %q", got)
+	}
+}

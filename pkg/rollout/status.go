@@ -1,0 +1,159 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/utils/clock"
+
+	"github.com/vibestack/rollback/internal/exitcode"
+)
+
+// Verdicts of a status, an undo and a bulk undo.
+const (
+	VerdictHealthy   = "healthy"
+	VerdictUnhealthy = "unhealthy"
+	VerdictTimeout   = "timeout"
+	VerdictSkipped   = "skipped"
+	VerdictDryRun    = "dry-run"
+	VerdictRefused   = "refused"
+	VerdictCancelled = "cancelled"
+	VerdictError     = "error"
+)
+
+// Duration is a time.Duration that JSON encodes as seconds.
+type Duration time.Duration
+
+// MarshalJSON encodes d as a number of seconds with millisecond precision.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.FormatFloat(time.Duration(d).Seconds(), 'f', 3, 64)), nil
+}
+
+// String prints d rounded to 1 ms below a second and to 100 ms above.
+func (d Duration) String() string {
+	if time.Duration(d) < time.Second {
+		return time.Duration(d).Round(time.Millisecond).String()
+	}
+	return time.Duration(d).Round(100 * time.Millisecond).String()
+}
+
+// StatusDurations are the durations of the phases of a watch and verification.
+type StatusDurations struct {
+	// Rollout runs from the start of the watch to every replica of the revision ready.
+	Rollout Duration `json:"rollout"`
+	// Settle is the time spent watching restart counts after the rollout.
+	Settle Duration `json:"settle"`
+	// Checks is the time spent on the --check-url requests.
+	Checks Duration `json:"checks"`
+	// Total runs from the start of the watch to the verdict.
+	Total Duration `json:"total"`
+}
+
+// URLCheck is the answer of one health URL.
+type URLCheck struct {
+	URL    string `json:"url"`
+	Status int    `json:"status"`
+	Error  string `json:"error,omitempty"`
+	OK     bool   `json:"ok"`
+}
+
+// StatusResult is the outcome of watching and verifying one rollout.
+type StatusResult struct {
+	Deployment string          `json:"deployment"`
+	Namespace  string          `json:"namespace,omitempty"`
+	Revision   int64           `json:"revision"`
+	ReplicaSet string          `json:"replicaSet,omitempty"`
+	Images     []string        `json:"images"`
+	Verdict    string          `json:"verdict"`
+	Reason     string          `json:"reason,omitempty"`
+	Failure    *PodFailure     `json:"failure,omitempty"`
+	Progress   Progress        `json:"progress"`
+	Checks     []URLCheck      `json:"checks,omitempty"`
+	MarkedGood bool            `json:"markedGood"`
+	Warnings   []string        `json:"warnings,omitempty"`
+	Durations  StatusDurations `json:"durations"`
+}
+
+// Err returns the error matching the verdict: nil when healthy, wrapped
+// with exitcode.AsUnhealthy or exitcode.AsTimeout otherwise.
+func (r *StatusResult) Err() error {
+	switch r.Verdict {
+	case VerdictHealthy:
+		return nil
+	case VerdictTimeout:
+		return exitcode.AsTimeout(fmt.Errorf("deployment %s revision %d: %s", r.Deployment, r.Revision, r.Reason))
+	case VerdictError:
+		return fmt.Errorf("deployment %s: %s", r.Deployment, r.Reason)
+	}
+	return exitcode.AsUnhealthy(fmt.Errorf("deployment %s revision %d is unhealthy: %s", r.Deployment, r.Revision, r.Reason))
+}
+
+// Status watches the ongoing rollout of a Deployment and verifies it.
+type Status struct {
+	Clients Clients
+	Clock   clock.WithTicker
+	// Progress receives live progress for humans; nil discards it.
+	Progress io.Writer
+	// TTY makes the progress a single updating line.
+	TTY bool
+	// Timeout ends the watch with verdict "timeout"; 0 waits for ctx.
+	Timeout time.Duration
+	// SettleWindow is how long restart counts must stay stable after the rollout.
+	SettleWindow time.Duration
+	// CheckURLs must each answer 2xx after the settle window.
+	CheckURLs []string
+	// HTTPClient makes the CheckURLs requests; nil uses a client with a 5 s timeout.
+	HTTPClient *http.Client
+}
+
+// Run watches the rollout of deployment with a watch (no polling) until it
+// is complete, fails fast on a pod of the new revision that cannot become
+// healthy, verifies it (every pod Ready, restart counts stable over the
+// settle window, every check URL 2xx) and stamps the revision known-good on
+// success or failed otherwise. The error is wrapped with exitcode.AsUnhealthy
+// or exitcode.AsTimeout when the verdict is not healthy.
+func (s *Status) Run(ctx context.Context, deployment string) (*StatusResult, error) {
+	d, err := s.Clients.Deployments.Get(ctx, deployment, metav1.GetOptions{})
+	if err != nil {
+		return nil, getError(err, "deployment", deployment)
+	}
+	m := s.monitor("status")
+	res := m.run(ctx, watchScope{
+		deployFields: fields.OneTermEqualSelector("metadata.name", deployment).String(),
+		podLabels:    selectorString(d),
+	}, []string{deployment})[deployment]
+	res.Namespace = d.Namespace
+	return res, res.Err()
+}
+
+// monitor returns the watch engine configured like s.
+func (s *Status) monitor(by string) *monitor {
+	clk := s.Clock
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	hc := s.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 5 * time.Second}
+	}
+	return &monitor{
+		clients: s.Clients, clock: clk, out: newProgressPrinter(s.Progress, s.TTY),
+		timeout: s.Timeout, settle: s.SettleWindow, urls: s.CheckURLs, http: hc, stampBy: by,
+	}
+}
+
+// UnmarshalJSON decodes a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("duration %s: %w", b, err)
+	}
+	*d = Duration(s * float64(time.Second))
+	return nil
+}

@@ -1,0 +1,64 @@
+package rollout
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/vibestack/rollback/internal/exitcode"
+)
+
+func TestStatusRun(t *testing.T) {
+	running := corev1.ContainerStatus{State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}
+	crash := waiting("CrashLoopBackOff", "back-off 10s restarting failed container")
+	tests := []struct {
+		name    string
+		tty     bool
+		pods    []corev1.ContainerStatus
+		ready   bool
+		verdict string
+		code    int
+		stamp   string
+	}{
+		{name: "healthy on a terminal", tty: true, pods: []corev1.ContainerStatus{running, running, running}, ready: true, verdict: VerdictHealthy, code: exitcode.OK, stamp: AnnotationKnownGoodAt},
+		{name: "crash loop fails fast", pods: []corev1.ContainerStatus{running, running, crash}, verdict: VerdictUnhealthy, code: exitcode.Unhealthy, stamp: AnnotationFailedAt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := deployment("app:v2")
+			rs := replicaSet(d, 2, "app:v2", "")
+			objs := []runtime.Object{d, &rs}
+			for i, cs := range tt.pods {
+				objs = append(objs, pod(&rs, "web-"+string(rune('a'+i)), tt.ready, cs))
+			}
+			cs := fake.NewClientset(objs...)
+			var progress bytes.Buffer
+			s := Status{Clients: NewClients(cs, "shop"), Progress: &progress, TTY: tt.tty, Timeout: 10 * time.Second}
+			res, err := s.Run(context.Background(), "web")
+			if res.Verdict != tt.verdict || exitcode.Code(err) != tt.code {
+				t.Fatalf("verdict %s, err %v; progress:\n%s", res.Verdict, err, progress.String())
+			}
+			if tt.tty && !strings.Contains(progress.String(), "\r\033[K") {
+				t.Errorf("a terminal gets a single updating line")
+			}
+			got, err := cs.AppsV1().ReplicaSets("shop").Get(context.Background(), rs.Name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := got.Annotations[tt.stamp]; !ok {
+				t.Errorf("replicaset lacks %s: %v", tt.stamp, got.Annotations)
+			}
+			if tt.verdict == VerdictUnhealthy && (res.Failure == nil || res.Failure.Pod != "web-c") {
+				t.Errorf("failure %v, want pod web-c", res.Failure)
+			}
+		})
+	}
+}
+

@@ -1,0 +1,257 @@
+package rollout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
+
+	"github.com/vibestack/rollback/internal/exitcode"
+)
+
+// maxConflicts is how many times an undo re-reads and re-plans after a
+// concurrent change before it gives up.
+const maxConflicts = 3
+
+// Undo rolls one Deployment back to a known-good revision, then watches and
+// verifies the rollout with the same code as Status.
+type Undo struct {
+	Clients Clients
+	Clock   clock.WithTicker
+	// Progress receives the plan and live progress for humans; nil discards it.
+	Progress io.Writer
+	// TTY makes the progress a single updating line.
+	TTY bool
+	// ToRevision is the target revision; 0 means the last known good one.
+	ToRevision int64
+	// DryRun prints the plan and the template diff and changes nothing.
+	DryRun bool
+	// Force rolls back a Deployment managed by Argo CD or Flux.
+	Force        bool
+	Timeout      time.Duration
+	SettleWindow time.Duration
+	CheckURLs    []string
+	HTTPClient   *http.Client
+	// Confirm is asked before the write with the plan; nil means yes. An
+	// error from it (e.g. "no terminal") ends the undo as a refusal.
+	Confirm func(*Plan) (bool, error)
+	// BeforeWrite, when set, runs between the read and the first write.
+	BeforeWrite func()
+}
+
+// UndoDurations are the durations of the phases of an undo.
+type UndoDurations struct {
+	Plan    Duration `json:"plan"`
+	Write   Duration `json:"write"`
+	Rollout Duration `json:"rollout"`
+	Settle  Duration `json:"settle"`
+	Checks  Duration `json:"checks"`
+	Total   Duration `json:"total"`
+}
+
+// UndoResult is the outcome of an undo of one Deployment.
+type UndoResult struct {
+	Deployment   string `json:"deployment"`
+	Namespace    string `json:"namespace"`
+	Verdict      string `json:"verdict"`
+	FromRevision int64  `json:"fromRevision"`
+	ToRevision   int64  `json:"toRevision"`
+	// NewRevision is the number the Deployment controller gave the target
+	// revision when it rolled it out again.
+	NewRevision       int64         `json:"newRevision,omitempty"`
+	ImagesBefore      []string      `json:"imagesBefore"`
+	ImagesAfter       []string      `json:"imagesAfter"`
+	Reason            string        `json:"reason,omitempty"`
+	Diff              *TemplateDiff `json:"diff,omitempty"`
+	Warnings          []string      `json:"warnings,omitempty"`
+	ConcurrentChanges []string      `json:"concurrentChanges,omitempty"`
+	Status            *StatusResult `json:"status,omitempty"`
+	Error             string        `json:"error,omitempty"`
+	Durations         UndoDurations `json:"durations"`
+}
+
+// Run undoes deployment: read, plan (refusing what is unsafe), confirm,
+// write with a resourceVersion precondition (re-reading and re-planning on a
+// conflict), then watch and verify. The error carries the exit code.
+func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) {
+	clk := u.clock()
+	start := clk.Now()
+	out := newProgressPrinter(u.Progress, u.TTY)
+	res := &UndoResult{Deployment: deployment, Verdict: VerdictError}
+	finish := func(err error) (*UndoResult, error) {
+		res.Durations.Total = Duration(clk.Now().Sub(start))
+		if err != nil {
+			res.Error = err.Error()
+			if res.Verdict == VerdictError && exitcode.Code(err) == exitcode.Refused {
+				res.Verdict = VerdictRefused
+			}
+		}
+		return res, err
+	}
+	plan, err := u.read(ctx, deployment)
+	res.Durations.Plan = Duration(clk.Now().Sub(start))
+	fill(res, plan)
+	if err != nil {
+		return finish(err)
+	}
+	for attempt := 0; ; attempt++ {
+		if plan.Skip {
+			res.Verdict = VerdictSkipped
+			out.printf("%s: skipped: already at %s", deployment, plan.Reason)
+			return finish(nil)
+		}
+		WritePlan(out.w, plan)
+		if u.DryRun {
+			res.Verdict = VerdictDryRun
+			res.Diff = &plan.Diff
+			out.printf("dry run: nothing changed")
+			return finish(nil)
+		}
+		if u.Confirm != nil {
+			ok, err := u.Confirm(plan)
+			if err != nil {
+				return finish(exitcode.AsRefused(err))
+			}
+			if !ok {
+				res.Verdict = VerdictCancelled
+				return finish(exitcode.AsRefused(errors.New("cancelled at the prompt; nothing changed")))
+			}
+		}
+		if attempt == 0 && u.BeforeWrite != nil {
+			u.BeforeWrite()
+		}
+		writeStart := clk.Now()
+		err := writeUndo(ctx, u.Clients, plan)
+		res.Durations.Write += Duration(clk.Now().Sub(writeStart))
+		if err == nil {
+			break
+		}
+		if !apierrors.IsConflict(err) || attempt+1 >= maxConflicts {
+			return finish(writeError(err, plan))
+		}
+		before := plan.deployment
+		plan, err = u.read(ctx, deployment)
+		fill(res, plan)
+		if err != nil {
+			return finish(fmt.Errorf("re-plan after a concurrent change: %w", err))
+		}
+		changes := describeChange(before, plan.deployment)
+		res.ConcurrentChanges = append(res.ConcurrentChanges, changes...)
+		out.printf("%s: the deployment changed after rollback read it (resourceVersion %s -> %s); re-read and re-planned. What changed:", deployment, before.ResourceVersion, plan.ResourceVersion)
+		for _, c := range changes {
+			out.printf("  %s", c)
+		}
+	}
+	out.printf("%s: rolled back to revision %d; watching the rollout", deployment, plan.To.Number)
+	st := u.status()
+	m := st.monitor("undo")
+	m.out = out
+	sres := m.run(ctx, watchScope{
+		deployFields: fields.OneTermEqualSelector("metadata.name", deployment).String(),
+		podLabels:    selectorString(plan.deployment),
+	}, []string{deployment})[deployment]
+	sres.Namespace = plan.Namespace
+	res.Status = sres
+	res.NewRevision = sres.Revision
+	res.Verdict = sres.Verdict
+	res.Durations.Rollout, res.Durations.Settle, res.Durations.Checks = sres.Durations.Rollout, sres.Durations.Settle, sres.Durations.Checks
+	if sres.Verdict != VerdictHealthy {
+		res.Reason = sres.Reason
+	}
+	return finish(sres.Err())
+}
+
+func (u *Undo) clock() clock.WithTicker {
+	if u.Clock == nil {
+		return clock.RealClock{}
+	}
+	return u.Clock
+}
+
+// status returns the Status whose watch engine the undo uses.
+func (u *Undo) status() *Status {
+	return &Status{Clients: u.Clients, Clock: u.clock(), Progress: u.Progress, TTY: u.TTY,
+		Timeout: u.Timeout, SettleWindow: u.SettleWindow, CheckURLs: u.CheckURLs, HTTPClient: u.HTTPClient}
+}
+
+// read gets the Deployment and its ReplicaSets and plans the undo.
+func (u *Undo) read(ctx context.Context, name string) (*Plan, error) {
+	d, err := u.Clients.Deployments.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, getError(err, "deployment", name)
+	}
+	rss, err := u.Clients.ReplicaSets.List(ctx, metav1.ListOptions{LabelSelector: selectorString(d)})
+	if err != nil {
+		return nil, fmt.Errorf("list replicasets of deployment %s: %w", name, err)
+	}
+	return PlanUndo(d, rss.Items, u.ToRevision, u.Force)
+}
+
+// fill copies what the plan knows into the result.
+func fill(res *UndoResult, p *Plan) {
+	if p == nil {
+		return
+	}
+	res.Namespace = p.Namespace
+	if p.From != nil {
+		res.FromRevision, res.ImagesBefore = p.From.Number, p.From.Images
+	} else if p.deployment != nil {
+		res.FromRevision, res.ImagesBefore = 0, templateImages(&p.deployment.Spec.Template)
+	}
+	if p.To != nil {
+		res.ToRevision, res.ImagesAfter = p.To.Number, p.To.Images
+	}
+	res.Reason = p.Reason
+	res.Warnings = p.Warnings
+}
+
+// undoPatch returns the JSON patch that puts the target's template on the
+// Deployment, with the read resourceVersion as precondition: the API server
+// answers 409 Conflict when the Deployment changed since it was read.
+func undoPatch(p *Plan) ([]byte, error) {
+	tmpl, ann := p.undoTemplate()
+	return json.Marshal([]map[string]any{
+		{"op": "replace", "path": "/metadata/resourceVersion", "value": p.ResourceVersion},
+		{"op": "replace", "path": "/spec/template", "value": tmpl},
+		{"op": "add", "path": "/metadata/annotations", "value": ann},
+	})
+}
+
+// writeUndo applies the plan.
+func writeUndo(ctx context.Context, c Clients, p *Plan) error {
+	patch, err := undoPatch(p)
+	if err != nil {
+		return fmt.Errorf("build patch for deployment %s: %w", p.Deployment, err)
+	}
+	_, err = c.Deployments.Patch(ctx, p.Deployment, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
+	return err
+}
+
+// writeError explains a failed write.
+func writeError(err error, p *Plan) error {
+	switch {
+	case apierrors.IsConflict(err):
+		return fmt.Errorf("patch deployment %s/%s: it kept changing while rollback planned (%d attempts): %w", p.Namespace, p.Deployment, maxConflicts, err)
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("patch deployment %s/%s: permission denied, nothing changed; an identity that may patch deployments in namespace %s (e.g. the edit role) is needed: %w", p.Namespace, p.Deployment, p.Namespace, err)
+	}
+	return fmt.Errorf("patch deployment %s/%s: %w", p.Namespace, p.Deployment, err)
+}
+
+// imagesString joins images for one-line output.
+func imagesString(images []string) string {
+	if len(images) == 0 {
+		return "-"
+	}
+	return strings.Join(images, ",")
+}
