@@ -66,7 +66,6 @@ func startAPIServer(ctx context.Context, wg *sync.WaitGroup, o apiServerOptions)
 		"--disable-admission-plugins=ServiceAccount",
 		"--enable-priority-and-fairness=false",
 		"--profiling=false",
-		"--runtime-config=resource.k8s.io/v1=false,storage.k8s.io/v1=false,certificates.k8s.io/v1=false,node.k8s.io/v1=false,storagemigration.k8s.io/v1=false,flowcontrol.apiserver.k8s.io/v1=false",
 	}
 	if err := fs.Parse(args); err != nil {
 		listener.Close()

@@ -185,9 +185,14 @@ func TestSlowMode(t *testing.T) {
 	if _, err := sb.Clientset.CoreV1().Pods(ns).Create(ctx, pod(ns, "slow", "example/app:slow-2s", nil, nil), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitPod(t, ns, "slow", 5*time.Second, running(false))
-	if d := time.Since(created); d > 1500*time.Millisecond {
-		t.Fatalf("slow pod was first seen running after %s; test too slow to check", d)
+	p := waitPod(t, ns, "slow", 10*time.Second, func(p *corev1.Pod) error {
+		if err := running(false)(p); err != nil && running(true)(p) != nil {
+			return err
+		}
+		return nil
+	})
+	if seen := time.Since(created); p.Status.ContainerStatuses[0].Ready && seen < 2*time.Second {
+		t.Fatalf("slow-2s pod Ready %s after creation", seen)
 	}
 	waitPod(t, ns, "slow", 10*time.Second, running(true))
 	if d := time.Since(created); d < 2*time.Second {

@@ -77,7 +77,8 @@ const RestrictedUser = "sandbox-viewer"
 
 // Start starts a sandbox and returns once the API answers, the controllers
 // run and the simulated nodes are Ready. Cancelling ctx or calling Stop shuts
-// it down.
+// it down. The apiserver and controller-manager use process-wide state
+// (feature gates, metrics, klog), so a process runs at most one sandbox.
 func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	if opts.Dir == "" {
 		return nil, errors.New("start sandbox: a state directory is required")

@@ -67,42 +67,29 @@ func run(ctx context.Context, rows, runs int) error {
 	var raw, undo, undoTotal []float64
 	var size int64
 	for i := range runs {
-		// Raw pg_dump -Fc, password in PGPASSWORD.
-		u, _ := url.Parse(dbURL)
-		pw, _ := u.User.Password()
-		u.User = url.User(u.User.Username())
-		out := filepath.Join(work, "raw.dump")
-		cmd := exec.CommandContext(ctx, "pg_dump", "-Fc", "-f", out, "-d", u.String())
-		cmd.Env = append(os.Environ(), "PGPASSWORD="+pw)
-		cmd.Stderr = os.Stderr
-		start := time.Now()
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("pg_dump: %w", err)
+		// Alternate which side goes first, so neither always runs on a
+		// warmer cache or a quieter machine.
+		sides := []func() error{
+			func() error {
+				d, n, err := rawDump(ctx, dbURL, filepath.Join(work, "raw.dump"))
+				raw, size = append(raw, d), n
+				return err
+			},
+			func() error {
+				d, total, err := undoOnce(ctx, dbURL, migrations, filepath.Join(work, "backups"))
+				undo, undoTotal = append(undo, d), append(undoTotal, total)
+				return err
+			},
 		}
-		raw = append(raw, time.Since(start).Seconds())
-		if st, err := os.Stat(out); err == nil {
-			size = st.Size()
+		if i%2 == 1 {
+			sides[0], sides[1] = sides[1], sides[0]
 		}
-		os.Remove(out)
-
-		// rollback db undo --steps 1: backup + verify phase, then the revert.
-		backups := filepath.Join(work, "backups")
-		start = time.Now()
-		res, err := dbrollback.Undo(ctx, dbrollback.UndoOptions{
-			Options:   dbrollback.Options{DatabaseURL: dbURL, MigrationsDir: migrations},
-			Request:   dbrollback.Request{Steps: 1},
-			BackupDir: backups,
-		})
-		if err != nil {
-			return fmt.Errorf("undo: %w", err)
+		for _, side := range sides {
+			if err := side(); err != nil {
+				return err
+			}
 		}
-		undoTotal = append(undoTotal, time.Since(start).Seconds())
-		undo = append(undo, res.Backup.DurationSeconds)
-		os.RemoveAll(backups)
 		fmt.Printf("run %d: pg_dump -Fc %.2fs, undo backup+verify %.2fs (whole undo %.2fs)\n", i+1, raw[i], undo[i], undoTotal[i])
-		if err := up(dbURL, migrations); err != nil {
-			return err
-		}
 	}
 	r, b := median(raw), median(undo)
 	fmt.Printf("\nrows: %d, dump size: %.1f MB, runs: %d each, alternating\n", rows, float64(size)/1e6, runs)
@@ -111,6 +98,56 @@ func run(ctx context.Context, rows, runs int) error {
 	fmt.Printf("median whole undo --steps 1:        %.2fs\n", median(undoTotal))
 	fmt.Printf("ratio backup+verify / pg_dump:      %.2fx (goal <= 1.25x)\n", b/r)
 	return nil
+}
+
+// rawDump times a plain `pg_dump -Fc > path` (password in PGPASSWORD).
+func rawDump(ctx context.Context, dbURL, path string) (float64, int64, error) {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return 0, 0, err
+	}
+	pw, _ := u.User.Password()
+	u.User = url.User(u.User.Username())
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.Remove(path)
+	defer f.Close()
+	cmd := exec.CommandContext(ctx, "pg_dump", "-Fc", "-d", u.String())
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+pw)
+	cmd.Stdout, cmd.Stderr = f, os.Stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, 0, fmt.Errorf("pg_dump: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, 0, err
+	}
+	d := time.Since(start).Seconds()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	return d, st.Size(), nil
+}
+
+// undoOnce runs `rollback db undo --steps 1` through the library and
+// returns its backup+verify phase and its whole duration, then re-applies
+// the reverted migration.
+func undoOnce(ctx context.Context, dbURL, migrations, backups string) (float64, float64, error) {
+	defer os.RemoveAll(backups)
+	start := time.Now()
+	res, err := dbrollback.Undo(ctx, dbrollback.UndoOptions{
+		Options:   dbrollback.Options{DatabaseURL: dbURL, MigrationsDir: migrations},
+		Request:   dbrollback.Request{Steps: 1},
+		BackupDir: backups,
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("undo: %w", err)
+	}
+	total := time.Since(start).Seconds()
+	return res.Backup.DurationSeconds, total, up(dbURL, migrations)
 }
 
 func envOr(k, def string) string {

@@ -212,4 +212,3 @@ func TestStatusAndRestart(t *testing.T) {
 		t.Errorf("generation %d -> %d: both restarts within one second must take effect", gen, got)
 	}
 }
-

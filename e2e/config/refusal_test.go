@@ -89,3 +89,35 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestHistoryAsViewer shows that a user who may not read Secrets still gets
+// the history, with the Secret marked forbidden.
+func TestHistoryAsViewer(t *testing.T) {
+	ns := sb.Namespace(t)
+	ctx := ctxT(t)
+	cs := sb.Clientset
+	_, err := cs.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "db-password", Namespace: ns},
+		Data:       map[string][]byte{"password": []byte("pw-VIEWER-secret")},
+	}, metav1.CreateOptions{})
+	must(t, err)
+	_, err = cs.CoreV1().ConfigMaps(ns).Create(ctx, configMap(ns, "settings", map[string]string{"SANDBOX_MODE": "ok"}), metav1.CreateOptions{})
+	must(t, err)
+	d := app(ns, []corev1.EnvVar{{Name: "DB_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+		LocalObjectReference: corev1.LocalObjectReference{Name: "db-password"}, Key: "password"}}}}, envFromConfigMap("settings"), nil)
+	_, err = cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{})
+	must(t, err)
+
+	r := rollbackAs(t, sb.RestrictedKubeconfig, ns, "config", "history", "web")
+	if r.code != 0 {
+		t.Fatalf("history as viewer: exit %d, want 0", r.code)
+	}
+	for _, want := range []string{"secret/db-password", "forbidden: you may not read it", "configmap/settings", "SANDBOX_MODE (2 bytes"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("history lacks %q", want)
+		}
+	}
+	if strings.Contains(r.all(), "pw-VIEWER-secret") {
+		t.Error("output contains the secret value")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/vibestack/rollback/internal/command"
+	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/internal/iostreams"
 	"github.com/vibestack/rollback/pkg/dbrollback"
 )
@@ -84,5 +85,31 @@ func TestEnvironmentDefaults(t *testing.T) {
 	r = run(t, "db", "backups", "-o", "json")
 	if r.code != 0 || strings.Count(r.stdout, `"sha256"`) != 1 {
 		t.Errorf("backups in $ROLLBACK_BACKUP_DIR: exit %d", r.code)
+	}
+}
+
+// TestConfirmOnTerminal: on a terminal undo shows the plan and asks; "n"
+// cancels (exit 2, nothing changed), "y" goes ahead.
+func TestConfirmOnTerminal(t *testing.T) {
+	u := newDB(t, dbrollback.SQLite)
+	dir := writeMigrations(t, dbrollback.ToolMigrate, fourMigrations())
+	applyUp(t, u, dir, dbrollback.ToolMigrate)
+	backups := t.TempDir()
+	for _, tc := range []struct {
+		answer  string
+		code    int
+		version int64
+	}{{"n\n", exitcode.Refused, 4}, {"y\n", exitcode.OK, 3}} {
+		io, in, out, errOut := iostreams.Test()
+		io.InTTY = true
+		in.WriteString(tc.answer)
+		code := command.Execute(context.Background(), io, []string{"db", "undo", "--steps", "1", "--accept-data-loss", "--database", u, "--migrations", dir, "--backup-dir", backups})
+		t.Logf("answer %q -> exit %d\n%s%s", tc.answer, code, out, errOut)
+		if code != tc.code || !strings.Contains(errOut.String(), "DROP TABLE audit") || !strings.Contains(errOut.String(), "revert 1 migration(s) to version 3? [y/N]") {
+			t.Errorf("answer %q: exit %d, want %d after showing the plan and asking", tc.answer, code, tc.code)
+		}
+		if v := versionAfter(t, u, dir); v != tc.version {
+			t.Errorf("answer %q: version %d, want %d", tc.answer, v, tc.version)
+		}
 	}
 }

@@ -27,7 +27,9 @@ func halfFailingDown() []migration {
 }
 
 // TestHalfFailedDown: the report states the real schema state and the
-// restore command, and the restore command brings the database back.
+// restore command, and the restore command brings the database back. (With
+// goose on PostgreSQL the failed down changes nothing at all: see
+// TestFailedDownThatChangedNothing.)
 func TestHalfFailedDown(t *testing.T) {
 	cases := []struct {
 		engine  dbrollback.Engine
@@ -40,7 +42,6 @@ func TestHalfFailedDown(t *testing.T) {
 		{dbrollback.MySQL, dbrollback.ToolMigrate, 3, true, []string{"column orders.note dropped"}, "commits DDL statement by statement"},
 		{dbrollback.MySQL, dbrollback.ToolGoose, 4, false, []string{"column orders.note dropped"}, "schema changed since before the undo"},
 		{dbrollback.Postgres, dbrollback.ToolMigrate, 3, true, nil, "schema is still version 4"},
-		{dbrollback.Postgres, dbrollback.ToolGoose, 4, false, nil, "schema is unchanged"},
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.engine)+"/"+tc.tool, func(t *testing.T) {
@@ -283,5 +284,25 @@ func TestRevertDoesNotQueueForever(t *testing.T) {
 				t.Errorf("audit has %d rows, want 2", n)
 			}
 		})
+	}
+}
+
+// TestFailedDownThatChangedNothing: goose on PostgreSQL runs the down in a
+// transaction and records nothing on failure: the undo says nothing was
+// changed (exit 1, not 3) and names the backup it took.
+func TestFailedDownThatChangedNothing(t *testing.T) {
+	u := newDB(t, dbrollback.Postgres)
+	dir := writeMigrations(t, dbrollback.ToolGoose, halfFailingDown())
+	applyUp(t, u, dir, dbrollback.ToolGoose)
+	before := takeSnapshot(t, u)
+	r := run(t, "db", "undo", "--steps", "1", "--yes", "--accept-data-loss", "--database", u, "--migrations", dir, "--backup-dir", t.TempDir())
+	if r.code != exitcode.Error || !strings.Contains(r.stderr, "nothing was changed (version 4, schema as before)") || !strings.Contains(r.stderr, "no_such_table") {
+		t.Errorf("exit %d, want %d saying nothing was changed and why", r.code, exitcode.Error)
+	}
+	if d := before.schema.Diff(takeSnapshot(t, u).schema); len(d) > 0 {
+		t.Errorf("schema changed: %v", d)
+	}
+	if v := versionAfter(t, u, dir); v != 4 {
+		t.Errorf("version %d, want 4", v)
 	}
 }

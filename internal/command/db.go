@@ -2,6 +2,7 @@ package command
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"time"
@@ -102,13 +103,8 @@ func dbConfirmer[T any](f *Factory, yes bool, question func(T) string) func(T) (
 	}
 }
 
-type dbNoTTYError struct{}
-
-func (dbNoTTYError) Error() string {
-	return "confirmation needed but stdin is not a terminal: pass --yes; nothing was changed"
-}
-
-var errDBNoTTY error = dbNoTTYError{}
+// errDBNoTTY refuses a change that needs confirmation when nobody can answer.
+var errDBNoTTY = errors.New("confirmation needed but stdin is not a terminal: pass --yes; nothing was changed")
 
 // dbWriteJSON writes v as one indented JSON object.
 func dbWriteJSON(w io.Writer, v any) error {

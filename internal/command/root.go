@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -66,7 +67,24 @@ last known good state, verifies the result and records what it did.`,
 	for _, add := range subcommands {
 		root.AddCommand(add(f))
 	}
+	refuseBadArgs(root)
 	return root
+}
+
+// refuseBadArgs makes wrong positional arguments a refusal (exit code 2) in
+// every command of the tree, as wrong flags already are.
+func refuseBadArgs(cmd *cobra.Command) {
+	if validate := cmd.Args; validate != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := validate(c, args); err != nil {
+				return exitcode.AsRefused(fmt.Errorf("%w (see %s --help)", err, c.CommandPath()))
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		refuseBadArgs(sub)
+	}
 }
 
 // subcommands lists the constructors of the top-level command groups; each
@@ -85,6 +103,10 @@ func Execute(ctx context.Context, io *iostreams.IOStreams, args []string) int {
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitcode.OK
+	}
+	if strings.HasPrefix(err.Error(), "required flag(s)") {
+		// cobra's check of MarkFlagRequired flags: bad input, nothing changed.
+		err = exitcode.AsRefused(err)
 	}
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(io.ErrOut, "error: interrupted; nothing more was changed after the interrupt")

@@ -91,6 +91,20 @@ func (h History) Run(ctx context.Context, name string) (*HistoryResult, error) {
 		case err != nil:
 			return nil, err
 		}
+		if cur == nil && ch.Problem != "" {
+			if v, ok := ParseVersion(ref.Name, nil); ok {
+				ch.Version = &v
+				objs, vers, err := versionsOf(ctx, h.Store, ref.Kind, v.Base)
+				if err != nil {
+					return nil, err
+				}
+				for i, o := range objs {
+					vs := summarize(o)
+					vs.Version = vers[i].Tag()
+					ch.Versions = append(ch.Versions, vs)
+				}
+			}
+		}
 		if cur != nil {
 			s := summarize(cur)
 			s.Current = true

@@ -45,6 +45,8 @@ type Plan struct {
 	Changes []Change `json:"changes"`
 	// TemplateChanges lists the pod template references a versioned undo switches.
 	TemplateChanges []string `json:"templateChanges,omitempty"`
+	// Missing is true when the referenced (versioned) object does not exist.
+	Missing bool `json:"missing,omitempty"`
 	// Warnings are things the user should know before going ahead.
 	Warnings []string `json:"warnings,omitempty"`
 	// Skipped says why there is nothing to do, if so.
@@ -73,15 +75,23 @@ func (u *Undo) plan(ctx context.Context, name string) (*Plan, error) {
 		return nil, err
 	}
 	current, err := u.Store.Get(ctx, ref.Kind, ref.Name)
+	missing := false
 	if err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, exitcode.AsRefused(fmt.Errorf("%s does not exist although deployment %s references it; recreate it or use --from-file", describe(ref.Kind, u.Store.Namespace, ref.Name), name))
+		if !apierrors.IsNotFound(err) {
+			return nil, err
 		}
-		return nil, err
+		// A release that points at a version that was never created is a
+		// bad config release too: switch back to a version that exists.
+		if _, ok := ParseVersion(ref.Name, nil); !ok || u.Manifest != nil {
+			return nil, exitcode.AsRefused(fmt.Errorf("%s does not exist although deployment %s references it; nothing was changed: recreate it, or point the Deployment at an object that exists",
+				describe(ref.Kind, u.Store.Namespace, ref.Name), name))
+		}
+		missing = true
+		current = &Object{Kind: ref.Kind, Namespace: u.Store.Namespace, Name: ref.Name}
 	}
 	p := &Plan{
 		Namespace: u.Store.Namespace, Deployment: name, Kind: ref.Kind, Name: ref.Name,
-		From: ref.Name, deployment: d, current: current,
+		From: ref.Name, Missing: missing, deployment: d, current: current,
 	}
 	version, versioned := ParseVersion(current.Name, current.Labels)
 	switch {
@@ -352,9 +362,9 @@ func warnings(p *Plan) []string {
 	}
 	switch {
 	case p.Strategy == StrategyVersioned && p.deployment.Annotations[lastApplied] != "":
-		out = append(out, fmt.Sprintf("deployment %s was last changed with kubectl apply: a later apply of the same manifest switches it back to %s; change the manifest in Git too", p.Deployment, p.Name))
+		out = append(out, fmt.Sprintf("deployment %s is managed with kubectl apply: change its manifest to %s too, or the next apply switches it back to %s", p.Deployment, p.To, p.Name))
 	case p.Strategy != StrategyVersioned && p.current.Annotations[lastApplied] != "":
-		out = append(out, fmt.Sprintf("%s was last changed with kubectl apply: a later apply of the same manifest brings the current contents back; change the manifest in Git too", p.current.Ref()))
+		out = append(out, fmt.Sprintf("%s is managed with kubectl apply: make sure its manifest holds the restored contents, or the next apply brings the current ones back", p.current.Ref()))
 	}
 	return out
 }

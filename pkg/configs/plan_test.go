@@ -248,3 +248,25 @@ func TestPlanWarnings(t *testing.T) {
 		t.Errorf("warnings = %q, want a missing key and a kubectl apply warning", p.Warnings)
 	}
 }
+
+func TestPlanMissingVersion(t *testing.T) {
+	spec := testPodSpec() // references app-config-v2, which does not exist here
+	u, _ := testUndo(testDeployment(spec), cm("app-config-v1", map[string]string{"SANDBOX_MODE": "ok"}, false))
+	u.Config = "app-config"
+	p, err := u.plan(context.Background(), "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Missing || p.To != "app-config-v1" || len(p.Changes) != 1 || p.Changes[0].Op != KeyAdded {
+		t.Fatalf("plan = missing %v to %s changes %+v; want a switch to app-config-v1 adding SANDBOX_MODE", p.Missing, p.To, p.Changes)
+	}
+	u, _ = testUndo(testDeployment(&corev1.PodSpec{Containers: []corev1.Container{{Name: "app", EnvFrom: envFrom("settings")}}}))
+	u.Config = "settings"
+	if _, err := u.plan(context.Background(), "web"); exitcode.Code(err) != exitcode.Refused || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("missing unversioned object: err = %v, want a refusal", err)
+	}
+}
+
+func envFrom(name string) []corev1.EnvFromSource {
+	return []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: name}}}}
+}

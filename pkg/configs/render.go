@@ -100,6 +100,9 @@ func WritePlan(w io.Writer, p *Plan) {
 		fmt.Fprintf(w, "  skipped: %s\n", p.Skipped)
 		return
 	}
+	if p.Missing {
+		fmt.Fprintf(w, "  %s/%s does not exist (its pods fail with CreateContainerConfigError)\n", p.Kind.lower(), p.Name)
+	}
 	fmt.Fprintf(w, "  keys, current -> target:\n")
 	WriteDiff(w, p.Changes)
 	for _, warn := range p.Warnings {

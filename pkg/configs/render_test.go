@@ -44,7 +44,7 @@ func TestWriteUndo(t *testing.T) {
 	versioned := &Plan{Namespace: "shop", Deployment: "web", Kind: KindConfigMap, Name: "app-config-v2", Strategy: StrategyVersioned,
 		From: "app-config-v2", To: "app-config-v1", FromVersion: "v2", ToVersion: "v1", Changes: Diff(from, to),
 		TemplateChanges: []string{"container app envFrom", "container app env SANDBOX_MODE", "volume config"},
-		Warnings:        []string{"deployment web was last changed with kubectl apply: a later apply of the same manifest switches it back to app-config-v2; change the manifest in Git too"}}
+		Warnings:        []string{"deployment web is managed with kubectl apply: change its manifest to app-config-v1 too, or the next apply switches it back to app-config-v2"}}
 	file := &Plan{Namespace: "shop", Deployment: "web", Kind: KindConfigMap, Name: "settings", Strategy: StrategyFile,
 		From: "settings", To: "previous.yaml", Changes: Diff(from, to)}
 	tests := []struct {

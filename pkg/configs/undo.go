@@ -93,12 +93,16 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 			return nil, exitcode.AsRefused(errors.New("cancelled; nothing was changed"))
 		}
 	}
-	snap, err := Snapshotter{Store: u.Store, Clock: u.Clock, Keep: u.Keep}.Take(ctx, p.current, "before config undo to "+p.To)
-	if err != nil {
-		return nil, fmt.Errorf("%w; nothing was changed", err)
+	if p.Missing {
+		u.progressf("%s does not exist: nothing to snapshot\n", p.current.Ref())
+	} else {
+		snap, err := Snapshotter{Store: u.Store, Clock: u.Clock, Keep: u.Keep}.Take(ctx, p.current, "before config undo to "+p.To)
+		if err != nil {
+			return nil, fmt.Errorf("%w; nothing was changed", err)
+		}
+		res.Snapshot = snap
+		u.progressf("snapshot %s of %s (resourceVersion %s)\n", snap.Snapshot, p.current.Ref(), p.current.ResourceVersion)
 	}
-	res.Snapshot = snap
-	u.progressf("snapshot %s of %s (resourceVersion %s)\n", snap.Snapshot, p.current.Ref(), p.current.ResourceVersion)
 	if u.BeforeWrite != nil {
 		if err := u.BeforeWrite(ctx, p); err != nil {
 			return nil, err
@@ -155,7 +159,11 @@ func (u *Undo) switchTemplate(ctx context.Context, p *Plan) error {
 		}
 		return fmt.Errorf("switch deployment %s/%s to %s: %w", p.Namespace, p.Deployment, p.To, err)
 	}
-	u.progressf("switched deployment %s from %s to %s in %d places (%s)\n", p.Deployment, p.Name, p.To, len(places), joinPlaces(places))
+	noun := "places"
+	if len(places) == 1 {
+		noun = "place"
+	}
+	u.progressf("switched deployment %s from %s to %s in %d %s (%s)\n", p.Deployment, p.Name, p.To, len(places), noun, joinPlaces(places))
 	return nil
 }
 

@@ -139,7 +139,7 @@ func dirtyExplanation(s *session, st *Status) string {
 		if s.t.Engine == Postgres {
 			fmt.Fprintf(&b, "PostgreSQL rolled that down back as a whole: the schema is still version %d, so the correct fix is `migrate -path %s -database %s force %d`. ", next, s.opts.MigrationsDir, s.t, next)
 		} else {
-			fmt.Fprintf(&b, "%s commits DDL statement by statement: the schema is partly reverted; finish or undo the failed down by hand (compare with `rollback db plan`), then force the version whose schema you have (%d if you completed the down, %d if you re-applied it). ", s.t.Engine, st.Version, next)
+			fmt.Fprintf(&b, "%s commits DDL statement by statement: the schema is partly reverted; finish or undo the failed down by hand (compare with `rollback db plan`), then force the version whose schema you have (%d if you completed the down, %d if you re-applied it). ", s.t.Engine.Display(), st.Version, next)
 		}
 	}
 	fmt.Fprintf(&b, "If the up of %d failed, undo what it did and `force %d`. Or restore the backup taken before the change: `rollback db backups` then `rollback db restore ID`", st.Version, prev)

@@ -208,9 +208,9 @@ func (s *session) failure(ctx context.Context, err error, plan *Plan, before Sch
 	}
 	var b strings.Builder
 	if stateErr != nil {
-		fmt.Fprintf(&b, "the tracking table could not be read (%v). ", stateErr)
+		fmt.Fprintf(&b, "The tracking table could not be read (%v). ", stateErr)
 	} else {
-		fmt.Fprintf(&b, "the tracking table now says version %d, dirty=%t. ", v, dirty)
+		fmt.Fprintf(&b, "The tracking table now says version %d, dirty=%t. ", v, dirty)
 	}
 	if len(f.SchemaChanges) == 0 {
 		b.WriteString("The schema is unchanged since before the undo")
@@ -227,7 +227,7 @@ func (s *session) failure(ctx context.Context, err error, plan *Plan, before Sch
 		if s.t.Engine == Postgres {
 			fmt.Fprintf(&b, ". PostgreSQL rolled the failed down of %d back as a whole, so the schema is still version %d although golang-migrate recorded %d dirty: run `migrate -path %s -database %s force %d`, fix the cause above and undo again", failed, failed, v, s.opts.MigrationsDir, s.t, failed)
 		} else {
-			fmt.Fprintf(&b, ". %s commits DDL statement by statement: the down of %d ran partly (the changes above) and golang-migrate recorded %d dirty; the database is in neither version", s.t.Engine, failed, v)
+			fmt.Fprintf(&b, ". %s commits DDL statement by statement: the down of %d ran partly (the changes above) and golang-migrate recorded %d dirty; the database is in neither version", s.t.Engine.Display(), failed, v)
 		}
 	}
 	f.Explanation = b.String() + "."

@@ -23,6 +23,19 @@ const (
 	SQLite   Engine = "sqlite"
 )
 
+// Display returns the engine's name for people: PostgreSQL, MySQL/MariaDB, SQLite.
+func (e Engine) Display() string {
+	switch e {
+	case Postgres:
+		return "PostgreSQL"
+	case MySQL:
+		return "MySQL/MariaDB"
+	case SQLite:
+		return "SQLite"
+	}
+	return string(e)
+}
+
 // Target is a parsed database URL: which engine, where, and how to connect,
 // with the password kept apart so that it is never printed.
 type Target struct {

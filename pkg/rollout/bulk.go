@@ -315,14 +315,20 @@ func (b *BulkUndo) write(ctx context.Context, clients Clients, it *bulkItem, out
 		if err == nil {
 			return nil
 		}
-		if !apierrors.IsConflict(err) || attempt+1 >= maxConflicts {
+		if !isConcurrentChange(err) {
 			return writeError(err, it.plan)
 		}
-		before := it.plan.deployment
+		if attempt+1 >= maxConflicts {
+			return keptChanging(err, it.plan)
+		}
+		before, writeErr := it.plan.deployment, err
 		plan, err := u.read(ctx, it.res.Deployment)
 		fill(it.res, plan)
 		if err != nil {
 			return fmt.Errorf("re-plan after a concurrent change: %w", err)
+		}
+		if stillSame(before, plan.deployment) && !apierrors.IsConflict(writeErr) {
+			return writeError(writeErr, plan)
 		}
 		changes := describeChange(before, plan.deployment)
 		it.res.ConcurrentChanges = append(it.res.ConcurrentChanges, changes...)

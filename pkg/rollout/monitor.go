@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
-	watchtools "k8s.io/client-go/tools/watch"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 )
@@ -57,16 +56,41 @@ type tracked struct {
 	done       bool
 }
 
-// informer is one watched resource: its cache and its event stream.
+// informer is one watched resource: its cache and whether it has synced.
 type informer struct {
-	store  cache.Indexer
+	store  cache.Store
 	synced cache.InformerSynced
-	w      watch.Interface
 }
 
-func startInformer(ctx context.Context, lw *cache.ListWatch, obj runtime.Object) informer {
-	store, ctrl, w, _ := watchtools.NewIndexerInformerWatcherWithLogger(klog.FromContext(ctx), lw, obj)
-	return informer{store: store, synced: ctrl.HasSynced, w: w}
+// startInformer lists and watches with lw until ctx ends, keeping objects
+// without managedFields, and pokes notify (without blocking) on every event,
+// so that bursts of events are judged once.
+func startInformer(ctx context.Context, lw cache.ListerWatcher, obj runtime.Object, notify chan struct{}) informer {
+	poke := func() {
+		select {
+		case notify <- struct{}{}:
+		default:
+		}
+	}
+	logger := klog.FromContext(ctx)
+	store, ctrl := cache.NewInformerWithOptions(cache.InformerOptions{
+		Logger:        &logger,
+		ListerWatcher: lw,
+		ObjectType:    obj,
+		Handler: cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(any) { poke() },
+			UpdateFunc: func(any, any) { poke() },
+			DeleteFunc: func(any) { poke() },
+		},
+		Transform: func(o any) (any, error) {
+			if m, ok := o.(metav1.Object); ok {
+				m.SetManagedFields(nil)
+			}
+			return o, nil
+		},
+	})
+	go ctrl.RunWithContext(ctx)
+	return informer{store: store, synced: ctrl.HasSynced}
 }
 
 // run watches names until each has a verdict and returns their results.
@@ -74,6 +98,7 @@ func (m *monitor) run(ctx context.Context, scope watchScope, names []string) map
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c := m.clients
+	notify := make(chan struct{}, 1)
 	deploys := startInformer(ctx, &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.FieldSelector, o.LabelSelector = scope.deployFields, scope.deployLabels
@@ -83,8 +108,7 @@ func (m *monitor) run(ctx context.Context, scope watchScope, names []string) map
 			o.FieldSelector, o.LabelSelector = scope.deployFields, scope.deployLabels
 			return c.Deployments.Watch(ctx, o)
 		},
-	}, &appsv1.Deployment{})
-	defer deploys.w.Stop()
+	}, &appsv1.Deployment{}, notify)
 	replicaSets := startInformer(ctx, &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.LabelSelector = scope.podLabels
@@ -94,8 +118,7 @@ func (m *monitor) run(ctx context.Context, scope watchScope, names []string) map
 			o.LabelSelector = scope.podLabels
 			return c.ReplicaSets.Watch(ctx, o)
 		},
-	}, &appsv1.ReplicaSet{})
-	defer replicaSets.w.Stop()
+	}, &appsv1.ReplicaSet{}, notify)
 	pods := startInformer(ctx, &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.LabelSelector = scope.podLabels
@@ -105,8 +128,7 @@ func (m *monitor) run(ctx context.Context, scope watchScope, names []string) map
 			o.LabelSelector = scope.podLabels
 			return c.Pods.Watch(ctx, o)
 		},
-	}, &corev1.Pod{})
-	defer pods.w.Stop()
+	}, &corev1.Pod{}, notify)
 
 	now := m.clock.Now()
 	targets := make([]*tracked, 0, len(names))
@@ -126,15 +148,21 @@ func (m *monitor) run(ctx context.Context, scope watchScope, names []string) map
 			}
 			pending = 0
 			continue
-		case <-deploys.w.ResultChan():
-		case <-replicaSets.w.ResultChan():
-		case <-pods.w.ResultChan():
+		case <-notify:
 		case <-ticker.C():
 		}
 		if !deploys.synced() || !replicaSets.synced() || !pods.synced() {
+			if m.timeout > 0 && m.clock.Since(now) >= m.timeout {
+				for _, t := range targets {
+					if !t.done {
+						m.finish(ctx, t, VerdictTimeout, fmt.Sprintf("timed out after %s before the watch started: can this identity list and watch deployments, replicasets and pods?", m.timeout), nil)
+					}
+				}
+				pending = 0
+			}
 			continue
 		}
-		podList := podsOf(pods.store)
+		podList := podsOf(deploys.store, pods.store)
 		for _, t := range targets {
 			if t.done {
 				continue
@@ -152,7 +180,7 @@ func (m *monitor) run(ctx context.Context, scope watchScope, names []string) map
 	return out
 }
 
-func podsOf(store cache.Indexer) []*corev1.Pod {
+func podsOf(_ cache.Store, store cache.Store) []*corev1.Pod {
 	var out []*corev1.Pod
 	for _, o := range store.List() {
 		if p, ok := o.(*corev1.Pod); ok {
@@ -164,7 +192,7 @@ func podsOf(store cache.Indexer) []*corev1.Pod {
 }
 
 // newReplicaSet returns the ReplicaSet of d's current template, or nil.
-func newReplicaSet(d *appsv1.Deployment, store cache.Indexer) *appsv1.ReplicaSet {
+func newReplicaSet(d *appsv1.Deployment, store cache.Store) *appsv1.ReplicaSet {
 	var best *appsv1.ReplicaSet
 	for _, o := range store.List() {
 		rs, ok := o.(*appsv1.ReplicaSet)
@@ -179,7 +207,7 @@ func newReplicaSet(d *appsv1.Deployment, store cache.Indexer) *appsv1.ReplicaSet
 }
 
 // step advances one target with the current caches.
-func (m *monitor) step(ctx context.Context, t *tracked, deploys, replicaSets cache.Indexer, pods []*corev1.Pod) {
+func (m *monitor) step(ctx context.Context, t *tracked, deploys, replicaSets cache.Store, pods []*corev1.Pod) {
 	now := m.clock.Now()
 	obj, exists, _ := deploys.GetByKey(namespaceKey(m, t, deploys))
 	if !exists {
@@ -272,7 +300,7 @@ func deref(p *int32, def int32) int32 {
 	return *p
 }
 
-func namespaceKey(m *monitor, t *tracked, deploys cache.Indexer) string {
+func namespaceKey(m *monitor, t *tracked, deploys cache.Store) string {
 	if t.res.Namespace != "" {
 		return t.res.Namespace + "/" + t.name
 	}

@@ -92,8 +92,8 @@ func TestUndoPatchLikeKubectl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(patch, []byte(`"path":"/metadata/resourceVersion","value":"100"`)) {
-		t.Errorf("patch lacks the resourceVersion precondition: %s", patch)
+	if !bytes.Contains(patch, []byte(`{"op":"test","path":"/metadata/generation","value":4}`)) || !bytes.Contains(patch, []byte(`{"op":"test","path":"/metadata/annotations"`)) {
+		t.Errorf("patch lacks the generation and annotations preconditions: %s", patch)
 	}
 }
 

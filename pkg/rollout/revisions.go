@@ -168,10 +168,23 @@ func numbers(revs []Revision) string {
 // equalIgnoreHash reports whether two pod templates are equal apart from the
 // pod-template-hash label, exactly as kubectl and the Deployment controller decide it.
 func equalIgnoreHash(a, b *corev1.PodTemplateSpec) bool {
-	a, b = a.DeepCopy(), b.DeepCopy()
-	delete(a.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	delete(b.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	return apiequality.Semantic.DeepEqual(a, b)
+	ac, bc := *a, *b // shallow copies: only the labels are replaced
+	ac.Labels, bc.Labels = withoutHash(a.Labels), withoutHash(b.Labels)
+	return apiequality.Semantic.DeepEqual(&ac, &bc)
+}
+
+// withoutHash returns labels without pod-template-hash, copying only when needed.
+func withoutHash(labels map[string]string) map[string]string {
+	if _, ok := labels[appsv1.DefaultDeploymentUniqueLabelKey]; !ok {
+		return labels
+	}
+	out := make(map[string]string, len(labels))
+	for k, v := range labels {
+		if k != appsv1.DefaultDeploymentUniqueLabelKey {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // ownedReplicaSets filters rss down to the ReplicaSets d controls.

@@ -16,6 +16,8 @@ import (
 )
 
 func TestStatusRun(t *testing.T) {
+	// The fake clientset cannot stream a watch list's initial events.
+	t.Setenv("KUBE_FEATURE_WatchListClient", "false")
 	running := corev1.ContainerStatus{State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}
 	crash := waiting("CrashLoopBackOff", "back-off 10s restarting failed container")
 	tests := []struct {
@@ -61,4 +63,3 @@ func TestStatusRun(t *testing.T) {
 		})
 	}
 }
-

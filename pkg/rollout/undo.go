@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -81,8 +83,9 @@ type UndoResult struct {
 }
 
 // Run undoes deployment: read, plan (refusing what is unsafe), confirm,
-// write with a resourceVersion precondition (re-reading and re-planning on a
-// conflict), then watch and verify. The error carries the exit code.
+// write with a precondition on what was read (re-reading and re-planning
+// when someone else changed the Deployment in between), then watch and
+// verify. The error carries the exit code.
 func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) {
 	clk := u.clock()
 	start := clk.Now()
@@ -136,14 +139,20 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 		if err == nil {
 			break
 		}
-		if !apierrors.IsConflict(err) || attempt+1 >= maxConflicts {
+		if !isConcurrentChange(err) {
 			return finish(writeError(err, plan))
 		}
-		before := plan.deployment
+		if attempt+1 >= maxConflicts {
+			return finish(keptChanging(err, plan))
+		}
+		before, writeErr := plan.deployment, err
 		plan, err = u.read(ctx, deployment)
 		fill(res, plan)
 		if err != nil {
 			return finish(fmt.Errorf("re-plan after a concurrent change: %w", err))
+		}
+		if stillSame(before, plan.deployment) && !apierrors.IsConflict(writeErr) {
+			return finish(writeError(writeErr, plan))
 		}
 		changes := describeChange(before, plan.deployment)
 		res.ConcurrentChanges = append(res.ConcurrentChanges, changes...)
@@ -216,15 +225,35 @@ func fill(res *UndoResult, p *Plan) {
 }
 
 // undoPatch returns the JSON patch that puts the target's template on the
-// Deployment, with the read resourceVersion as precondition: the API server
-// answers 409 Conflict when the Deployment changed since it was read.
+// Deployment. Its first operations are preconditions: the generation (which
+// changes with every spec change) and the annotations must still be those
+// that were read, so a concurrent writer makes the patch fail instead of
+// being overwritten, while the controller's status updates do not.
 func undoPatch(p *Plan) ([]byte, error) {
 	tmpl, ann := p.undoTemplate()
+	readAnn := p.deployment.Annotations
+	if readAnn == nil {
+		readAnn = map[string]string{}
+	}
 	return json.Marshal([]map[string]any{
-		{"op": "replace", "path": "/metadata/resourceVersion", "value": p.ResourceVersion},
+		{"op": "test", "path": "/metadata/generation", "value": p.deployment.Generation},
+		{"op": "test", "path": "/metadata/annotations", "value": readAnn},
 		{"op": "replace", "path": "/spec/template", "value": tmpl},
-		{"op": "add", "path": "/metadata/annotations", "value": ann},
+		{"op": "replace", "path": "/metadata/annotations", "value": ann},
 	})
+}
+
+// isConcurrentChange reports whether a write may have failed because the
+// Deployment changed since it was read: a 409 Conflict, or a 422 that a
+// failed JSON patch test also gives (stillSame tells the two 422s apart).
+func isConcurrentChange(err error) bool {
+	return apierrors.IsConflict(err) || apierrors.IsInvalid(err)
+}
+
+// stillSame reports whether the preconditions of a plan made from before
+// still hold for after: then a 422 was a real error, not a concurrent change.
+func stillSame(before, after *appsv1.Deployment) bool {
+	return before.Generation == after.Generation && apiequality.Semantic.DeepEqual(before.Annotations, after.Annotations)
 }
 
 // writeUndo applies the plan.
@@ -237,11 +266,14 @@ func writeUndo(ctx context.Context, c Clients, p *Plan) error {
 	return err
 }
 
+// keptChanging explains giving up after maxConflicts concurrent changes.
+func keptChanging(err error, p *Plan) error {
+	return fmt.Errorf("patch deployment %s/%s: it kept changing while rollback planned (%d attempts); nothing was rolled back, try again: %w", p.Namespace, p.Deployment, maxConflicts, err)
+}
+
 // writeError explains a failed write.
 func writeError(err error, p *Plan) error {
 	switch {
-	case apierrors.IsConflict(err):
-		return fmt.Errorf("patch deployment %s/%s: it kept changing while rollback planned (%d attempts): %w", p.Namespace, p.Deployment, maxConflicts, err)
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("patch deployment %s/%s: permission denied, nothing changed; an identity that may patch deployments in namespace %s (e.g. the edit role) is needed: %w", p.Namespace, p.Deployment, p.Namespace, err)
 	}
