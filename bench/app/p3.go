@@ -32,6 +32,7 @@ func (e *env) p3(ctx context.Context) error {
 		}
 	}
 	logf("P3: %d deployments in %d namespaces, %d alternating runs", len(deps), namespaces, e.o.p3Runs)
+	e.rep.p5Baseline = e.timed(ctx, e.o.rollback, "--version").maxRSS
 	sel := "bench=p3-" + deps[0].ns
 	if err := parallel(len(deps), 20, func(i int) error {
 		d := deploymentSpec(deps[i].ns, deps[i].name, "vibestack/app:v1", 3)
