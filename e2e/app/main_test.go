@@ -24,17 +24,7 @@ import (
 
 var sb *sandboxenv.Sandbox
 
-func TestMain(m *testing.M) {
-	var err error
-	sb, err = sandboxenv.Start(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	sb.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(sandboxenv.RunTests(m, &sb)) }
 
 func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

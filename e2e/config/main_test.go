@@ -23,19 +23,7 @@ import (
 
 var sb *sandboxenv.Sandbox
 
-func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	s, err := sandboxenv.Start(ctx)
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "start sandbox: %v\n", err)
-		os.Exit(1)
-	}
-	sb = s
-	code := m.Run()
-	sb.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(sandboxenv.RunTests(m, &sb)) }
 
 // result is one in-process run of the rollback CLI.
 type result struct {

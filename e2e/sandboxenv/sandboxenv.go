@@ -6,17 +6,7 @@
 //
 //	var sb *sandboxenv.Sandbox
 //
-//	func TestMain(m *testing.M) {
-//		var err error
-//		sb, err = sandboxenv.Start(context.Background())
-//		if err != nil {
-//			fmt.Fprintln(os.Stderr, err)
-//			os.Exit(1)
-//		}
-//		code := m.Run()
-//		sb.Stop()
-//		os.Exit(code)
-//	}
+//	func TestMain(m *testing.M) { os.Exit(sandboxenv.RunTests(m, &sb)) }
 //
 // It runs the binary named by $ROLLBACK_SANDBOX_BIN (default
 // <repo>/bin/rollback-sandbox, built by `make sandbox-build`) in a temporary

@@ -2,7 +2,6 @@ package sandboxenv_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -14,17 +13,7 @@ import (
 
 var sb *sandboxenv.Sandbox
 
-func TestMain(m *testing.M) {
-	var err error
-	sb, err = sandboxenv.Start(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	sb.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(sandboxenv.RunTests(m, &sb)) }
 
 func TestStartAndNamespace(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
