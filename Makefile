@@ -11,7 +11,7 @@ SANDBOX_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pk
 export ROLLBACK_SANDBOX_BIN := $(BIN)/rollback-sandbox
 export ROLLBACK_BIN := $(BIN)/rollback
 
-.PHONY: all build sandbox-build sandbox deps test test-main test-sandbox vet demo bench bench-db install
+.PHONY: all build sandbox-build sandbox deps test test-main test-sandbox vet demo bench bench-db install fuzz
 
 all: build
 
@@ -54,3 +54,6 @@ bench-db: build deps
 install: build
 	install -D $(BIN)/rollback $(or $(PREFIX),/usr/local)/bin/rollback
 	ln -sf rollback $(or $(PREFIX),/usr/local)/bin/kubectl-rollback
+
+fuzz:
+	$(GO) test ./pkg/runbook/ -run '^$$' -fuzz=FuzzParse -fuzztime=60s

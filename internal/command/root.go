@@ -93,6 +93,7 @@ var subcommands = []func(*Factory) *cobra.Command{
 	newAppCmd,
 	newConfigCmd,
 	newDBCmd,
+	newInitCmd,
 }
 
 // Execute runs the command line args and returns the process exit code.
