@@ -94,6 +94,7 @@ var subcommands = []func(*Factory) *cobra.Command{
 	newConfigCmd,
 	newDBCmd,
 	newInitCmd,
+	newLockCmd,
 }
 
 // Execute runs the command line args and returns the process exit code.
