@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,13 +12,7 @@ import (
 )
 
 func down(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("down", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("dir", ".sandbox", "state directory")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	abs, err := filepath.Abs(*dir)
+	abs, err := parseDir("down", args, stderr)
 	if err != nil {
 		return err
 	}

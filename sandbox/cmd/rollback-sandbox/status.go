@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,13 +18,7 @@ import (
 )
 
 func status(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("dir", ".sandbox", "state directory")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	abs, err := filepath.Abs(*dir)
+	abs, err := parseDir("status", args, stderr)
 	if err != nil {
 		return err
 	}

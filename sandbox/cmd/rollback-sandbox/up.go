@@ -130,6 +130,18 @@ func upBackground(ctx context.Context, dir string, args []string, stdout, stderr
 }
 
 // runningPID returns the pid in DIR/sandbox.pid if that process is alive.
+// parseDir parses the --dir flag, the only flag of the down and status
+// commands, and returns the state directory as an absolute path.
+func parseDir(command string, args []string, stderr io.Writer) (string, error) {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", ".sandbox", "state directory")
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	return filepath.Abs(*dir)
+}
+
 func runningPID(dir string) (int, bool) {
 	data, err := os.ReadFile(filepath.Join(dir, sandbox.PIDFileName))
 	if err != nil {
