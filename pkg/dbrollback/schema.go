@@ -24,17 +24,27 @@ func (s Schema) Tables() []string {
 
 // ReadSchema reads the tables and columns of the database at rawURL.
 func ReadSchema(ctx context.Context, rawURL string) (Schema, error) {
+	var s Schema
+	err := withDB(ctx, rawURL, func(db *sql.DB, t *Target) (err error) {
+		s, err = readSchema(ctx, db, t.Engine)
+		return err
+	})
+	return s, err
+}
+
+// withDB opens the database at rawURL, runs fn on it and closes it; the
+// error fn returns is redacted of the URL's password.
+func withDB(ctx context.Context, rawURL string, fn func(*sql.DB, *Target) error) error {
 	t, err := ParseURL(rawURL)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	db, err := open(ctx, t, 0)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer db.Close()
-	s, err := readSchema(ctx, db, t.Engine)
-	return s, t.redactErr(err)
+	return t.redactErr(fn(db, t))
 }
 
 func readSchema(ctx context.Context, db *sql.DB, e Engine) (Schema, error) {
@@ -113,26 +123,23 @@ func sortedKeys(m map[string]string) []string {
 // RowCounts returns the number of rows of every table of the database at
 // rawURL; tests and restores use it to compare databases.
 func RowCounts(ctx context.Context, rawURL string) (map[string]int64, error) {
-	t, err := ParseURL(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	db, err := open(ctx, t, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	s, err := readSchema(ctx, db, t.Engine)
-	if err != nil {
-		return nil, t.redactErr(err)
-	}
 	counts := map[string]int64{}
-	for _, tbl := range s.Tables() {
-		var n int64
-		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteIdent(t.Engine, tbl)).Scan(&n); err != nil {
-			return nil, t.redactErr(fmt.Errorf("count rows of %s: %w", tbl, err))
+	err := withDB(ctx, rawURL, func(db *sql.DB, t *Target) error {
+		s, err := readSchema(ctx, db, t.Engine)
+		if err != nil {
+			return err
 		}
-		counts[tbl] = n
+		for _, tbl := range s.Tables() {
+			var n int64
+			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteIdent(t.Engine, tbl)).Scan(&n); err != nil {
+				return fmt.Errorf("count rows of %s: %w", tbl, err)
+			}
+			counts[tbl] = n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return counts, nil
 }
