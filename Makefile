@@ -11,7 +11,7 @@ SANDBOX_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pk
 export ROLLBACK_SANDBOX_BIN := $(BIN)/rollback-sandbox
 export ROLLBACK_BIN := $(BIN)/rollback
 
-.PHONY: all build sandbox-build sandbox deps test test-main test-sandbox vet demo bench bench-db install fuzz
+.PHONY: all build sandbox-build sandbox deps test test-main test-sandbox vet demo bench bench-db bench-guard install fuzz
 
 all: build
 
@@ -42,7 +42,7 @@ test-sandbox:
 test-main:
 	$(GO) test -count=1 -timeout 30m ./...
 
-demo: build sandbox-build
+demo: build sandbox-build deps
 	bash scripts/demo.sh
 
 bench: build sandbox-build
@@ -50,6 +50,9 @@ bench: build sandbox-build
 
 bench-db: build deps
 	$(GO) run ./bench/db
+
+bench-guard: build sandbox-build deps
+	$(GO) run ./bench/guard
 
 install: build
 	install -D $(BIN)/rollback $(or $(PREFIX),/usr/local)/bin/rollback

@@ -3,11 +3,6 @@
 // (section "Application rollback"). Run it with `make bench`.
 //
 //	go run ./bench/app [-runs 10] [-p3-runs 10] [-out docs/benchmarks.md]
-//
-// It also serves scripts/demo.sh, which needs no kubectl:
-//
-//	go run ./bench/app deploy NAMESPACE NAME IMAGE CHANGE-CAUSE   # create or update a 3-replica Deployment and its Service
-//	go run ./bench/app url NAMESPACE SERVICE                      # wait for and print the Service's sandbox URL
 package main
 
 import (
@@ -31,20 +26,6 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "deploy":
-			if len(args) != 5 {
-				return fmt.Errorf("usage: deploy NAMESPACE NAME IMAGE CHANGE-CAUSE")
-			}
-			return demoDeploy(ctx, args[1], args[2], args[3], args[4])
-		case "url":
-			if len(args) != 3 {
-				return fmt.Errorf("usage: url NAMESPACE SERVICE")
-			}
-			return demoURL(ctx, args[1], args[2])
-		}
-	}
 	fs := flag.NewFlagSet("bench/app", flag.ContinueOnError)
 	o := options{}
 	fs.IntVar(&o.runs, "runs", 10, "alternating A/B runs for P1 and P2")

@@ -93,8 +93,14 @@ var subcommands = []func(*Factory) *cobra.Command{
 	newAppCmd,
 	newConfigCmd,
 	newDBCmd,
+	newDrillCmd,
+	newFlagCmd,
+	newGuardCmd,
+	newIncidentCmd,
 	newInitCmd,
 	newLockCmd,
+	newPreflightCmd,
+	newRunCmd,
 }
 
 // Execute runs the command line args and returns the process exit code.

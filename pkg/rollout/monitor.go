@@ -40,6 +40,8 @@ type monitor struct {
 	urls    []string
 	http    *http.Client
 	stampBy string
+	// holdGood leaves a healthy revision unstamped (guard stamps after its bake).
+	holdGood bool
 	// quiet prints only verdicts, not every progress change (bulk undo).
 	quiet bool
 }
@@ -382,10 +384,11 @@ func (m *monitor) finish(ctx context.Context, t *tracked, verdict, reason string
 	t.done = true
 	t.res.Verdict, t.res.Reason, t.res.Failure = verdict, reason, failure
 	t.res.Durations.Total = Duration(now.Sub(t.start))
+	t.res.HeldGood = verdict == VerdictHealthy && m.holdGood
 	if t.res.Durations.Rollout == 0 && !t.completeAt.IsZero() {
 		t.res.Durations.Rollout = Duration(t.completeAt.Sub(t.start))
 	}
-	if t.rs != nil && verdict == VerdictHealthy {
+	if t.rs != nil && verdict == VerdictHealthy && !m.holdGood {
 		if err := stampGood(ctx, m.clients, t.rs, m.stampBy, now); err != nil {
 			t.res.Warnings = append(t.res.Warnings, fmt.Sprintf("could not stamp revision %d known-good: %v", t.res.Revision, err))
 		} else {
@@ -420,6 +423,8 @@ func verdictLine(r *StatusResult) string {
 		}
 		if r.MarkedGood {
 			s += "; stamped known-good"
+		} else if r.HeldGood {
+			s += "; known-good stamp held"
 		}
 		return s + fmt.Sprintf(" (%s)", r.Durations.Total)
 	case VerdictTimeout:

@@ -3,6 +3,7 @@ package rollout
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,5 +121,22 @@ func TestRestartTwiceWithinOneSecond(t *testing.T) {
 	a, b := first.Spec.Template.Annotations[RestartedAtAnnotation], second.Spec.Template.Annotations[RestartedAtAnnotation]
 	if a == b || a != "2026-11-26T01:00:00.0000001Z" {
 		t.Errorf("restartedAt %q then %q: both restarts must change the template", a, b)
+	}
+}
+
+func TestVerdictLineHeldKnownGood(t *testing.T) {
+	r := &StatusResult{Deployment: "web", Revision: 2, Verdict: VerdictHealthy, Progress: Progress{Ready: 2, Desired: 2}}
+	for _, c := range []struct {
+		marked, held bool
+		want         string
+	}{
+		{true, false, "; stamped known-good"},
+		{false, true, "; known-good stamp held"},
+		{false, false, "restarts stable ("},
+	} {
+		r.MarkedGood, r.HeldGood = c.marked, c.held
+		if got := verdictLine(r); !strings.Contains(got, c.want) {
+			t.Errorf("verdictLine(marked=%v, held=%v) = %q, want %q", c.marked, c.held, got, c.want)
+		}
 	}
 }

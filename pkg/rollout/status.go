@@ -65,19 +65,21 @@ type URLCheck struct {
 
 // StatusResult is the outcome of watching and verifying one rollout.
 type StatusResult struct {
-	Deployment string          `json:"deployment"`
-	Namespace  string          `json:"namespace,omitempty"`
-	Revision   int64           `json:"revision"`
-	ReplicaSet string          `json:"replicaSet,omitempty"`
-	Images     []string        `json:"images"`
-	Verdict    string          `json:"verdict"`
-	Reason     string          `json:"reason,omitempty"`
-	Failure    *PodFailure     `json:"failure,omitempty"`
-	Progress   Progress        `json:"progress"`
-	Checks     []URLCheck      `json:"checks,omitempty"`
-	MarkedGood bool            `json:"markedGood"`
-	Warnings   []string        `json:"warnings,omitempty"`
-	Durations  StatusDurations `json:"durations"`
+	Deployment string      `json:"deployment"`
+	Namespace  string      `json:"namespace,omitempty"`
+	Revision   int64       `json:"revision"`
+	ReplicaSet string      `json:"replicaSet,omitempty"`
+	Images     []string    `json:"images"`
+	Verdict    string      `json:"verdict"`
+	Reason     string      `json:"reason,omitempty"`
+	Failure    *PodFailure `json:"failure,omitempty"`
+	Progress   Progress    `json:"progress"`
+	Checks     []URLCheck  `json:"checks,omitempty"`
+	MarkedGood bool        `json:"markedGood"`
+	// HeldGood is true when the revision is healthy but Status.HoldKnownGood kept it unstamped.
+	HeldGood  bool            `json:"heldGood,omitempty"`
+	Warnings  []string        `json:"warnings,omitempty"`
+	Durations StatusDurations `json:"durations"`
 }
 
 // Err returns the error matching the verdict: nil when healthy, wrapped
@@ -110,6 +112,9 @@ type Status struct {
 	CheckURLs []string
 	// HTTPClient makes the CheckURLs requests; nil uses a client with a 5 s timeout.
 	HTTPClient *http.Client
+	// HoldKnownGood leaves a healthy revision unstamped: the caller stamps it
+	// later (guard, after its bake). Failed revisions are stamped as usual.
+	HoldKnownGood bool
 }
 
 // Run watches the rollout of deployment with a watch (no polling) until it
@@ -144,7 +149,7 @@ func (s *Status) monitor(by string) *monitor {
 	}
 	return &monitor{
 		clients: s.Clients, clock: clk, out: newProgressPrinter(s.Progress, s.TTY),
-		timeout: s.Timeout, settle: s.SettleWindow, urls: s.CheckURLs, http: hc, stampBy: by,
+		timeout: s.Timeout, settle: s.SettleWindow, urls: s.CheckURLs, http: hc, stampBy: by, holdGood: s.HoldKnownGood,
 	}
 }
 

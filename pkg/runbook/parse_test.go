@@ -100,6 +100,7 @@ func TestParseErrors(t *testing.T) {
 		{"slack inline url", minimal + "notifications:\n  slack:\n    webhookURLFromEnv: https://hooks.slack.com/services/T/B/X\n", []string{"rollback.yaml:10: notifications.slack.webhookURLFromEnv", "not an environment variable name"}},
 		{"slack inline url key", minimal + "notifications:\n  slack:\n    webhookURL: https://hooks.slack.com/x\n", []string{`rollback.yaml:10: unknown key "webhookURL" in notifications.slack: remove it or use one of webhookURLFromEnv`}},
 		{"webhook missing url", minimal + "notifications:\n  webhook:\n    hmacSecretFromEnv: S\n", []string{"rollback.yaml:10: missing notifications.webhook.urlFromEnv"}},
+		{"pagerduty bad eventsURL", minimal + "notifications:\n  pagerduty:\n    routingKeyFromEnv: PD_KEY\n    eventsURL: ftp://pd.example/v2\n", []string{"rollback.yaml:11: notifications.pagerduty.eventsURL is not an http(s) URL"}},
 		{"pagerduty bad env", minimal + "notifications:\n  pagerduty:\n    routingKeyFromEnv: 1abc\n", []string{"rollback.yaml:10: notifications.pagerduty.routingKeyFromEnv is not"}},
 		{"escalation missing contact", minimal + "escalation:\n  primary:\n    name: Ana\n", []string{"rollback.yaml:10: missing escalation.primary.contact"}},
 		{"escalation unknown role", minimal + "escalation:\n  tertiary: {name: a, contact: b}\n", []string{`rollback.yaml:9: unknown key "tertiary" in escalation`}},

@@ -154,7 +154,14 @@ type Webhook struct {
 type PagerDuty struct {
 	// RoutingKeyFromEnv names the environment variable holding the routing key (required).
 	RoutingKeyFromEnv string `yaml:"routingKeyFromEnv"`
+	// EventsURL overrides the Events API endpoint (default DefaultPagerDutyEventsURL),
+	// for example for a proxy or a test receiver; an http or https URL.
+	EventsURL string `yaml:"eventsURL,omitempty"`
 }
+
+// DefaultPagerDutyEventsURL is the PagerDuty Events API v2 endpoint used when
+// a runbook sets no pagerduty.eventsURL.
+const DefaultPagerDutyEventsURL = "https://events.pagerduty.com/v2/enqueue"
 
 // Escalation lists the people to call, in order.
 type Escalation struct {

@@ -189,6 +189,9 @@ func validate(found *issues, rb *Runbook, l locator) {
 	}
 	if n.PagerDuty != nil {
 		env(n.PagerDuty.RoutingKeyFromEnv, "notifications.pagerduty.routingKeyFromEnv", "notifications", "pagerduty", "routingKeyFromEnv")
+		if n.PagerDuty.EventsURL != "" {
+			httpURL(n.PagerDuty.EventsURL, "notifications.pagerduty.eventsURL", "notifications", "pagerduty", "eventsURL")
+		}
 	}
 
 	for _, c := range []struct {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs on a fresh Debian machine:
 # PostgreSQL 15 and MariaDB 10.11 from Debian's packages, plus the test role
-# the database end-to-end tests (e2e/db) log in with.
+# the database end-to-end tests (e2e/db) log in with, and Prometheus (2.42)
+# for the guard tests (e2e/guard), which start their own server: the Debian
+# service is never started.
 # Idempotent: on a machine that has everything it only checks and starts.
 # Runs as root (CI); without root it only reports what is missing.
 set -euo pipefail
@@ -21,12 +23,25 @@ fi
 missing=()
 command -v pg_dump >/dev/null 2>&1 && command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql postgresql-client)
 command -v mysqldump >/dev/null 2>&1 && { command -v mariadbd >/dev/null 2>&1 || command -v mysqld >/dev/null 2>&1 || [[ -x /usr/sbin/mariadbd ]]; } || missing+=(mariadb-server mariadb-client)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 if ((${#missing[@]})); then
 	log "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	apt-get install -y -qq "${missing[@]}" >/dev/null
+	# policy-rc.d 101 keeps the packages' services (the Debian prometheus
+	# service in particular) from starting during the installation; the
+	# databases are started below and the tests start their own Prometheus.
+	norc=/usr/sbin/policy-rc.d
+	[[ -e $norc ]] || { printf '#!/bin/sh\nexit 101\n' >"$norc" && chmod +x "$norc" && trap 'rm -f "$norc"' EXIT; }
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# --- Prometheus -----------------------------------------------------------------
+# The e2e tests run `prometheus` on a loopback port with their own config;
+# make sure the packaged service is not running (it would hold port 9090).
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+	systemctl stop prometheus >/dev/null 2>&1 || true
+fi
+log "$(prometheus --version 2>&1 | head -1)"
 
 # --- PostgreSQL ---------------------------------------------------------------
 if ! pg_lsclusters -h 2>/dev/null | grep -q .; then

@@ -1,0 +1,399 @@
+// Package controller_test runs `rollback guard --controller` as real
+// processes against a real sandbox control plane: leader election between two
+// replicas, a leader killed during a bake, and the shipped RBAC of deploy/.
+package controller_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+
+	"github.com/vibestack/rollback/e2e/sandboxenv"
+	"github.com/vibestack/rollback/pkg/guardcontroller"
+	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/rollout"
+)
+
+var sb *sandboxenv.Sandbox
+
+func TestMain(m *testing.M) { os.Exit(sandboxenv.RunTests(m, &sb)) }
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+// repoRoot finds the module root from the working directory.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(data), "module github.com/vibestack/rollback\n") {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("repository root not found")
+		}
+		dir = parent
+	}
+}
+
+// rollbackBin returns the built CLI: $ROLLBACK_BIN (set by the Makefile),
+// else <repo>/bin/rollback (`make build`). Without either the test is
+// skipped, or fails when CI is set.
+func rollbackBin(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("ROLLBACK_BIN")
+	if bin == "" {
+		bin = filepath.Join(repoRoot(t), "bin", "rollback")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("rollback binary %s: %v (run make build)", bin, err)
+		}
+		t.Skipf("rollback binary %s: %v (run make build, or set ROLLBACK_BIN)", bin, err)
+	}
+	return bin
+}
+
+// syncBuffer collects a process's output.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// controllerProc is one `rollback guard --controller` process.
+type controllerProc struct {
+	name   string
+	cmd    *exec.Cmd
+	out    *syncBuffer
+	exited chan struct{}
+}
+
+// startController runs the controller binary with kubeconfig and extra args.
+func startController(t *testing.T, name, kubeconfig string, args ...string) *controllerProc {
+	t.Helper()
+	full := append([]string{"guard", "--controller", "--kubeconfig", kubeconfig, "--identity", name,
+		"--health-addr", "127.0.0.1:0", "--journal-dir", t.TempDir()}, args...)
+	cmd := exec.Command(rollbackBin(t), full...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start controller %s: %v", name, err)
+	}
+	p := &controllerProc{name: name, cmd: cmd, out: out, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+	t.Logf("started controller %s (pid %d): rollback %s", name, cmd.Process.Pid, strings.Join(full, " "))
+	t.Cleanup(func() {
+		p.stop()
+		t.Logf("controller %s output:\n%s", name, out.String())
+	})
+	return p
+}
+
+// stop ends the process with SIGTERM (it releases the Lease), then SIGKILL.
+func (p *controllerProc) stop() {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// kill ends the process with SIGKILL: no cleanup, no Lease release.
+func (p *controllerProc) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill %s: %v", p.name, err)
+	}
+	<-p.exited
+}
+
+func (p *controllerProc) has(s string) bool { return strings.Contains(p.out.String(), s) }
+
+// readyz returns the body of the process's /readyz.
+func (p *controllerProc) readyz(t *testing.T) string {
+	t.Helper()
+	m := healthLine.FindStringSubmatch(p.out.String())
+	if m == nil {
+		t.Fatalf("%s printed no health address", p.name)
+	}
+	resp, err := http.Get("http://" + m[1] + "/readyz")
+	if err != nil {
+		t.Fatalf("GET /readyz of %s: %v", p.name, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(string(body)))
+}
+
+var healthLine = regexp.MustCompile(`health endpoints on http://([0-9.:]+)/healthz`)
+
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// guardAnnotations opts a Deployment in with the given settings.
+func guardAnnotations(settings map[string]string) map[string]string {
+	a := map[string]string{guardcontroller.AnnotationGuard: guardcontroller.EnabledValue}
+	for k, v := range settings {
+		a[guardcontroller.AnnotationPrefix+"-"+k] = v
+	}
+	return a
+}
+
+// newDeployment creates Deployment name (2 replicas, label app=name) at image.
+func newDeployment(t *testing.T, ns, name, image string, annotations map[string]string) {
+	t.Helper()
+	replicas := int32(2)
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"app": name}, Annotations: annotations},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image}}},
+			},
+		},
+	}
+	if _, err := sb.Clientset.AppsV1().Deployments(ns).Create(ctx(t), d, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create deployment %s: %v", name, err)
+	}
+}
+
+// newService exposes Deployment name over HTTP and returns its URL.
+func newService(t *testing.T, ns, name string) string {
+	t.Helper()
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": name},
+			Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}},
+	}
+	if _, err := sb.Clientset.CoreV1().Services(ns).Create(ctx(t), svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	url, err := sb.Endpoint(ctx(t), ns, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
+
+// setImage ships image as a new revision.
+func setImage(t *testing.T, ns, name, image string) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		d, err := sb.Clientset.AppsV1().Deployments(ns).Get(ctx(t), name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		d.Spec.Template.Spec.Containers[0].Image = image
+		_, err = sb.Clientset.AppsV1().Deployments(ns).Update(ctx(t), d, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("set image %s: %v", image, err)
+	}
+}
+
+// setAnnotation changes one annotation of Deployment name.
+func setAnnotation(t *testing.T, ns, name, key, value string) {
+	t.Helper()
+	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{key: value}}})
+	if _, err := sb.Clientset.AppsV1().Deployments(ns).Patch(ctx(t), name, "application/merge-patch+json", patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func getDeployment(t *testing.T, ns, name string) *appsv1.Deployment {
+	t.Helper()
+	d, err := sb.Clientset.AppsV1().Deployments(ns).Get(ctx(t), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func image(d *appsv1.Deployment) string { return d.Spec.Template.Spec.Containers[0].Image }
+
+func revision(d *appsv1.Deployment) string { return d.Annotations["deployment.kubernetes.io/revision"] }
+
+// state returns the guard state of Deployment name (zero State when none).
+func state(t *testing.T, ns, name string) guardcontroller.State {
+	t.Helper()
+	s, err := guardcontroller.ReadState(getDeployment(t, ns, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s == nil {
+		return guardcontroller.State{}
+	}
+	return *s
+}
+
+// waitRolledOut waits until every replica of the current revision is ready.
+func waitRolledOut(t *testing.T, ns, name string) {
+	t.Helper()
+	eventually(t, 60*time.Second, "deployment "+name+" rolled out", func() bool {
+		d := getDeployment(t, ns, name)
+		if d.Status.ObservedGeneration < d.Generation {
+			return false
+		}
+		r := *d.Spec.Replicas
+		return d.Status.UpdatedReplicas == r && d.Status.ReadyReplicas == r && d.Status.AvailableReplicas == r && d.Status.Replicas == r
+	})
+}
+
+// markGood stamps the current revision known-good, as CI would.
+func markGood(t *testing.T, ns, name string) {
+	t.Helper()
+	waitRolledOut(t, ns, name)
+	if err := rollout.MarkGood(ctx(t), rollout.NewClients(sb.Clientset, ns), name, time.Now()); err != nil {
+		t.Fatalf("mark-good %s: %v", name, err)
+	}
+}
+
+// events returns the reasons of the controller's Events on Deployment name, oldest first.
+func events(t *testing.T, cs kubernetes.Interface, ns, name string) []corev1.Event {
+	t.Helper()
+	list, err := cs.CoreV1().Events(ns).List(ctx(t), metav1.ListOptions{FieldSelector: "involvedObject.name=" + name + ",involvedObject.kind=Deployment"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []corev1.Event
+	for _, e := range list.Items {
+		if e.Source.Component == guardcontroller.Component {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func countReason(evs []corev1.Event, reason string) int {
+	n := 0
+	for _, e := range evs {
+		if e.Reason == reason {
+			n++
+		}
+	}
+	return n
+}
+
+func logEvents(t *testing.T, evs []corev1.Event) {
+	t.Helper()
+	var b strings.Builder
+	for _, e := range evs {
+		fmt.Fprintf(&b, "  %s %-24s %-22s %s\n", e.Type, e.Reason, e.Source.Host, e.Message)
+	}
+	t.Logf("events on the deployment:\n%s", b.String())
+}
+
+// journalEntries returns every entry of every incident journal mirrored in ns.
+func journalEntries(t *testing.T, ns string) map[string][]journal.Entry {
+	t.Helper()
+	cms := sb.Clientset.CoreV1().ConfigMaps(ns)
+	sums, err := journal.ListMirror(ctx(t), cms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]journal.Entry{}
+	for _, s := range sums {
+		es, err := journal.ReadMirror(ctx(t), cms, s.Incident)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[s.Incident] = es
+	}
+	return out
+}
+
+// secretToken stands for a credential in a check URL's query string.
+const secretToken = "sekret-e2e-token-4711"
+
+// assertNoSecret greps the controllers' output, the Events, the state
+// annotation and the journal mirror for secretToken.
+func assertNoSecret(t *testing.T, ns, name string, procs ...*controllerProc) {
+	t.Helper()
+	for _, p := range procs {
+		if strings.Contains(p.out.String(), secretToken) {
+			t.Errorf("the token is in %s's output", p.name)
+		}
+	}
+	for _, e := range events(t, sb.Clientset, ns, name) {
+		if strings.Contains(e.Message, secretToken) {
+			t.Errorf("the token is in Event %s: %s", e.Reason, e.Message)
+		}
+	}
+	if strings.Contains(getDeployment(t, ns, name).Annotations[guardcontroller.AnnotationState], secretToken) {
+		t.Errorf("the token is in the state annotation")
+	}
+	cms, err := sb.Clientset.CoreV1().ConfigMaps(ns).List(ctx(t), metav1.ListOptions{LabelSelector: journal.LabelIncident})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cms.Items) == 0 {
+		t.Errorf("no journal mirror to check")
+	}
+	redacted := 0
+	for _, cm := range cms.Items {
+		for k, v := range cm.Data {
+			if strings.Contains(v, secretToken) {
+				t.Errorf("the token is in journal mirror %s key %s", cm.Name, k)
+			}
+			redacted += strings.Count(v, journal.Redacted)
+		}
+	}
+	t.Logf("journal mirror: %d values redacted", redacted)
+}

@@ -1,0 +1,363 @@
+// Package guard_test runs `rollback guard` end to end: the built CLI as its
+// own process (the way a CI step runs it) against the sandbox control plane,
+// a real Prometheus scraping the sandbox Service endpoint, a load generator,
+// and a local webhook receiver.
+package guard_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/vibestack/rollback/e2e/promenv"
+	"github.com/vibestack/rollback/e2e/sandboxenv"
+	"github.com/vibestack/rollback/pkg/guard"
+	"github.com/vibestack/rollback/pkg/rollout"
+)
+
+var sb *sandboxenv.Sandbox
+
+func TestMain(m *testing.M) {
+	code := sandboxenv.RunTests(m, &sb)
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath)) // the binary built by binary()
+	}
+	os.Exit(code)
+}
+
+func testCtx(t *testing.T, d time.Duration) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return c
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// binary returns the rollback binary: $ROLLBACK_BIN, else one built once now.
+func binary(t *testing.T) string {
+	t.Helper()
+	if b := os.Getenv("ROLLBACK_BIN"); b != "" {
+		if _, err := os.Stat(b); err == nil {
+			return b
+		}
+	}
+	binOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		dir, err := os.MkdirTemp("", "rollback-guard-e2e-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "rollback")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/rollback")
+		cmd.Dir = root
+		if b, err := cmd.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("build rollback: %v\n%s", err, b)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// process is the CLI running as its own process.
+type process struct {
+	cmd            *exec.Cmd
+	stdout, stderr *syncBuffer
+	done           chan struct{}
+	start          time.Time
+	elapsed        time.Duration
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start runs the binary with env and args (plus --kubeconfig).
+func start(t *testing.T, env map[string]string, args ...string) *process {
+	t.Helper()
+	args = append(args, "--kubeconfig", sb.Kubeconfig)
+	p := &process{cmd: exec.Command(binary(t), args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	// Incident journals go to the test's directory, not the user's.
+	p.cmd.Env = append(os.Environ(), "ROLLBACK_JOURNAL_DIR="+t.TempDir())
+	for k, v := range env {
+		p.cmd.Env = append(p.cmd.Env, k+"="+v)
+	}
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	p.start = time.Now()
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		p.elapsed = time.Since(p.start)
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// wait waits for the process and returns its exit code.
+func (p *process) wait(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		t.Fatalf("rollback %s did not end within %s\nstderr:\n%s", strings.Join(p.cmd.Args[1:], " "), timeout, p.stderr)
+	}
+	code := p.cmd.ProcessState.ExitCode()
+	t.Logf("rollback %s -> exit %d after %s\n--- stdout\n%s--- stderr\n%s", strings.Join(p.cmd.Args[1:], " "), code, p.elapsed.Round(time.Millisecond), p.stdout, p.stderr)
+	return code
+}
+
+// waitStderr waits until the process's stderr contains s.
+func (p *process) waitStderr(t *testing.T, s string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(p.stderr.String(), s) {
+		select {
+		case <-p.done:
+			t.Fatalf("process ended before printing %q\nstderr:\n%s", s, p.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q on stderr within %s\nstderr:\n%s", s, timeout, p.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// result decodes the -o json answer.
+func (p *process) result(t *testing.T) *guard.Result {
+	t.Helper()
+	var r guard.Result
+	if err := json.Unmarshal([]byte(p.stdout.String()), &r); err != nil {
+		t.Fatalf("decode -o json: %v\n%s", err, p.stdout)
+	}
+	return &r
+}
+
+// app is a guarded Deployment "web" with a Service, load and Prometheus.
+type app struct {
+	ns   string
+	url  string
+	prom *promenv.Server
+}
+
+// newApp creates Deployment web (2 replicas, progressDeadlineSeconds 600) at
+// example/web:v1 behind Service web, stamps it known-good, starts load at
+// 20 req/s and (unless noProm) a Prometheus scraping the Service endpoint.
+func newApp(t *testing.T, withProm bool) *app {
+	t.Helper()
+	ctx := testCtx(t, 5*time.Minute)
+	ns := sb.Namespace(t)
+	replicas, deadline := int32(2), int32(600)
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns, Labels: map[string]string{"app": "web", "app.kubernetes.io/part-of": "shop"}},
+		Spec: appsv1.DeploymentSpec{
+			Replicas:                &replicas,
+			ProgressDeadlineSeconds: &deadline,
+			Selector:                &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example/web:v1"}}},
+			},
+		},
+	}
+	if _, err := sb.Clientset.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.Clientset.CoreV1().Services(ns).Create(ctx, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"},
+			Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	clients := rollout.NewClients(sb.Clientset, ns)
+	eventually(t, 60*time.Second, "v1 rolled out and stamped known-good", func() error {
+		return rollout.MarkGood(ctx, clients, "web", time.Now())
+	})
+	url, err := sb.Endpoint(ctx, ns, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &app{ns: ns, url: url}
+	loadCtx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	go promenv.Load(loadCtx, url+"/", 20)
+	if withProm {
+		a.prom = promenv.Start(ctx, t, func() []promenv.Target {
+			return []promenv.Target{{Addr: promenv.HostOf(url), Labels: map[string]string{"namespace": ns, "service": "web"}}}
+		})
+		if err := a.prom.WaitData(ctx, fmt.Sprintf(`sum(rate(http_requests_total{namespace=%q}[5s])) > 0`, ns), 60*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a
+}
+
+// errorRate is the error-ratio query of the tests, a template over the
+// Deployment's namespace. "or vector(0)": with no 5xx series at all the
+// numerator is an empty vector, which would make every round inconclusive.
+const errorRate = `(sum(rate(http_requests_total{namespace="{{.namespace}}",code=~"5.."}[5s])) or vector(0)) / sum(rate(http_requests_total{namespace="{{.namespace}}"}[5s]))`
+
+// release sets the image of web (a new revision).
+func (a *app) release(t *testing.T, image string) {
+	t.Helper()
+	patch := fmt.Sprintf(`{"spec":{"template":{"spec":{"containers":[{"name":"app","image":%q}]}}}}`, image)
+	if _, err := sb.Clientset.AppsV1().Deployments(a.ns).Patch(testCtx(t, time.Minute), "web", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// image returns the current image of web.
+func (a *app) image(t *testing.T) string {
+	t.Helper()
+	d, err := sb.Clientset.AppsV1().Deployments(a.ns).Get(testCtx(t, time.Minute), "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Spec.Template.Spec.Containers[0].Image
+}
+
+// revisions returns web's revisions as `app history` sees them.
+func (a *app) history(t *testing.T) *rollout.HistoryResult {
+	t.Helper()
+	h := rollout.History{Clients: rollout.NewClients(sb.Clientset, a.ns)}
+	res, err := h.Run(testCtx(t, time.Minute), "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// revision returns revision n of web.
+func (a *app) revision(t *testing.T, n int64) rollout.Revision {
+	t.Helper()
+	for _, r := range a.history(t).Revisions {
+		if r.Number == n {
+			return r
+		}
+	}
+	t.Fatalf("web has no revision %d", n)
+	return rollout.Revision{}
+}
+
+func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// receiver is a local webhook receiver recording the events it gets.
+type receiver struct {
+	mu     sync.Mutex
+	events []map[string]any
+	srv    *httptest.Server
+}
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		var ev map[string]any
+		if json.Unmarshal(body, &ev) == nil {
+			r.mu.Lock()
+			r.events = append(r.events, ev)
+			r.mu.Unlock()
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) kinds() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, e := range r.events {
+		out = append(out, fmt.Sprint(e["kind"]))
+	}
+	return out
+}
+
+// runbookFile writes a runbook for web in ns with a generic webhook whose
+// URL and HMAC secret come from GUARD_WEBHOOK_URL and GUARD_WEBHOOK_SECRET.
+func runbookFile(t *testing.T, ns string) string {
+	t.Helper()
+	rb := fmt.Sprintf(`apiVersion: rollback.vibestack.dev/v1
+kind: Runbook
+app: shop-web
+clusters:
+  - context: sandbox
+    namespace: %s
+deployments:
+  - web
+notifications:
+  webhook:
+    urlFromEnv: GUARD_WEBHOOK_URL
+    hmacSecretFromEnv: GUARD_WEBHOOK_SECRET
+`, ns)
+	p := filepath.Join(t.TempDir(), "rollback.yaml")
+	if err := os.WriteFile(p, []byte(rb), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

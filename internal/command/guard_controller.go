@@ -1,0 +1,145 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/guardcontroller"
+)
+
+// guardControllerFlags are the flags of `rollback guard --controller`.
+type guardControllerFlags struct {
+	leaseNamespace string
+	leaseDuration  time.Duration
+	renewDeadline  time.Duration
+	retryPeriod    time.Duration
+	healthAddr     string
+	maxConcurrent  int
+	identity       string
+}
+
+// guardControllerFlagNames are the flags that apply only to --controller.
+var guardControllerFlagNames = map[string]bool{
+	"controller": true, "lease-namespace": true, "lease-duration": true, "renew-deadline": true,
+	"retry-period": true, "health-addr": true, "max-concurrent": true, "identity": true,
+	"journal-dir": true, // guard's own flag: where the local copies of incident journals go
+}
+
+// add binds the controller's flags to the guard command.
+func (g *guardControllerFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&g.leaseNamespace, "lease-namespace", "", "with --controller: namespace of the leader-election Lease "+guardcontroller.LeaseName+" (default $POD_NAMESPACE, else "+guardcontroller.DefaultLeaseNamespace+")")
+	fl.DurationVar(&g.leaseDuration, "lease-duration", guardcontroller.DefaultLeaseDuration, "with --controller: how long a standby waits before taking over a Lease that is not renewed")
+	fl.DurationVar(&g.renewDeadline, "renew-deadline", guardcontroller.DefaultRenewDeadline, "with --controller: how long the leader keeps trying to renew before it stops guarding")
+	fl.DurationVar(&g.retryPeriod, "retry-period", guardcontroller.DefaultRetryPeriod, "with --controller: time between two attempts to acquire or renew the Lease")
+	fl.StringVar(&g.healthAddr, "health-addr", ":8081", "with --controller: address of the /healthz and /readyz endpoints (empty: none)")
+	fl.IntVar(&g.maxConcurrent, "max-concurrent", guardcontroller.DefaultMaxConcurrent, "with --controller: how many Deployments are guarded at once")
+	fl.StringVar(&g.identity, "identity", "", "with --controller: this replica's name in the Lease, states and Events (default hostname_pid)")
+}
+
+// run runs the guard controller until the command's context ends. Without
+// -n it watches every namespace; with -n only that one.
+func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory) error {
+	if args := cmd.Flags().Args(); len(args) > 0 {
+		return exitcode.AsRefused(fmt.Errorf("guard --controller takes no DEPLOYMENT (got %q): it guards every Deployment annotated %s=%s", args[0], guardcontroller.AnnotationGuard, guardcontroller.EnabledValue))
+	}
+	var stray []string
+	inherited := cmd.InheritedFlags()
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if inherited.Lookup(fl.Name) == nil && !guardControllerFlagNames[fl.Name] {
+			stray = append(stray, "--"+fl.Name)
+		}
+	})
+	if len(stray) > 0 {
+		return exitcode.AsRefused(fmt.Errorf("%v do not apply to guard --controller: put each Deployment's settings in its annotations (%s-bake, %s-interval, ...) or in the ConfigMap named by %s", stray, guardcontroller.AnnotationPrefix, guardcontroller.AnnotationPrefix, guardcontroller.AnnotationConfig))
+	}
+	if g.renewDeadline >= g.leaseDuration || g.retryPeriod >= g.renewDeadline || g.retryPeriod <= 0 {
+		return exitcode.AsRefused(fmt.Errorf("need --retry-period (%s) < --renew-deadline (%s) < --lease-duration (%s)", g.retryPeriod, g.renewDeadline, g.leaseDuration))
+	}
+	if g.maxConcurrent < 1 {
+		return exitcode.AsRefused(fmt.Errorf("--max-concurrent %d: must be at least 1", g.maxConcurrent))
+	}
+	cfg, err := f.Kube.ToRESTConfig()
+	if err != nil {
+		return fmt.Errorf("load kubeconfig: %w", err)
+	}
+	// The Lease gets its own client, so that guard traffic never delays a renewal.
+	leaseClient, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("create kubernetes client: %w", err)
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("create kubernetes client: %w", err)
+	}
+	namespace := ""
+	if fl := cmd.Flags().Lookup("namespace"); fl != nil && fl.Changed {
+		namespace = fl.Value.String()
+	}
+	leaseNS := g.leaseNamespace
+	if leaseNS == "" {
+		leaseNS = guardcontroller.LeaseNamespace(os.Getenv)
+	}
+	identity := g.identity
+	if identity == "" {
+		identity = guardcontroller.DefaultIdentity()
+	}
+	journalDir := ""
+	if fl := cmd.Flags().Lookup("journal-dir"); fl != nil {
+		journalDir = fl.Value.String()
+	}
+	ctx, cancel := context.WithCancel(ctxOf(cmd))
+	defer cancel()
+	health := &guardcontroller.Health{}
+	if g.healthAddr != "" {
+		addr, errc, err := health.Serve(ctx, g.healthAddr)
+		if err != nil {
+			return exitcode.AsRefused(err)
+		}
+		fmt.Fprintf(f.IO.ErrOut, "health endpoints on http://%s/healthz and /readyz\n", addr)
+		go func() {
+			if err := <-errc; err != nil {
+				fmt.Fprintf(f.IO.ErrOut, "health endpoint stopped: %v\n", err)
+			}
+		}()
+	}
+	fmt.Fprintf(f.IO.ErrOut, "%s: campaigning for lease %s/%s\n", identity, leaseNS, guardcontroller.LeaseName)
+	health.SetReady()
+	le := guardcontroller.LeaderElection{
+		Client: leaseClient, Namespace: leaseNS, Identity: identity,
+		LeaseDuration: g.leaseDuration, RenewDeadline: g.renewDeadline, RetryPeriod: g.retryPeriod,
+		OnLeader: func(leading bool) {
+			health.SetLeader(leading)
+			if leading {
+				fmt.Fprintf(f.IO.ErrOut, "%s: became the leader\n", identity)
+			} else {
+				fmt.Fprintf(f.IO.ErrOut, "%s: not the leader any more; stopped guarding\n", identity)
+			}
+		},
+	}
+	err = le.Run(ctx, func(lctx context.Context) error {
+		c := &guardcontroller.Controller{
+			Client: cs, Namespace: namespace, Clock: f.Clock, Log: f.IO.ErrOut, Identity: identity,
+			MaxConcurrent: g.maxConcurrent, HTTPClient: &http.Client{Timeout: 5 * time.Second},
+			OnSynced: health.SetSynced, JournalDir: journalDir,
+		}
+		return c.Run(lctx)
+	})
+	if errors.Is(err, guardcontroller.ErrLostLeadership) {
+		return fmt.Errorf("guard controller %s: %w; exiting so that it restarts as a candidate", identity, err)
+	}
+	if err != nil {
+		return fmt.Errorf("guard controller: %w", err)
+	}
+	return nil
+}

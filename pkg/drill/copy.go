@@ -1,0 +1,189 @@
+package drill
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/configs"
+	"github.com/vibestack/rollback/pkg/rollout"
+)
+
+// placeholder replaces every Secret value in the copy: a drill never copies
+// secret data out of production.
+const placeholder = "drill-placeholder"
+
+// deployCopy copies every Deployment of the runbook at its last known good
+// template, with the ConfigMaps (data) and Secrets (keys only) it
+// references, waits until each is healthy (which stamps it known-good), and
+// snapshots the configuration the way a release pipeline does.
+func (d *Drill) deployCopy(ctx context.Context) error {
+	src := d.Runbook.Clusters[0].Namespace
+	for _, name := range d.Runbook.Deployments {
+		tmpl, rev, stamped, err := rollout.KnownGoodTemplate(ctx, rollout.NewClients(d.Client, src), name)
+		if err != nil {
+			return fmt.Errorf("drill: read %s/%s: %w", src, name, err)
+		}
+		if !stamped {
+			d.progress("warning: deployment %s has no known-good stamp; copying revision %d", name, rev.Number)
+		}
+		orig, err := d.Client.AppsV1().Deployments(src).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("drill: read %s/%s: %w", src, name, err)
+		}
+		if err := d.copyConfigs(ctx, src, tmpl); err != nil {
+			return err
+		}
+		cp := &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: orig.Labels},
+			Spec: appsv1.DeploymentSpec{
+				Replicas: orig.Spec.Replicas, Selector: orig.Spec.Selector.DeepCopy(), Template: *tmpl,
+				Strategy: orig.Spec.Strategy, MinReadySeconds: orig.Spec.MinReadySeconds,
+				ProgressDeadlineSeconds: orig.Spec.ProgressDeadlineSeconds,
+			},
+		}
+		if _, err := d.Client.AppsV1().Deployments(d.Namespace).Create(ctx, cp, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("drill: create copy of deployment %s: %w", name, err)
+		}
+		d.progress("copied deployment %s at revision %d (%s)", name, rev.Number, strings.Join(rev.Images, ", "))
+		if _, err := d.status().Run(ctx, name); err != nil {
+			return fmt.Errorf("drill: the copy of %s at its known-good version is not healthy, so the drill cannot start: %w", name, err)
+		}
+		snap := configs.Snapshot{Deployments: d.Client.AppsV1().Deployments(d.Namespace), Store: configs.NewStore(d.Client, d.Namespace),
+			Clock: d.Clock, Reason: "drill baseline"}
+		if _, err := snap.Run(ctx, name); err != nil {
+			return fmt.Errorf("drill: snapshot the copy's configuration: %w", err)
+		}
+	}
+	return nil
+}
+
+// copyConfigs copies the ConfigMaps and Secrets tmpl references.
+func (d *Drill) copyConfigs(ctx context.Context, src string, tmpl *corev1.PodTemplateSpec) error {
+	for _, ref := range configs.References(&tmpl.Spec) {
+		var err error
+		switch ref.Kind {
+		case configs.KindConfigMap:
+			var cm *corev1.ConfigMap
+			if cm, err = d.Client.CoreV1().ConfigMaps(src).Get(ctx, ref.Name, metav1.GetOptions{}); err == nil {
+				_, err = d.Client.CoreV1().ConfigMaps(d.Namespace).Create(ctx, &corev1.ConfigMap{
+					ObjectMeta: metav1.ObjectMeta{Name: cm.Name, Labels: cm.Labels}, Data: cm.Data, BinaryData: cm.BinaryData}, metav1.CreateOptions{})
+			}
+		case configs.KindSecret:
+			var s *corev1.Secret
+			if s, err = d.Client.CoreV1().Secrets(src).Get(ctx, ref.Name, metav1.GetOptions{}); err == nil {
+				data := map[string][]byte{}
+				for k := range s.Data {
+					data[k] = []byte(placeholder)
+				}
+				_, err = d.Client.CoreV1().Secrets(d.Namespace).Create(ctx, &corev1.Secret{
+					ObjectMeta: metav1.ObjectMeta{Name: s.Name, Labels: s.Labels}, Type: s.Type, Data: data}, metav1.CreateOptions{})
+			}
+		}
+		if err != nil && !apierrors.IsAlreadyExists(err) && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("drill: copy %s: %w", ref, err)
+		}
+	}
+	return nil
+}
+
+// breakCopy ships the bad release to the first Deployment and returns what
+// it shipped and when.
+func (d *Drill) breakCopy(ctx context.Context) (string, time.Time, error) {
+	name := d.Runbook.Deployments[0]
+	deps := d.Client.AppsV1().Deployments(d.Namespace)
+	if len(d.BadConfig) > 0 {
+		cmName := ""
+		for _, c := range d.Runbook.Configs {
+			if strings.EqualFold(c.Kind, "ConfigMap") {
+				cmName = c.Name
+				break
+			}
+		}
+		if cmName == "" {
+			return "", time.Time{}, fmt.Errorf("drill: --bad-config needs a ConfigMap among the runbook's configs")
+		}
+		cm, err := d.Client.CoreV1().ConfigMaps(d.Namespace).Get(ctx, cmName, metav1.GetOptions{})
+		if err != nil {
+			return "", time.Time{}, fmt.Errorf("drill: get configmap %s: %w", cmName, err)
+		}
+		if cm.Data == nil {
+			cm.Data = map[string]string{}
+		}
+		var keys []string
+		for k, v := range d.BadConfig {
+			cm.Data[k] = v
+			keys = append(keys, k+"="+v)
+		}
+		sort.Strings(keys)
+		if _, err := d.Client.CoreV1().ConfigMaps(d.Namespace).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+			return "", time.Time{}, fmt.Errorf("drill: write bad configuration: %w", err)
+		}
+		start := d.Clock.Now()
+		if _, err := rollout.Restart(ctx, deps, name, start); err != nil {
+			return "", time.Time{}, fmt.Errorf("drill: restart %s: %w", name, err)
+		}
+		bad := fmt.Sprintf("configmap %s: %s, then restart", cmName, strings.Join(keys, ", "))
+		d.progress("bad release shipped: %s", bad)
+		return bad, start, nil
+	}
+	dep, err := deps.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("drill: get %s: %w", name, err)
+	}
+	c := &dep.Spec.Template.Spec.Containers[0]
+	image := d.BadImage
+	if image == "" {
+		image = badImageFor(c.Image)
+	}
+	c.Image = image
+	start := d.Clock.Now()
+	if _, err := deps.Update(ctx, dep, metav1.UpdateOptions{}); err != nil {
+		return "", time.Time{}, fmt.Errorf("drill: ship bad image to %s: %w", name, err)
+	}
+	bad := fmt.Sprintf("deployment %s container %s image %s", name, c.Name, image)
+	d.progress("bad release shipped: %s", bad)
+	return bad, start, nil
+}
+
+// detect watches the bad release and returns the failure it reports; a
+// release that turns out healthy is a failed drill: nothing was detected.
+func (d *Drill) detect(ctx context.Context) (string, error) {
+	name := d.Runbook.Deployments[0]
+	st, err := d.status().Run(ctx, name)
+	if err == nil {
+		return "", exitcode.AsUnhealthy(fmt.Errorf("drill: the bad release of %s became healthy, so nothing was detected: choose a release that fails (--bad-image with a failing image, or --bad-config)", name))
+	}
+	if st == nil {
+		return "", fmt.Errorf("drill: watch the bad release: %w", err)
+	}
+	if st.Failure != nil {
+		return fmt.Sprintf("%s: %s", st.Failure.Pod, st.Failure.Reason), nil
+	}
+	return st.Verdict + ": " + st.Reason, nil
+}
+
+func (d *Drill) status() *rollout.Status {
+	return &rollout.Status{Clients: rollout.NewClients(d.Client, d.Namespace), Clock: d.Clock, Progress: d.Progress, TTY: d.TTY,
+		Timeout: d.Timeout, SettleWindow: d.SettleWindow}
+}
+
+// badImageFor returns image's repository with the sandbox's failing tag "crash".
+func badImageFor(image string) string {
+	repo := image
+	if i := strings.LastIndex(image, "@"); i >= 0 {
+		repo = image[:i]
+	}
+	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+		repo = repo[:i]
+	}
+	return repo + ":crash"
+}

@@ -1,0 +1,230 @@
+package drill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
+
+	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/incident"
+	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/report"
+	"github.com/vibestack/rollback/pkg/rollout"
+	"github.com/vibestack/rollback/pkg/runbook"
+)
+
+// Run runs the drill: see the package documentation. The error is non-nil
+// when the drill failed (not detected, or not recovered).
+func (d *Drill) Run(ctx context.Context) (*Result, error) {
+	if d.Clock == nil {
+		d.Clock = clock.RealClock{}
+	}
+	if d.JournalDir == "" {
+		d.JournalDir = journal.DefaultDir()
+	}
+	res := &Result{App: d.Runbook.App, Namespace: d.Namespace}
+	if err := d.validate(); err != nil {
+		return res, err
+	}
+	if err := d.createNamespace(ctx); err != nil {
+		return res, err
+	}
+	if !d.Keep {
+		defer func() { res.CleanedUp = d.cleanup() }()
+	}
+	prev, err := Previous(d.JournalDir, d.Runbook.App)
+	if err != nil {
+		d.progress("warning: reading earlier drills: %v", err)
+	}
+	res.Previous = prev
+	res.Incident = journal.NewID(d.Clock.Now())
+	res.Time = d.Clock.Now()
+	err = d.rehearse(ctx, res)
+	res.Verdict = VerdictPassed
+	if err != nil {
+		res.Verdict, res.Error = VerdictFailed, err.Error()
+	}
+	d.record(res)
+	return res, err
+}
+
+// validate refuses a drill namespace that belongs to the application.
+func (d *Drill) validate() error {
+	if d.Namespace == "" {
+		return exitcode.AsRefused(errors.New("drill: no namespace: pass --namespace NS (a non-production namespace; it is created and deleted)"))
+	}
+	for _, c := range d.Runbook.Clusters {
+		if c.Namespace == d.Namespace {
+			return exitcode.AsRefused(fmt.Errorf("drill: namespace %s is where %s runs (cluster %s): drills run in a separate, non-production namespace; pass another --namespace",
+				d.Namespace, d.Runbook.App, c.Context))
+		}
+	}
+	return nil
+}
+
+// createNamespace creates the drill namespace, or reuses one an earlier drill
+// of this app left (--keep); any other existing namespace is refused.
+func (d *Drill) createNamespace(ctx context.Context) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: d.Namespace, Labels: map[string]string{LabelDrill: d.Runbook.App}}}
+	_, err := d.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		cur, gerr := d.Client.CoreV1().Namespaces().Get(ctx, d.Namespace, metav1.GetOptions{})
+		if gerr != nil {
+			return fmt.Errorf("drill: get namespace %s: %w", d.Namespace, gerr)
+		}
+		if cur.Labels[LabelDrill] != d.Runbook.App {
+			return exitcode.AsRefused(fmt.Errorf("drill: namespace %s exists and is not a drill namespace of %s (label %s): pass a new --namespace; the drill never touches existing namespaces",
+				d.Namespace, d.Runbook.App, LabelDrill))
+		}
+		return exitcode.AsRefused(fmt.Errorf("drill: namespace %s is left from an earlier drill: delete it (`kubectl delete namespace %s`) or pass another --namespace", d.Namespace, d.Namespace))
+	}
+	if err != nil {
+		return fmt.Errorf("drill: create namespace %s: %w", d.Namespace, err)
+	}
+	d.progress("drill namespace %s created", d.Namespace)
+	return nil
+}
+
+// cleanup deletes the drill namespace.
+func (d *Drill) cleanup() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	err := d.Client.CoreV1().Namespaces().Delete(ctx, d.Namespace, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		d.progress("warning: delete drill namespace %s: %v (delete it by hand)", d.Namespace, err)
+		return false
+	}
+	d.progress("drill namespace %s deleted", d.Namespace)
+	return true
+}
+
+// rehearse deploys the copy, breaks it, detects, recovers.
+func (d *Drill) rehearse(ctx context.Context, res *Result) error {
+	if err := d.deployCopy(ctx); err != nil {
+		return err
+	}
+	j, err := journal.Open(journal.Options{Dir: d.JournalDir, Incident: res.Incident, Clock: d.Clock, Actor: d.Actor})
+	if err != nil {
+		return fmt.Errorf("drill: open journal: %w", err)
+	}
+	defer j.Close()
+	bad, start, err := d.breakCopy(ctx)
+	res.BadRelease = bad
+	if err != nil {
+		return err
+	}
+	_, _ = j.Append(ctx, journal.Entry{Step: "drill", Action: "drill.started", Target: "namespace/" + d.Namespace,
+		Inputs: map[string]any{"app": d.Runbook.App, "badRelease": bad, "runbook": d.RunbookPath, "drill": true}})
+	detected, err := d.detect(ctx)
+	res.Detect = rollout.Duration(d.Clock.Since(start))
+	res.Detected = detected
+	_, _ = j.Append(ctx, journal.Entry{Step: "drill", Action: "drill.detected", Result: resultOf(err), Inputs: map[string]any{"detect": res.Detect.String(), "failure": detected}})
+	if err != nil {
+		return err
+	}
+	d.progress("detected after %s: %s", res.Detect, detected)
+	j.Close()
+	recoverStart := d.Clock.Now()
+	run := d.incidentRun(res.Incident)
+	runRes, err := run.Run(ctx)
+	res.Run = runRes
+	res.Recover = rollout.Duration(d.Clock.Since(recoverStart))
+	if runRes != nil {
+		res.Report = runRes.Report
+	}
+	if err != nil {
+		if exitcode.Code(err) == exitcode.Error {
+			err = exitcode.AsUnhealthy(err)
+		}
+		return fmt.Errorf("drill: the rollback did not recover the copy: %w", err)
+	}
+	d.progress("recovered after %s", res.Recover)
+	return nil
+}
+
+// record appends the drill's outcome to its journal and rewrites the report.
+func (d *Drill) record(res *Result) {
+	if res.Incident == "" {
+		return
+	}
+	j, err := journal.Open(journal.Options{Dir: d.JournalDir, Incident: res.Incident, Clock: d.Clock, Actor: d.Actor})
+	if err != nil {
+		d.progress("warning: journal: %v", err)
+		return
+	}
+	defer j.Close()
+	e := journal.Entry{Step: "drill", Action: "drill.completed", Result: journal.ResultOK, Error: res.Error,
+		Inputs: map[string]any{"detect": res.Detect.String(), "recover": res.Recover.String(), "verdict": res.Verdict,
+			"detectSeconds": timeSeconds(res.Detect), "recoverSeconds": timeSeconds(res.Recover), "previous": comparison(res)}}
+	if res.Verdict != VerdictPassed {
+		e.Result = journal.ResultFailed
+	}
+	if _, err := j.Append(context.Background(), e); err != nil {
+		d.progress("warning: journal: %v", err)
+	}
+	path := filepath.Join(d.JournalDir, res.Incident+".md")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		d.progress("warning: report: %v", err)
+		return
+	}
+	defer f.Close()
+	if err := report.Write(f, j.Entries()); err == nil {
+		res.Report = path
+	}
+}
+
+// incidentRun is the runbook's rollback, aimed at the drill namespace: no
+// database (a drill never touches the production database), no
+// notifications (a drill pages nobody), no production health checks.
+func (d *Drill) incidentRun(id string) *incident.Run {
+	rb := *d.Runbook
+	rb.Clusters = nil
+	for _, c := range d.Runbook.Clusters[:1] {
+		c.Namespace = d.Namespace
+		rb.Clusters = append(rb.Clusters, c)
+	}
+	rb.Database, rb.FeatureFlags = nil, nil
+	rb.Notifications = d.Runbook.Notifications
+	rb.Notifications.Slack, rb.Notifications.Webhook, rb.Notifications.PagerDuty = nil, nil, nil
+	rb.HealthChecks = d.Runbook.HealthChecks
+	rb.HealthChecks.HTTP, rb.HealthChecks.Prometheus = nil, nil
+	steps := slices.DeleteFunc(slices.Clone(stepsOf(d.Runbook)), func(s string) bool { return s == "db" })
+	return &incident.Run{
+		Runbook: &rb, RunbookPath: d.RunbookPath, ID: id, Steps: steps,
+		Clusters: []incident.Cluster{{Context: d.Context, Namespace: d.Namespace, Client: d.Client}},
+		Reason:   "rollback drill in namespace " + d.Namespace, Actor: d.Actor, JournalDir: d.JournalDir,
+		Timeout: d.Timeout, SettleWindow: d.SettleWindow, Clock: d.Clock, Progress: d.Progress, TTY: d.TTY,
+	}
+}
+
+// stepsOf returns the runbook's steps, or the default order.
+func stepsOf(rb *runbook.Runbook) []string {
+	if len(rb.Steps) > 0 {
+		return rb.Steps
+	}
+	return runbook.DefaultSteps
+}
+
+func (d *Drill) progress(format string, args ...any) {
+	if d.Progress != nil {
+		fmt.Fprintf(d.Progress, format+"\n", args...)
+	}
+}
+
+func resultOf(err error) string {
+	if err != nil {
+		return journal.ResultFailed
+	}
+	return journal.ResultOK
+}
+
+func timeSeconds(d rollout.Duration) float64 { return float64(d) / 1e9 }

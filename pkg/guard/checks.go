@@ -1,0 +1,181 @@
+package guard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/vibestack/rollback/pkg/promquery"
+)
+
+// errSuperseded ends a guard whose Deployment got a newer rollout.
+var errSuperseded = errors.New("superseded")
+
+var nonAlnum = regexp.MustCompile(`[^A-Za-z0-9]`)
+
+// Vars returns the template variables of the queries for d at revision:
+// namespace, deployment, revision and label_<key> for each of d's labels,
+// with every character of the key that is not a letter or digit replaced by _
+// (app.kubernetes.io/name -> label_app_kubernetes_io_name).
+func Vars(d *appsv1.Deployment, revision int64) map[string]string {
+	v := map[string]string{
+		"namespace":  d.Namespace,
+		"deployment": d.Name,
+		"revision":   strconv.FormatInt(revision, 10),
+	}
+	for k, val := range d.Labels {
+		v["label_"+nonAlnum.ReplaceAllString(k, "_")] = val
+	}
+	return v
+}
+
+// baseline is what the bake compares the pods against.
+type baseline struct {
+	// template is the guarded pod template: a change of it (not of the
+	// Deployment's annotations or replicas, which also bump the generation)
+	// is a newer rollout.
+	template *corev1.PodTemplateSpec
+	hash     string
+	restarts map[string]int32
+}
+
+// podsBaseline records the pod template of d and the restarts of the pods of
+// the ReplicaSet with pod-template-hash hash.
+func (g *Guard) podsBaseline(ctx context.Context, d *appsv1.Deployment, hash string) (baseline, error) {
+	b := baseline{template: d.Spec.Template.DeepCopy(), hash: hash, restarts: map[string]int32{}}
+	pods, err := g.pods(ctx, hash)
+	if err != nil {
+		return b, err
+	}
+	for _, p := range pods {
+		b.restarts[p.Name] = restarts(&p)
+	}
+	return b, nil
+}
+
+func (g *Guard) pods(ctx context.Context, hash string) ([]corev1.Pod, error) {
+	list, err := g.Clients.Pods.List(ctx, metav1.ListOptions{
+		LabelSelector: labels.Set{appsv1.DefaultDeploymentUniqueLabelKey: hash}.String(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list pods of revision %s: %w", hash, err)
+	}
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+	return list.Items, nil
+}
+
+func restarts(p *corev1.Pod) int32 {
+	var n int32
+	for _, cs := range p.Status.ContainerStatuses {
+		n += cs.RestartCount
+	}
+	return n
+}
+
+func ready(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// checkPods is the built-in check of every round: the Deployment still runs
+// the guarded revision (errSuperseded otherwise), every desired replica of
+// it is ready, and no pod of it restarted since the bake started.
+func (g *Guard) checkPods(ctx context.Context, name string, b baseline) (promquery.Sample, error) {
+	s := promquery.Sample{Check: "pods", Outcome: promquery.Inconclusive}
+	d, err := g.Clients.Deployments.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		s.Detail = fmt.Sprintf("get deployment %s: %v", name, err)
+		return s, nil
+	}
+	if !apiequality.Semantic.DeepEqual(&d.Spec.Template, b.template) {
+		return s, fmt.Errorf("deployment %s got a new pod template during the bake: a newer rollout supersedes this guard: %w", name, errSuperseded)
+	}
+	pods, err := g.pods(ctx, b.hash)
+	if err != nil {
+		s.Detail = err.Error()
+		return s, nil
+	}
+	desired := int32(1)
+	if d.Spec.Replicas != nil {
+		desired = *d.Spec.Replicas
+	}
+	readyN := int32(0)
+	for i := range pods {
+		p := &pods[i]
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		if before, ok := b.restarts[p.Name]; ok && restarts(p) > before {
+			s.Outcome, s.Detail = promquery.Fail, fmt.Sprintf("pod %s restarted during the bake (restarts %d -> %d)", p.Name, before, restarts(p))
+			return s, nil
+		}
+		if !ok(b.restarts, p.Name) && restarts(p) > 0 {
+			s.Outcome, s.Detail = promquery.Fail, fmt.Sprintf("pod %s (new during the bake) restarted %d times", p.Name, restarts(p))
+			return s, nil
+		}
+		if ready(p) {
+			readyN++
+		}
+	}
+	s.Value = float64(readyN)
+	if readyN < desired {
+		s.Outcome, s.Detail = promquery.Fail, fmt.Sprintf("%d/%d pods ready", readyN, desired)
+		return s, nil
+	}
+	s.Outcome = promquery.Pass
+	return s, nil
+}
+
+func ok(m map[string]int32, k string) bool { _, found := m[k]; return found }
+
+// checkURL is one round's request to a --check-url: 2xx passes, any other
+// status fails, no answer is inconclusive.
+func (g *Guard) checkURL(ctx context.Context, raw string) promquery.Sample {
+	s := promquery.Sample{Check: "url " + shortURL(raw), Outcome: promquery.Inconclusive}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	if err != nil {
+		s.Detail = "bad url"
+		return s
+	}
+	resp, err := g.httpClient().Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		s.Detail = "no answer: " + err.Error()
+		return s
+	}
+	resp.Body.Close()
+	s.Value = float64(resp.StatusCode)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		s.Outcome, s.Detail = promquery.Fail, fmt.Sprintf("HTTP %d", resp.StatusCode)
+		return s
+	}
+	s.Outcome = promquery.Pass
+	return s
+}
+
+// shortURL prints a URL without credentials and query (which may hold tokens).
+func shortURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(bad url)"
+	}
+	return u.Scheme + "://" + u.Host + u.Path
+}

@@ -1,0 +1,396 @@
+// Package guard watches a fresh rollout, bakes it under health checks and
+// Prometheus analysis, and rolls it back to the last known good revision when
+// it goes bad. The CLI (`rollback guard`) and the controller share it.
+package guard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
+
+	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/clusterlock"
+	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/notify"
+	"github.com/vibestack/rollback/pkg/promquery"
+	"github.com/vibestack/rollback/pkg/rollout"
+)
+
+// Verdicts of a guard run.
+const (
+	// VerdictPassed: the release survived the bake and was stamped known-good.
+	VerdictPassed = "passed"
+	// VerdictRolledBack: the release went bad and was rolled back.
+	VerdictRolledBack = "rolled-back"
+	// VerdictFailed: the release went bad and the rollback did not recover it
+	// (or there was nothing to roll back to).
+	VerdictFailed = "failed"
+	// VerdictUnhealthy: the release went bad and was left in place
+	// (--no-rollback, or --on-inconclusive fail).
+	VerdictUnhealthy = "unhealthy"
+	// VerdictSuperseded: a newer rollout of the Deployment started during the
+	// bake; guard stopped without stamping or rolling back.
+	VerdictSuperseded = "superseded"
+	// VerdictCancelled: the context ended (interrupt, lost leadership).
+	VerdictCancelled = "cancelled"
+)
+
+// Recorder is the part of *journal.Journal guard uses.
+type Recorder interface {
+	Append(ctx context.Context, e journal.Entry) (journal.Entry, error)
+	ID() string
+}
+
+// Sender is the part of *notify.Dispatcher guard uses.
+type Sender interface {
+	Send(ev notify.Event)
+	Wait(ctx context.Context) []notify.Result
+}
+
+// Guard is one guarded rollout of one Deployment.
+type Guard struct {
+	// Clients reach the Deployment's namespace.
+	Clients rollout.Clients
+	// Clock is injected for tests.
+	Clock clock.WithTicker
+	// Progress receives human progress lines (stderr).
+	Progress io.Writer
+	// TTY makes progress a single updating line.
+	TTY bool
+	// Bake is how long the release must stay healthy after its rollout completed.
+	Bake time.Duration
+	// Interval is the time between two analysis rounds during the bake.
+	Interval time.Duration
+	// CheckURLs must answer 2xx in every round.
+	CheckURLs []string
+	// PrometheusURL is the Prometheus server queried by Checks.
+	PrometheusURL string
+	// Checks are the Prometheus queries and thresholds.
+	Checks []promquery.Check
+	// FailureLimit is how many failed rounds are tolerated before rolling
+	// back (DefaultFailureLimit: none).
+	FailureLimit int
+	// ConsecutiveErrorLimit is how many inconclusive rounds in a row are
+	// tolerated; one more ends the analysis as inconclusive. Zero tolerates
+	// none: set DefaultConsecutiveErrorLimit (4) for Argo Rollouts' default.
+	ConsecutiveErrorLimit int
+	// OnInconclusive is rollback, pass or fail: what an inconclusive analysis
+	// does; empty means DefaultOnInconclusive (rollback).
+	OnInconclusive string
+	// Timeout bounds the rollout watch, and the watch of the rollback.
+	Timeout time.Duration
+	// Settle is the settle window of the rollback's verification (restart
+	// counts stable), as `app undo --settle`.
+	Settle time.Duration
+	// NoRollback reports a bad release and exits non-zero without rolling back.
+	NoRollback bool
+	// BakeStarted resumes a bake begun earlier (controller restart); zero starts a new one.
+	BakeStarted time.Time
+	// HTTPClient is used for check URLs and Prometheus.
+	HTTPClient *http.Client
+	// Journal records every action; nil records nothing unless OpenJournal is set.
+	Journal Recorder
+	// OpenJournal opens the journal of a new incident when guard acts (rolls
+	// back); used when Journal is nil.
+	OpenJournal func(ctx context.Context, incident string) (Recorder, error)
+	// Notify sends the outcome; nil sends nothing.
+	Notify Sender
+	// Lock, when set, is acquired around the rollback write (its Incident is
+	// set by guard), like `rollback run` does.
+	Lock *clusterlock.Lock
+	// App names the application in notifications and the journal; the
+	// Deployment's name when empty.
+	App string
+	// Actor is who guards (user@host or the controller's identity).
+	Actor string
+	// OnPhase, when set, is told when the bake starts (the controller
+	// persists it to resume) and when guard starts rolling back.
+	OnPhase func(phase string, at time.Time)
+}
+
+// Phases reported to OnPhase.
+const (
+	PhaseBaking      = "baking"
+	PhaseRollingBack = "rolling-back"
+)
+
+// Result is the outcome of a guard run.
+type Result struct {
+	// Deployment is the guarded Deployment.
+	Deployment string `json:"deployment"`
+	// Namespace is its namespace.
+	Namespace string `json:"namespace"`
+	// Revision is the guarded revision.
+	Revision int64 `json:"revision"`
+	// Images are the guarded revision's images.
+	Images []string `json:"images,omitempty"`
+	// Verdict is passed, rolled-back, failed, unhealthy, superseded or cancelled.
+	Verdict string `json:"verdict"`
+	// Reason says why the release was judged bad.
+	Reason string `json:"reason,omitempty"`
+	// Analysis is the verdict of the bake's analysis: pass, fail or
+	// inconclusive; empty when the rollout itself failed.
+	Analysis promquery.Outcome `json:"analysis,omitempty"`
+	// Rounds counts the analysis rounds by outcome.
+	Rounds RoundCounts `json:"rounds"`
+	// Incident is the id of the incident journal opened for the rollback.
+	Incident string `json:"incident,omitempty"`
+	// Detection is the time from the guard's start to the bad verdict.
+	Detection rollout.Duration `json:"detection,omitempty"`
+	// Recovery is the time from the bad verdict to the rolled-back revision verified healthy.
+	Recovery rollout.Duration `json:"recovery,omitempty"`
+	// Rollout is how long the watched rollout took to complete.
+	Rollout rollout.Duration `json:"rollout,omitempty"`
+	// Bake is how long the bake lasted.
+	Bake rollout.Duration `json:"bake,omitempty"`
+	// Samples are the analysis results of every round.
+	Samples [][]promquery.Sample `json:"samples,omitempty"`
+	// Status is the result of the rollout watch.
+	Status *rollout.StatusResult `json:"status,omitempty"`
+	// Undo is the rollback's result when there was one.
+	Undo *rollout.UndoResult `json:"undo,omitempty"`
+	// Notifications are the delivery results of the notifications sent.
+	Notifications []notify.Result `json:"notifications,omitempty"`
+	// Warnings are problems that did not change the verdict.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// RoundCounts counts analysis rounds by outcome.
+type RoundCounts struct {
+	Passed       int `json:"passed"`
+	Failed       int `json:"failed"`
+	Inconclusive int `json:"inconclusive"`
+}
+
+// Validate refuses (exit code 2) settings that cannot work, before any change.
+func (g *Guard) Validate() error {
+	switch {
+	case g.Bake < 0:
+		return exitcode.AsRefused(fmt.Errorf("--bake must not be negative, got %s", g.Bake))
+	case g.Interval <= 0:
+		return exitcode.AsRefused(fmt.Errorf("--interval must be positive, got %s", g.Interval))
+	case g.FailureLimit < 0:
+		return exitcode.AsRefused(fmt.Errorf("--failure-limit must not be negative, got %d", g.FailureLimit))
+	case g.ConsecutiveErrorLimit < 0:
+		return exitcode.AsRefused(fmt.Errorf("--consecutive-error-limit must not be negative, got %d", g.ConsecutiveErrorLimit))
+	case g.OnInconclusive != "" && !ValidOnInconclusive(g.OnInconclusive):
+		return exitcode.AsRefused(fmt.Errorf("--on-inconclusive must be rollback, pass or fail, got %q", g.OnInconclusive))
+	case len(g.Checks) > 0 && g.PrometheusURL == "":
+		return exitcode.AsRefused(errors.New("prometheus queries need --prom-url (or prometheus.url in the runbook)"))
+	}
+	for _, c := range g.Checks {
+		if (c.Max == nil) == (c.Min == nil) {
+			return exitcode.AsRefused(fmt.Errorf("query %q needs exactly one threshold: --max X or --min X", c.Query))
+		}
+		if _, err := promquery.Expand(c.Query, map[string]string{}); err != nil && !isMissingKey(err) {
+			return exitcode.AsRefused(fmt.Errorf("query %q: %w", c.Query, err))
+		}
+	}
+	if g.PrometheusURL != "" {
+		if _, err := promquery.New(g.PrometheusURL, nil); err != nil {
+			return exitcode.AsRefused(err)
+		}
+	}
+	return nil
+}
+
+// Run guards the Deployment named name until it passes its bake or is
+// rolled back. The error carries the exit code: 3 when the release was bad
+// (rolled back or not), 4 when the rollout or the rollback timed out, 2 for
+// bad settings (nothing changed), 1 for other errors.
+func (g *Guard) Run(ctx context.Context, name string) (*Result, error) {
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	r := &run{g: g, name: name, clk: g.clock(), out: g.progress()}
+	r.start = r.clk.Now()
+	r.id = journal.NewID(r.start)
+	r.res = &Result{Deployment: name}
+	return r.run(ctx)
+}
+
+func (g *Guard) clock() clock.WithTicker {
+	if g.Clock == nil {
+		return clock.RealClock{}
+	}
+	return g.Clock
+}
+
+func (g *Guard) progress() io.Writer {
+	if g.Progress == nil {
+		return io.Discard
+	}
+	return g.Progress
+}
+
+func (g *Guard) httpClient() *http.Client {
+	if g.HTTPClient == nil {
+		return &http.Client{Timeout: 5 * time.Second}
+	}
+	return g.HTTPClient
+}
+
+func (g *Guard) onInconclusive() string {
+	if g.OnInconclusive == "" {
+		return DefaultOnInconclusive
+	}
+	return g.OnInconclusive
+}
+
+// run is the state of one Guard.Run.
+type run struct {
+	g     *Guard
+	name  string
+	clk   clock.WithTicker
+	out   io.Writer
+	start time.Time
+	id    string
+	res   *Result
+	rs    string // guarded ReplicaSet
+	hash  string // its pod-template-hash
+}
+
+func (r *run) printf(format string, args ...any) {
+	fmt.Fprintf(r.out, format+"\n", args...)
+}
+
+func (r *run) run(ctx context.Context) (*Result, error) {
+	g, res := r.g, r.res
+	// 1. Watch the rollout with the same code as `rollback app status`,
+	// holding its known-good stamp until the bake passes.
+	st := rollout.Status{Clients: g.Clients, Clock: r.clk, Progress: r.out, TTY: g.TTY, Timeout: g.Timeout, HTTPClient: g.HTTPClient, HoldKnownGood: true}
+	sres, err := st.Run(ctx, r.name)
+	if sres == nil {
+		return nil, err
+	}
+	res.Status, res.Namespace, res.Revision, res.Images = sres, sres.Namespace, sres.Revision, sres.Images
+	res.Rollout = sres.Durations.Rollout
+	r.rs = sres.ReplicaSet
+	switch sres.Verdict {
+	case rollout.VerdictHealthy:
+	case rollout.VerdictUnhealthy:
+		return r.bad(ctx, "rollout failed: "+sres.Reason, false)
+	case rollout.VerdictTimeout:
+		return r.bad(ctx, "rollout did not complete: "+sres.Reason, true)
+	case rollout.VerdictCancelled:
+		res.Verdict, res.Reason = VerdictCancelled, "interrupted while watching the rollout"
+		return res, fmt.Errorf("guard deployment %s: %w", r.name, context.Cause(ctx))
+	default:
+		res.Verdict, res.Reason = VerdictFailed, sres.Reason
+		return res, err
+	}
+	// 2. Bake.
+	outcome, err := r.bake(ctx)
+	if err != nil {
+		return res, err
+	}
+	switch {
+	case outcome == promquery.Pass:
+		return r.good(ctx, "")
+	case outcome == promquery.Inconclusive && g.onInconclusive() == OnInconclusivePass:
+		return r.good(ctx, "analysis inconclusive and --on-inconclusive pass: accepted without proof of health")
+	case outcome == promquery.Inconclusive && g.onInconclusive() == OnInconclusiveFail:
+		return r.leave(ctx, res.Reason+"; --on-inconclusive fail: the release stays, not stamped known-good")
+	}
+	return r.bad(ctx, res.Reason, false)
+}
+
+// bake runs analysis rounds every Interval until the Analysis ends and
+// returns its verdict; res.Reason explains a fail or inconclusive verdict.
+func (r *run) bake(ctx context.Context) (promquery.Outcome, error) {
+	g, res := r.g, r.res
+	d, err := g.Clients.Deployments.Get(ctx, r.name, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("get deployment %s: %w", r.name, err)
+	}
+	if r.rs != "" {
+		if rs, err := g.Clients.ReplicaSets.Get(ctx, r.rs, metav1.GetOptions{}); err == nil {
+			r.hash = rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
+		}
+	}
+	if r.hash == "" {
+		return "", fmt.Errorf("deployment %s revision %d: cannot find its ReplicaSet's pod-template-hash", r.name, res.Revision)
+	}
+	base, err := g.podsBaseline(ctx, d, r.hash)
+	if err != nil {
+		return "", err
+	}
+	vars := Vars(d, res.Revision)
+	var prom *promquery.Client
+	if g.PrometheusURL != "" && len(g.Checks) > 0 {
+		if prom, err = promquery.New(g.PrometheusURL, g.HTTPClient); err != nil {
+			return "", exitcode.AsRefused(err)
+		}
+	}
+	bakeStart := r.clk.Now()
+	if !g.BakeStarted.IsZero() {
+		bakeStart = g.BakeStarted
+	}
+	if g.OnPhase != nil {
+		g.OnPhase(PhaseBaking, bakeStart)
+	}
+	deadline := bakeStart.Add(g.Bake)
+	r.printf("%s: revision %d rolled out; baking for %s: a round every %s of %d check(s) (failure limit %d, consecutive error limit %d, on inconclusive: %s)",
+		r.name, res.Revision, g.Bake, g.Interval, 1+len(g.CheckURLs)+len(g.Checks), g.FailureLimit, g.ConsecutiveErrorLimit, g.onInconclusive())
+	an := Analysis{FailureLimit: g.FailureLimit, ConsecutiveErrorLimit: g.ConsecutiveErrorLimit}
+	defer func() {
+		res.Rounds = RoundCounts{Passed: an.Passed, Failed: an.Failed, Inconclusive: an.Inconclusive}
+		res.Bake = rollout.Duration(r.clk.Since(bakeStart))
+	}()
+	for round := 1; ; round++ {
+		samples, err := r.round(ctx, prom, vars, base)
+		if errors.Is(err, errSuperseded) {
+			res.Verdict, res.Reason = VerdictSuperseded, err.Error()
+			r.printf("%s: %s; guard stops without stamping or rolling back", r.name, err)
+			return "", fmt.Errorf("guard deployment %s: %w", r.name, err)
+		}
+		if ctx.Err() != nil {
+			res.Verdict, res.Reason = VerdictCancelled, "interrupted during the bake"
+			return "", fmt.Errorf("guard deployment %s: %w", r.name, context.Cause(ctx))
+		}
+		res.Samples = append(res.Samples, samples)
+		out := RoundOutcome(samples)
+		now := r.clk.Now()
+		verdict := an.Add(out, !now.Before(deadline))
+		r.printf("%s: round %d (%s of %s): %s: %s", r.name, round, rollout.Duration(now.Sub(bakeStart)), g.Bake, out, describe(samples))
+		if verdict != "" {
+			res.Analysis = verdict
+			switch verdict {
+			case promquery.Fail:
+				res.Reason = fmt.Sprintf("analysis failed: %s (%s)", firstBad(samples, promquery.Fail), an.String())
+			case promquery.Inconclusive:
+				res.Reason = fmt.Sprintf("analysis inconclusive: %s (%s)", firstBad(samples, promquery.Inconclusive), an.String())
+			}
+			return verdict, nil
+		}
+		select {
+		case <-ctx.Done():
+			res.Verdict, res.Reason = VerdictCancelled, "interrupted during the bake"
+			return "", fmt.Errorf("guard deployment %s: %w", r.name, context.Cause(ctx))
+		case <-r.clk.After(g.Interval):
+		}
+	}
+}
+
+// round evaluates every check once.
+func (r *run) round(ctx context.Context, prom *promquery.Client, vars map[string]string, base baseline) ([]promquery.Sample, error) {
+	pods, err := r.g.checkPods(ctx, r.name, base)
+	if err != nil {
+		return nil, err
+	}
+	samples := []promquery.Sample{pods}
+	for _, u := range r.g.CheckURLs {
+		samples = append(samples, r.g.checkURL(ctx, u))
+	}
+	for _, c := range r.g.Checks {
+		samples = append(samples, prom.Evaluate(ctx, c, vars))
+	}
+	return samples, nil
+}

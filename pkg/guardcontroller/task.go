@@ -1,0 +1,470 @@
+package guardcontroller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/vibestack/rollback/pkg/guard"
+	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/rollout"
+)
+
+// start writes the state a decision needs and starts its task.
+func (c *Controller) start(ctx context.Context, d *appsv1.Deployment, cur Current, st *State, s Settings, dec Decision) error {
+	key := d.Namespace + "/" + d.Name
+	now := c.Clock.Now().UTC()
+	var bakeStarted time.Time
+	switch dec.Action {
+	case ActGuard:
+		next := State{Hash: cur.Hash, Revision: cur.Revision, Phase: PhaseWatching, By: c.Identity, Updated: now}
+		nd, err := WriteState(ctx, c.Client.AppsV1().Deployments(d.Namespace), d, next)
+		if err != nil {
+			return err
+		}
+		d = nd
+		st = &next
+		c.rec.event(ctx, d, "Normal", ReasonGuardStarted, "guarding revision %d (pod-template-hash %s): bake %s, interval %s, failure limit %d", cur.Revision, cur.Hash, s.Bake, s.Interval, s.FailureLimit)
+	case ActResume:
+		if st.BakeStarted != nil {
+			bakeStarted = *st.BakeStarted
+		}
+		c.rec.event(ctx, d, "Normal", ReasonGuardResumed, "resuming the guard of revision %d left in phase %s by %s%s", cur.Revision, st.Phase, st.By, sinceBake(bakeStarted, now))
+	case ActRollback:
+		c.rec.event(ctx, d, "Warning", ReasonGuardResumed, "revision %d was judged bad by %s but its rollback never landed: rolling back", cur.Revision, st.By)
+	case ActVerify:
+		c.rec.event(ctx, d, "Normal", ReasonVerifying, "the rollback of revision %d by %s landed; verifying it (no second rollback)", st.Revision, st.By)
+	}
+	tctx, cancel := context.WithCancel(ctx)
+	t := &task{Running: Running{Hash: cur.Hash, Revision: cur.Revision, Started: now}, cancel: cancel, done: make(chan struct{})}
+	c.mu.Lock()
+	if c.stopping {
+		c.mu.Unlock()
+		cancel()
+		return nil
+	}
+	c.running[key] = t
+	c.mu.Unlock()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer close(t.done)
+		defer cancel()
+		defer func() {
+			c.mu.Lock()
+			if c.running[key] == t {
+				delete(c.running, key)
+			}
+			c.mu.Unlock()
+			if ctx.Err() == nil {
+				c.queue.Add(key) // decide again with the final state
+			}
+		}()
+		select {
+		case c.sem <- struct{}{}:
+			defer func() { <-c.sem }()
+		case <-tctx.Done():
+			return
+		}
+		w := &work{c: c, d: d, cur: cur, s: s, state: *st}
+		switch dec.Action {
+		case ActGuard, ActResume:
+			w.guard(tctx, bakeStarted)
+		case ActRollback:
+			w.rollback(tctx)
+		case ActVerify:
+			w.verify(tctx)
+		}
+	}()
+	return nil
+}
+
+// sinceBake describes how far into the bake a resumed guard is.
+func sinceBake(started, now time.Time) string {
+	if started.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf(", bake started %s ago", now.Sub(started).Round(time.Second))
+}
+
+// work is one task's job on one Deployment.
+type work struct {
+	c   *Controller
+	d   *appsv1.Deployment
+	cur Current
+	s   Settings
+
+	mu    sync.Mutex
+	state State // the latest state this task knows it wrote (or resumed)
+	j     *journal.Journal
+}
+
+func (w *work) key() string { return w.d.Namespace + "/" + w.d.Name }
+
+// snapshot returns the task's state.
+func (w *work) snapshot() State {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.state
+}
+
+// clients returns the rollout clients of the Deployment's namespace with the
+// rollback marker on the Deployments client.
+func (w *work) clients() (rollout.Clients, *rollbackMarker) {
+	cl := rollout.NewClients(w.c.Client, w.d.Namespace)
+	m := &rollbackMarker{DeploymentInterface: cl.Deployments, replicaSets: cl.ReplicaSets, name: w.d.Name, state: func() State {
+		s := w.snapshot()
+		s.Hash, s.Revision, s.By, s.Updated = w.cur.Hash, w.cur.Revision, w.c.Identity, w.c.Clock.Now().UTC()
+		return s
+	}}
+	cl.Deployments = m
+	return cl, m
+}
+
+// progress returns a writer that turns progress into log lines of the Deployment.
+func (w *work) progress() io.Writer {
+	return &prefixWriter{rec: w.c.rec, prefix: w.key() + ": "}
+}
+
+// openJournal opens (or continues) the incident journal, mirrored to a
+// ConfigMap in the Deployment's namespace, and remembers its id in the state.
+func (w *work) openJournal(_ context.Context, incident string) (guard.Recorder, error) {
+	j, err := journal.Open(journal.Options{
+		Dir: w.c.JournalDir, Incident: incident, Clock: w.c.Clock, Actor: w.c.Identity, Redact: secretsOf(w.s),
+		Mirror: &journal.ConfigMapMirror{ConfigMaps: w.c.Client.CoreV1().ConfigMaps(w.d.Namespace), App: w.d.Name},
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	w.j = j
+	w.state.Incident = incident
+	w.mu.Unlock()
+	return j, nil
+}
+
+func (w *work) closeJournal() {
+	w.mu.Lock()
+	j := w.j
+	w.mu.Unlock()
+	if j != nil {
+		_ = j.Close()
+	}
+}
+
+// setPhase persists a phase pkg/guard reports (baking, rolling-back).
+func (w *work) setPhase(ctx context.Context, phase string, at time.Time) {
+	at = at.UTC()
+	ok := w.update(ctx, func(s *State) bool {
+		if s.Phase == phase {
+			return false
+		}
+		s.Phase = phase
+		if phase == PhaseBaking {
+			s.BakeStarted = &at
+		}
+		return true
+	})
+	if ok && phase == PhaseBaking {
+		w.c.rec.event(ctx, w.d, "Normal", ReasonBakeStarted, "revision %d rolled out; bake of %s started", w.cur.Revision, w.s.Bake)
+	}
+	if ok && phase == PhaseRollingBack {
+		w.c.rec.event(ctx, w.d, "Warning", ReasonRollingBack, "revision %d is bad: rolling back to the last known good revision", w.cur.Revision)
+	}
+}
+
+// update applies change to the persisted state of the task's revision with
+// the test-op write, re-reading on a concurrent change. It writes nothing
+// when the state belongs to another revision or change returns false.
+func (w *work) update(ctx context.Context, change func(*State) bool) bool {
+	deps := w.c.Client.AppsV1().Deployments(w.d.Namespace)
+	for attempt := 0; attempt < 5; attempt++ {
+		d, err := deps.Get(ctx, w.d.Name, metav1.GetOptions{})
+		if err != nil {
+			w.c.rec.logf("%s: read guard state: %v", w.key(), err)
+			return false
+		}
+		st, _ := ReadState(d)
+		next := w.snapshot()
+		if st != nil {
+			if st.Hash != next.Hash || st.Revision != next.Revision {
+				w.c.rec.logf("%s: guard state now belongs to revision %d; revision %d's state is left alone", w.key(), st.Revision, next.Revision)
+				return false
+			}
+			inc := next.Incident
+			next = *st
+			if next.Incident == "" {
+				next.Incident = inc
+			}
+		}
+		if !change(&next) {
+			return false
+		}
+		next.By, next.Updated = w.c.Identity, w.c.Clock.Now().UTC()
+		_, err = WriteState(ctx, deps, d, next)
+		if errors.Is(err, ErrStateChanged) {
+			continue
+		}
+		if err != nil {
+			w.c.rec.logf("%s: %v", w.key(), err)
+			return false
+		}
+		w.mu.Lock()
+		w.state = next
+		w.mu.Unlock()
+		return true
+	}
+	w.c.rec.logf("%s: write guard state: it kept changing", w.key())
+	return false
+}
+
+// guard runs pkg/guard for the current revision and persists its verdict.
+func (w *work) guard(ctx context.Context, bakeStarted time.Time) {
+	defer w.closeJournal()
+	c, s := w.c, w.s
+	cl, marker := w.clients()
+	g := &guard.Guard{
+		Clients: cl, Clock: c.Clock, Progress: w.progress(),
+		Bake: s.Bake, Interval: s.Interval, CheckURLs: s.CheckURLs, PrometheusURL: s.PrometheusURL, Checks: s.Checks,
+		FailureLimit: s.FailureLimit, ConsecutiveErrorLimit: s.ConsecutiveErrorLimit, OnInconclusive: s.OnInconclusive,
+		Timeout: s.Timeout, Settle: s.Settle, BakeStarted: bakeStarted, HTTPClient: c.HTTPClient,
+		OpenJournal: w.openJournal, App: w.d.Name, Actor: c.Identity,
+		OnPhase: func(phase string, at time.Time) { w.setPhase(ctx, phase, at) },
+	}
+	run := c.RunGuard
+	if run == nil {
+		run = func(ctx context.Context, g *guard.Guard, name string) (*guard.Result, error) { return g.Run(ctx, name) }
+	}
+	var res *guard.Result
+	var err error
+	for attempt := 0; ; attempt++ {
+		res, err = run(ctx, g, w.d.Name)
+		if ctx.Err() != nil {
+			c.rec.logf("%s: guard of revision %d interrupted; its state stays for the next leader", w.key(), w.cur.Revision)
+			return
+		}
+		if res == nil || res.Verdict != guard.VerdictSuperseded || attempt >= 5 || !w.stillCurrent(ctx) {
+			break
+		}
+		// The Deployment changed without a new rollout (our own state
+		// annotation, a scale): guard the same revision on, resuming its bake.
+		if st := w.snapshot(); st.BakeStarted != nil {
+			g.BakeStarted = *st.BakeStarted
+		}
+		c.rec.logf("%s: revision %d is still the current one; the guard goes on (bake started %s)", w.key(), w.cur.Revision, g.BakeStarted.Format(time.RFC3339))
+	}
+	if res != nil && (res.Verdict == guard.VerdictSuperseded || res.Verdict == guard.VerdictCancelled) {
+		c.rec.logf("%s: guard of revision %d ended %s: %s", w.key(), w.cur.Revision, res.Verdict, res.Reason)
+		return
+	}
+	phase, reason := PhaseFailed, ""
+	if res != nil {
+		reason = res.Reason
+		switch res.Verdict {
+		case guard.VerdictPassed:
+			phase = PhasePassed
+		case guard.VerdictRolledBack:
+			phase = PhaseRolledBack
+		}
+	}
+	if err != nil && reason == "" {
+		reason = err.Error()
+	}
+	w.finish(ctx, phase, reason, marker.rolledBack())
+}
+
+// stillCurrent reports whether the Deployment still runs the task's revision.
+func (w *work) stillCurrent(ctx context.Context) bool {
+	d, err := w.c.Client.AppsV1().Deployments(w.d.Namespace).Get(ctx, w.d.Name, metav1.GetOptions{})
+	if err != nil || d.Spec.Selector == nil {
+		return false
+	}
+	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+	if err != nil {
+		return false
+	}
+	rss, err := w.c.Client.AppsV1().ReplicaSets(w.d.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return false
+	}
+	for i := range rss.Items {
+		rs := &rss.Items[i]
+		if rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey] == w.cur.Hash && metav1.IsControlledBy(rs, d) {
+			return sameTemplate(rs, d)
+		}
+	}
+	return false
+}
+
+// rollback rolls the bad release back (the first rollback: the state says
+// the write never landed) and verifies it.
+func (w *work) rollback(ctx context.Context) {
+	defer w.closeJournal()
+	c, s := w.c, w.s
+	j := w.resumeJournal(ctx)
+	cl, marker := w.clients()
+	u := &rollout.Undo{Clients: cl, Clock: c.Clock, Progress: w.progress(), Timeout: s.Timeout, SettleWindow: s.Settle, CheckURLs: s.CheckURLs, HTTPClient: c.HTTPClient}
+	res, err := u.Run(ctx, w.d.Name)
+	if ctx.Err() != nil {
+		return
+	}
+	phase, reason := PhaseRolledBack, w.snapshot().Reason
+	e := journal.Entry{Step: "app", Action: "step.completed", Target: "deployment/" + w.d.Name, Result: journal.ResultOK}
+	if res != nil {
+		e.After = map[string]any{"revision": res.ToRevision, "newRevision": res.NewRevision, "images": res.ImagesAfter, "verdict": res.Verdict}
+	}
+	if err != nil {
+		phase, reason = PhaseFailed, err.Error()
+		e.Action, e.Result, e.Error = "step.failed", journal.ResultFailed, err.Error()
+	}
+	w.journal(ctx, j, e)
+	w.closeIncident(ctx, j, phase, reason)
+	w.finish(ctx, phase, reason, marker.rolledBack())
+}
+
+// closeIncident records the end of an incident this replica resumed.
+func (w *work) closeIncident(ctx context.Context, j *journal.Journal, phase, reason string) {
+	e := journal.Entry{Step: "guard", Action: "incident.closed", Result: journal.ResultOK, Inputs: map[string]any{"summary": "revision " + fmt.Sprint(w.snapshot().Revision) + " " + phase + ": " + reason}}
+	if phase != PhaseRolledBack {
+		e.Result = journal.ResultFailed
+	}
+	w.journal(ctx, j, e)
+}
+
+// verify watches and verifies the revision a landed rollback put back.
+func (w *work) verify(ctx context.Context) {
+	defer w.closeJournal()
+	c, s := w.c, w.s
+	j := w.resumeJournal(ctx)
+	stt := &rollout.Status{Clients: rollout.NewClients(c.Client, w.d.Namespace), Clock: c.Clock, Progress: w.progress(), Timeout: s.Timeout, SettleWindow: s.Settle, CheckURLs: s.CheckURLs, HTTPClient: c.HTTPClient}
+	res, err := stt.Run(ctx, w.d.Name)
+	if ctx.Err() != nil {
+		return
+	}
+	st := w.snapshot()
+	phase, reason := PhaseRolledBack, st.Reason
+	if reason == "" {
+		reason = fmt.Sprintf("rolled back by %s, verified by %s", st.By, c.Identity)
+	}
+	e := journal.Entry{Step: "app", Action: "health.checked", Target: "deployment/" + w.d.Name, Result: journal.ResultOK, Inputs: map[string]any{"phase": "after"}}
+	if res != nil {
+		e.After = map[string]any{"revision": res.Revision, "images": res.Images, "verdict": res.Verdict}
+	}
+	if err != nil {
+		phase, reason = PhaseFailed, "the rolled-back revision is not healthy: "+err.Error()
+		e.Result, e.Error = journal.ResultFailed, err.Error()
+	}
+	w.journal(ctx, j, e)
+	w.closeIncident(ctx, j, phase, reason)
+	// The state is the bad revision's; the task observed the rolled-back one.
+	w.cur = Current{Hash: st.Hash, Revision: st.Revision}
+	w.finish(ctx, phase, reason, &st)
+}
+
+// resumeJournal continues the incident journal named in the state (the
+// ConfigMap mirror numbers the entries after the last one there).
+func (w *work) resumeJournal(ctx context.Context) *journal.Journal {
+	st := w.snapshot()
+	id := st.Incident
+	if id == "" {
+		id = journal.NewID(w.c.Clock.Now())
+	}
+	if _, err := w.openJournal(ctx, id); err != nil {
+		w.c.rec.logf("%s: open incident journal: %v", w.key(), err)
+		return nil
+	}
+	w.mu.Lock()
+	j := w.j
+	w.mu.Unlock()
+	w.journal(ctx, j, journal.Entry{Step: "guard", Action: "incident.resumed", Target: "deployment/" + w.d.Name, Result: journal.ResultOK,
+		Inputs: map[string]any{"phase": st.Phase, "revision": st.Revision, "previousLeader": st.By}})
+	return j
+}
+
+func (w *work) journal(ctx context.Context, j *journal.Journal, e journal.Entry) {
+	if j == nil {
+		return
+	}
+	if _, err := j.Append(ctx, e); err != nil {
+		w.c.rec.logf("%s: journal %s: %v", w.key(), e.Action, err)
+	}
+}
+
+// finish persists the verdict of the task's revision, unless the state
+// already belongs to another revision, and records it as an Event.
+func (w *work) finish(ctx context.Context, phase, reason string, landed *State) {
+	reason = oneLine(redactURLs(reason))
+	w.mu.Lock()
+	w.state.Hash, w.state.Revision = w.cur.Hash, w.cur.Revision
+	w.mu.Unlock()
+	ok := w.update(ctx, func(s *State) bool {
+		s.Phase, s.Reason = phase, reason
+		if landed != nil {
+			if s.Incident == "" {
+				s.Incident = landed.Incident
+			}
+			if s.RollbackTo == "" {
+				s.RollbackTo = landed.RollbackTo
+			}
+		}
+		return true
+	})
+	if !ok {
+		return
+	}
+	switch phase {
+	case PhasePassed:
+		w.c.rec.event(ctx, w.d, "Normal", ReasonGuardPassed, "revision %d passed its bake of %s and is stamped known-good", w.cur.Revision, w.s.Bake)
+	case PhaseRolledBack:
+		w.c.rec.event(ctx, w.d, "Warning", ReasonRolledBack, "revision %d was rolled back and the result verified: %s", w.cur.Revision, reason)
+	default:
+		w.c.rec.event(ctx, w.d, "Warning", ReasonGuardFailed, "revision %d: %s", w.cur.Revision, reason)
+	}
+}
+
+// oneLine shortens s to one line of at most 300 bytes.
+func oneLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			s = s[:i]
+			break
+		}
+	}
+	if len(s) > 300 {
+		s = s[:300]
+	}
+	return s
+}
+
+// prefixWriter turns a guard's progress into log lines of its Deployment.
+type prefixWriter struct {
+	rec    *recorder
+	prefix string
+	buf    []byte
+}
+
+func (w *prefixWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := -1
+		for j, b := range w.buf {
+			if b == '\n' || b == '\r' {
+				i = j
+				break
+			}
+		}
+		if i < 0 {
+			return len(p), nil
+		}
+		if line := string(w.buf[:i]); line != "" {
+			w.rec.logf("%s%s", w.prefix, line)
+		}
+		w.buf = w.buf[i+1:]
+	}
+}

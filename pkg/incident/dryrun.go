@@ -1,0 +1,94 @@
+package incident
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/vibestack/rollback/pkg/dbrollback"
+	"github.com/vibestack/rollback/pkg/rollout"
+	"github.com/vibestack/rollback/pkg/runbook"
+)
+
+// dryRun plans every step and changes nothing.
+func (s *session) dryRun(ctx context.Context) (*Result, error) {
+	s.res.Verdict = VerdictDryRun
+	for _, step := range s.steps {
+		switch step {
+		case "app":
+			for _, c := range s.r.Clusters {
+				for _, name := range s.r.Runbook.Deployments {
+					u := s.undo(c)
+					u.DryRun = true
+					ur, err := u.Run(ctx, name)
+					sr := StepResult{Step: "app", Target: s.targetName(c.Context, "deployment/"+name), Cluster: c.Context, Verdict: stepPlanned}
+					if err != nil {
+						sr.Verdict, sr.Error = stepFailed, err.Error()
+					} else if ur.Verdict == rollout.VerdictSkipped {
+						sr.Verdict, sr.Detail = stepSkipped, ur.Reason
+					} else {
+						sr.Detail = fmt.Sprintf("revision %d -> %d (%s)", ur.FromRevision, ur.ToRevision, imagesText(ur.ImagesAfter))
+					}
+					s.res.Steps = append(s.res.Steps, sr)
+				}
+			}
+		case "config":
+			for _, c := range s.r.Clusters {
+				for _, ref := range s.r.Runbook.Configs {
+					s.res.Steps = append(s.res.Steps, s.dryConfig(ctx, c, ref))
+				}
+			}
+		case "db":
+			s.res.Steps = append(s.res.Steps, s.dryDB(ctx))
+		}
+	}
+	return s.res, nil
+}
+
+func (s *session) dryConfig(ctx context.Context, c Cluster, ref runbook.ConfigRef) StepResult {
+	kind := lower(ref.Kind)
+	sr := StepResult{Step: "config", Target: s.targetName(c.Context, kind+"/"+ref.Name), Cluster: c.Context, Verdict: stepPlanned}
+	deployment, used, err := s.referencingDeployment(ctx, c, ref)
+	switch {
+	case err != nil:
+		sr.Verdict, sr.Error = stepFailed, err.Error()
+		return sr
+	case deployment == "":
+		sr.Verdict, sr.Detail = stepSkipped, "no deployment of the runbook references it"
+		return sr
+	}
+	u := s.configUndo(c, configName(kind, ref.Name, used), "")
+	u.DryRun = true
+	p, err := u.Run(ctx, deployment)
+	switch {
+	case err != nil:
+		sr.Verdict, sr.Error = stepFailed, err.Error()
+	case p.Skipped != "":
+		sr.Verdict, sr.Detail = stepSkipped, p.Skipped
+	default:
+		sr.Detail = fmt.Sprintf("%s: %s -> %s (%d keys change)", p.Strategy, p.From, p.To, len(p.Changes))
+	}
+	return sr
+}
+
+func (s *session) dryDB(ctx context.Context) StepResult {
+	sr := StepResult{Step: "db", Target: "database", Verdict: stepPlanned}
+	rb := s.r.Runbook.Database
+	if s.r.DatabaseURL == "" {
+		sr.Verdict, sr.Error = stepFailed, "no database URL: set "+dbURLSource(rb.URLFromEnv, rb.URLFromFile)
+		return sr
+	}
+	req := dbrollback.Request{Steps: s.db.Steps, To: s.db.To, HasTo: s.db.HasTo}
+	if req.Steps == 0 && !req.HasTo {
+		req.Steps = 1
+	}
+	p, err := dbrollback.MakePlan(ctx, dbrollback.Options{DatabaseURL: s.r.DatabaseURL, MigrationsDir: s.relative(rb.MigrationsDir), Tool: dbTool(rb.Tool)}, req)
+	switch {
+	case err != nil:
+		sr.Verdict, sr.Error = stepFailed, err.Error()
+	case p.NoOp():
+		sr.Verdict, sr.Detail = stepSkipped, fmt.Sprintf("already at version %d", p.From)
+	default:
+		sr.Detail = fmt.Sprintf("verified backup, then version %d -> %d (%d migrations, %d data-loss findings)", p.From, p.To, len(p.Steps), len(p.DataLoss))
+	}
+	return sr
+}

@@ -1,0 +1,284 @@
+package journal
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"k8s.io/utils/clock"
+)
+
+// Options configure Open.
+type Options struct {
+	// Dir is the directory of journals; DefaultDir() when empty.
+	Dir string
+	// Incident is the incident id (required).
+	Incident string
+	// Clock stamps entries; clock.RealClock{} when nil.
+	Clock clock.Clock
+	// Mirror, when set, receives every entry after it is on disk; best effort.
+	Mirror Mirror
+	// Redact lists secret values: every occurrence in a written entry becomes
+	// "[REDACTED]". Empty strings are skipped.
+	Redact []string
+	// Actor is the Actor of entries that set none.
+	Actor string
+}
+
+// Redacted replaces secret values in journal entries.
+const Redacted = "[REDACTED]"
+
+// Journal is an incident's open journal: an append-only JSON-lines file.
+type Journal struct {
+	mu        sync.Mutex
+	o         Options
+	path      string
+	f         *os.File
+	entries   []Entry
+	mirrorErr []error
+}
+
+// Open opens (creating when needed) the journal of o.Incident in o.Dir: the
+// directory is created 0700, the file <Dir>/<Incident>.jsonl 0600 in append
+// mode. Entries already in the file are read so that Seq continues.
+func Open(o Options) (*Journal, error) {
+	if err := ValidateID(o.Incident); err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	if o.Dir == "" {
+		o.Dir = DefaultDir()
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open journal: create directory: %w", err)
+	}
+	path := filepath.Join(o.Dir, o.Incident+".jsonl")
+	entries, err := readFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("open journal %s: %w", o.Incident, err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open journal %s: %w", o.Incident, err)
+	}
+	if err := truncateTorn(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open journal %s: %w", o.Incident, err)
+	}
+	var secrets []string
+	for _, s := range o.Redact {
+		if s != "" {
+			secrets = append(secrets, s)
+		}
+	}
+	o.Redact = secrets
+	return &Journal{o: o, path: path, f: f, entries: entries}, nil
+}
+
+// truncateTorn makes sure the file ends with a newline, so that a line torn
+// by a crash is not glued to the next entry: the torn bytes stay in their own
+// (ignored) line.
+func truncateTorn(f *os.File) error {
+	r, err := os.Open(f.Name())
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	st, err := r.Stat()
+	if err != nil || st.Size() == 0 {
+		return err
+	}
+	last := make([]byte, 1)
+	if _, err := r.ReadAt(last, st.Size()-1); err != nil {
+		return err
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	_, err = f.Write([]byte{'\n'})
+	return err
+}
+
+// ID returns the incident id.
+func (j *Journal) ID() string { return j.o.Incident }
+
+// Path returns the journal file's path.
+func (j *Journal) Path() string { return j.path }
+
+// Append completes e (Seq, Time in UTC, Incident, Actor when empty), redacts
+// secrets, writes it as one JSON line, fsyncs the file and then hands it to
+// the mirror. A mirror error does not fail Append; see MirrorErrors.
+func (j *Journal) Append(ctx context.Context, e Entry) (Entry, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return Entry{}, errors.New("append to journal: journal is closed")
+	}
+	seq := 0
+	if n := len(j.entries); n > 0 {
+		seq = j.entries[n-1].Seq
+	}
+	if sm, ok := j.o.Mirror.(SeqMirror); ok {
+		last, err := sm.LastSeq(ctx, j.o.Incident)
+		if err != nil {
+			j.mirrorErr = append(j.mirrorErr, err)
+		} else if last > seq {
+			seq = last
+		}
+	}
+	e.Seq = seq + 1
+	e.Time = j.o.Clock.Now().UTC()
+	e.Incident = j.o.Incident
+	if e.Actor == "" {
+		e.Actor = j.o.Actor
+	}
+	line, clean, err := encode(e, j.o.Redact)
+	if err != nil {
+		return Entry{}, fmt.Errorf("append %s to journal %s: %w", e.Action, j.o.Incident, err)
+	}
+	if _, err := j.f.Write(line); err != nil {
+		return Entry{}, fmt.Errorf("append %s to journal %s: %w", e.Action, j.o.Incident, err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return Entry{}, fmt.Errorf("append %s to journal %s: fsync: %w", e.Action, j.o.Incident, err)
+	}
+	j.entries = append(j.entries, clean)
+	if j.o.Mirror != nil {
+		if err := j.o.Mirror.Mirror(ctx, clean); err != nil {
+			j.mirrorErr = append(j.mirrorErr, err)
+		}
+	}
+	return clean, nil
+}
+
+// encode returns e as one redacted JSON line and the entry as it was written.
+func encode(e Entry, secrets []string) ([]byte, Entry, error) {
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return nil, Entry{}, err
+	}
+	if len(secrets) > 0 {
+		var doc any
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			return nil, Entry{}, err
+		}
+		if raw, err = json.Marshal(redact(doc, secrets)); err != nil {
+			return nil, Entry{}, err
+		}
+	}
+	var clean Entry
+	if err := json.Unmarshal(raw, &clean); err != nil {
+		return nil, Entry{}, err
+	}
+	// Write what the entry decodes to, so written and returned entries match.
+	if raw, err = json.Marshal(clean); err != nil {
+		return nil, Entry{}, err
+	}
+	return append(raw, '\n'), clean, nil
+}
+
+// redact replaces every secret in every string (and map key) of v.
+func redact(v any, secrets []string) any {
+	switch v := v.(type) {
+	case string:
+		for _, s := range secrets {
+			v = strings.ReplaceAll(v, s, Redacted)
+		}
+		return v
+	case []any:
+		for i := range v {
+			v[i] = redact(v[i], secrets)
+		}
+		return v
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[redact(k, secrets).(string)] = redact(x, secrets)
+		}
+		return out
+	}
+	return v
+}
+
+// Entries returns a copy of every entry so far, including those read at Open.
+func (j *Journal) Entries() []Entry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return append([]Entry(nil), j.entries...)
+}
+
+// MirrorErrors returns the errors the mirror returned so far.
+func (j *Journal) MirrorErrors() []error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return append([]error(nil), j.mirrorErr...)
+}
+
+// Close closes the journal file.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return nil
+	}
+	err := j.f.Close()
+	j.f = nil
+	if err != nil {
+		return fmt.Errorf("close journal %s: %w", j.o.Incident, err)
+	}
+	return nil
+}
+
+// Read returns the entries of incident's journal in dir (DefaultDir() when
+// empty). A torn line (a crash in the middle of a write) is ignored.
+func Read(dir, incident string) ([]Entry, error) {
+	if err := ValidateID(incident); err != nil {
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	if dir == "" {
+		dir = DefaultDir()
+	}
+	entries, err := readFile(filepath.Join(dir, incident+".jsonl"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read journal: incident %s: %w: list incidents with \"rollback incident list\" (or --cluster)", incident, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read journal %s: %w", incident, err)
+	}
+	return entries, nil
+}
+
+// ErrNotFound says there is no journal for an incident.
+var ErrNotFound = errors.New("no journal found")
+
+// readFile reads a JSON-lines journal; undecodable lines (torn by a crash) are skipped.
+func readFile(path string) ([]Entry, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var entries []Entry
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 64*1024*1024)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var e Entry
+		if err := json.Unmarshal(line, &e); err != nil {
+			continue // torn by a crash mid-write
+		}
+		entries = append(entries, e)
+	}
+	return entries, sc.Err()
+}

@@ -1,0 +1,230 @@
+package preflight
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/vibestack/rollback/pkg/rollout"
+)
+
+// RecentEvents is how far back Warning events are reported.
+const RecentEvents = 15 * time.Minute
+
+// deploymentJob checks one Deployment: its revisions and rollback target,
+// its pods and events, and its GitOps owner.
+func (o *Options) deploymentJob(c Cluster, name string) job {
+	return func(ctx context.Context) []Check {
+		clients := rollout.NewClients(c.Client, c.Namespace)
+		d, err := clients.Deployments.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			ch := Check{Cluster: c.Context, Group: GroupRevisions, Name: name, Status: Unknown,
+				Detail: fmt.Sprintf("read deployment %s in namespace %s: %v", name, c.Namespace, err),
+				Fix:    "check the cluster is reachable and the access checks above"}
+			if apierrors.IsNotFound(err) {
+				ch.Status = Fail
+				ch.Detail = fmt.Sprintf("deployment %s not found in namespace %s", name, c.Namespace)
+				ch.Fix = "fix the runbook's deployments or clusters (kubectl get deployments -n " + c.Namespace + ")"
+			}
+			return []Check{ch}
+		}
+		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+		if err != nil {
+			return []Check{{Cluster: c.Context, Group: GroupRevisions, Name: name, Status: Fail,
+				Detail: fmt.Sprintf("deployment %s has an invalid selector: %v", name, err)}}
+		}
+		var checks []Check
+		rss, err := clients.ReplicaSets.List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+		if err != nil {
+			checks = append(checks, Check{Cluster: c.Context, Group: GroupRevisions, Name: name, Status: Unknown,
+				Detail: fmt.Sprintf("list replicasets of deployment %s: %v", name, err), Fix: "see the access checks above"})
+		} else {
+			checks = append(checks, revisionCheck(c.Context, d, rss.Items))
+		}
+		checks = append(checks, o.podsCheck(ctx, c, clients, d, sel.String()))
+		return append(checks, gitopsCheck(c.Context, d))
+	}
+}
+
+// revisionCheck reports the current revision, the rollback target chosen
+// as `rollback app undo` would (rollout.PlanUndo) and their difference.
+func revisionCheck(cluster string, d *appsv1.Deployment, rss []appsv1.ReplicaSet) Check {
+	ch := Check{Cluster: cluster, Group: GroupRevisions, Name: d.Name}
+	// GitOps owners are their own check: plan as if forced.
+	p, err := rollout.PlanUndo(d, rss, 0, true)
+	if err != nil {
+		ch.Status = Fail
+		ch.Detail = "no rollback target: " + err.Error()
+		ch.Fix = fmt.Sprintf("see `rollback app history %s -n %s`; pick a revision and pass --to-revision N, or roll forward", d.Name, d.Namespace)
+		return ch
+	}
+	cur := "current revision unknown (no ReplicaSet matches the template yet)"
+	if p.From != nil {
+		cur = fmt.Sprintf("current %d (%s)", p.From.Number, strings.Join(p.From.Images, ", "))
+	}
+	target := fmt.Sprintf("target %d (%s): %s", p.To.Number, strings.Join(p.To.Images, ", "), p.Reason)
+	if p.Skip {
+		ch.Status = Warn
+		ch.Detail = fmt.Sprintf("%s is already the target: %s", cur, p.Reason)
+		ch.Fix = "the app step will be skipped: the problem is elsewhere (configuration, database) or the known-good stamp is wrong"
+		return ch
+	}
+	ch.Status = OK
+	var diff []string
+	for _, c := range p.Diff.Changes {
+		where := "pod"
+		if c.Container != "" {
+			where = c.Container
+		}
+		diff = append(diff, fmt.Sprintf("%s %s: %s -> %s", where, c.Field, c.From, c.To))
+	}
+	if len(diff) == 0 {
+		diff = []string{"no difference in images, env, envFrom, volumes or resources"}
+	}
+	ch.Detail = fmt.Sprintf("%s -> %s; diff: %s", cur, target, strings.Join(diff, "; "))
+	if p.Fallback {
+		ch.Status = Warn
+		ch.Fix = fmt.Sprintf("the target was never verified: stamp good revisions in CI with `rollback app mark-good %s`", d.Name)
+	}
+	for _, w := range p.Warnings {
+		if !strings.Contains(w, "managed by") {
+			ch.Detail += "; " + w
+		}
+	}
+	return ch
+}
+
+// podsCheck reports pods not ready, restarts and recent Warning events: an
+// incident is why we are here, so they are a warning, never NO-GO.
+func (o *Options) podsCheck(ctx context.Context, c Cluster, clients rollout.Clients, d *appsv1.Deployment, sel string) Check {
+	ch := Check{Cluster: c.Context, Group: GroupPods, Name: d.Name}
+	pods, err := clients.Pods.List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		ch.Status, ch.Detail = Warn, fmt.Sprintf("list pods of deployment %s: %v", d.Name, err)
+		return ch
+	}
+	var notReady, restarts int
+	var failure string
+	names := map[string]bool{}
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		names[p.Name] = true
+		if !ready(p) {
+			notReady++
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			restarts += int(cs.RestartCount)
+		}
+		if f := rollout.PodFailureOf(p); f != nil && failure == "" {
+			failure = f.String()
+		}
+	}
+	var parts []string
+	parts = append(parts, fmt.Sprintf("%d/%d ready", len(names)-notReady, len(names)), plural(restarts, "1 restart", fmt.Sprintf("%d restarts", restarts)))
+	if failure != "" {
+		parts = append(parts, failure)
+	}
+	events := o.warningEvents(ctx, clients, d.Name)
+	if len(events) > 0 {
+		parts = append(parts, fmt.Sprintf("%d warning events in the last %s (%s)", len(events), shortDuration(RecentEvents), strings.Join(events, "; ")))
+	} else {
+		parts = append(parts, "no warning events in the last "+shortDuration(RecentEvents))
+	}
+	ch.Detail = strings.Join(parts, ", ")
+	ch.Status = OK
+	if notReady > 0 || restarts > 0 || failure != "" || len(events) > 0 {
+		ch.Status = Warn
+	}
+	return ch
+}
+
+// warningEvents returns "Reason: message" of the Warning events of the last
+// RecentEvents about the Deployment, its ReplicaSets and pods (objects named
+// after it), newest first, at most three distinct reasons.
+func (o *Options) warningEvents(ctx context.Context, clients rollout.Clients, name string) []string {
+	list, err := clients.Events.List(ctx, metav1.ListOptions{FieldSelector: "type=" + corev1.EventTypeWarning})
+	if err != nil {
+		return nil
+	}
+	since := o.Clock.Now().Add(-RecentEvents)
+	type ev struct {
+		when time.Time
+		text string
+	}
+	var evs []ev
+	for _, e := range list.Items {
+		if e.InvolvedObject.Name != name && !strings.HasPrefix(e.InvolvedObject.Name, name+"-") {
+			continue
+		}
+		when := e.LastTimestamp.Time
+		if e.EventTime.After(when) {
+			when = e.EventTime.Time
+		}
+		if when.IsZero() {
+			when = e.CreationTimestamp.Time
+		}
+		if when.Before(since) {
+			continue
+		}
+		evs = append(evs, ev{when, e.Reason + ": " + oneLine(e.Message)})
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].when.After(evs[j].when) })
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range evs {
+		reason, _, _ := strings.Cut(e.text, ":")
+		if !seen[reason] && len(seen) < 3 {
+			seen[reason] = true
+			out = append(out, e.text)
+		}
+	}
+	if len(evs) > len(out) && len(out) > 0 {
+		out[len(out)-1] += fmt.Sprintf(" and %d more", len(evs)-len(out))
+	}
+	return out
+}
+
+// gitopsCheck fails when Argo CD or Flux manages the Deployment: its next
+// sync would revert the rollback.
+func gitopsCheck(cluster string, d *appsv1.Deployment) Check {
+	ch := Check{Cluster: cluster, Group: GroupGitOps, Name: d.Name, Status: OK, Detail: "no Argo CD or Flux owner"}
+	if g := rollout.DetectGitOps(d); g != nil {
+		ch.Status = Fail
+		ch.Detail = fmt.Sprintf("managed by %s (%s): its next sync reverts the rollback", g.Tool, g.Name)
+		ch.Fix = fmt.Sprintf("suspend the sync first: %s (or roll back in Git)", g.Suspend)
+	}
+	return ch
+}
+
+func ready(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
+}
+
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	return strings.TrimSuffix(s, "0m")
+}
