@@ -1,11 +1,15 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
@@ -15,7 +19,25 @@ import (
 
 // startEtcd starts a single-member etcd tuned for a throw-away cluster: fast
 // elections and no fsync. It returns the client URL and a close function.
+// etcd binds ports it is given, so they are picked free a moment before; when
+// another process takes one in between (parallel test packages), it tries
+// again with new ports.
 func startEtcd(dir string, logw io.Writer) (string, func(), error) {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		var u string
+		var stop func()
+		u, stop, err = startEtcdOnce(dir, logw)
+		if err == nil || !portTaken(err) {
+			return u, stop, err
+		}
+		_ = os.RemoveAll(filepath.Join(dir, "etcd"))
+	}
+	return "", nil, err
+}
+
+// startEtcdOnce starts etcd on two ports that were free a moment ago.
+func startEtcdOnce(dir string, logw io.Writer) (string, func(), error) {
 	clientPort, err := freePort()
 	if err != nil {
 		return "", nil, fmt.Errorf("etcd client port: %w", err)
@@ -23,6 +45,9 @@ func startEtcd(dir string, logw io.Writer) (string, func(), error) {
 	peerPort, err := freePort()
 	if err != nil {
 		return "", nil, fmt.Errorf("etcd peer port: %w", err)
+	}
+	if peerPort == clientPort {
+		return "", nil, fmt.Errorf("etcd ports: the same port %d twice: %w", peerPort, syscall.EADDRINUSE)
 	}
 	clientURL := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", clientPort)}
 	peerURL := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", peerPort)}
@@ -68,4 +93,10 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// portTaken reports whether err says a port was already in use (etcd does not
+// always keep the syscall error in its chain).
+func portTaken(err error) bool {
+	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")
 }

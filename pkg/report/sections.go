@@ -21,6 +21,7 @@ func (r *writer) p(format string, args ...any) { fmt.Fprintf(r.w, format+"\n", a
 
 func (r *writer) all() {
 	r.summary()
+	r.drill()
 	r.timeline()
 	r.changes()
 	r.health()
