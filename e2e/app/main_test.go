@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,9 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
-	"github.com/vibestack/rollback/internal/command"
-	"github.com/vibestack/rollback/internal/iostreams"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -26,31 +24,13 @@ var sb *sandboxenv.Sandbox
 
 func TestMain(m *testing.M) { os.Exit(sandboxenv.RunTests(m, &sb)) }
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return c
-}
+func ctx(t *testing.T) context.Context { return clitest.Context(t, 2*time.Minute) }
 
-// run runs the rollback CLI in-process and returns exit code, stdout, stderr.
+// run runs the rollback CLI in-process (as the admin unless args name a
+// kubeconfig) and returns exit code, stdout, stderr.
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	io, _, out, errOut := iostreams.Test()
-	if !hasFlag(args, "--kubeconfig") {
-		args = append(args, "--kubeconfig", sb.Kubeconfig)
-	}
-	code := command.Execute(ctx(t), io, args)
-	t.Logf("rollback %s -> %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errOut)
-	return code, out.String(), errOut.String()
-}
-
-func hasFlag(args []string, flag string) bool {
-	for _, a := range args {
-		if a == flag {
-			return true
-		}
-	}
-	return false
+	return clitest.Run(t, clitest.Options{Kubeconfig: sb.Kubeconfig, Timeout: 2 * time.Minute}, args...).Split()
 }
 
 // newDeployment creates Deployment name (3 replicas, label app=name) at image.
@@ -139,13 +119,7 @@ func markGood(t *testing.T, ns, name string) {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	clitest.WaitFor(t, 60*time.Second, what, cond)
 }
 
 func getDeployment(t *testing.T, ns, name string) *appsv1.Deployment {

@@ -38,8 +38,8 @@ func TestConcurrentModificationDetected(t *testing.T) {
 	t.Run("unversioned configmap, server-side apply", func(t *testing.T) {
 		ns := sb.Namespace(t)
 		settingsApp(t, ns)
-		if r := rollback(t, ns, "config", "snapshot", "web"); r.code != 0 {
-			t.Fatalf("snapshot: exit %d", r.code)
+		if r := rollback(t, ns, "config", "snapshot", "web"); r.Code != 0 {
+			t.Fatalf("snapshot: exit %d", r.Code)
 		}
 		breakSettings(t, ns)
 		// Only values change, so the restore is an apply, not an update.

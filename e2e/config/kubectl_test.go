@@ -28,8 +28,8 @@ func TestKubectlRolloutUndoKeepsBadConfig(t *testing.T) {
 	d.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
 	_, err = cs.AppsV1().Deployments(ns).Update(ctxT(t), d, metav1.UpdateOptions{})
 	must(t, err)
-	if r := rollback(t, ns, "config", "snapshot", "web"); r.code != 0 {
-		t.Fatalf("snapshot: exit %d", r.code)
+	if r := rollback(t, ns, "config", "snapshot", "web"); r.Code != 0 {
+		t.Fatalf("snapshot: exit %d", r.Code)
 	}
 	breakSettings(t, ns) // revision 2: restarted with SANDBOX_MODE=crash
 
@@ -56,8 +56,8 @@ func TestKubectlRolloutUndoKeepsBadConfig(t *testing.T) {
 
 	// rollback config undo brings the configuration back.
 	r := rollback(t, ns, "config", "undo", "web", "--config", "settings", "--yes", "--settle", "1s", "--timeout", "60s")
-	if r.code != 0 {
-		t.Fatalf("rollback config undo: exit %d", r.code)
+	if r.Code != 0 {
+		t.Fatalf("rollback config undo: exit %d", r.Code)
 	}
 	waitAvailable(t, cs, ns, "web")
 }

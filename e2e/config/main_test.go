@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,9 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
-	"github.com/vibestack/rollback/internal/command"
-	"github.com/vibestack/rollback/internal/iostreams"
 )
 
 var sb *sandboxenv.Sandbox
@@ -26,13 +24,7 @@ var sb *sandboxenv.Sandbox
 func TestMain(m *testing.M) { os.Exit(sandboxenv.RunTests(m, &sb)) }
 
 // result is one in-process run of the rollback CLI.
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
-// all returns everything the command printed.
-func (r result) all() string { return r.stdout + "\n" + r.stderr }
+type result = clitest.Result
 
 // rollback runs the CLI in-process against namespace ns as the admin user.
 func rollback(t *testing.T, ns string, args ...string) result {
@@ -43,21 +35,10 @@ func rollback(t *testing.T, ns string, args ...string) result {
 // rollbackAs runs the CLI in-process with the given kubeconfig.
 func rollbackAs(t *testing.T, kubeconfig, ns string, args ...string) result {
 	t.Helper()
-	io, _, out, errOut := iostreams.Test()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	args = append(args, "--kubeconfig", kubeconfig, "-n", ns)
-	code := command.Execute(ctx, io, args)
-	r := result{code: code, stdout: out.String(), stderr: errOut.String()}
-	t.Logf("rollback %s -> exit %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), code, r.stdout, r.stderr)
-	return r
+	return clitest.Run(t, clitest.Options{Kubeconfig: kubeconfig, Timeout: 2 * time.Minute}, append(args, "-n", ns)...)
 }
 
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxT(t *testing.T) context.Context { return clitest.Context(t, 90*time.Second) }
 
 func must(t *testing.T, err error) {
 	t.Helper()

@@ -33,12 +33,12 @@ func TestUndoFromMissingVersion(t *testing.T) {
 	waitPodFailing(t, cs, ns, "CreateContainerConfigError")
 
 	h := rollback(t, ns, "config", "history", "web")
-	if h.code != 0 || !strings.Contains(h.stdout, "missing:") || !strings.Contains(h.stdout, "app-config-v2") {
-		t.Errorf("history: exit %d, want the missing object and the versions that exist", h.code)
+	if h.Code != 0 || !strings.Contains(h.Stdout, "missing:") || !strings.Contains(h.Stdout, "app-config-v2") {
+		t.Errorf("history: exit %d, want the missing object and the versions that exist", h.Code)
 	}
 	r := rollback(t, ns, "config", "undo", "web", "--config", "app-config", "--yes", "--settle", "1s", "--timeout", "60s")
-	if r.code != 0 || !strings.Contains(r.stderr, "does not exist") {
-		t.Fatalf("undo: exit %d, want 0 after saying v3 does not exist", r.code)
+	if r.Code != 0 || !strings.Contains(r.Stderr, "does not exist") {
+		t.Fatalf("undo: exit %d, want 0 after saying v3 does not exist", r.Code)
 	}
 	d = waitAvailable(t, cs, ns, "web")
 	if got := d.Spec.Template.Spec.Containers[0].EnvFrom[0].ConfigMapRef.Name; got != "app-config-v2" {

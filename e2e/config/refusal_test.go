@@ -39,8 +39,8 @@ func TestRefusalsChangeNothing(t *testing.T) {
 	must(t, err)
 	waitAvailable(t, cs, ns, "api")
 	// One snapshot of each so that "no snapshot" is not the reason for a refusal.
-	if r := rollback(t, ns, "config", "snapshot", "api"); r.code != 0 {
-		t.Fatalf("snapshot api: exit %d", r.code)
+	if r := rollback(t, ns, "config", "snapshot", "api"); r.Code != 0 {
+		t.Fatalf("snapshot api: exit %d", r.Code)
 	}
 
 	tests := []struct {
@@ -72,15 +72,15 @@ func TestRefusalsChangeNothing(t *testing.T) {
 				kc = sb.Kubeconfig
 			}
 			r := rollbackAs(t, kc, ns, append([]string{"config"}, tt.args...)...)
-			if r.code != 2 {
-				t.Errorf("exit %d, want 2 (refused)", r.code)
+			if r.Code != 2 {
+				t.Errorf("exit %d, want 2 (refused)", r.Code)
 			}
 			for _, w := range tt.want {
-				if !strings.Contains(r.stderr, w) {
+				if !strings.Contains(r.Stderr, w) {
 					t.Errorf("stderr lacks %q", w)
 				}
 			}
-			if strings.Contains(r.all(), "pw-REFUSAL-secret") {
+			if strings.Contains(r.All(), "pw-REFUSAL-secret") {
 				t.Error("output contains the secret value")
 			}
 			if after := resourceVersions(t, cs, ns); !reflect.DeepEqual(before, after) {
@@ -109,15 +109,15 @@ func TestHistoryAsViewer(t *testing.T) {
 	must(t, err)
 
 	r := rollbackAs(t, sb.RestrictedKubeconfig, ns, "config", "history", "web")
-	if r.code != 0 {
-		t.Fatalf("history as viewer: exit %d, want 0", r.code)
+	if r.Code != 0 {
+		t.Fatalf("history as viewer: exit %d, want 0", r.Code)
 	}
 	for _, want := range []string{"secret/db-password", "forbidden: you may not read it", "configmap/settings", "SANDBOX_MODE (2 bytes"} {
-		if !strings.Contains(r.stdout, want) {
+		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("history lacks %q", want)
 		}
 	}
-	if strings.Contains(r.all(), "pw-VIEWER-secret") {
+	if strings.Contains(r.All(), "pw-VIEWER-secret") {
 		t.Error("output contains the secret value")
 	}
 }

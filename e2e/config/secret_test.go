@@ -59,8 +59,8 @@ func TestSecretRestoreNeverShowsValues(t *testing.T) {
 	)
 	undo := rollback(t, ns, "-o", "json", "config", "undo", "web", "--config", "api-credentials", "--yes", "--settle", "1s", "--timeout", "60s")
 	outputs = append(outputs, undo, rollback(t, ns, "config", "history", "web"))
-	if undo.code != 0 {
-		t.Fatalf("secret undo: exit %d, want 0", undo.code)
+	if undo.Code != 0 {
+		t.Fatalf("secret undo: exit %d, want 0", undo.Code)
 	}
 	got, err := cs.CoreV1().Secrets(ns).Get(ctx, "api-credentials", metav1.GetOptions{})
 	must(t, err)
@@ -79,8 +79,8 @@ func TestSecretRestoreNeverShowsValues(t *testing.T) {
 		base64.StdEncoding.EncodeToString([]byte(goodToken)), base64.StdEncoding.EncodeToString([]byte(badToken))}
 	for i, o := range outputs {
 		for _, v := range forbidden {
-			if strings.Contains(o.all(), v) {
-				t.Errorf("output %d (exit %d) contains a secret value", i, o.code)
+			if strings.Contains(o.All(), v) {
+				t.Errorf("output %d (exit %d) contains a secret value", i, o.Code)
 			}
 		}
 	}

@@ -23,13 +23,13 @@ func TestUndoToBadVersionFailsFast(t *testing.T) {
 	start := time.Now()
 	r := rollback(t, ns, "config", "undo", "web", "--config", "app-config", "--to", "v1", "--yes", "--settle", "1s", "--timeout", "60s")
 	took := time.Since(start)
-	if r.code != 3 {
-		t.Fatalf("exit %d, want 3 (applied but unhealthy)", r.code)
+	if r.Code != 3 {
+		t.Fatalf("exit %d, want 3 (applied but unhealthy)", r.Code)
 	}
-	if !strings.Contains(r.all(), "CrashLoopBackOff") {
+	if !strings.Contains(r.All(), "CrashLoopBackOff") {
 		t.Error("output does not name the CrashLoopBackOff")
 	}
-	if !strings.Contains(r.stdout, "unhealthy") {
+	if !strings.Contains(r.Stdout, "unhealthy") {
 		t.Error("result line does not say unhealthy")
 	}
 	if took > 20*time.Second {

@@ -69,22 +69,22 @@ func TestUnversionedSnapshotUndo(t *testing.T) {
 	must(t, err)
 
 	snap := rollback(t, ns, "config", "snapshot", "web")
-	if snap.code != 0 || !strings.Contains(snap.stdout, "settings.snap-") {
-		t.Fatalf("snapshot: exit %d", snap.code)
+	if snap.Code != 0 || !strings.Contains(snap.Stdout, "settings.snap-") {
+		t.Fatalf("snapshot: exit %d", snap.Code)
 	}
 	breakSettings(t, ns)
 	rsBefore := replicaSetNames(t, ns)
 
 	dry := rollback(t, ns, "config", "undo", "web", "--config", "settings", "--dry-run")
 	for _, want := range []string{`~ SANDBOX_MODE: "crash" -> "ok"`, `- FEATURE_X: "on"`, "restore from snapshot settings.snap-"} {
-		if !strings.Contains(dry.stdout, want) {
+		if !strings.Contains(dry.Stdout, want) {
 			t.Errorf("dry run output lacks %q", want)
 		}
 	}
 
 	r := rollback(t, ns, "config", "undo", "web", "--config", "settings", "--yes", "--settle", "1s", "--timeout", "60s")
-	if r.code != 0 || !strings.Contains(r.stdout, "rolled-back") {
-		t.Fatalf("undo: exit %d, want 0 and rolled-back", r.code)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "rolled-back") {
+		t.Fatalf("undo: exit %d, want 0 and rolled-back", r.Code)
 	}
 	after, err := cs.CoreV1().ConfigMaps(ns).Get(ctxT(t), "settings", metav1.GetOptions{})
 	must(t, err)
@@ -106,8 +106,8 @@ func TestUnversionedSnapshotUndo(t *testing.T) {
 	}
 	// The bad contents were snapshotted before the restore, so this undo can be undone.
 	h := rollback(t, ns, "-o", "json", "config", "history", "web")
-	if h.code != 0 || strings.Count(h.stdout, "before config undo") != 1 {
-		t.Errorf("history: exit %d, want one snapshot taken before the undo", h.code)
+	if h.Code != 0 || strings.Count(h.Stdout, "before config undo") != 1 {
+		t.Errorf("history: exit %d, want one snapshot taken before the undo", h.Code)
 	}
 }
 
@@ -137,8 +137,8 @@ binaryData:
 `), 0o644))
 
 	r := rollback(t, ns, "config", "undo", "web", "--config", "settings", "--from-file", file, "--yes", "--settle", "1s", "--timeout", "60s")
-	if r.code != 0 || !strings.Contains(r.stderr, "server-side apply") {
-		t.Fatalf("undo --from-file: exit %d, want 0 with a server-side apply", r.code)
+	if r.Code != 0 || !strings.Contains(r.Stderr, "server-side apply") {
+		t.Fatalf("undo --from-file: exit %d, want 0 with a server-side apply", r.Code)
 	}
 	after, err := cs.CoreV1().ConfigMaps(ns).Get(ctxT(t), "settings", metav1.GetOptions{})
 	must(t, err)

@@ -39,25 +39,25 @@ func TestVersionedUndo(t *testing.T) {
 	versionedApp(t, ns)
 
 	h := rollback(t, ns, "config", "history", "web")
-	if h.code != 0 || !strings.Contains(h.stdout, "version v2 of app-config") || !strings.Contains(h.stdout, "app-config-v1") {
-		t.Fatalf("history: exit %d, want both versions listed", h.code)
+	if h.Code != 0 || !strings.Contains(h.Stdout, "version v2 of app-config") || !strings.Contains(h.Stdout, "app-config-v1") {
+		t.Fatalf("history: exit %d, want both versions listed", h.Code)
 	}
 
 	dry := rollback(t, ns, "config", "undo", "web", "--config", "app-config", "--dry-run")
-	if dry.code != 0 || !strings.Contains(dry.stdout, `~ SANDBOX_MODE: "crash" -> "ok"`) || !strings.Contains(dry.stdout, "versioned") {
-		t.Fatalf("dry run: exit %d, want the strategy and a value diff", dry.code)
+	if dry.Code != 0 || !strings.Contains(dry.Stdout, `~ SANDBOX_MODE: "crash" -> "ok"`) || !strings.Contains(dry.Stdout, "versioned") {
+		t.Fatalf("dry run: exit %d, want the strategy and a value diff", dry.Code)
 	}
 
 	r := rollback(t, ns, "-o", "json", "config", "undo", "web", "--config", "app-config", "--yes", "--settle", "1s", "--timeout", "60s")
-	if r.code != 0 {
-		t.Fatalf("undo: exit %d, want 0", r.code)
+	if r.Code != 0 {
+		t.Fatalf("undo: exit %d, want 0", r.Code)
 	}
 	var res struct {
 		Strategy        configs.Strategy
 		To, Verdict     string
 		TemplateChanges []string
 	}
-	must(t, json.Unmarshal([]byte(r.stdout), &res))
+	must(t, json.Unmarshal([]byte(r.Stdout), &res))
 	if res.Strategy != configs.StrategyVersioned || res.To != "app-config-v1" || res.Verdict != "rolled-back" || len(res.TemplateChanges) != 3 {
 		t.Errorf("result: strategy %s to %s verdict %s template changes %v", res.Strategy, res.To, res.Verdict, res.TemplateChanges)
 	}
@@ -97,7 +97,7 @@ func TestVersionedUndo(t *testing.T) {
 
 	// Undoing again to v1 is a no-op.
 	again := rollback(t, ns, "config", "undo", "web", "--config", "app-config", "--to", "v1", "--yes")
-	if again.code != 0 || !strings.Contains(again.stdout, "skipped") {
-		t.Errorf("second undo to v1: exit %d, want 0 and skipped", again.code)
+	if again.Code != 0 || !strings.Contains(again.Stdout, "skipped") {
+		t.Errorf("second undo to v1: exit %d, want 0 and skipped", again.Code)
 	}
 }

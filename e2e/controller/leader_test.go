@@ -27,11 +27,7 @@ func TestTwoReplicasLeaderKilledDuringBake(t *testing.T) {
 	}))
 	markGood(t, ns, "web")
 
-	lease := []string{"-n", ns, "--lease-namespace", leaseNS, "--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms"}
-	a := startController(t, "replica-a", sb.Kubeconfig, lease...)
-	eventually(t, 30*time.Second, "replica-a leads", func() bool { return a.has("replica-a: became the leader") })
-	b := startController(t, "replica-b", sb.Kubeconfig, lease...)
-	eventually(t, 30*time.Second, "replica-b campaigns", func() bool { return b.has("campaigning for lease") })
+	a, b := startReplicas(t, ns, leaseNS)
 	eventually(t, 10*time.Second, "replica-a ready as the leader", func() bool { return a.readyz(t) == "200 ok: leader" })
 	if got := b.readyz(t); got != "200 ok: standby" {
 		t.Errorf("replica-b /readyz: %q, want 200 ok: standby", got)
@@ -53,7 +49,7 @@ func TestTwoReplicasLeaderKilledDuringBake(t *testing.T) {
 		t.Fatalf("replica-a rolled back before it was killed (image %s): the kill must happen during the bake", image(d))
 	}
 	killedAt := time.Now()
-	a.kill(t)
+	a.Kill()
 	t.Logf("SIGKILLed replica-a %s after the bake started", killedAt.Sub(bakeStarted).Round(time.Millisecond))
 
 	eventually(t, 30*time.Second, "replica-b takes over", func() bool { return b.has("replica-b: became the leader") })
@@ -111,7 +107,7 @@ func TestTwoReplicasLeaderKilledDuringBake(t *testing.T) {
 	if s.Incident == "" || incidents[s.Incident] == nil {
 		t.Errorf("the state names incident %q, not found in the mirror", s.Incident)
 	}
-	if strings.Contains(a.out.String(), guardcontroller.ReasonRollingBack) {
+	if strings.Contains(a.output(), guardcontroller.ReasonRollingBack) {
 		t.Errorf("replica-a started rolling back before it was killed")
 	}
 

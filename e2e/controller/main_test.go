@@ -4,19 +4,14 @@
 package controller_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
 	"github.com/vibestack/rollback/pkg/guardcontroller"
 	"github.com/vibestack/rollback/pkg/journal"
@@ -35,75 +31,16 @@ import (
 
 var sb *sandboxenv.Sandbox
 
-func TestMain(m *testing.M) { os.Exit(sandboxenv.RunTests(m, &sb)) }
-
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	return c
+func TestMain(m *testing.M) {
+	os.Exit(clitest.Main(func() int { return sandboxenv.RunTests(m, &sb) }))
 }
 
-// repoRoot finds the module root from the working directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(data), "module github.com/vibestack/rollback\n") {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root not found")
-		}
-		dir = parent
-	}
-}
-
-// rollbackBin returns the built CLI: $ROLLBACK_BIN (set by the Makefile),
-// else <repo>/bin/rollback (`make build`). Without either the test is
-// skipped, or fails when CI is set.
-func rollbackBin(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("ROLLBACK_BIN")
-	if bin == "" {
-		bin = filepath.Join(repoRoot(t), "bin", "rollback")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("rollback binary %s: %v (run make build)", bin, err)
-		}
-		t.Skipf("rollback binary %s: %v (run make build, or set ROLLBACK_BIN)", bin, err)
-	}
-	return bin
-}
-
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+func ctx(t *testing.T) context.Context { return clitest.Context(t, 3*time.Minute) }
 
 // controllerProc is one `rollback guard --controller` process.
 type controllerProc struct {
-	name   string
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	exited chan struct{}
+	name string
+	*clitest.Process
 }
 
 // startController runs the controller binary with kubeconfig and extra args.
@@ -111,54 +48,38 @@ func startController(t *testing.T, name, kubeconfig string, args ...string) *con
 	t.Helper()
 	full := append([]string{"guard", "--controller", "--kubeconfig", kubeconfig, "--identity", name,
 		"--health-addr", "127.0.0.1:0", "--journal-dir", t.TempDir()}, args...)
-	cmd := exec.Command(rollbackBin(t), full...)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start controller %s: %v", name, err)
-	}
-	p := &controllerProc{name: name, cmd: cmd, out: out, exited: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(p.exited) }()
-	t.Logf("started controller %s (pid %d): rollback %s", name, cmd.Process.Pid, strings.Join(full, " "))
+	p := &controllerProc{name: name, Process: clitest.Start(t, clitest.Binary(t), nil, full...)}
+	t.Logf("started controller %s (pid %d): rollback %s", name, p.Pid(), strings.Join(full, " "))
 	t.Cleanup(func() {
-		p.stop()
-		t.Logf("controller %s output:\n%s", name, out.String())
+		// SIGTERM first: the controller releases the Lease.
+		p.Stop(15 * time.Second)
+		t.Logf("controller %s output:\n%s", name, p.output())
 	})
 	return p
 }
 
-// stop ends the process with SIGTERM (it releases the Lease), then SIGKILL.
-func (p *controllerProc) stop() {
-	select {
-	case <-p.exited:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
-}
-
-// kill ends the process with SIGKILL: no cleanup, no Lease release.
-func (p *controllerProc) kill(t *testing.T) {
+// startReplicas starts replica-a and replica-b guarding ns with their Lease
+// in leaseNS (3 s lease), and waits until replica-a leads and replica-b
+// campaigns.
+func startReplicas(t *testing.T, ns, leaseNS string) (a, b *controllerProc) {
 	t.Helper()
-	if err := p.cmd.Process.Kill(); err != nil {
-		t.Fatalf("kill %s: %v", p.name, err)
-	}
-	<-p.exited
+	lease := []string{"-n", ns, "--lease-namespace", leaseNS, "--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms"}
+	a = startController(t, "replica-a", sb.Kubeconfig, lease...)
+	eventually(t, 30*time.Second, "replica-a leads", func() bool { return a.has("replica-a: became the leader") })
+	b = startController(t, "replica-b", sb.Kubeconfig, lease...)
+	eventually(t, 30*time.Second, "replica-b campaigns", func() bool { return b.has("campaigning for lease") })
+	return a, b
 }
 
-func (p *controllerProc) has(s string) bool { return strings.Contains(p.out.String(), s) }
+// output returns what the process printed on stdout and stderr.
+func (p *controllerProc) output() string { return p.Stdout() + p.Stderr() }
+
+func (p *controllerProc) has(s string) bool { return strings.Contains(p.output(), s) }
 
 // readyz returns the body of the process's /readyz.
 func (p *controllerProc) readyz(t *testing.T) string {
 	t.Helper()
-	m := healthLine.FindStringSubmatch(p.out.String())
+	m := healthLine.FindStringSubmatch(p.output())
 	if m == nil {
 		t.Fatalf("%s printed no health address", p.name)
 	}
@@ -175,13 +96,7 @@ var healthLine = regexp.MustCompile(`health endpoints on http://([0-9.:]+)/healt
 
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	clitest.WaitFor(t, timeout, what, cond)
 }
 
 // guardAnnotations opts a Deployment in with the given settings.
@@ -367,7 +282,7 @@ const secretToken = "sekret-e2e-token-4711"
 func assertNoSecret(t *testing.T, ns, name string, procs ...*controllerProc) {
 	t.Helper()
 	for _, p := range procs {
-		if strings.Contains(p.out.String(), secretToken) {
+		if strings.Contains(p.output(), secretToken) {
 			t.Errorf("the token is in %s's output", p.name)
 		}
 	}

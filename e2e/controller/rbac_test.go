@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/pkg/guardcontroller"
 )
 
@@ -27,7 +28,7 @@ func kubectl(t *testing.T, args ...string) string {
 		t.Skip("kubectl not installed")
 	}
 	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", sb.Kubeconfig}, args...)...)
-	cmd.Dir = repoRoot(t)
+	cmd.Dir = clitest.RepoRoot()
 	out, err := cmd.CombinedOutput()
 	t.Logf("kubectl %s:\n%s", strings.Join(args, " "), out)
 	if err != nil {
@@ -133,7 +134,7 @@ func TestShippedRBACIsEnoughAndNothingMore(t *testing.T) {
 	if len(journalEntries(t, ns)) != 1 {
 		t.Errorf("want one incident journal mirrored in %s", ns)
 	}
-	if strings.Contains(strings.ToLower(ctl.out.String()), "forbidden") {
+	if strings.Contains(strings.ToLower(ctl.output()), "forbidden") {
 		t.Errorf("the controller hit a forbidden request with the shipped RBAC")
 	}
 

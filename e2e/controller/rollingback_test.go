@@ -19,18 +19,14 @@ func TestLeaderKilledDuringRollback(t *testing.T) {
 	}))
 	markGood(t, ns, "web")
 
-	lease := []string{"-n", ns, "--lease-namespace", leaseNS, "--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms"}
-	a := startController(t, "replica-a", sb.Kubeconfig, lease...)
-	eventually(t, 30*time.Second, "replica-a leads", func() bool { return a.has("replica-a: became the leader") })
-	b := startController(t, "replica-b", sb.Kubeconfig, lease...)
-	eventually(t, 30*time.Second, "replica-b campaigns", func() bool { return b.has("campaigning for lease") })
+	a, b := startReplicas(t, ns, leaseNS)
 
 	setImage(t, ns, "web", "vibestack/app:crash-v2")
 	eventually(t, 60*time.Second, "replica-a's rollback write (phase rolling-back)", func() bool {
 		s := state(t, ns, "web")
 		return s.Revision == 2 && s.Phase == guardcontroller.PhaseRollingBack && s.RollbackTo != "" && image(getDeployment(t, ns, "web")) == "vibestack/app:v1"
 	})
-	a.kill(t)
+	a.Kill()
 	killed := state(t, ns, "web")
 	t.Logf("SIGKILLed replica-a during the rollback's verification; state %+v", killed)
 

@@ -20,8 +20,8 @@ func undoOnce(t *testing.T, e dbrollback.Engine, tool string) (string, string, s
 	applyUp(t, u, dir, tool)
 	backups := t.TempDir()
 	r := run(t, "db", "undo", "--steps", "1", "--yes", "--accept-data-loss", "--database", u, "--migrations", dir, "--backup-dir", backups, "-o", "json")
-	if r.code != 0 {
-		t.Fatalf("undo: exit %d", r.code)
+	if r.Code != 0 {
+		t.Fatalf("undo: exit %d", r.Code)
 	}
 	return u, dir, backups, decode[dbrollback.UndoResult](t, r).Backup
 }
@@ -66,8 +66,8 @@ func TestCorruptedPostgresBackupsAreDetected(t *testing.T) {
 	}
 	before := takeSnapshot(t, u)
 	r := run(t, "db", "restore", b.ID, "--database", u, "--backup-dir", backups, "--yes")
-	if r.code != exitcode.Refused || !strings.Contains(r.stderr, "changed since it was taken") || !strings.Contains(r.stderr, "pg_restore") {
-		t.Errorf("restore of a corrupted backup: exit %d, want 2 naming the sha256 mismatch and pg_restore's error", r.code)
+	if r.Code != exitcode.Refused || !strings.Contains(r.Stderr, "changed since it was taken") || !strings.Contains(r.Stderr, "pg_restore") {
+		t.Errorf("restore of a corrupted backup: exit %d, want 2 naming the sha256 mismatch and pg_restore's error", r.Code)
 	}
 	if d := before.schema.Diff(takeSnapshot(t, u).schema); len(d) > 0 {
 		t.Errorf("schema changed: %v", d)
@@ -115,10 +115,10 @@ func TestBackupFailureLeavesDatabaseUntouched(t *testing.T) {
 			before := takeSnapshot(t, u)
 			backups := tc.setup(t)
 			r := run(t, "db", "undo", "--steps", "2", "--yes", "--accept-data-loss", "--database", u, "--migrations", dir, "--backup-dir", backups)
-			if r.code == exitcode.OK {
+			if r.Code == exitcode.OK {
 				t.Fatal("undo succeeded without a backup")
 			}
-			if !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "nothing was changed") {
+			if !strings.Contains(r.Stderr, tc.want) || !strings.Contains(r.Stderr, "nothing was changed") {
 				t.Errorf("stderr lacks %q and \"nothing was changed\"", tc.want)
 			}
 			if v := versionAfter(t, u, dir); v != 4 {
@@ -137,29 +137,29 @@ func TestBackupVerified(t *testing.T) {
 	u, dir, backups, b := undoOnce(t, dbrollback.SQLite, dbrollback.ToolMigrate)
 	// The backup is at version 4; the database is now at 3.
 	r := run(t, "db", "undo", "--steps", "1", "--yes", "--accept-data-loss", "--database", u, "--migrations", dir, "--backup-dir", backups, "--backup-verified", b.ID)
-	if r.code != exitcode.Refused || !strings.Contains(r.stderr, "version 4, the database is now at migrate version 3") {
-		t.Errorf("stale backup: exit %d, want 2", r.code)
+	if r.Code != exitcode.Refused || !strings.Contains(r.Stderr, "version 4, the database is now at migrate version 3") {
+		t.Errorf("stale backup: exit %d, want 2", r.Code)
 	}
 	other := newDB(t, dbrollback.SQLite)
 	applyUp(t, other, dir, dbrollback.ToolMigrate)
 	r = run(t, "db", "undo", "--steps", "1", "--yes", "--accept-data-loss", "--database", other, "--migrations", dir, "--backup-dir", backups, "--backup-verified", b.ID)
-	if r.code != exitcode.Refused || !strings.Contains(r.stderr, "is of sqlite://") {
-		t.Errorf("backup of another database: exit %d, want 2", r.code)
+	if r.Code != exitcode.Refused || !strings.Contains(r.Stderr, "is of sqlite://") {
+		t.Errorf("backup of another database: exit %d, want 2", r.Code)
 	}
 	r = run(t, "db", "undo", "--steps", "1", "--yes", "--accept-data-loss", "--database", other, "--migrations", dir, "--backup-dir", backups, "--backup-verified", "nope")
-	if r.code != exitcode.Refused {
-		t.Errorf("unknown backup: exit %d, want 2", r.code)
+	if r.Code != exitcode.Refused {
+		t.Errorf("unknown backup: exit %d, want 2", r.Code)
 	}
 	// A fresh backup at version 3, then reused.
 	r = run(t, "db", "undo", "--steps", "1", "--yes", "--accept-data-loss", "--database", u, "--migrations", dir, "--backup-dir", backups, "-o", "json")
-	if r.code != 0 {
-		t.Fatalf("undo: exit %d", r.code)
+	if r.Code != 0 {
+		t.Fatalf("undo: exit %d", r.Code)
 	}
 	b2 := decode[dbrollback.UndoResult](t, r).Backup
 	run(t, "db", "restore", b2.ID, "--database", u, "--backup-dir", backups, "--yes")
 	r = run(t, "db", "undo", "--steps", "1", "--yes", "--accept-data-loss", "--database", u, "--migrations", dir, "--backup-dir", backups, "--backup-verified", b2.ID)
-	if r.code != 0 || !strings.Contains(r.stderr, "using verified backup "+b2.ID) {
-		t.Errorf("reuse of a matching verified backup: exit %d", r.code)
+	if r.Code != 0 || !strings.Contains(r.Stderr, "using verified backup "+b2.ID) {
+		t.Errorf("reuse of a matching verified backup: exit %d", r.Code)
 	}
 	if err := os.WriteFile(filepath.Join(backups, b2.File), []byte("tampered"), 0o600); err != nil {
 		t.Fatal(err)

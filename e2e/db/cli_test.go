@@ -2,38 +2,31 @@ package db_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
-	"github.com/vibestack/rollback/internal/command"
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/internal/exitcode"
-	"github.com/vibestack/rollback/internal/iostreams"
 	"github.com/vibestack/rollback/pkg/dbrollback"
 )
 
 // result is one CLI run.
-type result struct {
-	code   int
-	stdout string
-	stderr string
-}
+type result = clitest.Result
 
 // run runs the CLI in process and checks that the password appears in
 // neither stream.
 func run(t *testing.T, args ...string) result {
 	t.Helper()
-	io, _, out, errOut := iostreams.Test()
-	code := command.Execute(context.Background(), io, args)
-	r := result{code: code, stdout: out.String(), stderr: errOut.String()}
-	t.Logf("rollback %s -> exit %d\nstdout:\n%s\nstderr:\n%s", redactArgs(args), code, r.stdout, r.stderr)
-	assertNoPassword(t, r.stdout, r.stderr)
+	r := clitest.Run(t, clitest.Options{Redact: redactLine}, args...)
+	assertNoPassword(t, r.Stdout, r.Stderr)
 	return r
 }
 
-func redactArgs(args []string) string {
-	return dbrollback.RedactURL(strings.ReplaceAll(strings.Join(args, " "), password, "xxxxx"))
+func redactArgs(args []string) string { return redactLine(strings.Join(args, " ")) }
+
+func redactLine(s string) string {
+	return dbrollback.RedactURL(strings.ReplaceAll(s, password, "xxxxx"))
 }
 
 func assertNoPassword(t *testing.T, outputs ...string) {
@@ -48,8 +41,8 @@ func assertNoPassword(t *testing.T, outputs ...string) {
 func decode[T any](t *testing.T, r result) T {
 	t.Helper()
 	var v T
-	if err := json.NewDecoder(bytes.NewBufferString(r.stdout)).Decode(&v); err != nil {
-		t.Fatalf("decode JSON output: %v\n%s", err, r.stdout)
+	if err := json.NewDecoder(bytes.NewBufferString(r.Stdout)).Decode(&v); err != nil {
+		t.Fatalf("decode JSON output: %v\n%s", err, r.Stdout)
 	}
 	return v
 }
@@ -66,25 +59,25 @@ func TestEnvironmentDefaults(t *testing.T) {
 	backups := t.TempDir()
 	t.Setenv("ROLLBACK_BACKUP_DIR", backups)
 	for _, sub := range []string{"status", "plan", "undo", "restore", "backups"} {
-		if r := run(t, "db", sub, "--help"); r.code != 0 {
-			t.Errorf("db %s --help: exit %d", sub, r.code)
+		if r := run(t, "db", sub, "--help"); r.Code != 0 {
+			t.Errorf("db %s --help: exit %d", sub, r.Code)
 		}
 	}
 	r := run(t, "db", "status")
-	if r.code != 0 || !strings.Contains(r.stdout, "tool:     goose v3.30.0") || !strings.Contains(r.stdout, "version:  4") {
-		t.Errorf("status from the environment: exit %d", r.code)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "tool:     goose v3.30.0") || !strings.Contains(r.Stdout, "version:  4") {
+		t.Errorf("status from the environment: exit %d", r.Code)
 	}
 	r = run(t, "db", "undo", "--to", "3", "--yes", "--accept-data-loss")
-	if r.code != 0 {
-		t.Fatalf("undo from the environment: exit %d", r.code)
+	if r.Code != 0 {
+		t.Fatalf("undo from the environment: exit %d", r.Code)
 	}
 	r = run(t, "db", "undo", "--to", "3", "--yes")
-	if r.code != 0 || !strings.Contains(r.stdout, "skipped") {
-		t.Errorf("undo to the current version: exit %d, want 0 and skipped", r.code)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "skipped") {
+		t.Errorf("undo to the current version: exit %d, want 0 and skipped", r.Code)
 	}
 	r = run(t, "db", "backups", "-o", "json")
-	if r.code != 0 || strings.Count(r.stdout, `"sha256"`) != 1 {
-		t.Errorf("backups in $ROLLBACK_BACKUP_DIR: exit %d", r.code)
+	if r.Code != 0 || strings.Count(r.Stdout, `"sha256"`) != 1 {
+		t.Errorf("backups in $ROLLBACK_BACKUP_DIR: exit %d", r.Code)
 	}
 }
 
@@ -100,12 +93,10 @@ func TestConfirmOnTerminal(t *testing.T) {
 		code    int
 		version int64
 	}{{"n\n", exitcode.Refused, 4}, {"y\n", exitcode.OK, 3}} {
-		io, in, out, errOut := iostreams.Test()
-		io.InTTY = true
-		in.WriteString(tc.answer)
-		code := command.Execute(context.Background(), io, []string{"db", "undo", "--steps", "1", "--accept-data-loss", "--database", u, "--migrations", dir, "--backup-dir", backups})
-		t.Logf("answer %q -> exit %d\n%s%s", tc.answer, code, out, errOut)
-		if code != tc.code || !strings.Contains(errOut.String(), "DROP TABLE audit") || !strings.Contains(errOut.String(), "revert 1 migration(s) to version 3? [y/N]") {
+		t.Logf("answer %q", tc.answer)
+		r := clitest.Run(t, clitest.Options{Stdin: tc.answer, TTY: true, Redact: redactLine}, "db", "undo", "--steps", "1", "--accept-data-loss", "--database", u, "--migrations", dir, "--backup-dir", backups)
+		code, errOut := r.Code, r.Stderr
+		if code != tc.code || !strings.Contains(errOut, "DROP TABLE audit") || !strings.Contains(errOut, "revert 1 migration(s) to version 3? [y/N]") {
 			t.Errorf("answer %q: exit %d, want %d after showing the plan and asking", tc.answer, code, tc.code)
 		}
 		if v := versionAfter(t, u, dir); v != tc.version {

@@ -16,29 +16,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vibestack/rollback/e2e/clitest"
+	"github.com/vibestack/rollback/e2e/pgtest"
 	"github.com/vibestack/rollback/pkg/dbrollback"
 )
 
+func TestMain(m *testing.M) { os.Exit(clitest.Main(m.Run)) }
+
 // password is the test role's password (scripts/ci/install-deps.sh). No
 // output of any test may contain it.
-var password = envOr("ROLLBACK_E2E_DB_PASSWORD", "e2e-Secret-9f3Kq")
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
+var password = pgtest.Password()
 
 // serverURL returns the admin URL of engine's test server (database part
 // left for newDB to fill in).
 func serverURL(e dbrollback.Engine) string {
-	user := url.UserPassword(envOr("ROLLBACK_E2E_DB_USER", "rollback_e2e"), password).String()
 	switch e {
 	case dbrollback.Postgres:
-		return "postgres://" + user + "@" + envOr("ROLLBACK_E2E_PG_ADDR", "127.0.0.1:5432")
+		return pgtest.ServerURL()
 	case dbrollback.MySQL:
-		return "mysql://" + user + "@" + envOr("ROLLBACK_E2E_MYSQL_ADDR", "127.0.0.1:3306")
+		user := url.UserPassword(pgtest.User(), password).String()
+		return "mysql://" + user + "@" + pgtest.Env("ROLLBACK_E2E_MYSQL_ADDR", "127.0.0.1:3306")
 	}
 	return ""
 }
@@ -54,15 +51,10 @@ func requireServer(t *testing.T, e dbrollback.Engine) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	db, err := dbrollback.OpenDB(ctx, admin)
-	if err == nil {
-		db.Close()
-		return
+	if err != nil {
+		pgtest.Unreachable(t, string(e), err)
 	}
-	msg := fmt.Sprintf("%s test server not reachable (%v): run `make deps` (scripts/ci/install-deps.sh)", e, err)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	db.Close()
 }
 
 // newDB creates a fresh, empty database for the test and returns its URL.

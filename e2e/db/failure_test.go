@@ -6,12 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/dbrollback"
 )
@@ -52,8 +52,8 @@ func TestHalfFailedDown(t *testing.T) {
 			before := takeSnapshot(t, u)
 			backups := t.TempDir()
 			r := run(t, "db", "undo", "--steps", "1", "--yes", "--accept-data-loss", "--database", u, "--migrations", dir, "--backup-dir", backups, "-o", "json")
-			if r.code != exitcode.Unhealthy {
-				t.Fatalf("exit %d, want %d", r.code, exitcode.Unhealthy)
+			if r.Code != exitcode.Unhealthy {
+				t.Fatalf("exit %d, want %d", r.Code, exitcode.Unhealthy)
 			}
 			res := decode[dbrollback.UndoResult](t, r)
 			f := res.Failure
@@ -70,7 +70,7 @@ func TestHalfFailedDown(t *testing.T) {
 				t.Errorf("explanation %q lacks %q", f.Explanation, tc.explain)
 			}
 			wantCmd := "rollback db restore " + res.Backup.ID + " --database "
-			if !strings.Contains(f.RestoreCommand, wantCmd) || !strings.Contains(r.stderr, wantCmd) {
+			if !strings.Contains(f.RestoreCommand, wantCmd) || !strings.Contains(r.Stderr, wantCmd) {
 				t.Errorf("restore command %q not reported", wantCmd)
 			}
 			// The real schema matches the report.
@@ -79,8 +79,8 @@ func TestHalfFailedDown(t *testing.T) {
 			}
 			// Following the report's restore command brings back the state before.
 			rs := run(t, "db", "restore", res.Backup.ID, "--database", u, "--backup-dir", backups, "--yes")
-			if rs.code != 0 {
-				t.Fatalf("restore: exit %d", rs.code)
+			if rs.Code != 0 {
+				t.Fatalf("restore: exit %d", rs.Code)
 			}
 			if d := before.schema.Diff(takeSnapshot(t, u).schema); len(d) > 0 {
 				t.Errorf("after restore the schema differs: %v", d)
@@ -168,11 +168,11 @@ func TestNoPasswordInErrors(t *testing.T) {
 			{"db", "restore", "x", "--database", base + "/x", "--yes"},
 		} {
 			r := run(t, args...) // run checks the real password
-			if r.code == 0 {
+			if r.Code == 0 {
 				t.Errorf("%s succeeded", redactArgs(args))
 			}
-			if strings.Contains(r.stdout+r.stderr, wrong) {
-				t.Errorf("wrong password leaked: %s", r.stderr)
+			if strings.Contains(r.Stdout+r.Stderr, wrong) {
+				t.Errorf("wrong password leaked: %s", r.Stderr)
 			}
 		}
 	}
@@ -181,18 +181,7 @@ func TestNoPasswordInErrors(t *testing.T) {
 // TestRollbackScript: scripts/rollback_db_migration.sh N reads DATABASE_URL
 // and MIGRATIONS_DIR and undoes N migrations with the built binary.
 func TestRollbackScript(t *testing.T) {
-	_, self, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(self), "..", "..")
-	bin := os.Getenv("ROLLBACK_BIN")
-	if bin == "" {
-		bin = filepath.Join(root, "bin", "rollback")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s missing: run `make build`", bin)
-		}
-		t.Skipf("%s missing: run `make build`", bin)
-	}
+	root, bin := clitest.RepoRoot(), clitest.Binary(t)
 	u := newDB(t, dbrollback.SQLite)
 	dir := writeMigrations(t, dbrollback.ToolMigrate, fourMigrations())
 	applyUp(t, u, dir, dbrollback.ToolMigrate)
@@ -228,8 +217,8 @@ func TestDumpToolStderrIsRedacted(t *testing.T) {
 	}
 	t.Setenv("PATH", fake+string(os.PathListSeparator)+os.Getenv("PATH"))
 	r := run(t, "db", "undo", "--steps", "1", "--yes", "--accept-data-loss", "--database", u, "--migrations", dir, "--backup-dir", t.TempDir())
-	if r.code == 0 || !strings.Contains(r.stderr, "password xxxxx rejected") || !strings.Contains(r.stderr, "nothing was changed") {
-		t.Errorf("exit %d, want a failure with the redacted pg_dump message", r.code)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "password xxxxx rejected") || !strings.Contains(r.Stderr, "nothing was changed") {
+		t.Errorf("exit %d, want a failure with the redacted pg_dump message", r.Code)
 	}
 	if v := versionAfter(t, u, dir); v != 4 {
 		t.Errorf("version %d, want 4", v)
@@ -265,18 +254,18 @@ func TestRevertDoesNotQueueForever(t *testing.T) {
 			if took := time.Since(start); took > 20*time.Second {
 				t.Errorf("undo took %s with a 1s lock timeout", took)
 			}
-			if !strings.Contains(r.stderr, "lock timeout") {
+			if !strings.Contains(r.Stderr, "lock timeout") {
 				t.Errorf("stderr does not name the lock timeout")
 			}
 			switch tool {
 			case dbrollback.ToolGoose:
-				if r.code != exitcode.Error || !strings.Contains(r.stderr, "nothing was changed") {
-					t.Errorf("exit %d, want %d and \"nothing was changed\"", r.code, exitcode.Error)
+				if r.Code != exitcode.Error || !strings.Contains(r.Stderr, "nothing was changed") {
+					t.Errorf("exit %d, want %d and \"nothing was changed\"", r.Code, exitcode.Error)
 				}
 			case dbrollback.ToolMigrate:
 				// golang-migrate records 3 dirty although PostgreSQL kept version 4.
-				if r.code != exitcode.Unhealthy || !strings.Contains(r.stderr, "force 4") {
-					t.Errorf("exit %d, want %d proposing force 4", r.code, exitcode.Unhealthy)
+				if r.Code != exitcode.Unhealthy || !strings.Contains(r.Stderr, "force 4") {
+					t.Errorf("exit %d, want %d proposing force 4", r.Code, exitcode.Unhealthy)
 				}
 			}
 			tx.Rollback()
@@ -296,8 +285,8 @@ func TestFailedDownThatChangedNothing(t *testing.T) {
 	applyUp(t, u, dir, dbrollback.ToolGoose)
 	before := takeSnapshot(t, u)
 	r := run(t, "db", "undo", "--steps", "1", "--yes", "--accept-data-loss", "--database", u, "--migrations", dir, "--backup-dir", t.TempDir())
-	if r.code != exitcode.Error || !strings.Contains(r.stderr, "nothing was changed (version 4, schema as before)") || !strings.Contains(r.stderr, "no_such_table") {
-		t.Errorf("exit %d, want %d saying nothing was changed and why", r.code, exitcode.Error)
+	if r.Code != exitcode.Error || !strings.Contains(r.Stderr, "nothing was changed (version 4, schema as before)") || !strings.Contains(r.Stderr, "no_such_table") {
+		t.Errorf("exit %d, want %d saying nothing was changed and why", r.Code, exitcode.Error)
 	}
 	if d := before.schema.Diff(takeSnapshot(t, u).schema); len(d) > 0 {
 		t.Errorf("schema changed: %v", d)

@@ -61,10 +61,10 @@ func TestRefusals(t *testing.T) {
 					before := takeSnapshot(t, u)
 					backups := filepath.Join(t.TempDir(), "backups")
 					r := run(t, append([]string{"db", "undo", "--yes", "--database", u, "--migrations", dir, "--backup-dir", backups}, tc.args...)...)
-					if r.code != exitcode.Refused {
-						t.Errorf("exit %d, want %d (refused)", r.code, exitcode.Refused)
+					if r.Code != exitcode.Refused {
+						t.Errorf("exit %d, want %d (refused)", r.Code, exitcode.Refused)
 					}
-					if !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "nothing was changed") && tc.name != "dirty" && tc.name != "target above current" {
+					if !strings.Contains(r.Stderr, tc.want) || !strings.Contains(r.Stderr, "nothing was changed") && tc.name != "dirty" && tc.name != "target above current" {
 						t.Errorf("stderr lacks %q and \"nothing was changed\"", tc.want)
 					}
 					after := takeSnapshot(t, u)
@@ -88,11 +88,11 @@ func TestRefusals(t *testing.T) {
 					}
 					p := run(t, planArgs...)
 					if tc.name == "data loss without flag" {
-						if p.code != 0 || !strings.Contains(p.stdout, "data loss: 1 statement") {
-							t.Errorf("plan: exit %d, want 0 with the data-loss report", p.code)
+						if p.Code != 0 || !strings.Contains(p.Stdout, "data loss: 1 statement") {
+							t.Errorf("plan: exit %d, want 0 with the data-loss report", p.Code)
 						}
-					} else if p.code != exitcode.Refused {
-						t.Errorf("plan: exit %d, want %d", p.code, exitcode.Refused)
+					} else if p.Code != exitcode.Refused {
+						t.Errorf("plan: exit %d, want %d", p.Code, exitcode.Refused)
 					}
 				})
 			}
@@ -109,8 +109,8 @@ func TestDirtyProposesForce(t *testing.T) {
 	applyUp(t, u, dir, dbrollback.ToolMigrate)
 	execSQL(t, u, "UPDATE schema_migrations SET version = 3, dirty = true")
 	r := run(t, "db", "plan", "--steps", "1", "--database", u, "--migrations", dir)
-	if r.code != exitcode.Refused || !strings.Contains(r.stderr, "force 4`") {
-		t.Errorf("exit %d, want 2 and a proposal to force 4", r.code)
+	if r.Code != exitcode.Refused || !strings.Contains(r.Stderr, "force 4`") {
+		t.Errorf("exit %d, want 2 and a proposal to force 4", r.Code)
 	}
 }
 
@@ -121,8 +121,8 @@ func TestNoConfirmationWithoutTTY(t *testing.T) {
 	dir := writeMigrations(t, dbrollback.ToolGoose, fourMigrations())
 	applyUp(t, u, dir, dbrollback.ToolGoose)
 	r := run(t, "db", "undo", "--steps", "1", "--accept-data-loss", "--database", u, "--migrations", dir, "--backup-dir", t.TempDir())
-	if r.code != exitcode.Refused || !strings.Contains(r.stderr, "--yes") {
-		t.Errorf("exit %d, want 2 asking for --yes", r.code)
+	if r.Code != exitcode.Refused || !strings.Contains(r.Stderr, "--yes") {
+		t.Errorf("exit %d, want 2 asking for --yes", r.Code)
 	}
 	if v := versionAfter(t, u, dir); v != 4 {
 		t.Errorf("version %d, want 4", v)

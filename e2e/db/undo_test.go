@@ -29,8 +29,8 @@ func TestUndoTwoAndRestore(t *testing.T) {
 				common := []string{"--database", u, "--migrations", dir}
 
 				st := run(t, append([]string{"db", "status", "-o", "json"}, common...)...)
-				if st.code != 0 {
-					t.Fatalf("status: exit %d", st.code)
+				if st.Code != 0 {
+					t.Fatalf("status: exit %d", st.Code)
 				}
 				status := decode[dbrollback.Status](t, st)
 				if status.Tool != tool || status.Version != 4 || len(status.Applied) != 4 || status.Dirty {
@@ -38,8 +38,8 @@ func TestUndoTwoAndRestore(t *testing.T) {
 				}
 
 				r := run(t, append([]string{"db", "undo", "--steps", "2", "--yes", "--accept-data-loss", "--backup-dir", backups, "-o", "json"}, common...)...)
-				if r.code != exitcode.OK {
-					t.Fatalf("undo: exit %d", r.code)
+				if r.Code != exitcode.OK {
+					t.Fatalf("undo: exit %d", r.Code)
 				}
 				res := decode[dbrollback.UndoResult](t, r)
 				if !res.Verified || res.Version != 2 || res.Dirty || res.Backup == nil || !res.Backup.Verified {
@@ -69,14 +69,14 @@ func TestUndoTwoAndRestore(t *testing.T) {
 				}
 
 				list := run(t, "db", "backups", "--backup-dir", backups)
-				if list.code != 0 || !strings.Contains(list.stdout, res.Backup.ID) {
+				if list.Code != 0 || !strings.Contains(list.Stdout, res.Backup.ID) {
 					t.Errorf("backups does not list %s", res.Backup.ID)
 				}
 
 				fresh := newDB(t, e)
 				rs := run(t, "db", "restore", res.Backup.ID, "--database", fresh, "--backup-dir", backups, "--yes")
-				if rs.code != exitcode.OK {
-					t.Fatalf("restore: exit %d", rs.code)
+				if rs.Code != exitcode.OK {
+					t.Fatalf("restore: exit %d", rs.Code)
 				}
 				restored := takeSnapshot(t, fresh)
 				if diff := cmp.Diff(before.counts, restored.counts); diff != "" {
@@ -91,8 +91,8 @@ func TestUndoTwoAndRestore(t *testing.T) {
 
 				// The way back on the same database.
 				rs = run(t, "db", "restore", res.Backup.ID, "--database", u, "--backup-dir", backups, "--yes")
-				if rs.code != exitcode.OK {
-					t.Fatalf("restore in place: exit %d", rs.code)
+				if rs.Code != exitcode.OK {
+					t.Fatalf("restore in place: exit %d", rs.Code)
 				}
 				if diff := cmp.Diff(before.counts, takeSnapshot(t, u).counts); diff != "" {
 					t.Errorf("row counts after restoring in place differ (-before +restored):\n%s", diff)
@@ -122,8 +122,8 @@ func TestPlanShowsDownsAndDataLoss(t *testing.T) {
 	dir := writeMigrations(t, dbrollback.ToolMigrate, fourMigrations())
 	applyUp(t, u, dir, dbrollback.ToolMigrate)
 	r := run(t, "db", "plan", "--steps", "2", "--database", u, "--migrations", dir, "-o", "json")
-	if r.code != 0 {
-		t.Fatalf("plan: exit %d", r.code)
+	if r.Code != 0 {
+		t.Fatalf("plan: exit %d", r.Code)
 	}
 	p := decode[dbrollback.Plan](t, r)
 	if len(p.Steps) != 2 || p.Steps[0].Version != 4 || p.Steps[1].Version != 3 || p.To != 2 {
@@ -138,7 +138,7 @@ func TestPlanShowsDownsAndDataLoss(t *testing.T) {
 	}
 	text := run(t, "db", "plan", "--to", "2", "--database", u, "--migrations", dir)
 	for _, s := range []string{"4_create_audit", "| DROP TABLE audit;", "3_add_users_email.down.sql:2", "--accept-data-loss"} {
-		if !strings.Contains(text.stdout, s) {
+		if !strings.Contains(text.Stdout, s) {
 			t.Errorf("plan output lacks %q", s)
 		}
 	}

@@ -34,11 +34,11 @@ func TestHTTP500RolledBack(t *testing.T) {
 	}, "guard", "web", "-n", a.ns, "-f", runbookFile(t, a.ns), "--journal-dir", journalDir,
 		"--bake", "8s", "--interval", "1s", "--timeout", "60s", "--settle", "2s",
 		"--prom-url", a.prom.URL, "--prom-query", errorRate, "--max", "0.05", "-o", "json")
-	code := p.wait(t, 3*time.Minute)
+	code := p.Wait(t, 3*time.Minute).Code
 	if code != 3 {
 		t.Fatalf("exit %d, want 3 (unhealthy: rolled back)", code)
 	}
-	r := p.result(t)
+	r := guardResult(t, p)
 	if r.Verdict != guard.VerdictRolledBack || r.Analysis != "fail" || r.Undo == nil || r.Undo.ToRevision != 1 {
 		t.Fatalf("verdict %s analysis %s undo %+v, want rolled-back to revision 1 on a failed analysis", r.Verdict, r.Analysis, r.Undo)
 	}
@@ -81,7 +81,7 @@ func TestHTTP500RolledBack(t *testing.T) {
 	}
 	// Secrets never appear in output or the journal.
 	data, _ := os.ReadFile(filepath.Join(journalDir, r.Incident+".jsonl"))
-	for _, where := range map[string]string{"stdout": p.stdout.String(), "stderr": p.stderr.String(), "journal": string(data)} {
+	for _, where := range map[string]string{"stdout": p.Stdout(), "stderr": p.Stderr(), "journal": string(data)} {
 		for _, secret := range []string{webhookToken, webhookSecret} {
 			if strings.Contains(where, secret) {
 				t.Errorf("a secret (%s...) leaked", secret[:4])
@@ -99,15 +99,15 @@ func TestGoodReleasePasses(t *testing.T) {
 		"--check-url", a.url+"/healthz",
 		"--prom-url", a.prom.URL, "--prom-query", errorRate, "--max", "0.05",
 		"--prom-query", `sum(up{namespace="{{.namespace}}"})`, "--min", "1")
-	if code := p.wait(t, 2*time.Minute); code != 0 {
+	if code := p.Wait(t, 2*time.Minute).Code; code != 0 {
 		t.Fatalf("exit %d, want 0", code)
 	}
 	rev := a.revision(t, 2)
 	if rev.Health != rollout.HealthGood || rev.KnownGoodBy != "guard" {
 		t.Fatalf("revision 2 health %s by %q, want good by guard", rev.Health, rev.KnownGoodBy)
 	}
-	if !strings.Contains(strings.Join(strings.Fields(p.stdout.String()), " "), "verdict: passed") {
-		t.Errorf("stdout lacks the passed verdict:\n%s", p.stdout)
+	if !strings.Contains(strings.Join(strings.Fields(p.Stdout()), " "), "verdict: passed") {
+		t.Errorf("stdout lacks the passed verdict:\n%s", p.Stdout())
 	}
 	if img := a.image(t); img != "example/web:v2" {
 		t.Errorf("image %s, want example/web:v2 kept", img)
@@ -137,10 +137,10 @@ func TestPrometheusDownInconclusive(t *testing.T) {
 			p := start(t, nil, "guard", "web", "-n", a.ns, "--bake", "10s", "--interval", "1s", "--timeout", "60s", "--settle", "2s",
 				"--consecutive-error-limit", "2", "--on-inconclusive", tt.on,
 				"--prom-url", a.prom.URL, "--prom-query", errorRate, "--max", "0.05", "-o", "json")
-			p.waitStderr(t, "round 2 ", time.Minute)
+			p.WaitStderr(t, "round 2 ", time.Minute)
 			a.prom.Stop()
-			code := p.wait(t, 2*time.Minute)
-			r := p.result(t)
+			code := p.Wait(t, 2*time.Minute).Code
+			r := guardResult(t, p)
 			if code != tt.wantCode || r.Verdict != tt.verdict || r.Analysis != "inconclusive" {
 				t.Fatalf("exit %d verdict %s analysis %s, want exit %d verdict %s analysis inconclusive", code, r.Verdict, r.Analysis, tt.wantCode, tt.verdict)
 			}
@@ -171,11 +171,11 @@ func TestCrashLoopRolledBackFast(t *testing.T) {
 	a := newApp(t, false)
 	a.release(t, "example/web:crash-v2")
 	p := start(t, nil, "guard", "web", "-n", a.ns, "--bake", "10s", "--interval", "1s", "--timeout", "5m", "--settle", "2s", "-o", "json")
-	code := p.wait(t, 3*time.Minute)
+	code := p.Wait(t, 3*time.Minute).Code
 	if code != 3 {
 		t.Fatalf("exit %d, want 3", code)
 	}
-	r := p.result(t)
+	r := guardResult(t, p)
 	if r.Verdict != guard.VerdictRolledBack || r.Undo == nil || r.Undo.ToRevision != 1 {
 		t.Fatalf("verdict %s undo %+v, want rolled-back to 1", r.Verdict, r.Undo)
 	}
@@ -185,7 +185,7 @@ func TestCrashLoopRolledBackFast(t *testing.T) {
 	if time.Duration(r.Detection) > 60*time.Second {
 		t.Errorf("detected after %s; the progress deadline is 600s, want well under 60s", r.Detection)
 	}
-	t.Logf("crash: detection %s, recovery %s, process %s", r.Detection, r.Recovery, p.elapsed)
+	t.Logf("crash: detection %s, recovery %s, process %s", r.Detection, r.Recovery, p.Elapsed())
 	if img := a.image(t); img != "example/web:v1" {
 		t.Errorf("image %s, want example/web:v1", img)
 	}
@@ -218,10 +218,10 @@ func TestBadFlags(t *testing.T) {
 				args = append([]string{"guard", "web", "-n", a.ns}, tt.args...)
 			}
 			p := start(t, nil, args...)
-			if code := p.wait(t, time.Minute); code != 2 {
+			if code := p.Wait(t, time.Minute).Code; code != 2 {
 				t.Fatalf("exit %d, want 2", code)
 			}
-			if !strings.Contains(p.stderr.String(), tt.want) {
+			if !strings.Contains(p.Stderr(), tt.want) {
 				t.Errorf("stderr lacks %q", tt.want)
 			}
 		})
@@ -243,15 +243,7 @@ func TestBadFlags(t *testing.T) {
 // rolls back.
 func TestRunbookQueriesAndFailureLimit(t *testing.T) {
 	a := newApp(t, true)
-	rb := fmt.Sprintf(`apiVersion: rollback.vibestack.dev/v1
-kind: Runbook
-app: shop-web
-clusters:
-  - context: sandbox
-    namespace: %s
-deployments:
-  - web
-healthChecks:
+	path := writeRunbook(t, a.ns, fmt.Sprintf(`healthChecks:
   http:
     - url: %s/healthz
   prometheus:
@@ -260,18 +252,14 @@ healthChecks:
       - name: error-rate
         query: '%s'
         max: 0.05
-`, a.ns, a.url, a.prom.URL, errorRate)
-	path := filepath.Join(t.TempDir(), "rollback.yaml")
-	if err := os.WriteFile(path, []byte(rb), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`, a.url, a.prom.URL, errorRate))
 	a.release(t, "example/web:http500-v2")
 	p := start(t, nil, "guard", "web", "-n", a.ns, "-f", path, "--journal-dir", t.TempDir(),
 		"--bake", "10s", "--interval", "1s", "--timeout", "60s", "--settle", "2s", "--failure-limit", "1", "-o", "json")
-	if code := p.wait(t, 2*time.Minute); code != 3 {
+	if code := p.Wait(t, 2*time.Minute).Code; code != 3 {
 		t.Fatalf("exit %d, want 3", code)
 	}
-	r := p.result(t)
+	r := guardResult(t, p)
 	if r.Verdict != guard.VerdictRolledBack || r.Rounds.Failed != 2 {
 		t.Fatalf("verdict %s after %d failed rounds, want rolled-back after 2 (failure limit 1)", r.Verdict, r.Rounds.Failed)
 	}

@@ -5,18 +5,15 @@
 package guard_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/promenv"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
 	"github.com/vibestack/rollback/pkg/guard"
@@ -36,149 +34,26 @@ import (
 var sb *sandboxenv.Sandbox
 
 func TestMain(m *testing.M) {
-	code := sandboxenv.RunTests(m, &sb)
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath)) // the binary built by binary()
-	}
-	os.Exit(code)
+	os.Exit(clitest.Main(func() int { return sandboxenv.RunTests(m, &sb) }))
 }
 
-func testCtx(t *testing.T, d time.Duration) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return c
-}
+func testCtx(t *testing.T, d time.Duration) context.Context { return clitest.Context(t, d) }
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// binary returns the rollback binary: $ROLLBACK_BIN, else one built once now.
-func binary(t *testing.T) string {
+// start runs the built binary with env and args (plus --kubeconfig).
+func start(t *testing.T, env map[string]string, args ...string) *clitest.Process {
 	t.Helper()
-	if b := os.Getenv("ROLLBACK_BIN"); b != "" {
-		if _, err := os.Stat(b); err == nil {
-			return b
-		}
-	}
-	binOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
-		dir, err := os.MkdirTemp("", "rollback-guard-e2e-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "rollback")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/rollback")
-		cmd.Dir = root
-		if b, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("build rollback: %v\n%s", err, b)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
-
-// process is the CLI running as its own process.
-type process struct {
-	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
-	done           chan struct{}
-	start          time.Time
-	elapsed        time.Duration
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// start runs the binary with env and args (plus --kubeconfig).
-func start(t *testing.T, env map[string]string, args ...string) *process {
-	t.Helper()
-	args = append(args, "--kubeconfig", sb.Kubeconfig)
-	p := &process{cmd: exec.Command(binary(t), args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	// Incident journals go to the test's directory, not the user's.
-	p.cmd.Env = append(os.Environ(), "ROLLBACK_JOURNAL_DIR="+t.TempDir())
-	for k, v := range env {
-		p.cmd.Env = append(p.cmd.Env, k+"="+v)
-	}
-	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	p.start = time.Now()
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		_ = p.cmd.Wait()
-		p.elapsed = time.Since(p.start)
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p
+	full := map[string]string{"ROLLBACK_JOURNAL_DIR": t.TempDir()}
+	maps.Copy(full, env)
+	return clitest.Start(t, clitest.Binary(t), full, append(args, "--kubeconfig", sb.Kubeconfig)...)
 }
 
-// wait waits for the process and returns its exit code.
-func (p *process) wait(t *testing.T, timeout time.Duration) int {
-	t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(timeout):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		t.Fatalf("rollback %s did not end within %s\nstderr:\n%s", strings.Join(p.cmd.Args[1:], " "), timeout, p.stderr)
-	}
-	code := p.cmd.ProcessState.ExitCode()
-	t.Logf("rollback %s -> exit %d after %s\n--- stdout\n%s--- stderr\n%s", strings.Join(p.cmd.Args[1:], " "), code, p.elapsed.Round(time.Millisecond), p.stdout, p.stderr)
-	return code
-}
-
-// waitStderr waits until the process's stderr contains s.
-func (p *process) waitStderr(t *testing.T, s string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !strings.Contains(p.stderr.String(), s) {
-		select {
-		case <-p.done:
-			t.Fatalf("process ended before printing %q\nstderr:\n%s", s, p.stderr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q on stderr within %s\nstderr:\n%s", s, timeout, p.stderr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// result decodes the -o json answer.
-func (p *process) result(t *testing.T) *guard.Result {
+// guardResult decodes the -o json answer of p.
+func guardResult(t *testing.T, p *clitest.Process) *guard.Result {
 	t.Helper()
 	var r guard.Result
-	if err := json.Unmarshal([]byte(p.stdout.String()), &r); err != nil {
-		t.Fatalf("decode -o json: %v\n%s", err, p.stdout)
+	if err := json.Unmarshal([]byte(p.Stdout()), &r); err != nil {
+		t.Fatalf("decode -o json: %v\n%s", err, p.Stdout())
 	}
 	return &r
 }
@@ -342,6 +217,18 @@ func (r *receiver) kinds() []string {
 // URL and HMAC secret come from GUARD_WEBHOOK_URL and GUARD_WEBHOOK_SECRET.
 func runbookFile(t *testing.T, ns string) string {
 	t.Helper()
+	return writeRunbook(t, ns, `notifications:
+  webhook:
+    urlFromEnv: GUARD_WEBHOOK_URL
+    hmacSecretFromEnv: GUARD_WEBHOOK_SECRET
+`)
+}
+
+// writeRunbook writes rollback.yaml of app shop-web (Deployment web in ns,
+// context sandbox) with the YAML sections rest into a new directory and
+// returns its path.
+func writeRunbook(t *testing.T, ns, rest string) string {
+	t.Helper()
 	rb := fmt.Sprintf(`apiVersion: rollback.vibestack.dev/v1
 kind: Runbook
 app: shop-web
@@ -350,11 +237,7 @@ clusters:
     namespace: %s
 deployments:
   - web
-notifications:
-  webhook:
-    urlFromEnv: GUARD_WEBHOOK_URL
-    hmacSecretFromEnv: GUARD_WEBHOOK_SECRET
-`, ns)
+`, ns) + rest
 	p := filepath.Join(t.TempDir(), "rollback.yaml")
 	if err := os.WriteFile(p, []byte(rb), 0o600); err != nil {
 		t.Fatal(err)

@@ -26,15 +26,15 @@ func TestDrill(t *testing.T) {
 	drillNS := ns + "-drill"
 
 	refused := rollback(t, nil, "drill", "-f", rb, "-n", ns, "--journal-dir", journalDir)
-	if refused.code != 2 || !strings.Contains(refused.all(), "non-production namespace") {
-		t.Fatalf("drill in the production namespace: exit %d, want 2 with the reason", refused.code)
+	if refused.Code != 2 || !strings.Contains(refused.All(), "non-production namespace") {
+		t.Fatalf("drill in the production namespace: exit %d, want 2 with the reason", refused.Code)
 	}
 
 	first := rollback(t, nil, "drill", "-f", rb, "-n", drillNS, "--journal-dir", journalDir, "--settle", "1s")
-	if first.code != 0 {
-		t.Fatalf("first drill: exit %d", first.code)
+	if first.Code != 0 {
+		t.Fatalf("first drill: exit %d", first.Code)
 	}
-	mustContain(t, "first drill", first.stdout, "passed", "time to detect", "time to recover", "CrashLoopBackOff", "first passed drill", "namespace "+drillNS+" deleted")
+	mustContain(t, "first drill", first.Stdout, "passed", "time to detect", "time to recover", "CrashLoopBackOff", "first passed drill", "namespace "+drillNS+" deleted")
 	waitFor(t, 60*time.Second, "the drill namespace to go away", func() bool {
 		n, err := sb.Clientset.CoreV1().Namespaces().Get(context.Background(), drillNS, metav1.GetOptions{})
 		return err != nil || n.DeletionTimestamp != nil
@@ -45,14 +45,14 @@ func TestDrill(t *testing.T) {
 	})
 
 	second := rollback(t, nil, "drill", "-f", rb, "-n", drillNS, "--journal-dir", journalDir, "--settle", "1s", "--bad-config", "SANDBOX_MODE=crash")
-	if second.code != 0 {
-		t.Fatalf("second drill: exit %d", second.code)
+	if second.Code != 0 {
+		t.Fatalf("second drill: exit %d", second.Code)
 	}
-	mustContain(t, "second drill", second.stdout, "passed", "median of 1 earlier passed drills", "EARLIER DRILL", "SANDBOX_MODE=crash")
-	id := incidentID.FindString(second.stdout)
+	mustContain(t, "second drill", second.Stdout, "passed", "median of 1 earlier passed drills", "EARLIER DRILL", "SANDBOX_MODE=crash")
+	id := incidentID.FindString(second.Stdout)
 	report, err := os.ReadFile(filepath.Join(journalDir, id+".md"))
 	must(t, err)
-	mustContain(t, "drill report", string(report), "drill.completed", "drill.detected", "configmap/vibestack-config")
+	mustContain(t, "drill report", string(report), "drill.completed", "drill.detected", "configmap/vibestack-config", "## Drill", "Time to detect", "Time to recover")
 
 	after := deployment(t, ns)
 	if after.Generation != prod.Generation || after.Spec.Template.Spec.Containers[0].Image != prod.Spec.Template.Spec.Containers[0].Image {

@@ -2,10 +2,7 @@ package incident_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/vibestack/rollback/e2e/pgtest"
 	"github.com/vibestack/rollback/pkg/dbrollback"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
@@ -36,6 +34,14 @@ var (
 	configV2 = map[string]string{"LOG_LEVEL": "debug", "FEATURE_CHECKOUT_V2": "on", "CACHE_TTL": "0"}
 )
 
+// The Secret of the app: its values must never appear in any output,
+// journal, mirror, notification or report.
+const (
+	secretName = "vibestack-secrets"
+	apiKeyV1   = "sk-live-V1-9d8f7e6a5b"
+	apiKeyV2   = "sk-live-V2-3c2b1a0f9e"
+)
+
 // goodApp creates the ConfigMap at v1 and the Deployment at image v1, waits
 // for it, stamps it known-good and snapshots its configuration - what a
 // healthy release pipeline leaves behind.
@@ -44,6 +50,9 @@ func goodApp(t *testing.T, ns string) {
 	ctx := ctxT(t)
 	cs := sb.Clientset
 	_, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: configName}, Data: configV1}, metav1.CreateOptions{})
+	must(t, err)
+	_, err = cs.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: secretName},
+		Data: map[string][]byte{"API_KEY": []byte(apiKeyV1)}}, metav1.CreateOptions{})
 	must(t, err)
 	labels := map[string]string{"app": appName}
 	d := &appsv1.Deployment{
@@ -55,7 +64,10 @@ func goodApp(t *testing.T, ns string) {
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{
 					Name: "app", Image: "registry.example/vibestack-app:v1",
-					EnvFrom: []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: configName}}}},
+					EnvFrom: []corev1.EnvFromSource{
+						{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: configName}}},
+						{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: secretName}}},
+					},
 				}}},
 			},
 			ProgressDeadlineSeconds: ptr.To(int32(600)),
@@ -66,8 +78,8 @@ func goodApp(t *testing.T, ns string) {
 	waitFor(t, 90*time.Second, "vibestack-app v1 available", func() bool { return available(t, ns) })
 	must(t, rollout.MarkGood(ctx, rollout.NewClients(cs, ns), deployName, time.Now()))
 	r := rollback(t, nil, "config", "snapshot", deployName, "-n", ns)
-	if r.code != 0 {
-		t.Fatalf("config snapshot: exit %d", r.code)
+	if r.Code != 0 {
+		t.Fatalf("config snapshot: exit %d", r.Code)
 	}
 }
 
@@ -99,6 +111,11 @@ func badRelease(t *testing.T, ns string) {
 	must(t, err)
 	cm.Data = configV2
 	_, err = cs.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{})
+	must(t, err)
+	sec, err := cs.CoreV1().Secrets(ns).Get(ctx, secretName, metav1.GetOptions{})
+	must(t, err)
+	sec.Data = map[string][]byte{"API_KEY": []byte(apiKeyV2)}
+	_, err = cs.CoreV1().Secrets(ns).Update(ctx, sec, metav1.UpdateOptions{})
 	must(t, err)
 	d, err := cs.AppsV1().Deployments(ns).Get(ctx, deployName, metav1.GetOptions{})
 	must(t, err)
@@ -137,21 +154,23 @@ func configData(t *testing.T, ns string) map[string]string {
 	return cm.Data
 }
 
+// badReleaseIncident creates a good release followed by a crashing one in a
+// new namespace and writes a runbook with the app and config steps. It
+// returns the namespace, the runbook's directory, its path and the journal
+// directory to use.
+func badReleaseIncident(t *testing.T) (ns, dir, rb, journalDir string) {
+	t.Helper()
+	ns = sb.Namespace(t)
+	goodApp(t, ns)
+	badRelease(t, ns)
+	dir = t.TempDir()
+	rb = writeRunbook(t, dir, runbookOpts{ns: ns, steps: []string{"app", "config"}})
+	return ns, dir, rb, filepath.Join(dir, "incidents")
+}
+
 // dbPassword is the test role's password (scripts/ci/install-deps.sh); no
 // output, journal, mirror, notification or report may contain it.
-var dbPassword = envOr("ROLLBACK_E2E_DB_PASSWORD", "e2e-Secret-9f3Kq")
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
-
-func pgServer() string {
-	user := url.UserPassword(envOr("ROLLBACK_E2E_DB_USER", "rollback_e2e"), dbPassword).String()
-	return "postgres://" + user + "@" + envOr("ROLLBACK_E2E_PG_ADDR", "127.0.0.1:5432")
-}
+var dbPassword = pgtest.Password()
 
 var migrations = []struct{ up, down string }{
 	{"CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\nINSERT INTO users VALUES (1, 'ada'), (2, 'bob');\n", "DROP TABLE users;\n"},
@@ -164,34 +183,12 @@ var migrations = []struct{ up, down string }{
 func database(t *testing.T) (string, string) {
 	t.Helper()
 	ctx := ctxT(t)
-	admin := pgServer() + "/postgres"
-	db, err := dbrollback.OpenDB(ctx, admin)
-	if err != nil {
-		msg := fmt.Sprintf("PostgreSQL test server not reachable (%v): run `make deps`", err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	defer db.Close()
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	name := "rb_incident_" + hex.EncodeToString(r[:])
-	_, err = db.ExecContext(ctx, `CREATE DATABASE "`+name+`"`)
-	must(t, err)
-	t.Cleanup(func() {
-		db, err := dbrollback.OpenDB(context.Background(), admin)
-		if err == nil {
-			_, _ = db.Exec(`DROP DATABASE IF EXISTS "` + name + `" WITH (FORCE)`)
-			db.Close()
-		}
-	})
+	u := pgtest.NewDatabase(t, "incident")
 	dir := t.TempDir()
 	for i, m := range migrations {
 		must(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d_m%d.up.sql", i+1, i+1)), []byte(m.up), 0o644))
 		must(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d_m%d.down.sql", i+1, i+1)), []byte(m.down), 0o644))
 	}
-	u := pgServer() + "/" + name
 	conn, err := dbrollback.OpenDB(ctx, u)
 	must(t, err)
 	defer conn.Close()
@@ -227,7 +224,7 @@ func writeRunbook(t *testing.T, dir string, o runbookOpts) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "apiVersion: rollback.vibestack.dev/v1\nkind: Runbook\napp: %s\n", appName)
 	fmt.Fprintf(&b, "clusters:\n  - context: sandbox\n    namespace: %s\n", o.ns)
-	fmt.Fprintf(&b, "deployments: [%s]\nconfigs:\n  - kind: ConfigMap\n    name: %s\n", deployName, configName)
+	fmt.Fprintf(&b, "deployments: [%s]\nconfigs:\n  - kind: ConfigMap\n    name: %s\n  - kind: Secret\n    name: %s\n", deployName, configName, secretName)
 	if o.migrations != "" {
 		fmt.Fprintf(&b, "database:\n  urlFromEnv: VIBESTACK_DATABASE_URL\n  migrationsDir: %s\n  tool: migrate\n  backupDir: backups\n", o.migrations)
 	}
@@ -250,4 +247,10 @@ func writeRunbook(t *testing.T, dir string, o runbookOpts) string {
 	p := filepath.Join(dir, "rollback.yaml")
 	must(t, os.WriteFile(p, []byte(b.String()), 0o644))
 	return p
+}
+
+func apiKey(t *testing.T, ns string) string {
+	s, err := sb.Clientset.CoreV1().Secrets(ns).Get(context.Background(), secretName, metav1.GetOptions{})
+	must(t, err)
+	return string(s.Data["API_KEY"])
 }

@@ -32,19 +32,19 @@ func TestFullIncident(t *testing.T) {
 	env := map[string]string{"VIBESTACK_DATABASE_URL": dbURL, "ROLLBACK_WEBHOOK_URL": rcv.url, "ROLLBACK_WEBHOOK_SECRET": webhookSecret}
 
 	dry := rollback(t, env, "run", "-f", rb, "--dry-run", "--journal-dir", journalDir)
-	if dry.code != 0 {
-		t.Fatalf("dry run: exit %d", dry.code)
+	if dry.Code != 0 {
+		t.Fatalf("dry run: exit %d", dry.Code)
 	}
-	mustContain(t, "dry run", dry.stdout, "dry-run", "deployment/vibestack-app", "configmap/vibestack-config", "version 3 -> 2")
+	mustContain(t, "dry run", dry.Stdout, "dry-run", "deployment/vibestack-app", "configmap/vibestack-config", "version 3 -> 2")
 	if got := deployment(t, ns).Spec.Template.Spec.Containers[0].Image; got != "registry.example/vibestack-app:crash" {
 		t.Fatalf("dry run changed the image to %s", got)
 	}
 
 	r := rollback(t, env, "run", "-f", rb, "--yes", "--reason", "v2 crash-loops after the release", "--journal-dir", journalDir, "--settle", "2s")
-	if r.code != 0 {
-		t.Fatalf("run: exit %d", r.code)
+	if r.Code != 0 {
+		t.Fatalf("run: exit %d", r.Code)
 	}
-	id := incidentID.FindString(r.all())
+	id := incidentID.FindString(r.All())
 	if id == "" {
 		t.Fatal("no incident id in the output")
 	}
@@ -64,7 +64,7 @@ func TestFullIncident(t *testing.T) {
 	if len(backups) == 0 {
 		t.Error("no backup in the runbook's backup directory")
 	}
-	mustContain(t, "run output", r.stdout, "rolled-back", "deployment/vibestack-app", "configmap/vibestack-config", "database", "report:")
+	mustContain(t, "run output", r.Stdout, "rolled-back", "deployment/vibestack-app", "configmap/vibestack-config", "secret/vibestack-secrets", "database", "report:")
 
 	waitFor(t, 10e9, "the end notification", func() bool {
 		k := rcv.kinds()
@@ -93,10 +93,13 @@ func TestFullIncident(t *testing.T) {
 	mustContain(t, "cluster mirror", mirror, "step.completed", "incident.closed")
 
 	show := rollback(t, nil, "incident", "show", id, "--journal-dir", journalDir)
-	mustContain(t, "incident show", show.stdout, "step.completed")
+	mustContain(t, "incident show", show.Stdout, "step.completed")
 
-	for _, secret := range []string{dbPassword, webhookSecret, "tok-Incident-44x"} {
-		for what, text := range map[string]string{"stdout": r.stdout + dry.stdout, "stderr": r.stderr + dry.stderr, "journal": string(journalFile),
+	if got := apiKey(t, ns); got != apiKeyV1 {
+		t.Errorf("secret %s was not restored to its v1 value", secretName)
+	}
+	for _, secret := range []string{dbPassword, webhookSecret, "tok-Incident-44x", apiKeyV1, apiKeyV2} {
+		for what, text := range map[string]string{"stdout": r.Stdout + dry.Stdout, "stderr": r.Stderr + dry.Stderr, "journal": string(journalFile),
 			"report": string(report), "mirror": mirror, "notifications": strings.Join(rcv.bodies(), "\n")} {
 			if strings.Contains(text, secret) {
 				t.Errorf("the %s contains a secret value", what)

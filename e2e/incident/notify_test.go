@@ -35,14 +35,14 @@ func TestNotificationsDownOrSlow(t *testing.T) {
 
 	start := time.Now()
 	r := rollback(t, env, "run", "-f", rb, "--yes", "--accept-no-go", "--journal-dir", journalDir, "--settle", "1s")
-	if r.code != 0 {
-		t.Fatalf("run with broken notifications: exit %d, want 0", r.code)
+	if r.Code != 0 {
+		t.Fatalf("run with broken notifications: exit %d, want 0", r.Code)
 	}
 	t.Logf("run took %s with broken notifications", time.Since(start))
 	if img := deployment(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example/vibestack-app:v1" {
 		t.Errorf("image = %s, want v1", img)
 	}
-	id := incidentID.FindString(r.all())
+	id := incidentID.FindString(r.All())
 	entries, err := journal.Read(journalDir, id)
 	must(t, err)
 	failed := map[string]int{}
@@ -59,7 +59,7 @@ func TestNotificationsDownOrSlow(t *testing.T) {
 	must(t, err)
 	mustContain(t, "report", string(report), "webhook", "slack")
 	journalText, _ := os.ReadFile(filepath.Join(journalDir, id+".jsonl"))
-	for _, text := range []string{r.all(), string(report), string(journalText)} {
+	for _, text := range []string{r.All(), string(report), string(journalText)} {
 		if strings.Contains(text, "tok-Incident-44x") || strings.Contains(text, webhookSecret) {
 			t.Error("a notification secret leaked into the output, journal or report")
 		}

@@ -1,24 +1,17 @@
 package incident_test
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/vibestack/rollback/internal/command"
-	"github.com/vibestack/rollback/internal/iostreams"
+	"github.com/vibestack/rollback/e2e/clitest"
 )
 
 // TestRunRefusals: bad input and a NO-GO preflight change nothing and exit 2.
 func TestRunRefusals(t *testing.T) {
-	ns := sb.Namespace(t)
-	goodApp(t, ns)
-	badRelease(t, ns)
-	dir := t.TempDir()
-	rb := writeRunbook(t, dir, runbookOpts{ns: ns, steps: []string{"app", "config"}})
-	journalDir := filepath.Join(dir, "incidents")
+	ns, dir, rb, journalDir := badReleaseIncident(t)
 	before := deployment(t, ns).ResourceVersion
 
 	cases := []struct {
@@ -36,16 +29,12 @@ func TestRunRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			io, _, out, errOut := iostreams.Test()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
 			args := append(c.args, "--journal-dir", journalDir, "--kubeconfig", c.kubeconfig)
-			code := command.Execute(ctx, io, args)
-			t.Logf("exit %d\n%s\n%s", code, out, errOut)
-			if code != 2 {
-				t.Errorf("exit %d, want 2", code)
+			r := clitest.Run(t, clitest.Options{Timeout: 2 * time.Minute}, args...)
+			if r.Code != 2 {
+				t.Errorf("exit %d, want 2", r.Code)
 			}
-			if !strings.Contains(out.String()+errOut.String(), c.want) {
+			if !strings.Contains(r.Stdout+r.Stderr, c.want) {
 				t.Errorf("output lacks %q", c.want)
 			}
 			if rv := deployment(t, ns).ResourceVersion; rv != before {

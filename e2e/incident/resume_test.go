@@ -28,10 +28,10 @@ func TestKillAndResume(t *testing.T) {
 	env := map[string]string{"VIBESTACK_DATABASE_URL": dbURL}
 
 	p := start(t, bin, env, "run", "-f", rb, "--yes", "--journal-dir", journalDir, "--settle", "2s", "--pause-after", "app", "--lock-duration", "10s")
-	waitFor(t, 3*time.Minute, "the run to pause after the app step", func() bool { return strings.Contains(p.stderr.String(), "paused after step app") })
-	must(t, p.cmd.Process.Signal(syscall.SIGKILL))
-	killed := p.wait(t, 10*time.Second)
-	id := incidentID.FindString(killed.stderr)
+	waitFor(t, 3*time.Minute, "the run to pause after the app step", func() bool { return strings.Contains(p.Stderr(), "paused after step app") })
+	must(t, p.Signal(syscall.SIGKILL))
+	killed := p.Wait(t, 10*time.Second)
+	id := incidentID.FindString(killed.Stderr)
 	if id == "" {
 		t.Fatal("no incident id in the killed run's output")
 	}
@@ -45,10 +45,10 @@ func TestKillAndResume(t *testing.T) {
 	}
 
 	r := rollback(t, env, "run", "--resume", id, "-f", rb, "--yes", "--journal-dir", journalDir, "--settle", "2s")
-	if r.code != 0 {
-		t.Fatalf("resume: exit %d", r.code)
+	if r.Code != 0 {
+		t.Fatalf("resume: exit %d", r.Code)
 	}
-	mustContain(t, "resume output", r.all(), "resumed", "completed before the interruption")
+	mustContain(t, "resume output", r.All(), "resumed", "completed before the interruption")
 	if got := configData(t, ns); !reflect.DeepEqual(got, configV1) {
 		t.Errorf("config after resume = %v, want %v", got, configV1)
 	}

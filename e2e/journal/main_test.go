@@ -6,31 +6,22 @@ package journal_test
 import (
 	"context"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
-	"github.com/vibestack/rollback/internal/command"
-	"github.com/vibestack/rollback/internal/iostreams"
 )
 
 var sb *sandboxenv.Sandbox
 
 func TestMain(m *testing.M) { os.Exit(sandboxenv.RunTests(m, &sb)) }
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	return c
-}
+func ctx(t *testing.T) context.Context { return clitest.Context(t, time.Minute) }
 
-// run runs the rollback CLI in-process and returns exit code, stdout, stderr.
+// run runs the rollback CLI in-process (as the admin unless args name a
+// kubeconfig) and returns exit code, stdout, stderr.
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	io, _, out, errOut := iostreams.Test()
-	args = append(args, "--kubeconfig", sb.Kubeconfig)
-	code := command.Execute(ctx(t), io, args)
-	t.Logf("rollback %s -> %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errOut)
-	return code, out.String(), errOut.String()
+	return clitest.Run(t, clitest.Options{Kubeconfig: sb.Kubeconfig, Timeout: time.Minute}, args...).Split()
 }

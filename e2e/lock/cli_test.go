@@ -9,22 +9,16 @@ import (
 
 	"k8s.io/utils/clock"
 
-	"github.com/vibestack/rollback/internal/command"
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/internal/exitcode"
-	"github.com/vibestack/rollback/internal/iostreams"
 	"github.com/vibestack/rollback/pkg/clusterlock"
 )
 
 // runLockCLI runs "rollback lock ARGS" in-process against kubeconfig and ns.
 func runLockCLI(t *testing.T, kubeconfig, ns, stdin string, tty bool, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	io, in, out, errOut := iostreams.Test()
-	in.WriteString(stdin)
-	io.InTTY = tty
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	code = command.Execute(ctx, io, append([]string{"lock"}, append(args, "--kubeconfig", kubeconfig, "-n", ns)...))
-	return code, out.String(), errOut.String()
+	o := clitest.Options{Timeout: 30 * time.Second, Stdin: stdin, TTY: tty}
+	return clitest.Run(t, o, append([]string{"lock"}, append(args, "--kubeconfig", kubeconfig, "-n", ns)...)...).Split()
 }
 
 func TestLockCLI(t *testing.T) {

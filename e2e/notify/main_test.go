@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
 )
 
@@ -20,11 +21,7 @@ var sb *sandboxenv.Sandbox
 
 func TestMain(m *testing.M) { os.Exit(sandboxenv.RunTests(m, &sb)) }
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(cancel)
-	return c
-}
+func ctx(t *testing.T) context.Context { return clitest.Context(t, time.Minute) }
 
 // request is one request a receiver got.
 type request struct {

@@ -1,65 +1,24 @@
 package preflight_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/vibestack/rollback/pkg/dbrollback"
+	"github.com/vibestack/rollback/e2e/pgtest"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
 
 // password is the test role's password (scripts/ci/install-deps.sh, as in
 // e2e/db). No output may contain it.
-var password = envOr("ROLLBACK_E2E_DB_PASSWORD", "e2e-Secret-9f3Kq")
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
-
-func pgURL(addr, db string) string {
-	return "postgres://" + url.UserPassword(envOr("ROLLBACK_E2E_DB_USER", "rollback_e2e"), password).String() + "@" + addr + "/" + db
-}
+var password = pgtest.Password()
 
 // newPostgres creates a fresh database on the test server and returns its
 // URL; it fails (CI=true) or skips the test when the server is down.
 func newPostgres(t *testing.T) string {
 	t.Helper()
-	admin := pgURL(envOr("ROLLBACK_E2E_PG_ADDR", "127.0.0.1:5432"), "postgres")
-	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	db, err := dbrollback.OpenDB(c, admin)
-	if err != nil {
-		msg := "PostgreSQL test server not reachable: run `make deps` (scripts/ci/install-deps.sh)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	defer db.Close()
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	name := "rb_preflight_" + hex.EncodeToString(r[:])
-	if _, err := db.ExecContext(c, `CREATE DATABASE "`+name+`"`); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := dbrollback.OpenDB(context.Background(), admin)
-		if err == nil {
-			_, _ = db.Exec(`DROP DATABASE IF EXISTS "` + name + `" WITH (FORCE)`)
-			db.Close()
-		}
-	})
-	return pgURL(envOr("ROLLBACK_E2E_PG_ADDR", "127.0.0.1:5432"), name)
+	return pgtest.NewDatabase(t, "preflight")
 }
 
 // withDatabase adds a database (URL from $PREFLIGHT_DATABASE_URL, one
@@ -131,7 +90,7 @@ func TestDatabaseReachable(t *testing.T) {
 func TestNoGoDatabaseUnreachable(t *testing.T) {
 	a := newApp(t)
 	rb := a.runbook()
-	withDatabase(t, rb, pgURL(closedAddr(t), "shop"))
+	withDatabase(t, rb, pgtest.ServerURLAt(closedAddr(t))+"/shop")
 	path := writeWithMigrations(t, rb)
 	code, out, errOut := run(t, "preflight", "-f", path, "--check-timeout", "20s")
 	if code != 2 {

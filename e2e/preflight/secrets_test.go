@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/vibestack/rollback/e2e/pgtest"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
 
@@ -42,7 +43,7 @@ func TestNoSecretInOutput(t *testing.T) {
 		Webhook:   &runbook.Webhook{URLFromEnv: "PF_WEBHOOK_URL", HMACSecretFromEnv: "PF_WEBHOOK_SECRET"},
 		PagerDuty: &runbook.PagerDuty{RoutingKeyFromEnv: "PF_PD_KEY", EventsURL: "http://" + closed + "/v2/enqueue"},
 	}
-	withDatabase(t, rb, pgURL(closedAddr(t), "shop"))
+	withDatabase(t, rb, pgtest.ServerURLAt(closedAddr(t))+"/shop")
 	path := writeWithMigrations(t, rb)
 
 	forbidden := []string{password, secretValue, base64.StdEncoding.EncodeToString([]byte(secretValue)),

@@ -112,8 +112,9 @@ func Execute(ctx context.Context, io *iostreams.IOStreams, args []string) int {
 	if err == nil {
 		return exitcode.OK
 	}
-	if strings.HasPrefix(err.Error(), "required flag(s)") {
-		// cobra's check of MarkFlagRequired flags: bad input, nothing changed.
+	if msg := err.Error(); strings.HasPrefix(msg, "required flag(s)") || strings.HasPrefix(msg, "unknown command") {
+		// cobra's check of MarkFlagRequired flags and of subcommand names:
+		// bad input, nothing changed.
 		err = exitcode.AsRefused(err)
 	}
 	if errors.Is(err, context.Canceled) {

@@ -41,3 +41,13 @@ func TestVersion(t *testing.T) {
 		t.Errorf("unexpected version output %q", out)
 	}
 }
+
+func TestUnknownCommandIsRefused(t *testing.T) {
+	io, _, _, errOut := iostreams.Test()
+	if code := Execute(context.Background(), io, []string{"no-such-command"}); code != exitcode.Refused {
+		t.Fatalf("exit %d, want %d (%s)", code, exitcode.Refused, errOut)
+	}
+	if !strings.Contains(errOut.String(), `unknown command "no-such-command"`) {
+		t.Errorf("stderr = %q", errOut)
+	}
+}

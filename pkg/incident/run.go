@@ -165,6 +165,9 @@ func (s *session) execute(ctx context.Context) error {
 		if r.AfterStep != nil {
 			r.AfterStep(step)
 		}
+		if err := ctx.Err(); err != nil {
+			return exitcode.AsRefused(fmt.Errorf("interrupted after step %s; nothing more was changed: continue with `rollback run --resume %s`: %w", step, s.id, context.Cause(ctx)))
+		}
 	}
 	return s.healthAfter(ctx)
 }
