@@ -2,33 +2,16 @@ package dbrollback
 
 import (
 	"bytes"
-	"flag"
-	"os"
+	goldenfile "github.com/vibestack/rollback/internal/golden"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
+// golden compares got with testdata/name.golden (go test -update rewrites it).
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
+	goldenfile.Assert(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 func sampleStatus() *Status {

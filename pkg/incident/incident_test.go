@@ -2,8 +2,7 @@ package incident
 
 import (
 	"bytes"
-	"flag"
-	"os"
+	goldenfile "github.com/vibestack/rollback/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,8 +14,6 @@ import (
 	"github.com/vibestack/rollback/pkg/rollout"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestStepOrder(t *testing.T) {
 	withDB := &runbook.Runbook{Database: &runbook.Database{}}
@@ -107,17 +104,5 @@ func TestWriteResultGolden(t *testing.T) {
 	}
 	var b bytes.Buffer
 	WriteResult(&b, res)
-	golden := filepath.Join("testdata", "result_failed.golden")
-	if *update {
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("output differs from %s:\n%s", golden, b.String())
-	}
+	goldenfile.Assert(t, filepath.Join("testdata", "result_failed.golden"), b.Bytes())
 }

@@ -2,19 +2,14 @@ package report
 
 import (
 	"bytes"
-	"flag"
-	"os"
+	goldenfile "github.com/vibestack/rollback/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/vibestack/rollback/pkg/journal"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var t0 = time.Date(2026, 11, 26, 3, 31, 22, 0, time.UTC)
 
@@ -97,19 +92,7 @@ func TestWriteGolden(t *testing.T) {
 			if err := Write(&buf, tt.entries); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", tt.name+".md")
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./pkg/report -update)", err)
-			}
-			if diff := cmp.Diff(string(want), buf.String()); diff != "" {
-				t.Errorf("report differs from %s (-want +got):\n%s", golden, diff)
-			}
+			goldenfile.Assert(t, filepath.Join("testdata", tt.name+".md"), buf.Bytes())
 		})
 	}
 }

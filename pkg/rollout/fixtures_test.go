@@ -1,9 +1,8 @@
 package rollout
 
 import (
-	"flag"
 	"fmt"
-	"os"
+	goldenfile "github.com/vibestack/rollback/internal/golden"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,24 +13,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, rewriting it with -update.
+// golden compares got with testdata/name (go test -update rewrites it).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update): %v", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (run go test -update to accept):\n--- got ---\n%s\n--- want ---\n%s", name, got, want)
-	}
+	goldenfile.Assert(t, filepath.Join("testdata", name), []byte(got))
 }
 
 var t0 = time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
