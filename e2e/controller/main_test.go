@@ -18,7 +18,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
@@ -128,24 +127,6 @@ func newDeployment(t *testing.T, ns, name, image string, annotations map[string]
 	}
 }
 
-// newService exposes Deployment name over HTTP and returns its URL.
-func newService(t *testing.T, ns, name string) string {
-	t.Helper()
-	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": name},
-			Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}},
-	}
-	if _, err := sb.Clientset.CoreV1().Services(ns).Create(ctx(t), svc, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	url, err := sb.Endpoint(ctx(t), ns, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return url
-}
-
 // setImage ships image as a new revision.
 func setImage(t *testing.T, ns, name, image string) {
 	t.Helper()
@@ -172,15 +153,6 @@ func setAnnotation(t *testing.T, ns, name, key, value string) {
 	}
 }
 
-func getDeployment(t *testing.T, ns, name string) *appsv1.Deployment {
-	t.Helper()
-	d, err := sb.Clientset.AppsV1().Deployments(ns).Get(ctx(t), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 func image(d *appsv1.Deployment) string { return d.Spec.Template.Spec.Containers[0].Image }
 
 func revision(d *appsv1.Deployment) string { return d.Annotations["deployment.kubernetes.io/revision"] }
@@ -198,18 +170,13 @@ func state(t *testing.T, ns, name string) guardcontroller.State {
 	return *s
 }
 
-// waitRolledOut waits until every replica of the current revision is ready.
-func waitRolledOut(t *testing.T, ns, name string) {
-	t.Helper()
-	eventually(t, 60*time.Second, "deployment "+name+" rolled out", func() bool {
-		d := getDeployment(t, ns, name)
-		if d.Status.ObservedGeneration < d.Generation {
-			return false
-		}
-		r := *d.Spec.Replicas
-		return d.Status.UpdatedReplicas == r && d.Status.ReadyReplicas == r && d.Status.AvailableReplicas == r && d.Status.Replicas == r
-	})
+func newService(t *testing.T, ns, name string) string { return sb.Service(t, ns, name) }
+
+func getDeployment(t *testing.T, ns, name string) *appsv1.Deployment {
+	return sb.Deployment(t, ns, name)
 }
+
+func waitRolledOut(t *testing.T, ns, name string) { sb.WaitRolledOut(t, ns, name) }
 
 // markGood stamps the current revision known-good, as CI would.
 func markGood(t *testing.T, ns, name string) {
