@@ -67,6 +67,11 @@ func startAPIServer(ctx context.Context, wg *sync.WaitGroup, o apiServerOptions)
 		"--enable-priority-and-fairness=false",
 		"--profiling=false",
 	}
+	if os.Getenv("ROLLBACK_SANDBOX_PROFILING") != "" {
+		// /debug/pprof for admins: one profile covers etcd, the apiserver,
+		// the controllers and the simulator, which share this process.
+		args[len(args)-1] = "--profiling=true"
+	}
 	if err := fs.Parse(args); err != nil {
 		listener.Close()
 		return nil, fmt.Errorf("apiserver flags: %w", err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"sort"
 	"strings"
@@ -71,21 +72,60 @@ func logf(format string, args ...any) {
 type result struct {
 	took   time.Duration
 	code   int
-	maxRSS int64 // KiB
-	out    string
+	maxRSS int64         // KiB, the kernel's high-water mark
+	cpu    time.Duration // user + system
+	// Peaks of RssAnon (heap, stacks) and RssFile (pages of the executable)
+	// sampled from /proc every 10 ms; only for timedSampled.
+	peakAnon, peakFile int64 // KiB
+	out                string
+}
+
+// controlPlaneCPU is the CPU time the sandbox process has used so far, or 0
+// when it cannot be read (then the report leaves the CPU columns out).
+func (e *env) controlPlaneCPU() time.Duration {
+	d, err := e.sb.CPUTime()
+	if err != nil {
+		logf("control-plane cpu: %v", err)
+	}
+	return d
 }
 
 // timed runs a process with the sandbox's admin kubeconfig.
 func (e *env) timed(ctx context.Context, name string, args ...string) result {
+	return e.run(ctx, false, name, args...)
+}
+
+// timedSampled is timed, also sampling the process's RssAnon and RssFile.
+func (e *env) timedSampled(ctx context.Context, name string, args ...string) result {
+	return e.run(ctx, true, name, args...)
+}
+
+func (e *env) run(ctx context.Context, sample bool, name string, args ...string) result {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(cmd.Environ(), "KUBECONFIG="+e.sb.Kubeconfig)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	err := cmd.Run()
-	r := result{took: time.Since(start), out: out.String()}
+	var r result
+	err := cmd.Start()
+	if err == nil {
+		done := make(chan struct{})
+		var sampled sync.WaitGroup
+		if sample {
+			sampled.Add(1)
+			go func() {
+				defer sampled.Done()
+				samplePeaks(cmd.Process.Pid, done, &r.peakAnon, &r.peakFile)
+			}()
+		}
+		err = cmd.Wait()
+		close(done)
+		sampled.Wait()
+	}
+	r.took, r.out = time.Since(start), out.String()
 	if cmd.ProcessState != nil {
 		r.code = cmd.ProcessState.ExitCode()
+		r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.maxRSS = ru.Maxrss
 		}
@@ -93,6 +133,33 @@ func (e *env) timed(ctx context.Context, name string, args ...string) result {
 		r.code = -1
 	}
 	return r
+}
+
+// samplePeaks records the largest RssAnon and RssFile of pid until done.
+func samplePeaks(pid int, done <-chan struct{}, anon, file *int64) {
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if b, err := os.ReadFile(path); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				var kb int64
+				switch {
+				case strings.HasPrefix(line, "RssAnon:"):
+					fmt.Sscan(strings.TrimPrefix(line, "RssAnon:"), &kb)
+					*anon = max(*anon, kb)
+				case strings.HasPrefix(line, "RssFile:"):
+					fmt.Sscan(strings.TrimPrefix(line, "RssFile:"), &kb)
+					*file = max(*file, kb)
+				}
+			}
+		}
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // namespace creates a fresh namespace.

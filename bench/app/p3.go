@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/vibestack/rollback/pkg/rollout"
@@ -50,7 +51,7 @@ func (e *env) p3(ctx context.Context) error {
 	release := 0
 	breakRelease := func() error {
 		release++
-		return parallel(len(deps), 20, func(i int) error {
+		if err := parallel(len(deps), 20, func(i int) error {
 			d := e.get(ctx, deps[i].ns, deps[i].name)
 			if d == nil {
 				return fmt.Errorf("get %s/%s", deps[i].ns, deps[i].name)
@@ -61,29 +62,58 @@ func (e *env) p3(ctx context.Context) error {
 				return err
 			}
 			return e.waitRevision(ctx, deps[i].ns, deps[i].name, rev+1)
+		}); err != nil {
+			return err
+		}
+		// Time the undo of a release seen failing, not one still being
+		// created: every new pod has crashed at least once and the control
+		// plane is quiet again, so neither arm pays for the release.
+		image := fmt.Sprintf("vibestack/app:crash-%d", release)
+		return until(ctx, "every bad pod crash-looping", func() bool {
+			pods, err := e.cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return false
+			}
+			crashed := 0
+			for _, p := range pods.Items {
+				if p.Spec.Containers[0].Image == image && len(p.Status.ContainerStatuses) > 0 && p.Status.ContainerStatuses[0].RestartCount > 0 {
+					crashed++
+				}
+			}
+			return crashed >= len(deps)
 		})
 	}
 	arms := []func() error{
 		func() error {
-			r := e.timed(ctx, e.o.rollback, "app", "undo", "-l", sel, "-A", "--yes", "--settle", "0s")
+			cp0 := e.controlPlaneCPU()
+			r := e.timedSampled(ctx, e.o.rollback, "app", "undo", "-l", sel, "-A", "--yes", "--settle", "0s")
 			if r.code != 0 {
 				return fmt.Errorf("rollback bulk undo: exit %d: %s", r.code, r.out)
 			}
+			cp := e.controlPlaneCPU() - cp0
 			e.rep.p3Rollback = append(e.rep.p3Rollback, r.took)
+			e.rep.p3RollbackCPU = append(e.rep.p3RollbackCPU, cpuSample{tool: r.cpu, controlPlane: cp})
 			e.rep.p5RSS = append(e.rep.p5RSS, r.maxRSS)
-			logf("P3: rollback app undo -l: %s, peak RSS %d MiB", r.took, r.maxRSS/1024)
+			e.rep.p5Anon, e.rep.p5File = max(e.rep.p5Anon, r.peakAnon), max(e.rep.p5File, r.peakFile)
+			logf("P3: rollback app undo -l: %s (cpu: rollback %s, control plane %s), peak RSS %d MiB (anon %d, file %d)",
+				r.took, r.cpu.Round(time.Millisecond), cp.Round(time.Millisecond), r.maxRSS/1024, r.peakAnon/1024, r.peakFile/1024)
 			return nil
 		},
 		func() error {
 			start := time.Now()
+			cp0 := e.controlPlaneCPU()
+			var tool time.Duration
 			for _, d := range deps {
 				r := e.timed(ctx, "bash", e.o.script, d.name, d.ns, "--settle", "0s")
 				if r.code != 0 {
 					return fmt.Errorf("rollback_k8s.sh %s %s: exit %d: %s", d.name, d.ns, r.code, r.out)
 				}
+				tool += r.cpu
 			}
+			cp := e.controlPlaneCPU() - cp0
 			e.rep.p3Loop = append(e.rep.p3Loop, time.Since(start))
-			logf("P3: loop of rollback_k8s.sh: %s", time.Since(start))
+			e.rep.p3LoopCPU = append(e.rep.p3LoopCPU, cpuSample{tool: tool, controlPlane: cp})
+			logf("P3: loop of rollback_k8s.sh: %s (cpu: scripts %s, control plane %s)", time.Since(start), tool.Round(time.Millisecond), cp.Round(time.Millisecond))
 			return nil
 		},
 	}

@@ -9,11 +9,11 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/utils/clock"
 
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/internal/iostreams"
+	"github.com/vibestack/rollback/internal/kubeflags"
 	"github.com/vibestack/rollback/internal/version"
 )
 
@@ -21,7 +21,7 @@ import (
 // the clock and the output format. Tests build one with their own streams.
 type Factory struct {
 	IO     *iostreams.IOStreams
-	Kube   *genericclioptions.ConfigFlags
+	Kube   *kubeflags.ConfigFlags
 	Clock  clock.WithTicker
 	Output string
 }
@@ -30,7 +30,7 @@ type Factory struct {
 func NewFactory(io *iostreams.IOStreams) *Factory {
 	return &Factory{
 		IO:    io,
-		Kube:  genericclioptions.NewConfigFlags(true),
+		Kube:  kubeflags.NewConfigFlags(),
 		Clock: clock.RealClock{},
 	}
 }

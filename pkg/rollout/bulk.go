@@ -19,9 +19,10 @@ import (
 const DefaultConcurrency = 10
 
 // BulkUndo undoes every Deployment matching a label selector, concurrently.
-// It reads with one list of Deployments, one list of ReplicaSets per
-// namespace, and watches with one watch per resource and namespace, so that
-// an undo costs about three API requests per Deployment.
+// It reads with one list of Deployments, then starts one watch per resource
+// (Deployments, ReplicaSets, pods) and namespace, plans from those watches'
+// caches and judges the rollouts from the same caches, so that an undo costs
+// about two API requests per Deployment and every object is decoded once.
 type BulkUndo struct {
 	Clientset kubernetes.Interface
 	// Namespace limits the undo to one namespace; "" means all namespaces.
@@ -92,6 +93,9 @@ func verdictCode(v string) int {
 type bulkItem struct {
 	plan *Plan
 	res  *UndoResult
+	// generation is the Deployment's generation after the undo's write;
+	// the watch cache must reach it before the rollout is judged.
+	generation int64
 }
 
 // Run plans every matching Deployment, asks once, writes concurrently and
@@ -123,17 +127,22 @@ func (b *BulkUndo) Run(ctx context.Context) (*BulkResult, error) {
 	}
 	sort.Strings(namespaces)
 
-	// Plan: one ReplicaSet list per namespace.
+	// Plan: start each namespace's watches and plan from their caches; the
+	// same watches then follow the rollouts.
+	ctx, stopWatches := context.WithCancel(ctx)
+	defer stopWatches()
 	items := map[string][]*bulkItem{}
+	monitors := map[string]*nsMonitor{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, ns := range namespaces {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			planned := b.planNamespace(ctx, ns, byNS[ns])
+			nm := b.startMonitor(ctx, ns, out)
+			planned := b.planNamespace(ctx, ns, byNS[ns], nm)
 			mu.Lock()
-			items[ns] = planned
+			items[ns], monitors[ns] = planned, nm
 			mu.Unlock()
 		}()
 	}
@@ -208,29 +217,52 @@ func (b *BulkUndo) Run(ctx context.Context) (*BulkResult, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b.undoNamespace(ctx, ns, items[ns], sem, out, pendingWrite)
+			b.undoNamespace(ctx, ns, items[ns], monitors[ns], sem, out, pendingWrite)
 		}()
 	}
 	wg.Wait()
 	return finish(nil)
 }
 
-// planNamespace plans the undo of ds, all in namespace ns, from one list of
-// the namespace's ReplicaSets.
-func (b *BulkUndo) planNamespace(ctx context.Context, ns string, ds []*appsv1.Deployment) []*bulkItem {
+// nsMonitor is the monitor of one namespace and its running watches.
+type nsMonitor struct {
+	clients Clients
+	m       *monitor
+	w       *watches
+}
+
+// startMonitor starts the watches of namespace ns: Deployments matching the
+// selector, and all ReplicaSets and pods (a selector's Deployments may
+// select their pods with any labels).
+func (b *BulkUndo) startMonitor(ctx context.Context, ns string, out *progressPrinter) *nsMonitor {
+	st := b.Options.status()
+	st.Clients = NewClients(b.Clientset, ns)
+	m := st.monitor("undo")
+	m.out, m.quiet = out, true
+	return &nsMonitor{clients: st.Clients, m: m, w: m.watch(ctx, watchScope{deployLabels: b.Selector})}
+}
+
+// planNamespace plans the undo of ds, all in namespace ns, from the
+// ReplicaSets in the namespace's watch cache.
+func (b *BulkUndo) planNamespace(ctx context.Context, ns string, ds []*appsv1.Deployment, nm *nsMonitor) []*bulkItem {
 	var out []*bulkItem
-	rss, listErr := b.Clientset.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
+	syncErr := nm.w.waitSynced(ctx, b.Options.Timeout)
 	for _, d := range ds {
 		it := &bulkItem{res: &UndoResult{Deployment: d.Name, Namespace: ns, Verdict: VerdictError, ImagesBefore: templateImages(&d.Spec.Template)}}
 		out = append(out, it)
-		if listErr != nil {
-			it.res.Error = fmt.Sprintf("list replicasets in namespace %s: %v", ns, listErr)
-			if exitcode.Code(listErr) == exitcode.Refused {
+		if syncErr != nil {
+			it.res.Error = fmt.Sprintf("list replicasets in namespace %s: %v", ns, syncErr)
+			if exitcode.Code(syncErr) == exitcode.Refused || apierrors.IsForbidden(syncErr) || apierrors.IsUnauthorized(syncErr) {
 				it.res.Verdict = VerdictRefused
 			}
 			continue
 		}
-		plan, err := PlanUndo(d, ownedReplicaSets(d, rss.Items), b.Options.ToRevision, b.Options.Force)
+		owned := owned[*appsv1.ReplicaSet](nm.w.replicaSets.store, d.UID)
+		rss := make([]appsv1.ReplicaSet, len(owned))
+		for i, rs := range owned {
+			rss[i] = *rs
+		}
+		plan, err := PlanUndo(d, rss, b.Options.ToRevision, b.Options.Force)
 		fill(it.res, plan)
 		if err != nil {
 			it.res.Error = err.Error()
@@ -243,12 +275,14 @@ func (b *BulkUndo) planNamespace(ctx context.Context, ns string, ds []*appsv1.De
 }
 
 // undoNamespace writes the plans of one namespace and watches them.
-func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkItem, sem chan struct{}, out *progressPrinter, pendingWrite func(*bulkItem) bool) {
-	clients := NewClients(b.Clientset, ns)
+func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkItem, nm *nsMonitor, sem chan struct{}, out *progressPrinter, pendingWrite func(*bulkItem) bool) {
+	defer nm.w.stop()
+	clients := nm.clients
 	clk := b.Options.clock()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var written []string
+	minGeneration := map[string]int64{}
 	byName := map[string]*bulkItem{}
 	for _, it := range items {
 		if !pendingWrite(it) {
@@ -275,6 +309,7 @@ func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkIt
 			}
 			mu.Lock()
 			written = append(written, it.res.Deployment)
+			minGeneration[it.res.Deployment] = it.generation
 			mu.Unlock()
 		}()
 	}
@@ -283,11 +318,7 @@ func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkIt
 		return
 	}
 	sort.Strings(written)
-	st := b.Options.status()
-	st.Clients = clients
-	m := st.monitor("undo")
-	m.out, m.quiet = out, true
-	results := m.run(ctx, watchScope{deployLabels: b.Selector}, written)
+	results := nm.m.follow(ctx, nm.w, written, minGeneration)
 	for name, sres := range results {
 		it := byName[name]
 		sres.Namespace = ns
@@ -311,8 +342,9 @@ func (b *BulkUndo) write(ctx context.Context, clients Clients, it *bulkItem, out
 	u := b.Options
 	u.Clients = clients
 	for attempt := 0; ; attempt++ {
-		err := writeUndo(ctx, clients, it.plan)
+		d, err := writeUndo(ctx, clients, it.plan)
 		if err == nil {
+			it.generation = d.Generation
 			return nil
 		}
 		if !isConcurrentChange(err) {

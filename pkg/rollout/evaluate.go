@@ -7,7 +7,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	deploymentutil "k8s.io/kubectl/pkg/util/deployment"
 )
 
 // PodFailure is a pod of the revision being rolled out that will not become
@@ -150,7 +149,7 @@ func EvaluateRollout(d *appsv1.Deployment, newRS *appsv1.ReplicaSet, pods []*cor
 	if p.OldReplicas < 0 {
 		p.OldReplicas = 0
 	}
-	if c := deploymentutil.GetDeploymentCondition(d.Status, appsv1.DeploymentProgressing); p.Observed && c != nil && c.Reason == deploymentutil.TimedOutReason {
+	if c := deploymentCondition(d.Status, appsv1.DeploymentProgressing); p.Observed && c != nil && c.Reason == timedOutReason {
 		p.DeadlineExceeded = true
 	}
 	if newRS == nil {

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
@@ -56,12 +59,53 @@ type tracked struct {
 	rs         *appsv1.ReplicaSet
 	res        *StatusResult
 	done       bool
+	// sameTemplate remembers, per ReplicaSet, whether its template equals
+	// the Deployment's, so that a template is compared once per generation
+	// instead of on every event.
+	sameTemplate map[types.UID]templateMatch
+	// minGeneration is the Deployment generation the cache must show first.
+	minGeneration int64
 }
 
-// informer is one watched resource: its cache and whether it has synced.
+// templateMatch is one remembered template comparison.
+type templateMatch struct {
+	rsGeneration, deployGeneration int64
+	same                           bool
+}
+
+// informer is one watched resource: its cache, indexed by controller, and
+// whether it has synced.
 type informer struct {
-	store  cache.Store
+	store  cache.Indexer
 	synced cache.InformerSynced
+}
+
+// byController indexes ReplicaSets and pods by the UID of their controller,
+// so that a Deployment's ReplicaSets and a ReplicaSet's pods are found
+// without scanning the namespace.
+const byController = "controller"
+
+func controllerUID(o any) ([]string, error) {
+	m, ok := o.(metav1.Object)
+	if !ok {
+		return nil, nil
+	}
+	if ref := metav1.GetControllerOfNoCopy(m); ref != nil {
+		return []string{string(ref.UID)}, nil
+	}
+	return nil, nil
+}
+
+// owned returns the objects of store whose controller is uid.
+func owned[T any](store cache.Indexer, uid types.UID) []T {
+	objs, _ := store.ByIndex(byController, string(uid))
+	out := make([]T, 0, len(objs))
+	for _, o := range objs {
+		if v, ok := o.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // startInformer lists and watches with lw until ctx ends, keeping objects
@@ -90,52 +134,135 @@ func startInformer(ctx context.Context, lw cache.ListerWatcher, obj runtime.Obje
 			}
 			return o, nil
 		},
+		Indexers: cache.Indexers{byController: controllerUID},
 	})
 	go ctrl.RunWithContext(ctx)
-	return informer{store: store, synced: ctrl.HasSynced}
+	return informer{store: store.(cache.Indexer), synced: ctrl.HasSynced}
+}
+
+// watches are one monitor's three watches (Deployments, ReplicaSets and
+// pods of one namespace); they feed the caches that plans and verdicts read.
+type watches struct {
+	deploys, replicaSets, pods informer
+	notify                     chan struct{}
+	stop                       context.CancelFunc
+
+	mu       sync.Mutex
+	firstErr error // the first list or watch error before the caches synced
+}
+
+// watch starts the watches of scope; stop them with w.stop.
+func (m *monitor) watch(ctx context.Context, scope watchScope) *watches {
+	ctx, cancel := context.WithCancel(ctx)
+	c := m.clients
+	w := &watches{notify: make(chan struct{}, 1), stop: cancel}
+	w.deploys = startInformer(ctx, &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.FieldSelector, o.LabelSelector = scope.deployFields, scope.deployLabels
+			return w.note(c.Deployments.List(ctx, o))
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.FieldSelector, o.LabelSelector = scope.deployFields, scope.deployLabels
+			return w.noteWatch(c.Deployments.Watch(ctx, o))
+		},
+	}, &appsv1.Deployment{}, w.notify)
+	w.replicaSets = startInformer(ctx, &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = scope.podLabels
+			return w.note(c.ReplicaSets.List(ctx, o))
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = scope.podLabels
+			return w.noteWatch(c.ReplicaSets.Watch(ctx, o))
+		},
+	}, &appsv1.ReplicaSet{}, w.notify)
+	w.pods = startInformer(ctx, &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = scope.podLabels
+			return w.note(c.Pods.List(ctx, o))
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = scope.podLabels
+			return w.noteWatch(c.Pods.Watch(ctx, o))
+		},
+	}, &corev1.Pod{}, w.notify)
+	return w
+}
+
+// synced reports whether all three caches hold a full list.
+func (w *watches) synced() bool {
+	return w.deploys.synced() && w.replicaSets.synced() && w.pods.synced()
+}
+
+func (w *watches) note(obj runtime.Object, err error) (runtime.Object, error) {
+	w.record(err)
+	return obj, err
+}
+
+// noteWatch records only errors a retry cannot fix: a watch-list that the
+// server does not support fails too, and the informer then falls back to a
+// list, whose error note records.
+func (w *watches) noteWatch(wi watch.Interface, err error) (watch.Interface, error) {
+	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+		w.record(err)
+	}
+	return wi, err
+}
+
+func (w *watches) record(err error) {
+	if err == nil || w.synced() {
+		return
+	}
+	w.mu.Lock()
+	if w.firstErr == nil {
+		w.firstErr = err
+	}
+	w.mu.Unlock()
+}
+
+// waitSynced waits until the caches are synced. It fails fast with the
+// first list or watch error (forbidden, unreachable), and after timeout.
+func (w *watches) waitSynced(ctx context.Context, timeout time.Duration) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !w.synced() {
+		w.mu.Lock()
+		err := w.firstErr
+		w.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the watch of deployments, replicasets and pods did not start: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
 }
 
 // run watches names until each has a verdict and returns their results.
 func (m *monitor) run(ctx context.Context, scope watchScope, names []string) map[string]*StatusResult {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	c := m.clients
-	notify := make(chan struct{}, 1)
-	deploys := startInformer(ctx, &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.FieldSelector, o.LabelSelector = scope.deployFields, scope.deployLabels
-			return c.Deployments.List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.FieldSelector, o.LabelSelector = scope.deployFields, scope.deployLabels
-			return c.Deployments.Watch(ctx, o)
-		},
-	}, &appsv1.Deployment{}, notify)
-	replicaSets := startInformer(ctx, &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector = scope.podLabels
-			return c.ReplicaSets.List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector = scope.podLabels
-			return c.ReplicaSets.Watch(ctx, o)
-		},
-	}, &appsv1.ReplicaSet{}, notify)
-	pods := startInformer(ctx, &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector = scope.podLabels
-			return c.Pods.List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector = scope.podLabels
-			return c.Pods.Watch(ctx, o)
-		},
-	}, &corev1.Pod{}, notify)
+	w := m.watch(ctx, scope)
+	defer w.stop()
+	return m.follow(ctx, w, names, nil)
+}
 
+// follow judges names from running watches until each has a verdict. A
+// Deployment named in minGeneration is judged only once the cache holds at
+// least that generation: watches started before a write may still show the
+// Deployment as it was, fully rolled out on the bad template.
+func (m *monitor) follow(ctx context.Context, w *watches, names []string, minGeneration map[string]int64) map[string]*StatusResult {
+	deploys, replicaSets, pods, notify := w.deploys, w.replicaSets, w.pods, w.notify
 	now := m.clock.Now()
 	targets := make([]*tracked, 0, len(names))
 	for _, n := range names {
-		targets = append(targets, &tracked{name: n, start: now, res: &StatusResult{Deployment: n}})
+		targets = append(targets, &tracked{name: n, start: now, minGeneration: minGeneration[n], res: &StatusResult{Deployment: n}})
 	}
 	ticker := m.clock.NewTicker(tickInterval)
 	defer ticker.Stop()
@@ -164,12 +291,11 @@ func (m *monitor) run(ctx context.Context, scope watchScope, names []string) map
 			}
 			continue
 		}
-		podList := podsOf(deploys.store, pods.store)
 		for _, t := range targets {
 			if t.done {
 				continue
 			}
-			m.step(ctx, t, deploys.store, replicaSets.store, podList)
+			m.step(ctx, t, deploys.store, replicaSets.store, pods.store)
 			if t.done {
 				pending--
 			}
@@ -182,23 +308,30 @@ func (m *monitor) run(ctx context.Context, scope watchScope, names []string) map
 	return out
 }
 
-func podsOf(_ cache.Store, store cache.Store) []*corev1.Pod {
-	var out []*corev1.Pod
-	for _, o := range store.List() {
-		if p, ok := o.(*corev1.Pod); ok {
-			out = append(out, p)
-		}
+// podsOf returns the pods rs controls, sorted by name, so that the first
+// failing pod reported is always the same one.
+func podsOf(rs *appsv1.ReplicaSet, store cache.Indexer) []*corev1.Pod {
+	if rs == nil {
+		return nil
 	}
+	out := owned[*corev1.Pod](store, rs.UID)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
 // newReplicaSet returns the ReplicaSet of d's current template, or nil.
-func newReplicaSet(d *appsv1.Deployment, store cache.Store) *appsv1.ReplicaSet {
+func (t *tracked) newReplicaSet(d *appsv1.Deployment, store cache.Indexer) *appsv1.ReplicaSet {
+	if t.sameTemplate == nil {
+		t.sameTemplate = map[types.UID]templateMatch{}
+	}
 	var best *appsv1.ReplicaSet
-	for _, o := range store.List() {
-		rs, ok := o.(*appsv1.ReplicaSet)
-		if !ok || !metav1.IsControlledBy(rs, d) || !equalIgnoreHash(&rs.Spec.Template, &d.Spec.Template) {
+	for _, rs := range owned[*appsv1.ReplicaSet](store, d.UID) {
+		m, ok := t.sameTemplate[rs.UID]
+		if !ok || m.rsGeneration != rs.Generation || m.deployGeneration != d.Generation {
+			m = templateMatch{rsGeneration: rs.Generation, deployGeneration: d.Generation, same: equalIgnoreHash(&rs.Spec.Template, &d.Spec.Template)}
+			t.sameTemplate[rs.UID] = m
+		}
+		if !m.same {
 			continue
 		}
 		if best == nil || rs.CreationTimestamp.Before(&best.CreationTimestamp) {
@@ -209,7 +342,7 @@ func newReplicaSet(d *appsv1.Deployment, store cache.Store) *appsv1.ReplicaSet {
 }
 
 // step advances one target with the current caches.
-func (m *monitor) step(ctx context.Context, t *tracked, deploys, replicaSets cache.Store, pods []*corev1.Pod) {
+func (m *monitor) step(ctx context.Context, t *tracked, deploys cache.Store, replicaSets, podStore cache.Indexer) {
 	now := m.clock.Now()
 	obj, exists, _ := deploys.GetByKey(namespaceKey(m, t, deploys))
 	if !exists {
@@ -218,14 +351,19 @@ func (m *monitor) step(ctx context.Context, t *tracked, deploys, replicaSets cac
 	}
 	d := obj.(*appsv1.Deployment)
 	t.res.Namespace = d.Namespace
-	rs := newReplicaSet(d, replicaSets)
+	if d.Generation < t.minGeneration {
+		if m.timeout > 0 && now.Sub(t.start) >= m.timeout {
+			m.finish(ctx, t, VerdictTimeout, fmt.Sprintf("timed out after %s: the watch never showed generation %d of the deployment", m.timeout, t.minGeneration), nil)
+		}
+		return
+	}
+	rs := t.newReplicaSet(d, replicaSets)
+	pods := podsOf(rs, podStore)
 	if rs != nil {
 		t.rs = rs
 		t.res.ReplicaSet = rs.Name
 		t.res.Images = templateImages(&rs.Spec.Template)
-		if n, err := revisionNumber(rs); err == nil {
-			t.res.Revision = n
-		}
+		t.res.Revision = revisionNumber(rs)
 	}
 	p := EvaluateRollout(d, rs, pods)
 	t.res.Progress = p
@@ -455,8 +593,4 @@ func lastWarningEvent(ctx context.Context, c Clients, pod string) string {
 		return ""
 	}
 	return "last event: " + best.Reason + ": " + best.Message
-}
-
-func revisionNumber(rs *appsv1.ReplicaSet) (int64, error) {
-	return revisionOf(rs).Number, nil
 }

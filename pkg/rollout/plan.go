@@ -6,7 +6,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	deploymentutil "k8s.io/kubectl/pkg/util/deployment"
 
 	"github.com/vibestack/rollback/internal/exitcode"
 )
@@ -68,12 +67,12 @@ func PlanUndo(d *appsv1.Deployment, rss []appsv1.ReplicaSet, toRevision int64, f
 // annotationsToSkip are kept from the Deployment and not copied from the
 // ReplicaSet, exactly as kubectl rollout undo does.
 var annotationsToSkip = map[string]bool{
-	corev1.LastAppliedConfigAnnotation:       true,
-	deploymentutil.RevisionAnnotation:        true,
-	deploymentutil.RevisionHistoryAnnotation: true,
-	deploymentutil.DesiredReplicasAnnotation: true,
-	deploymentutil.MaxReplicasAnnotation:     true,
-	appsv1.DeprecatedRollbackTo:              true,
+	corev1.LastAppliedConfigAnnotation: true,
+	revisionAnnotation:                 true,
+	revisionHistoryAnnotation:          true,
+	desiredReplicasAnnotation:          true,
+	maxReplicasAnnotation:              true,
+	appsv1.DeprecatedRollbackTo:        true,
 }
 
 // undoTemplate returns the template and annotations the Deployment gets:

@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	deploymentutil "k8s.io/kubectl/pkg/util/deployment"
 )
 
 // Health values of a revision.
@@ -50,7 +49,7 @@ type Revision struct {
 
 // revisionOf describes rs.
 func revisionOf(rs *appsv1.ReplicaSet) Revision {
-	n, _ := deploymentutil.Revision(rs)
+	n := revisionNumber(rs)
 	hash := rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
 	r := Revision{
 		Number:      n,

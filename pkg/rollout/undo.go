@@ -134,7 +134,7 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 			u.BeforeWrite()
 		}
 		writeStart := clk.Now()
-		err := writeUndo(ctx, u.Clients, plan)
+		_, err := writeUndo(ctx, u.Clients, plan)
 		res.Durations.Write += Duration(clk.Now().Sub(writeStart))
 		if err == nil {
 			break
@@ -257,13 +257,12 @@ func stillSame(before, after *appsv1.Deployment) bool {
 }
 
 // writeUndo applies the plan.
-func writeUndo(ctx context.Context, c Clients, p *Plan) error {
+func writeUndo(ctx context.Context, c Clients, p *Plan) (*appsv1.Deployment, error) {
 	patch, err := undoPatch(p)
 	if err != nil {
-		return fmt.Errorf("build patch for deployment %s: %w", p.Deployment, err)
+		return nil, fmt.Errorf("build patch for deployment %s: %w", p.Deployment, err)
 	}
-	_, err = c.Deployments.Patch(ctx, p.Deployment, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
-	return err
+	return c.Deployments.Patch(ctx, p.Deployment, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
 }
 
 // keptChanging explains giving up after maxConflicts concurrent changes.
