@@ -185,14 +185,3 @@ func withoutHash(labels map[string]string) map[string]string {
 	}
 	return out
 }
-
-// ownedReplicaSets filters rss down to the ReplicaSets d controls.
-func ownedReplicaSets(d *appsv1.Deployment, rss []appsv1.ReplicaSet) []appsv1.ReplicaSet {
-	var out []appsv1.ReplicaSet
-	for _, rs := range rss {
-		if metav1.IsControlledBy(&rs, d) {
-			out = append(out, rs)
-		}
-	}
-	return out
-}
