@@ -11,7 +11,7 @@ SANDBOX_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pk
 export ROLLBACK_SANDBOX_BIN := $(BIN)/rollback-sandbox
 export ROLLBACK_BIN := $(BIN)/rollback
 
-.PHONY: all build sandbox-build sandbox deps test test-main test-sandbox vet demo bench bench-db bench-guard install fuzz
+.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo bench bench-db bench-guard install fuzz
 
 all: build
 
@@ -31,16 +31,22 @@ deps:
 
 vet:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
-	$(GO) vet ./...
-	cd sandbox && $(GO) vet -ldflags '$(SANDBOX_LDFLAGS)' ./...
+	$(GO) vet -tags e2e ./...
+	cd sandbox && $(GO) vet -tags e2e -ldflags '$(SANDBOX_LDFLAGS)' ./...
 
 test: deps build sandbox-build vet test-sandbox test-main
 
+# The unit tests alone: fast, nothing running (no sandbox, database or Prometheus).
+test-unit:
+	$(GO) test -count=1 ./...
+	cd sandbox && $(GO) test -ldflags '$(SANDBOX_LDFLAGS)' -count=1 ./...
+
+# Everything, end-to-end packages (build tag e2e) included.
 test-sandbox:
-	cd sandbox && $(GO) test -ldflags '$(SANDBOX_LDFLAGS)' -count=1 -timeout 20m ./...
+	cd sandbox && $(GO) test -tags e2e -ldflags '$(SANDBOX_LDFLAGS)' -count=1 -timeout 20m ./...
 
 test-main:
-	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -tags e2e -count=1 -timeout 30m ./...
 
 demo: build sandbox-build deps
 	bash scripts/demo.sh

@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package app_test runs the application rollback end to end against a real
 // sandbox control plane: the rollback CLI in-process and the rollout library.
 package app_test

@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package config_test runs `rollback config` end to end against the sandbox
 // Kubernetes control plane (e2e/sandboxenv): one sandbox per package, one
 // namespace per test.

@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package controller_test runs `rollback guard --controller` as real
 // processes against a real sandbox control plane: leader election between two
 // replicas, a leader killed during a bake, and the shipped RBAC of deploy/.

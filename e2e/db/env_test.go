@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package db_test runs the database rollback end to end against real
 // PostgreSQL and MariaDB servers (installed and started by `make deps`,
 // scripts/ci/install-deps.sh) and SQLite in process.

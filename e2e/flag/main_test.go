@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package flag_test runs "rollback flag" end to end against a real sandbox
 // control plane: the flags ConfigMap changes, the change is journaled and
 // mirrored, a second run is skipped, and a concurrent writer is never lost.

@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package guard_test runs `rollback guard` end to end: the built CLI as its
 // own process (the way a CI step runs it) against the sandbox control plane,
 // a real Prometheus scraping the sandbox Service endpoint, a load generator,

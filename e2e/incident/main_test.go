@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package incident_test runs whole incidents (`rollback run`) end to end
 // against the sandbox, a real PostgreSQL server and a real local HTTP
 // receiver for the webhook notifications.

@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package journal_test runs the incident journal end to end against a real
 // sandbox control plane: the ConfigMap mirror, two engineers writing one
 // incident, and "rollback incident list|show|report" in-process.

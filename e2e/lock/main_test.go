@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package lock_test runs the cluster lock (pkg/clusterlock) against the real
 // sandbox Kubernetes control plane (e2e/sandboxenv).
 package lock_test

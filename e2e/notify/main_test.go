@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package notify_test sends rollback notifications end to end: Slack,
 // HMAC-signed webhook and PagerDuty Events v2 to real HTTP receivers on
 // loopback, results journaled and mirrored into a real sandbox cluster.

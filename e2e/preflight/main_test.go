@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package preflight_test runs `rollback preflight` end to end against a real
 // sandbox control plane (e2e/sandboxenv) and, for the database checks, the
 // real PostgreSQL of `make deps` (scripts/ci/install-deps.sh).

@@ -1,12 +1,11 @@
 // Package exitcode maps every error the rollback commands return to the
-// documented process exit code. It is the one place where that mapping lives.
+// documented process exit code. It is the one place where that mapping
+// lives: libraries return errors of an outcome.Kind (pkg/outcome), and only
+// the command layer turns them into exit codes here.
 package exitcode
 
 import (
-	"context"
-	"errors"
-
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // The documented exit codes of the rollback binary (see README "Exit codes").
@@ -24,53 +23,29 @@ const (
 	Timeout = 4
 )
 
-// CodedError carries the exit code for an error. Create one with Refusedf,
-// AsRefused, AsUnhealthy or AsTimeout.
-type CodedError struct {
-	Code int
-	Err  error
-}
-
-// Error returns the wrapped error's message.
-func (e *CodedError) Error() string { return e.Err.Error() }
-
-// Unwrap returns the wrapped error.
-func (e *CodedError) Unwrap() error { return e.Err }
-
 // AsRefused marks err as a refusal (exit code 2): nothing was changed.
-func AsRefused(err error) error { return wrap(Refused, err) }
+func AsRefused(err error) error { return outcome.AsRefused(err) }
 
 // AsUnhealthy marks err as "applied but unhealthy" (exit code 3).
-func AsUnhealthy(err error) error { return wrap(Unhealthy, err) }
+func AsUnhealthy(err error) error { return outcome.AsUnhealthy(err) }
 
 // AsTimeout marks err as a timeout (exit code 4).
-func AsTimeout(err error) error { return wrap(Timeout, err) }
+func AsTimeout(err error) error { return outcome.AsTimeout(err) }
 
-func wrap(code int, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &CodedError{Code: code, Err: err}
-}
+// Code returns the exit code for err, from its outcome.Kind.
+func Code(err error) int { return OfKind(outcome.KindOf(err)) }
 
-// Code returns the exit code for err: the code carried by a CodedError in its
-// chain, Refused for Kubernetes "forbidden" and "unauthorized" answers,
-// Timeout for an expired context deadline, and Error for everything else.
-func Code(err error) int {
-	if err == nil {
+// OfKind returns the exit code of an outcome kind.
+func OfKind(k outcome.Kind) int {
+	switch k {
+	case outcome.OK:
 		return OK
-	}
-	var coded *CodedError
-	if errors.As(err, &coded) {
-		return coded.Code
-	}
-	switch {
-	case apierrors.IsForbidden(err), apierrors.IsUnauthorized(err):
+	case outcome.Refused:
 		return Refused
-	case errors.Is(err, context.DeadlineExceeded):
+	case outcome.Unhealthy:
+		return Unhealthy
+	case outcome.TimedOut:
 		return Timeout
-	case errors.Is(err, context.Canceled):
-		return Refused
 	}
 	return Error
 }

@@ -17,7 +17,7 @@ import (
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/utils/clock"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // The annotations a rollback lease carries besides its spec.
@@ -143,7 +143,7 @@ func (l *Lock) ours(lease *coordinationv1.Lease) bool {
 // resourceVersion that was read, so of two racing acquirers only one wins.
 func (l *Lock) Acquire(ctx context.Context) (*Held, error) {
 	if l.App == "" || l.Holder == "" {
-		return nil, exitcode.AsRefused(errors.New("acquire cluster lock: application and holder are required"))
+		return nil, outcome.AsRefused(errors.New("acquire cluster lock: application and holder are required"))
 	}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		now := l.Clock.Now()
@@ -165,7 +165,7 @@ func (l *Lock) Acquire(ctx context.Context) (*Held, error) {
 		}
 		info := infoOf(l.App, cur)
 		if !l.ours(cur) && !info.expiredAt(now) {
-			return nil, exitcode.AsRefused(&HeldError{Info: info})
+			return nil, outcome.AsRefused(&HeldError{Info: info})
 		}
 		take := cur.DeepCopy()
 		l.fill(take, now)
@@ -178,7 +178,7 @@ func (l *Lock) Acquire(ctx context.Context) (*Held, error) {
 		}
 		// Someone else wrote first: read again and decide again.
 	}
-	return nil, exitcode.AsRefused(fmt.Errorf("acquire cluster lock %s: lease changed %d times while acquiring; another operator is racing for it: run `rollback lock status %s` and try again", l.name(), maxAttempts, l.App))
+	return nil, outcome.AsRefused(fmt.Errorf("acquire cluster lock %s: lease changed %d times while acquiring; another operator is racing for it: run `rollback lock status %s` and try again", l.name(), maxAttempts, l.App))
 }
 
 // Info returns what the held lease records.
@@ -311,7 +311,7 @@ func (l *Lock) Break(ctx context.Context) (*Info, error) {
 	case apierrors.IsNotFound(err):
 		return &Info{App: l.App, Lease: l.name(), Free: true}, nil
 	case apierrors.IsConflict(err):
-		return nil, exitcode.AsRefused(fmt.Errorf("break cluster lock %s: the lease changed while breaking it (renewed or taken over): run `rollback lock status %s` and decide again", l.name(), l.App))
+		return nil, outcome.AsRefused(fmt.Errorf("break cluster lock %s: the lease changed while breaking it (renewed or taken over): run `rollback lock status %s` and decide again", l.name(), l.App))
 	}
 	return nil, fmt.Errorf("break cluster lock %s: %w", l.name(), err)
 }

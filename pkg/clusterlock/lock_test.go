@@ -10,7 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	clocktesting "k8s.io/utils/clock/testing"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 var t0 = time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
@@ -58,8 +58,8 @@ func TestAcquireExpiry(t *testing.T) {
 				return
 			}
 			var he *HeldError
-			if !errors.As(err, &he) || exitcode.Code(err) != exitcode.Refused {
-				t.Fatalf("err = %v (code %d), want a refused *HeldError", err, exitcode.Code(err))
+			if !errors.As(err, &he) || outcome.KindOf(err) != outcome.Refused {
+				t.Fatalf("err = %v (code %d), want a refused *HeldError", err, outcome.KindOf(err))
 			}
 			for _, want := range []string{"alice@a", "INC-1", t0.Format(time.RFC3339), t0.Add(30 * time.Second).Format(time.RFC3339), "rollback lock break web --yes"} {
 				if !strings.Contains(err.Error(), want) {
@@ -85,7 +85,7 @@ func TestRenewPostponesExpiry(t *testing.T) {
 	}
 	clk.Step(25 * time.Second) // 50 s after acquire, 25 s after renewal
 	bob := newLock(cs, clk, "bob@b", "INC-2")
-	if _, err := bob.Acquire(ctx); exitcode.Code(err) != exitcode.Refused {
+	if _, err := bob.Acquire(ctx); outcome.KindOf(err) != outcome.Refused {
 		t.Fatalf("bob acquired a renewed lock: %v", err)
 	}
 	st, err := bob.Status(ctx)

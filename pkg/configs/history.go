@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // History lists the configuration a Deployment uses and the versions and
@@ -72,7 +72,7 @@ func (h History) Run(ctx context.Context, name string) (*HistoryResult, error) {
 	d, err := h.Deployments.Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, exitcode.AsRefused(fmt.Errorf("get deployment %s/%s: not found; check the name and -n NAMESPACE", h.Store.Namespace, name))
+			return nil, outcome.AsRefused(fmt.Errorf("get deployment %s/%s: not found; check the name and -n NAMESPACE", h.Store.Namespace, name))
 		}
 		return nil, fmt.Errorf("get deployment %s/%s: %w", h.Store.Namespace, name, err)
 	}
@@ -80,11 +80,11 @@ func (h History) Run(ctx context.Context, name string) (*HistoryResult, error) {
 	for _, ref := range References(&d.Spec.Template.Spec) {
 		ch := ConfigHistory{Ref: ref}
 		cur, err := h.Store.Get(ctx, ref.Kind, ref.Name)
-		var coded *exitcode.CodedError
+		var coded *outcome.Error
 		switch {
 		case apierrors.IsNotFound(err):
 			ch.Problem = "missing: pods referencing it fail with CreateContainerConfigError unless the reference is optional"
-		case errors.As(err, &coded) && coded.Code == exitcode.Refused:
+		case errors.As(err, &coded) && coded.Kind == outcome.Refused:
 			ch.Problem = "forbidden: you may not read it"
 			res.Configs = append(res.Configs, ch)
 			continue

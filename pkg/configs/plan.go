@@ -11,7 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // Strategy is how a configuration rollback is done.
@@ -65,7 +65,7 @@ func (u *Undo) plan(ctx context.Context, name string) (*Plan, error) {
 	d, err := u.Deployments.Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, exitcode.AsRefused(fmt.Errorf("get deployment %s/%s: not found; check the name and -n NAMESPACE", u.Store.Namespace, name))
+			return nil, outcome.AsRefused(fmt.Errorf("get deployment %s/%s: not found; check the name and -n NAMESPACE", u.Store.Namespace, name))
 		}
 		return nil, fmt.Errorf("get deployment %s/%s: %w", u.Store.Namespace, name, err)
 	}
@@ -83,7 +83,7 @@ func (u *Undo) plan(ctx context.Context, name string) (*Plan, error) {
 		// A release that points at a version that was never created is a
 		// bad config release too: switch back to a version that exists.
 		if _, ok := ParseVersion(ref.Name, nil); !ok || u.Manifest != nil {
-			return nil, exitcode.AsRefused(fmt.Errorf("%s does not exist although deployment %s references it; nothing was changed: recreate it, or point the Deployment at an object that exists",
+			return nil, outcome.AsRefused(fmt.Errorf("%s does not exist although deployment %s references it; nothing was changed: recreate it, or point the Deployment at an object that exists",
 				describe(ref.Kind, u.Store.Namespace, ref.Name), name))
 		}
 		missing = true
@@ -121,7 +121,7 @@ func (u *Undo) plan(ctx context.Context, name string) (*Plan, error) {
 		}
 	}
 	if p.Skipped == "" && d.Spec.Paused {
-		return nil, exitcode.AsRefused(fmt.Errorf("deployment %s/%s is paused, so its pods would not pick up the change; nothing was changed: run `rollback app resume %s` first", u.Store.Namespace, name, name))
+		return nil, outcome.AsRefused(fmt.Errorf("deployment %s/%s is paused, so its pods would not pick up the change; nothing was changed: run `rollback app resume %s` first", u.Store.Namespace, name, name))
 	}
 	return p, nil
 }
@@ -138,12 +138,12 @@ func (u *Undo) selectRef(ctx context.Context, d *appsv1.Deployment, refs []Ref) 
 		case "secret", "secrets":
 			kind = KindSecret
 		default:
-			return Ref{}, exitcode.AsRefused(fmt.Errorf("--config %s: the kind must be configmap or secret", u.Config))
+			return Ref{}, outcome.AsRefused(fmt.Errorf("--config %s: the kind must be configmap or secret", u.Config))
 		}
 		want = want[i+1:]
 	}
 	if want == "" {
-		return Ref{}, exitcode.AsRefused(fmt.Errorf("--config is required: name the ConfigMap or Secret to roll back (%s)", listRefs(refs)))
+		return Ref{}, outcome.AsRefused(fmt.Errorf("--config is required: name the ConfigMap or Secret to roll back (%s)", listRefs(refs)))
 	}
 	var matches []Ref
 	match := func(pred func(Ref) bool) {
@@ -169,7 +169,7 @@ func (u *Undo) selectRef(ctx context.Context, d *appsv1.Deployment, refs []Ref) 
 	}
 	switch len(matches) {
 	case 0:
-		return Ref{}, exitcode.AsRefused(fmt.Errorf("deployment %s/%s does not reference %s; nothing was changed. It references: %s",
+		return Ref{}, outcome.AsRefused(fmt.Errorf("deployment %s/%s does not reference %s; nothing was changed. It references: %s",
 			d.Namespace, d.Name, u.Config, listRefs(refs)))
 	case 1:
 		return matches[0], nil
@@ -178,7 +178,7 @@ func (u *Undo) selectRef(ctx context.Context, d *appsv1.Deployment, refs []Ref) 
 	for _, m := range matches {
 		names = append(names, m.String())
 	}
-	return Ref{}, exitcode.AsRefused(fmt.Errorf("--config %s matches %s; name one of them with --config KIND/NAME", u.Config, strings.Join(names, " and ")))
+	return Ref{}, outcome.AsRefused(fmt.Errorf("--config %s matches %s; name one of them with --config KIND/NAME", u.Config, strings.Join(names, " and ")))
 }
 
 func listRefs(refs []Ref) string {
@@ -198,7 +198,7 @@ func (u *Undo) planFile(p *Plan) error {
 	}
 	target, err := ObjectFromManifest(u.Manifest, p.Kind, p.Name, p.Namespace)
 	if err != nil {
-		return exitcode.AsRefused(fmt.Errorf("--from-file %s: %w", u.ManifestName, err))
+		return outcome.AsRefused(fmt.Errorf("--from-file %s: %w", u.ManifestName, err))
 	}
 	p.Strategy, p.To, p.target = StrategyFile, u.ManifestName, target
 	p.ResourceVersion = p.current.ResourceVersion
@@ -206,7 +206,7 @@ func (u *Undo) planFile(p *Plan) error {
 }
 
 func refuseImmutable(p *Plan) error {
-	return exitcode.AsRefused(fmt.Errorf("%s is immutable, so its data cannot be restored in place; nothing was changed: create a new version (for example %s-v2) with the good data and point the Deployment at it, or use versioned names so that `rollback config undo` can switch between them",
+	return outcome.AsRefused(fmt.Errorf("%s is immutable, so its data cannot be restored in place; nothing was changed: create a new version (for example %s-v2) with the good data and point the Deployment at it, or use versioned names so that `rollback config undo` can switch between them",
 		describe(p.Kind, p.Namespace, p.Name), p.Name))
 }
 
@@ -219,7 +219,7 @@ func (u *Undo) planSnapshot(ctx context.Context, p *Plan) error {
 		return err
 	}
 	if len(snaps) == 0 {
-		return exitcode.AsRefused(fmt.Errorf("%s has no snapshot to restore; nothing was changed: use --from-file with a manifest of the good contents (snapshots are taken by `rollback config snapshot` and before every change rollback makes)",
+		return outcome.AsRefused(fmt.Errorf("%s has no snapshot to restore; nothing was changed: use --from-file with a manifest of the good contents (snapshots are taken by `rollback config snapshot` and before every change rollback makes)",
 			describe(p.Kind, p.Namespace, p.Name)))
 	}
 	var target *Object
@@ -244,7 +244,7 @@ func (u *Undo) planSnapshot(ctx context.Context, p *Plan) error {
 			}
 		}
 		if target == nil {
-			return exitcode.AsRefused(fmt.Errorf("%s has no snapshot %q; nothing was changed. Snapshots (newest first): %s",
+			return outcome.AsRefused(fmt.Errorf("%s has no snapshot %q; nothing was changed. Snapshots (newest first): %s",
 				describe(p.Kind, p.Namespace, p.Name), u.To, snapshotNames(snaps)))
 		}
 	}
@@ -321,7 +321,7 @@ func (u *Undo) planVersioned(ctx context.Context, p *Plan, cur Version) error {
 		if want == "" {
 			want = "a version before " + cur.Tag()
 		}
-		return exitcode.AsRefused(fmt.Errorf("%s %s: no %s exists; nothing was changed. Versions that exist: %s",
+		return outcome.AsRefused(fmt.Errorf("%s %s: no %s exists; nothing was changed. Versions that exist: %s",
 			p.Kind.lower(), cur.Base, want, strings.Join(have, ", ")))
 	}
 	p.target, p.To, p.ToVersion = objs[target], objs[target].Name, vers[target].Tag()

@@ -13,7 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	clocktesting "k8s.io/utils/clock/testing"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 const testNS = "shop"
@@ -74,8 +74,8 @@ func TestPlanVersioned(t *testing.T) {
 			u.Config, u.To = tt.config, tt.to
 			p, err := u.plan(context.Background(), "web")
 			if tt.wantRefusedMsg != "" {
-				if exitcode.Code(err) != exitcode.Refused || !strings.Contains(err.Error(), tt.wantRefusedMsg) {
-					t.Fatalf("err = %v (code %d), want a refusal containing %q", err, exitcode.Code(err), tt.wantRefusedMsg)
+				if outcome.KindOf(err) != outcome.Refused || !strings.Contains(err.Error(), tt.wantRefusedMsg) {
+					t.Fatalf("err = %v (code %d), want a refusal containing %q", err, outcome.KindOf(err), tt.wantRefusedMsg)
 				}
 				return
 			}
@@ -140,7 +140,7 @@ func TestPlanSnapshot(t *testing.T) {
 		u, _ := testUndo(testDeployment(spec), cm("settings", bad, false))
 		u.Config = "settings"
 		_, err := u.plan(context.Background(), "web")
-		if exitcode.Code(err) != exitcode.Refused || !strings.Contains(err.Error(), "no snapshot") {
+		if outcome.KindOf(err) != outcome.Refused || !strings.Contains(err.Error(), "no snapshot") {
 			t.Fatalf("err = %v, want a refusal about missing snapshots", err)
 		}
 	})
@@ -148,7 +148,7 @@ func TestPlanSnapshot(t *testing.T) {
 		u, _ := testUndo(testDeployment(spec), cm("settings", bad, true))
 		u.Config = "settings"
 		_, err := u.plan(context.Background(), "web")
-		if exitcode.Code(err) != exitcode.Refused || !strings.Contains(err.Error(), "immutable") {
+		if outcome.KindOf(err) != outcome.Refused || !strings.Contains(err.Error(), "immutable") {
 			t.Fatalf("err = %v, want a refusal about immutability", err)
 		}
 	})
@@ -171,7 +171,7 @@ func TestPlanSnapshot(t *testing.T) {
 		u.Config, u.ManifestName = "settings", "good.yaml"
 		u.Manifest = []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  SANDBOX_MODE: ok\n")
 		_, err := u.plan(context.Background(), "web")
-		if exitcode.Code(err) != exitcode.Refused || !strings.Contains(err.Error(), "paused") {
+		if outcome.KindOf(err) != outcome.Refused || !strings.Contains(err.Error(), "paused") {
 			t.Fatalf("err = %v, want a refusal about the pause", err)
 		}
 	})
@@ -262,7 +262,7 @@ func TestPlanMissingVersion(t *testing.T) {
 	}
 	u, _ = testUndo(testDeployment(&corev1.PodSpec{Containers: []corev1.Container{{Name: "app", EnvFrom: envFrom("settings")}}}))
 	u.Config = "settings"
-	if _, err := u.plan(context.Background(), "web"); exitcode.Code(err) != exitcode.Refused || !strings.Contains(err.Error(), "does not exist") {
+	if _, err := u.plan(context.Background(), "web"); outcome.KindOf(err) != outcome.Refused || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("missing unversioned object: err = %v, want a refusal", err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // Store reads and writes the ConfigMaps and Secrets of one namespace.
@@ -187,12 +187,12 @@ func (s Store) Restore(ctx context.Context, current, target *Object) (*Object, s
 	}
 	if err != nil {
 		if apierrors.IsConflict(err) {
-			return nil, method, exitcode.AsRefused(fmt.Errorf(
+			return nil, method, outcome.AsRefused(fmt.Errorf(
 				"restore %s (%s): it was changed by someone else after it was read at resourceVersion %s; nothing was overwritten: look at the change, then run the command again",
 				what, method, current.ResourceVersion))
 		}
 		if apierrors.IsForbidden(err) {
-			return nil, method, exitcode.AsRefused(fmt.Errorf("restore %s: you may not change it (forbidden); nothing was changed: ask for update/patch permission on %ss in %s",
+			return nil, method, outcome.AsRefused(fmt.Errorf("restore %s: you may not change it (forbidden); nothing was changed: ask for update/patch permission on %ss in %s",
 				what, current.Kind.lower(), s.Namespace))
 		}
 		// The API's message may quote a value; never pass it on for a Secret.
@@ -211,7 +211,7 @@ func (s Store) readError(kind Kind, name, verb string, err error) error {
 		what = fmt.Sprintf("%ss in %s", kind.lower(), s.Namespace)
 	}
 	if apierrors.IsForbidden(err) {
-		return exitcode.AsRefused(fmt.Errorf("%s %s: you may not %s it (forbidden); nothing was changed: ask for get/list permission on %ss in namespace %s, or run as an identity that has it",
+		return outcome.AsRefused(fmt.Errorf("%s %s: you may not %s it (forbidden); nothing was changed: ask for get/list permission on %ss in namespace %s, or run as an identity that has it",
 			verb, what, verb, kind.lower(), s.Namespace))
 	}
 	return fmt.Errorf("%s %s: %w", verb, what, err)

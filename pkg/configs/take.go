@@ -9,7 +9,7 @@ import (
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 	"k8s.io/utils/clock"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // Snapshot stores a snapshot of every ConfigMap and Secret a Deployment
@@ -40,7 +40,7 @@ func (s Snapshot) Run(ctx context.Context, name string) (*SnapshotAllResult, err
 	d, err := s.Deployments.Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, exitcode.AsRefused(fmt.Errorf("get deployment %s/%s: not found; check the name and -n NAMESPACE", s.Store.Namespace, name))
+			return nil, outcome.AsRefused(fmt.Errorf("get deployment %s/%s: not found; check the name and -n NAMESPACE", s.Store.Namespace, name))
 		}
 		return nil, fmt.Errorf("get deployment %s/%s: %w", s.Store.Namespace, name, err)
 	}

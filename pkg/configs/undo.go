@@ -11,7 +11,7 @@ import (
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 	"k8s.io/utils/clock"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -90,7 +90,7 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 			return nil, err
 		}
 		if !ok {
-			return nil, exitcode.AsRefused(errors.New("cancelled; nothing was changed"))
+			return nil, outcome.AsRefused(errors.New("cancelled; nothing was changed"))
 		}
 	}
 	if p.Missing {
@@ -132,10 +132,10 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 	}
 	status, err := u.Verify.Run(ctx, deployment)
 	res.Status = status
-	switch code := exitcode.Code(err); {
+	switch code := outcome.KindOf(err); {
 	case err == nil:
 		res.Verdict = "rolled-back"
-	case code == exitcode.Timeout:
+	case code == outcome.TimedOut:
 		res.Verdict = "timeout"
 	default:
 		res.Verdict = "unhealthy"
@@ -154,7 +154,7 @@ func (u *Undo) switchTemplate(ctx context.Context, p *Plan) error {
 	d.Annotations["kubernetes.io/change-cause"] = fmt.Sprintf("rollback config undo: %s %s -> %s", p.Kind.lower(), p.Name, p.To)
 	if _, err := u.Deployments.Update(ctx, d, metav1.UpdateOptions{FieldManager: FieldManager}); err != nil {
 		if apierrors.IsConflict(err) {
-			return exitcode.AsRefused(fmt.Errorf("switch deployment %s/%s to %s: the deployment was changed by someone else after it was read at resourceVersion %s; nothing was overwritten: look at the change, then run the command again",
+			return outcome.AsRefused(fmt.Errorf("switch deployment %s/%s to %s: the deployment was changed by someone else after it was read at resourceVersion %s; nothing was overwritten: look at the change, then run the command again",
 				p.Namespace, p.Deployment, p.To, d.ResourceVersion))
 		}
 		return fmt.Errorf("switch deployment %s/%s to %s: %w", p.Namespace, p.Deployment, p.To, err)

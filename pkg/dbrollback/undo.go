@@ -10,7 +10,7 @@ import (
 
 	"k8s.io/utils/clock"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // UndoOptions configure an undo.
@@ -195,7 +195,7 @@ func (s *session) undo(ctx context.Context, o UndoOptions) (*UndoResult, error) 
 		res.Failure = nil
 		return res, fmt.Errorf("revert %s: %w; nothing was changed (version %d, schema as before); backup %s was taken", s.t, err, v, res.Backup.ID)
 	}
-	return res, exitcode.AsUnhealthy(fmt.Errorf("undo of %s failed after changes: %w\n%s\nto go back to the state before the undo: %s",
+	return res, outcome.AsUnhealthy(fmt.Errorf("undo of %s failed after changes: %w\n%s\nto go back to the state before the undo: %s",
 		s.t, err, res.Failure.Explanation, restoreCmd))
 }
 

@@ -12,8 +12,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/configs"
+	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -160,7 +160,7 @@ func (d *Drill) detect(ctx context.Context) (string, error) {
 	name := d.Runbook.Deployments[0]
 	st, err := d.status().Run(ctx, name)
 	if err == nil {
-		return "", exitcode.AsUnhealthy(fmt.Errorf("drill: the bad release of %s became healthy, so nothing was detected: choose a release that fails (--bad-image with a failing image, or --bad-config)", name))
+		return "", outcome.AsUnhealthy(fmt.Errorf("drill: the bad release of %s became healthy, so nothing was detected: choose a release that fails (--bad-image with a failing image, or --bad-config)", name))
 	}
 	if st == nil {
 		return "", fmt.Errorf("drill: watch the bad release: %w", err)

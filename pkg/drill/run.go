@@ -13,9 +13,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 
-	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/incident"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/report"
 	"github.com/vibestack/rollback/pkg/rollout"
 	"github.com/vibestack/rollback/pkg/runbook"
@@ -59,11 +59,11 @@ func (d *Drill) Run(ctx context.Context) (*Result, error) {
 // validate refuses a drill namespace that belongs to the application.
 func (d *Drill) validate() error {
 	if d.Namespace == "" {
-		return exitcode.AsRefused(errors.New("drill: no namespace: pass --namespace NS (a non-production namespace; it is created and deleted)"))
+		return outcome.AsRefused(errors.New("drill: no namespace: pass --namespace NS (a non-production namespace; it is created and deleted)"))
 	}
 	for _, c := range d.Runbook.Clusters {
 		if c.Namespace == d.Namespace {
-			return exitcode.AsRefused(fmt.Errorf("drill: namespace %s is where %s runs (cluster %s): drills run in a separate, non-production namespace; pass another --namespace",
+			return outcome.AsRefused(fmt.Errorf("drill: namespace %s is where %s runs (cluster %s): drills run in a separate, non-production namespace; pass another --namespace",
 				d.Namespace, d.Runbook.App, c.Context))
 		}
 	}
@@ -81,10 +81,10 @@ func (d *Drill) createNamespace(ctx context.Context) error {
 			return fmt.Errorf("drill: get namespace %s: %w", d.Namespace, gerr)
 		}
 		if cur.Labels[LabelDrill] != d.Runbook.App {
-			return exitcode.AsRefused(fmt.Errorf("drill: namespace %s exists and is not a drill namespace of %s (label %s): pass a new --namespace; the drill never touches existing namespaces",
+			return outcome.AsRefused(fmt.Errorf("drill: namespace %s exists and is not a drill namespace of %s (label %s): pass a new --namespace; the drill never touches existing namespaces",
 				d.Namespace, d.Runbook.App, LabelDrill))
 		}
-		return exitcode.AsRefused(fmt.Errorf("drill: namespace %s is left from an earlier drill: delete it (`kubectl delete namespace %s`) or pass another --namespace", d.Namespace, d.Namespace))
+		return outcome.AsRefused(fmt.Errorf("drill: namespace %s is left from an earlier drill: delete it (`kubectl delete namespace %s`) or pass another --namespace", d.Namespace, d.Namespace))
 	}
 	if err != nil {
 		return fmt.Errorf("drill: create namespace %s: %w", d.Namespace, err)
@@ -141,8 +141,8 @@ func (d *Drill) rehearse(ctx context.Context, res *Result) error {
 		res.Report = runRes.Report
 	}
 	if err != nil {
-		if exitcode.Code(err) == exitcode.Error {
-			err = exitcode.AsUnhealthy(err)
+		if outcome.KindOf(err) == outcome.Failed {
+			err = outcome.AsUnhealthy(err)
 		}
 		return fmt.Errorf("drill: the rollback did not recover the copy: %w", err)
 	}

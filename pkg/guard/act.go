@@ -10,10 +10,10 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/notify"
+	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
@@ -67,7 +67,7 @@ func (r *run) leave(ctx context.Context, reason string) (*Result, error) {
 	r.printf("%s: revision %d is not healthy: %s; not rolled back", r.name, res.Revision, reason)
 	r.notify(notify.KindFailed, fmt.Sprintf("%s revision %d is not healthy and was NOT rolled back: %s", r.name, res.Revision, reason), reason)
 	r.waitNotify(ctx)
-	return res, exitcode.AsUnhealthy(fmt.Errorf("deployment %s revision %d: %s", r.name, res.Revision, reason))
+	return res, outcome.AsUnhealthy(fmt.Errorf("deployment %s revision %d: %s", r.name, res.Revision, reason))
 }
 
 // bad rolls the release back to the last known good revision (unless
@@ -80,7 +80,7 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 	if g.NoRollback {
 		res2, err := r.leave(ctx, reason+" (--no-rollback)")
 		if timedOut {
-			err = exitcode.AsTimeout(errors.Unwrap(err))
+			err = outcome.AsTimeout(errors.Unwrap(err))
 		}
 		return res2, err
 	}
@@ -114,9 +114,9 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 		r.notify(notify.KindSucceeded, fmt.Sprintf("%s rolled back from revision %d to known-good revision %d and verified healthy", r.name, undoRes.FromRevision, undoRes.ToRevision), reason)
 		err = fmt.Errorf("deployment %s revision %d failed guard (%s); rolled back to revision %d", r.name, res.Revision, reason, undoRes.ToRevision)
 		if timedOut {
-			err = exitcode.AsTimeout(err)
+			err = outcome.AsTimeout(err)
 		} else {
-			err = exitcode.AsUnhealthy(err)
+			err = outcome.AsUnhealthy(err)
 		}
 	case undoErr == nil:
 		res.Verdict = VerdictFailed
@@ -125,14 +125,14 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 			why = "nothing was rolled back: " + undoRes.Reason
 		}
 		r.notify(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and %s", r.name, res.Revision, why), reason)
-		err = exitcode.AsUnhealthy(fmt.Errorf("deployment %s revision %d failed guard (%s) and %s", r.name, res.Revision, reason, why))
+		err = outcome.AsUnhealthy(fmt.Errorf("deployment %s revision %d failed guard (%s) and %s", r.name, res.Revision, reason, why))
 	default:
 		res.Verdict = VerdictFailed
 		r.notify(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and the rollback failed: %v", r.name, res.Revision, undoErr), reason)
 		err = fmt.Errorf("deployment %s revision %d failed guard (%s); roll back: %w", r.name, res.Revision, reason, undoErr)
-		if exitcode.Code(undoErr) == exitcode.Refused {
+		if outcome.KindOf(undoErr) == outcome.Refused {
 			// Nothing was rolled back, but the release is bad: not a plain refusal.
-			err = exitcode.AsUnhealthy(err)
+			err = outcome.AsUnhealthy(err)
 		}
 	}
 	results := r.waitNotify(ctx)

@@ -15,10 +15,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 
-	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/notify"
+	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
@@ -173,29 +173,29 @@ type RoundCounts struct {
 func (g *Guard) Validate() error {
 	switch {
 	case g.Bake < 0:
-		return exitcode.AsRefused(fmt.Errorf("--bake must not be negative, got %s", g.Bake))
+		return outcome.AsRefused(fmt.Errorf("--bake must not be negative, got %s", g.Bake))
 	case g.Interval <= 0:
-		return exitcode.AsRefused(fmt.Errorf("--interval must be positive, got %s", g.Interval))
+		return outcome.AsRefused(fmt.Errorf("--interval must be positive, got %s", g.Interval))
 	case g.FailureLimit < 0:
-		return exitcode.AsRefused(fmt.Errorf("--failure-limit must not be negative, got %d", g.FailureLimit))
+		return outcome.AsRefused(fmt.Errorf("--failure-limit must not be negative, got %d", g.FailureLimit))
 	case g.ConsecutiveErrorLimit < 0:
-		return exitcode.AsRefused(fmt.Errorf("--consecutive-error-limit must not be negative, got %d", g.ConsecutiveErrorLimit))
+		return outcome.AsRefused(fmt.Errorf("--consecutive-error-limit must not be negative, got %d", g.ConsecutiveErrorLimit))
 	case g.OnInconclusive != "" && !ValidOnInconclusive(g.OnInconclusive):
-		return exitcode.AsRefused(fmt.Errorf("--on-inconclusive must be rollback, pass or fail, got %q", g.OnInconclusive))
+		return outcome.AsRefused(fmt.Errorf("--on-inconclusive must be rollback, pass or fail, got %q", g.OnInconclusive))
 	case len(g.Checks) > 0 && g.PrometheusURL == "":
-		return exitcode.AsRefused(errors.New("prometheus queries need --prom-url (or prometheus.url in the runbook)"))
+		return outcome.AsRefused(errors.New("prometheus queries need --prom-url (or prometheus.url in the runbook)"))
 	}
 	for _, c := range g.Checks {
 		if (c.Max == nil) == (c.Min == nil) {
-			return exitcode.AsRefused(fmt.Errorf("query %q needs exactly one threshold: --max X or --min X", c.Query))
+			return outcome.AsRefused(fmt.Errorf("query %q needs exactly one threshold: --max X or --min X", c.Query))
 		}
 		if _, err := promquery.Expand(c.Query, map[string]string{}); err != nil && !isMissingKey(err) {
-			return exitcode.AsRefused(fmt.Errorf("query %q: %w", c.Query, err))
+			return outcome.AsRefused(fmt.Errorf("query %q: %w", c.Query, err))
 		}
 	}
 	if g.PrometheusURL != "" {
 		if _, err := promquery.New(g.PrometheusURL, nil); err != nil {
-			return exitcode.AsRefused(err)
+			return outcome.AsRefused(err)
 		}
 	}
 	return nil
@@ -326,7 +326,7 @@ func (r *run) bake(ctx context.Context) (promquery.Outcome, error) {
 	var prom *promquery.Client
 	if g.PrometheusURL != "" && len(g.Checks) > 0 {
 		if prom, err = promquery.New(g.PrometheusURL, g.HTTPClient); err != nil {
-			return "", exitcode.AsRefused(err)
+			return "", outcome.AsRefused(err)
 		}
 	}
 	bakeStart := r.clk.Now()

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
@@ -47,7 +47,7 @@ func (s *session) healthAfter(ctx context.Context) error {
 		s.progress("  health %s: %s %s", c.Name, c.Outcome, c.Detail)
 	}
 	if result == journal.ResultFailed {
-		return exitcode.AsUnhealthy(fmt.Errorf("health checks after the rollback did not pass within %s", timeout))
+		return outcome.AsUnhealthy(fmt.Errorf("health checks after the rollback did not pass within %s", timeout))
 	}
 	return nil
 }

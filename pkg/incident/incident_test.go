@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/notify"
+	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/rollout"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
@@ -22,19 +22,19 @@ func TestStepOrder(t *testing.T) {
 		rb    *runbook.Runbook
 		steps []string
 		want  string
-		code  int
+		code  outcome.Kind
 	}{
 		{"default", withDB, nil, "app,config,db", 0},
 		{"runbook order", &runbook.Runbook{Steps: []string{"db", "app"}, Database: &runbook.Database{}}, nil, "db,app", 0},
 		{"flag wins", withDB, []string{"config"}, "config", 0},
-		{"unknown", withDB, []string{"app", "cache"}, "", exitcode.Refused},
-		{"twice", withDB, []string{"app", "app"}, "", exitcode.Refused},
-		{"db without database", &runbook.Runbook{}, []string{"db"}, "", exitcode.Refused},
+		{"unknown", withDB, []string{"app", "cache"}, "", outcome.Refused},
+		{"twice", withDB, []string{"app", "app"}, "", outcome.Refused},
+		{"db without database", &runbook.Runbook{}, []string{"db"}, "", outcome.Refused},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := (&Run{Runbook: c.rb, Steps: c.steps}).stepOrder()
-			if code := exitcode.Code(err); code != c.code {
+			if code := outcome.KindOf(err); code != c.code {
 				t.Fatalf("exit code %d (%v), want %d", code, err, c.code)
 			}
 			if strings.Join(got, ",") != c.want {
@@ -70,11 +70,11 @@ func TestResumeRestoresInputsAndSkipsDoneSteps(t *testing.T) {
 
 	closed := append(prior, journal.Entry{Action: "incident.closed", Result: "ok"})
 	s = &session{r: &Run{Runbook: &runbook.Runbook{App: "shop"}}, id: "inc-1", prior: closed}
-	if err := s.restoreInputs(); exitcode.Code(err) != exitcode.Refused {
+	if err := s.restoreInputs(); outcome.KindOf(err) != outcome.Refused {
 		t.Errorf("resuming a closed incident: %v, want a refusal", err)
 	}
 	s = &session{r: &Run{Runbook: &runbook.Runbook{App: "other"}}, id: "inc-1", prior: prior}
-	if err := s.restoreInputs(); exitcode.Code(err) != exitcode.Refused || !strings.Contains(err.Error(), "incident of shop") {
+	if err := s.restoreInputs(); outcome.KindOf(err) != outcome.Refused || !strings.Contains(err.Error(), "incident of shop") {
 		t.Errorf("resuming with another app's runbook: %v", err)
 	}
 }

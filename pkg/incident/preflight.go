@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // preflight runs the checklist and refuses on NO-GO unless AcceptNoGo.
@@ -38,7 +38,7 @@ func (s *session) preflight(ctx context.Context) error {
 		return nil
 	}
 	s.res.Verdict = VerdictRefused
-	return exitcode.AsRefused(fmt.Errorf("preflight: NO-GO, nothing was changed:\n  %s\nfix these, or run again with --accept-no-go to go ahead anyway: %w",
+	return outcome.AsRefused(fmt.Errorf("preflight: NO-GO, nothing was changed:\n  %s\nfix these, or run again with --accept-no-go to go ahead anyway: %w",
 		strings.Join(cl.Problems, "\n  "), errNoGo))
 }
 

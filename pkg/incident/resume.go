@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // restoreInputs takes the reason, steps and database target of a resumed
@@ -15,7 +15,7 @@ import (
 func (s *session) restoreInputs() error {
 	for _, e := range s.prior {
 		if e.Action == "incident.closed" {
-			return exitcode.AsRefused(fmt.Errorf("resume incident %s: it is closed (%s); start a new one with `rollback run`", s.id, e.Result))
+			return outcome.AsRefused(fmt.Errorf("resume incident %s: it is closed (%s); start a new one with `rollback run`", s.id, e.Result))
 		}
 	}
 	for _, e := range s.prior {
@@ -23,7 +23,7 @@ func (s *session) restoreInputs() error {
 			continue
 		}
 		if app, _ := e.Inputs["app"].(string); app != "" && app != s.r.Runbook.App {
-			return exitcode.AsRefused(fmt.Errorf("resume incident %s: it is an incident of %s, but the runbook is for %s: pass the right -f", s.id, app, s.r.Runbook.App))
+			return outcome.AsRefused(fmt.Errorf("resume incident %s: it is an incident of %s, but the runbook is for %s: pass the right -f", s.id, app, s.r.Runbook.App))
 		}
 		if reason, _ := e.Inputs["reason"].(string); reason != "" {
 			s.reason = reason
@@ -42,7 +42,7 @@ func (s *session) restoreInputs() error {
 		}
 		return nil
 	}
-	return exitcode.AsRefused(fmt.Errorf("resume incident %s: its journal has no incident.opened entry", s.id))
+	return outcome.AsRefused(fmt.Errorf("resume incident %s: its journal has no incident.opened entry", s.id))
 }
 
 // completedSteps lists the steps the journal shows as completed or skipped.

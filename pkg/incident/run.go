@@ -13,10 +13,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 
-	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/notify"
+	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/report"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
@@ -42,7 +42,7 @@ func (r *Run) Run(ctx context.Context) (*Result, error) {
 		r.Clock = clock.RealClock{}
 	}
 	if r.Runbook == nil || len(r.Clusters) == 0 {
-		return nil, exitcode.AsRefused(errors.New("run incident: a runbook with at least one cluster is required"))
+		return nil, outcome.AsRefused(errors.New("run incident: a runbook with at least one cluster is required"))
 	}
 	s := &session{r: r, started: r.Clock.Now(), reason: r.Reason, db: r.DB,
 		res: &Result{App: r.Runbook.App, Escalation: escalationLines(r.Runbook)}}
@@ -77,15 +77,15 @@ func (r *Run) stepOrder() ([]string, error) {
 		switch st {
 		case "app", "config", "db":
 		default:
-			return nil, exitcode.AsRefused(fmt.Errorf("unknown step %q: use app, config and db (comma-separated)", st))
+			return nil, outcome.AsRefused(fmt.Errorf("unknown step %q: use app, config and db (comma-separated)", st))
 		}
 		if seen[st] {
-			return nil, exitcode.AsRefused(fmt.Errorf("step %q named twice: name each step once", st))
+			return nil, outcome.AsRefused(fmt.Errorf("step %q named twice: name each step once", st))
 		}
 		seen[st] = true
 	}
 	if seen["db"] && r.Runbook.Database == nil {
-		return nil, exitcode.AsRefused(errors.New("step db: the runbook has no database section: add one or leave db out of --steps"))
+		return nil, outcome.AsRefused(errors.New("step db: the runbook has no database section: add one or leave db out of --steps"))
 	}
 	return steps, nil
 }
@@ -102,7 +102,7 @@ func (s *session) open() error {
 	if s.id != "" {
 		prior, err := journal.Read(dir, s.id)
 		if err != nil || len(prior) == 0 {
-			return exitcode.AsRefused(fmt.Errorf("resume incident %s: no journal in %s (%v): check the id with `rollback incident list`", s.id, dir, err))
+			return outcome.AsRefused(fmt.Errorf("resume incident %s: no journal in %s (%v): check the id with `rollback incident list`", s.id, dir, err))
 		}
 		s.prior = prior
 		if err := s.restoreInputs(); err != nil {
@@ -166,7 +166,7 @@ func (s *session) execute(ctx context.Context) error {
 			r.AfterStep(step)
 		}
 		if err := ctx.Err(); err != nil {
-			return exitcode.AsRefused(fmt.Errorf("interrupted after step %s; nothing more was changed: continue with `rollback run --resume %s`: %w", step, s.id, context.Cause(ctx)))
+			return outcome.AsRefused(fmt.Errorf("interrupted after step %s; nothing more was changed: continue with `rollback run --resume %s`: %w", step, s.id, context.Cause(ctx)))
 		}
 	}
 	return s.healthAfter(ctx)
@@ -249,7 +249,7 @@ func (s *session) finish(ctx context.Context, runErr error) error {
 		return s.withEscalation(runErr)
 	}
 	if s.res.Verdict == VerdictUnhealthy {
-		return s.withEscalation(exitcode.AsUnhealthy(errors.New("every step is done but the health checks fail")))
+		return s.withEscalation(outcome.AsUnhealthy(errors.New("every step is done but the health checks fail")))
 	}
 	return nil
 }

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/dbrollback"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // dbPlan is what the db step records before it writes: the absolute target
@@ -27,7 +27,7 @@ func (s *session) dbStep(ctx context.Context) ([]StepResult, error) {
 	}
 	rb := s.r.Runbook.Database
 	if s.r.DatabaseURL == "" {
-		err := exitcode.AsRefused(fmt.Errorf("no database URL: set %s", dbURLSource(rb.URLFromEnv, rb.URLFromFile)))
+		err := outcome.AsRefused(fmt.Errorf("no database URL: set %s", dbURLSource(rb.URLFromEnv, rb.URLFromFile)))
 		return []StepResult{{Step: "db", Target: target, Verdict: stepFailed, Error: err.Error()}}, err
 	}
 	opts := dbrollback.Options{DatabaseURL: s.r.DatabaseURL, MigrationsDir: s.relative(rb.MigrationsDir), Tool: dbTool(rb.Tool), LockTimeout: 10 * time.Second}

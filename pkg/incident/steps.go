@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/notify"
+	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -39,7 +39,7 @@ func (s *session) runStep(ctx context.Context, step string) error {
 		if !ok {
 			s.log(ctx, journal.Entry{Step: step, Action: "step.cancelled", Result: journal.ResultSkipped})
 			s.res.Verdict = VerdictRefused
-			return exitcode.AsRefused(fmt.Errorf("step %s: %w", step, errCancelled))
+			return outcome.AsRefused(fmt.Errorf("step %s: %w", step, errCancelled))
 		}
 	}
 	s.progress("step %s: started", step)

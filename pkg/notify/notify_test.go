@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
 
@@ -303,8 +303,8 @@ func TestFromRunbook(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || exitcode.Code(err) != exitcode.Refused || strings.Contains(err.Error(), token) {
-				t.Errorf("err = %v (code %d), want refusal with %q", err, exitcode.Code(err), tt.wantErr)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || outcome.KindOf(err) != outcome.Refused || strings.Contains(err.Error(), token) {
+				t.Errorf("err = %v (code %d), want refusal with %q", err, outcome.KindOf(err), tt.wantErr)
 			}
 		})
 	}

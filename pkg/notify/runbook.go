@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
 
@@ -58,10 +58,10 @@ func FromRunbook(n runbook.Notifications, getenv func(string) string, hc *http.C
 		if len(missing) > 1 {
 			what = "environment variables %s are empty"
 		}
-		return nil, secrets, exitcode.AsRefused(fmt.Errorf("configure notifications: "+what+": export them, or remove the channel from notifications in rollback.yaml", strings.Join(missing, ", ")))
+		return nil, secrets, outcome.AsRefused(fmt.Errorf("configure notifications: "+what+": export them, or remove the channel from notifications in rollback.yaml", strings.Join(missing, ", ")))
 	}
 	if len(bad) > 0 {
-		return nil, secrets, exitcode.AsRefused(errors.New("configure notifications: " + strings.Join(bad, "; ") + ": export it like https://host/path"))
+		return nil, secrets, outcome.AsRefused(errors.New("configure notifications: " + strings.Join(bad, "; ") + ": export it like https://host/path"))
 	}
 	return channels, secrets, nil
 }

@@ -16,8 +16,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
 
-	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/notify"
+	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
@@ -253,7 +253,7 @@ func (r *Report) Err() error {
 	if r.Problems == 1 {
 		what = "problem"
 	}
-	return exitcode.AsRefused(fmt.Errorf("preflight: NO-GO: %d %s; fix them or call %s", r.Problems, what, call))
+	return outcome.AsRefused(fmt.Errorf("preflight: NO-GO: %d %s; fix them or call %s", r.Problems, what, call))
 }
 
 // Escalation returns the runbook's contacts as "role: name (contact)", in order.

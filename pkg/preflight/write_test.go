@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 func TestVerdict(t *testing.T) {
@@ -115,8 +115,8 @@ func TestReportErr(t *testing.T) {
 			got := ""
 			if err != nil {
 				got = err.Error()
-				if exitcode.Code(err) != exitcode.Refused {
-					t.Errorf("exit code %d, want %d", exitcode.Code(err), exitcode.Refused)
+				if outcome.KindOf(err) != outcome.Refused {
+					t.Errorf("exit code %d, want %d", outcome.KindOf(err), outcome.Refused)
 				}
 			}
 			if got != tt.want {

@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // DefaultConcurrency bounds the concurrent writes of a bulk undo.
@@ -51,42 +51,32 @@ type BulkResult struct {
 // Err returns the most severe error of the results (timeout over unhealthy
 // over refused over error), or nil when every undo succeeded or was skipped.
 func (r *BulkResult) Err() error {
-	worst, n := 0, 0
+	worst, n := outcome.OK, 0
 	for _, res := range r.Results {
-		if c := verdictCode(res.Verdict); c != exitcode.OK {
+		if k := verdictKind(res.Verdict); k != outcome.OK {
 			n++
-			if c > worst {
-				worst = c
-			}
+			worst = outcome.Worst(worst, k)
 		}
 	}
-	if worst == exitcode.OK {
+	if worst == outcome.OK {
 		return nil
 	}
-	err := fmt.Errorf("%d of %d deployments were not rolled back healthy (see the table)", n, len(r.Results))
-	switch worst {
-	case exitcode.Refused:
-		return exitcode.AsRefused(err)
-	case exitcode.Unhealthy:
-		return exitcode.AsUnhealthy(err)
-	case exitcode.Timeout:
-		return exitcode.AsTimeout(err)
-	}
-	return err
+	return outcome.As(worst, fmt.Errorf("%d of %d deployments were not rolled back healthy (see the table)", n, len(r.Results)))
 }
 
-func verdictCode(v string) int {
+// verdictKind returns the outcome kind of a verdict.
+func verdictKind(v string) outcome.Kind {
 	switch v {
 	case VerdictHealthy, VerdictSkipped, VerdictDryRun:
-		return exitcode.OK
+		return outcome.OK
 	case VerdictRefused, VerdictCancelled:
-		return exitcode.Refused
+		return outcome.Refused
 	case VerdictUnhealthy:
-		return exitcode.Unhealthy
+		return outcome.Unhealthy
 	case VerdictTimeout:
-		return exitcode.Timeout
+		return outcome.TimedOut
 	}
-	return exitcode.Error
+	return outcome.Failed
 }
 
 // bulkItem is one Deployment of a bulk undo.
@@ -114,7 +104,7 @@ func (b *BulkUndo) Run(ctx context.Context) (*BulkResult, error) {
 		if b.Namespace == "" {
 			where = "any namespace"
 		}
-		return nil, exitcode.AsRefused(fmt.Errorf("no deployment in %s matches %q", where, b.Selector))
+		return nil, outcome.AsRefused(fmt.Errorf("no deployment in %s matches %q", where, b.Selector))
 	}
 	byNS := map[string][]*appsv1.Deployment{}
 	for i := range list.Items {
@@ -203,7 +193,7 @@ func (b *BulkUndo) Run(ctx context.Context) (*BulkResult, error) {
 					}
 				}
 			}
-			return finish(exitcode.AsRefused(err))
+			return finish(outcome.AsRefused(err))
 		}
 	}
 
@@ -252,7 +242,7 @@ func (b *BulkUndo) planNamespace(ctx context.Context, ns string, ds []*appsv1.De
 		out = append(out, it)
 		if syncErr != nil {
 			it.res.Error = fmt.Sprintf("list replicasets in namespace %s: %v", ns, syncErr)
-			if exitcode.Code(syncErr) == exitcode.Refused || apierrors.IsForbidden(syncErr) || apierrors.IsUnauthorized(syncErr) {
+			if outcome.KindOf(syncErr) == outcome.Refused || apierrors.IsForbidden(syncErr) || apierrors.IsUnauthorized(syncErr) {
 				it.res.Verdict = VerdictRefused
 			}
 			continue
@@ -299,7 +289,7 @@ func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkIt
 			it.res.Durations.Write = Duration(clk.Now().Sub(start))
 			if err != nil {
 				it.res.Error = err.Error()
-				if it.res.Verdict == VerdictError && exitcode.Code(err) == exitcode.Refused {
+				if it.res.Verdict == VerdictError && outcome.KindOf(err) == outcome.Refused {
 					it.res.Verdict = VerdictRefused
 				}
 				return

@@ -7,7 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // Plan is what an undo will do to one Deployment, computed from one read.
@@ -39,12 +39,12 @@ func PlanUndo(d *appsv1.Deployment, rss []appsv1.ReplicaSet, toRevision int64, f
 	cur := current(revs)
 	p := &Plan{Deployment: name, Namespace: d.Namespace, ResourceVersion: d.ResourceVersion, From: cur, deployment: d}
 	if d.Spec.Paused {
-		return p, exitcode.AsRefused(fmt.Errorf("deployment %s is paused, and a paused Deployment does not roll out: resume it first with `rollback app resume %s -n %s` and try again", name, name, d.Namespace))
+		return p, outcome.AsRefused(fmt.Errorf("deployment %s is paused, and a paused Deployment does not roll out: resume it first with `rollback app resume %s -n %s` and try again", name, name, d.Namespace))
 	}
 	if g := DetectGitOps(d); g != nil {
 		p.GitOps = g
 		if !force {
-			return p, exitcode.AsRefused(fmt.Errorf("deployment %s is managed by %s (%s), which would revert the rollback at its next sync: suspend it first (`%s`) or roll back in Git; then re-run with --force", name, g.Tool, g.Name, g.Suspend))
+			return p, outcome.AsRefused(fmt.Errorf("deployment %s is managed by %s (%s), which would revert the rollback at its next sync: suspend it first (`%s`) or roll back in Git; then re-run with --force", name, g.Tool, g.Name, g.Suspend))
 		}
 		p.Warnings = append(p.Warnings, fmt.Sprintf("deployment is managed by %s (%s): with sync on it will revert this rollback; suspend it with `%s`", g.Tool, g.Name, g.Suspend))
 	}

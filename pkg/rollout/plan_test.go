@@ -8,7 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 func TestPlanUndoRefusals(t *testing.T) {
@@ -42,7 +42,7 @@ func TestPlanUndoRefusals(t *testing.T) {
 			rss := []appsv1.ReplicaSet{replicaSet(d, 1, "app:v1", ""), replicaSet(d, 2, "app:v2", "good"), replicaSet(d, 3, "app:crash", "")}
 			p, err := PlanUndo(d, rss, 0, tt.force)
 			if tt.refused != "" {
-				if exitcode.Code(err) != exitcode.Refused || !strings.Contains(err.Error(), tt.refused) {
+				if outcome.KindOf(err) != outcome.Refused || !strings.Contains(err.Error(), tt.refused) {
 					t.Fatalf("err = %v, want refusal containing %q", err, tt.refused)
 				}
 				return

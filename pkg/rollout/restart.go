@@ -10,7 +10,7 @@ import (
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 	"k8s.io/client-go/util/retry"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // RestartedAtAnnotation is the pod template annotation kubectl rollout
@@ -30,7 +30,7 @@ func Restart(ctx context.Context, deployments appsv1client.DeploymentInterface, 
 			return getError(err, "deployment", name)
 		}
 		if d.Spec.Paused {
-			return exitcode.AsRefused(fmt.Errorf("deployment %s is paused, so a restart would not roll its pods: resume it first with `rollback app resume %s`", name, name))
+			return outcome.AsRefused(fmt.Errorf("deployment %s is paused, so a restart would not roll its pods: resume it first with `rollback app resume %s`", name, name))
 		}
 		stamp := now.UTC()
 		if prev, err := time.Parse(time.RFC3339Nano, d.Spec.Template.Annotations[RestartedAtAnnotation]); err == nil && !stamp.After(prev) {

@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // MarkGood stamps the current revision of Deployment name known-good (see the
@@ -30,11 +30,11 @@ func MarkGood(ctx context.Context, clients Clients, name string, now time.Time) 
 	revs := revisions(d, rss.Items)
 	cur := current(revs)
 	if cur == nil {
-		return exitcode.AsRefused(fmt.Errorf("deployment %s has no ReplicaSet for its template yet: wait for the rollout (`rollback app status %s`) and try again", name, name))
+		return outcome.AsRefused(fmt.Errorf("deployment %s has no ReplicaSet for its template yet: wait for the rollout (`rollback app status %s`) and try again", name, name))
 	}
 	p := EvaluateRollout(d, nil, nil)
 	if !p.Observed || p.Updated < p.Desired || p.OldReplicas > 0 || p.Available < p.Desired || d.Status.ReadyReplicas < p.Desired {
-		return exitcode.AsRefused(fmt.Errorf("revision %d of deployment %s is not fully rolled out (%s): run `rollback app status %s` to watch and verify it, which stamps it when healthy", cur.Number, name, p, name))
+		return outcome.AsRefused(fmt.Errorf("revision %d of deployment %s is not fully rolled out (%s): run `rollback app status %s` to watch and verify it, which stamps it when healthy", cur.Number, name, p, name))
 	}
 	return stampGood(ctx, clients, cur.rs, "mark-good", now)
 }
@@ -92,7 +92,7 @@ func selectorString(d *appsv1.Deployment) string {
 // getError wraps a failed get, turning "not found" into a refusal.
 func getError(err error, kind, name string) error {
 	if apierrors.IsNotFound(err) {
-		return exitcode.AsRefused(fmt.Errorf("%s %s not found: check the name and the namespace (-n)", kind, name))
+		return outcome.AsRefused(fmt.Errorf("%s %s not found: check the name and the namespace (-n)", kind, name))
 	}
 	return fmt.Errorf("get %s %s: %w", kind, name, err)
 }

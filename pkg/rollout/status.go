@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/utils/clock"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // Verdicts of a status, an undo and a bulk undo.
@@ -83,17 +83,17 @@ type StatusResult struct {
 }
 
 // Err returns the error matching the verdict: nil when healthy, wrapped
-// with exitcode.AsUnhealthy or exitcode.AsTimeout otherwise.
+// with outcome.AsUnhealthy or outcome.AsTimeout otherwise.
 func (r *StatusResult) Err() error {
 	switch r.Verdict {
 	case VerdictHealthy:
 		return nil
 	case VerdictTimeout:
-		return exitcode.AsTimeout(fmt.Errorf("deployment %s revision %d: %s", r.Deployment, r.Revision, r.Reason))
+		return outcome.AsTimeout(fmt.Errorf("deployment %s revision %d: %s", r.Deployment, r.Revision, r.Reason))
 	case VerdictError:
 		return fmt.Errorf("deployment %s: %s", r.Deployment, r.Reason)
 	}
-	return exitcode.AsUnhealthy(fmt.Errorf("deployment %s revision %d is unhealthy: %s", r.Deployment, r.Revision, r.Reason))
+	return outcome.AsUnhealthy(fmt.Errorf("deployment %s revision %d is unhealthy: %s", r.Deployment, r.Revision, r.Reason))
 }
 
 // Status watches the ongoing rollout of a Deployment and verifies it.
@@ -121,8 +121,8 @@ type Status struct {
 // is complete, fails fast on a pod of the new revision that cannot become
 // healthy, verifies it (every pod Ready, restart counts stable over the
 // settle window, every check URL 2xx) and stamps the revision known-good on
-// success or failed otherwise. The error is wrapped with exitcode.AsUnhealthy
-// or exitcode.AsTimeout when the verdict is not healthy.
+// success or failed otherwise. The error is wrapped with outcome.AsUnhealthy
+// or outcome.AsTimeout when the verdict is not healthy.
 func (s *Status) Run(ctx context.Context, deployment string) (*StatusResult, error) {
 	d, err := s.Clients.Deployments.Get(ctx, deployment, metav1.GetOptions{})
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 func TestStatusRun(t *testing.T) {
@@ -26,11 +26,11 @@ func TestStatusRun(t *testing.T) {
 		pods    []corev1.ContainerStatus
 		ready   bool
 		verdict string
-		code    int
+		code    outcome.Kind
 		stamp   string
 	}{
-		{name: "healthy on a terminal", tty: true, pods: []corev1.ContainerStatus{running, running, running}, ready: true, verdict: VerdictHealthy, code: exitcode.OK, stamp: AnnotationKnownGoodAt},
-		{name: "crash loop fails fast", pods: []corev1.ContainerStatus{running, running, crash}, verdict: VerdictUnhealthy, code: exitcode.Unhealthy, stamp: AnnotationFailedAt},
+		{name: "healthy on a terminal", tty: true, pods: []corev1.ContainerStatus{running, running, running}, ready: true, verdict: VerdictHealthy, code: outcome.OK, stamp: AnnotationKnownGoodAt},
+		{name: "crash loop fails fast", pods: []corev1.ContainerStatus{running, running, crash}, verdict: VerdictUnhealthy, code: outcome.Unhealthy, stamp: AnnotationFailedAt},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,7 +44,7 @@ func TestStatusRun(t *testing.T) {
 			var progress bytes.Buffer
 			s := Status{Clients: NewClients(cs, "shop"), Progress: &progress, TTY: tt.tty, Timeout: 10 * time.Second}
 			res, err := s.Run(context.Background(), "web")
-			if res.Verdict != tt.verdict || exitcode.Code(err) != tt.code {
+			if res.Verdict != tt.verdict || outcome.KindOf(err) != tt.code {
 				t.Fatalf("verdict %s, err %v; progress:\n%s", res.Verdict, err, progress.String())
 			}
 			if tt.tty && !strings.Contains(progress.String(), "\r\033[K") {

@@ -3,7 +3,7 @@ package rollout
 import (
 	"fmt"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // Target is the revision an undo goes to and why it was chosen.
@@ -31,15 +31,15 @@ func ChooseTarget(deployment string, revs []Revision, cur *Revision, toRevision 
 	}
 	if toRevision != 0 {
 		if toRevision < 0 {
-			return Target{}, exitcode.AsRefused(fmt.Errorf("--to-revision must be positive, got %d", toRevision))
+			return Target{}, outcome.AsRefused(fmt.Errorf("--to-revision must be positive, got %d", toRevision))
 		}
 		t := find(revs, toRevision)
 		if t == nil {
 			if toRevision < curNum {
-				return Target{}, exitcode.AsRefused(fmt.Errorf("revision %d of deployment %s no longer exists: revisionHistoryLimit pruned its ReplicaSet; revisions that exist: %s (see `rollback app history %s`)",
+				return Target{}, outcome.AsRefused(fmt.Errorf("revision %d of deployment %s no longer exists: revisionHistoryLimit pruned its ReplicaSet; revisions that exist: %s (see `rollback app history %s`)",
 					toRevision, deployment, numbers(revs), deployment))
 			}
-			return Target{}, exitcode.AsRefused(fmt.Errorf("revision %d of deployment %s does not exist; revisions that exist: %s", toRevision, deployment, numbers(revs)))
+			return Target{}, outcome.AsRefused(fmt.Errorf("revision %d of deployment %s does not exist; revisions that exist: %s", toRevision, deployment, numbers(revs)))
 		}
 		return Target{Revision: t, Reason: fmt.Sprintf("revision %d as asked with --to-revision", toRevision)}, nil
 	}
@@ -54,10 +54,10 @@ func ChooseTarget(deployment string, revs []Revision, cur *Revision, toRevision 
 		}
 	}
 	if prev == nil {
-		return Target{}, exitcode.AsRefused(fmt.Errorf("deployment %s has no earlier revision to roll back to; revisions that exist: %s", deployment, numbers(revs)))
+		return Target{}, outcome.AsRefused(fmt.Errorf("deployment %s has no earlier revision to roll back to; revisions that exist: %s", deployment, numbers(revs)))
 	}
 	if prev.Health == HealthFailed {
-		return Target{}, exitcode.AsRefused(fmt.Errorf("no revision of deployment %s is known good, and the previous revision %d never became healthy (%s at %s): pick a revision with `rollback app history %s` and pass --to-revision N to insist",
+		return Target{}, outcome.AsRefused(fmt.Errorf("no revision of deployment %s is known good, and the previous revision %d never became healthy (%s at %s): pick a revision with `rollback app history %s` and pass --to-revision N to insist",
 			deployment, prev.Number, prev.FailedReason, prev.FailedAt.UTC().Format("2006-01-02T15:04:05Z"), deployment))
 	}
 	return Target{Revision: prev, Fallback: true,

@@ -6,7 +6,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 func TestChooseTarget(t *testing.T) {
@@ -41,7 +41,7 @@ func TestChooseTarget(t *testing.T) {
 			revs := revisions(d, rss)
 			got, err := ChooseTarget("web", revs, current(revs), tt.toRevision)
 			if tt.refused != "" {
-				if exitcode.Code(err) != exitcode.Refused || !strings.Contains(err.Error(), tt.refused) {
+				if outcome.KindOf(err) != outcome.Refused || !strings.Contains(err.Error(), tt.refused) {
 					t.Fatalf("err = %v, want refusal containing %q", err, tt.refused)
 				}
 				return
@@ -61,7 +61,7 @@ func TestChooseTargetPruned(t *testing.T) {
 	rss := []appsv1.ReplicaSet{replicaSet(d, 4, "app:v4", ""), replicaSet(d, 5, "app:crash", "")}
 	revs := revisions(d, rss)
 	_, err := ChooseTarget("web", revs, current(revs), 2)
-	if exitcode.Code(err) != exitcode.Refused || !strings.Contains(err.Error(), "pruned") || !strings.Contains(err.Error(), "4, 5") {
+	if outcome.KindOf(err) != outcome.Refused || !strings.Contains(err.Error(), "pruned") || !strings.Contains(err.Error(), "4, 5") {
 		t.Fatalf("err = %v, want a pruned refusal listing 4, 5", err)
 	}
 }

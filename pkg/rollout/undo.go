@@ -18,7 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // maxConflicts is how many times an undo re-reads and re-plans after a
@@ -95,7 +95,7 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 		res.Durations.Total = Duration(clk.Now().Sub(start))
 		if err != nil {
 			res.Error = err.Error()
-			if res.Verdict == VerdictError && exitcode.Code(err) == exitcode.Refused {
+			if res.Verdict == VerdictError && outcome.KindOf(err) == outcome.Refused {
 				res.Verdict = VerdictRefused
 			}
 		}
@@ -123,11 +123,11 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 		if u.Confirm != nil {
 			ok, err := u.Confirm(plan)
 			if err != nil {
-				return finish(exitcode.AsRefused(err))
+				return finish(outcome.AsRefused(err))
 			}
 			if !ok {
 				res.Verdict = VerdictCancelled
-				return finish(exitcode.AsRefused(errors.New("cancelled at the prompt; nothing changed")))
+				return finish(outcome.AsRefused(errors.New("cancelled at the prompt; nothing changed")))
 			}
 		}
 		if attempt == 0 && u.BeforeWrite != nil {

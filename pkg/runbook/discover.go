@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // FileNames are the names Discover looks for, in order.
@@ -32,9 +32,9 @@ func Discover(dir string) (string, error) {
 	}
 	switch len(found) {
 	case 0:
-		return "", exitcode.AsRefused(fmt.Errorf("discover runbook in %s: %w: write one with \"rollback init\" or pass its path", dir, ErrNotFound))
+		return "", outcome.AsRefused(fmt.Errorf("discover runbook in %s: %w: write one with \"rollback init\" or pass its path", dir, ErrNotFound))
 	case 1:
 		return found[0], nil
 	}
-	return "", exitcode.AsRefused(fmt.Errorf("discover runbook in %s: both %s and %s exist: delete one", dir, found[0], found[1]))
+	return "", outcome.AsRefused(fmt.Errorf("discover runbook in %s: both %s and %s exist: delete one", dir, found[0], found[1]))
 }

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // Issue is one problem found in a runbook, at a line of the file.
@@ -60,5 +60,5 @@ func (is issues) err(file string) error {
 	sorted := append([]Issue(nil), is...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Line < sorted[j].Line })
 	// A bad runbook is bad input: nothing was changed (exit code 2).
-	return exitcode.AsRefused(&ParseError{File: file, Issues: sorted})
+	return outcome.AsRefused(&ParseError{File: file, Issues: sorted})
 }

@@ -14,14 +14,14 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 // Load reads and parses the runbook at path.
 func Load(path string) (*Runbook, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, exitcode.AsRefused(fmt.Errorf("read runbook: %w: write one with \"rollback init\" or pass its path", err))
+		return nil, outcome.AsRefused(fmt.Errorf("read runbook: %w: write one with \"rollback init\" or pass its path", err))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read runbook: %w", err)

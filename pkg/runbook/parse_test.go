@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 const minimal = `apiVersion: rollback.vibestack.dev/v1
@@ -120,8 +120,8 @@ func TestParseErrors(t *testing.T) {
 			if !errors.As(err, &pe) {
 				t.Errorf("error is %T, want *ParseError", err)
 			}
-			if code := exitcode.Code(err); code != exitcode.Refused {
-				t.Errorf("exit code %d, want %d (refused)", code, exitcode.Refused)
+			if code := outcome.KindOf(err); code != outcome.Refused {
+				t.Errorf("exit code %d, want %d (refused)", code, outcome.Refused)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
@@ -151,7 +151,7 @@ func TestParseNeverEchoesSecrets(t *testing.T) {
 
 func TestLoadAndDiscover(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := Discover(dir); !errors.Is(err, ErrNotFound) || exitcode.Code(err) != exitcode.Refused {
+	if _, err := Discover(dir); !errors.Is(err, ErrNotFound) || outcome.KindOf(err) != outcome.Refused {
 		t.Fatalf("Discover(empty dir) = %v, want ErrNotFound", err)
 	}
 	if _, err := Load(filepath.Join(dir, "rollback.yaml")); err == nil || !strings.Contains(err.Error(), "rollback init") {
