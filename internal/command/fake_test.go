@@ -41,6 +41,7 @@ func (f fakeClients) ForContext(_, namespace string) (kubernetes.Interface, stri
 func runFake(t *testing.T, objs []runtime.Object, args ...string) (int, string, string) {
 	t.Helper()
 	t.Setenv("KUBE_FEATURE_WatchListClient", "false") // the fake cannot stream a watch list
+	t.Setenv("ROLLBACK_JOURNAL_DIR", t.TempDir())
 	io, _, out, errOut := iostreams.Test()
 	kube := kubeflags.NewConfigFlags()
 	f := &Factory{IO: io, Kube: kube, Clients: fakeClients{cs: fake.NewClientset(objs...)}, Clock: clocktesting.NewFakeClock(t0),

@@ -35,7 +35,7 @@ type Closed struct {
 }
 
 // Close ends the incident: it sends the last notification, waits (bounded)
-// for the deliveries, records the closing entry, releases the locks,
+// for the deliveries, releases the locks, records the closing entry,
 // writes the report atomically and closes the journal. It runs even when
 // ctx is cancelled (an interrupt must still leave a record).
 func (in *Incident) Close(ctx context.Context, c Closing) (*Closed, error) {
@@ -59,8 +59,8 @@ func (in *Incident) Close(ctx context.Context, c Closing) (*Closed, error) {
 	if c.Action == "" {
 		c.Action = journal.ActionIncidentClosed
 	}
-	in.Log(ctx, journal.Entry{Step: c.Step, Action: c.Action, Result: c.Result, Error: c.Error, Inputs: c.Inputs})
 	in.unlock()
+	in.Log(ctx, journal.Entry{Step: c.Step, Action: c.Action, Result: c.Result, Error: c.Error, Inputs: c.Inputs})
 	if err := report.WriteFile(in.ReportPath(), in.reportEntries(ctx)); err != nil {
 		out.Warnings = append(out.Warnings, "could not write the report: "+err.Error())
 		in.warn("warning: could not write the report: %v", err)

@@ -31,8 +31,8 @@ type BulkUndo struct {
 	Namespace string
 	Selector  string
 	// Options carries the per-Deployment settings (ToRevision, DryRun,
-	// Force, Timeout, SettleWindow, CheckURLs, Clock, Progress, TTY);
-	// its Clients, Confirm and BeforeWrite are not used.
+	// Force, Verification, Observer); its Clients, Confirm and BeforeWrite
+	// are not used.
 	Options Undo
 	// ConfirmAll is asked once before any write with every plan to apply;
 	// nil means yes.
