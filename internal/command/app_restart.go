@@ -27,7 +27,9 @@ func newAppRestartCmd(f *Factory) *cobra.Command {
 			var d *appsv1.Deployment
 			step := rec.oneStep(f, cmd, args[0], "app", "deployment/"+args[0], cs.CoreV1().ConfigMaps(ns), nil,
 				lifecycle.Workload(cs.CoordinationV1().Leases(ns), ns, "deployment", args[0]))
-			step.Check = func(ctx context.Context) error { return rollout.CheckRestart(ctx, cs.AppsV1().Deployments(ns), args[0]) }
+			step.Check = func(ctx context.Context) error {
+				return rollout.CheckRestart(ctx, cs.AppsV1().Deployments(ns), args[0])
+			}
 			_, err = step.Run(ctxOf(cmd),
 				func(ctx context.Context, _ progress.Observer) (lifecycle.StepOutcome, error) {
 					var err error
