@@ -59,6 +59,10 @@ const (
 	ActionStepFailed    Action = "step.failed"
 	ActionStepCancelled Action = "step.cancelled"
 
+	// ActionBackupTaken records a verified database backup taken ahead of
+	// the db step (rollback run starts it with the incident).
+	ActionBackupTaken Action = "backup.taken"
+
 	// ActionHealthChecked records health checks (Inputs["phase"] before or after).
 	ActionHealthChecked Action = "health.checked"
 
