@@ -192,7 +192,7 @@ func (r *run) undo(ctx context.Context, j Recorder) (*rollout.UndoResult, error)
 	res, err := u.Run(ctx, r.name)
 	e := journal.Entry{Step: "app", Action: "step.completed", Target: r.target(), Before: before, Result: journal.ResultOK}
 	if res != nil {
-		e.After = map[string]any{"revision": res.ToRevision, "newRevision": res.NewRevision, "images": res.ImagesAfter, "verdict": res.Verdict}
+		e.After = map[string]any{"revision": res.ToRevision, "newRevision": res.NewRevision, "images": res.ImagesAfter, "verdict": res.Verdict, "ownership": res.Ownership}
 		if res.Verdict == rollout.VerdictSkipped {
 			e.Action, e.Result = "step.skipped", journal.ResultSkipped
 		}

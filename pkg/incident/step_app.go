@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/vibestack/rollback/pkg/configs"
+	"github.com/vibestack/rollback/pkg/ownership"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -13,6 +15,8 @@ type appPlan struct {
 	To           int64    `json:"to"`
 	ImagesBefore []string `json:"imagesBefore"`
 	ImagesAfter  []string `json:"imagesAfter"`
+	// Ownership is the plan's ownership check (who else manages the Deployment).
+	Ownership *ownership.Verdict `json:"ownership,omitempty"`
 }
 
 // appStep rolls every Deployment back to its last known good revision with
@@ -34,7 +38,7 @@ func (s *session) appStep(ctx context.Context) ([]StepResult, error) {
 func (s *session) undo(c Cluster) rollout.Undo {
 	r := s.r
 	return rollout.Undo{Clients: rollout.NewClients(c.Client, c.Namespace), Clock: r.Clock, Progress: r.Progress, TTY: r.TTY,
-		Force: r.Force, Timeout: r.Timeout, SettleWindow: r.SettleWindow, HTTPClient: r.HTTPClient}
+		Force: r.Force, Snapshots: configs.SnapshotFinder{Client: c.Client}, Timeout: r.Timeout, SettleWindow: r.SettleWindow, HTTPClient: r.HTTPClient}
 }
 
 func (s *session) appTarget(ctx context.Context, c Cluster, name string) (StepResult, error) {
@@ -63,7 +67,7 @@ func (s *session) appTarget(ctx context.Context, c Cluster, name string) (StepRe
 			return res, err
 		})
 	}
-	p := appPlan{From: plan.FromRevision, To: plan.ToRevision, ImagesBefore: plan.ImagesBefore, ImagesAfter: plan.ImagesAfter}
+	p := appPlan{From: plan.FromRevision, To: plan.ToRevision, ImagesBefore: plan.ImagesBefore, ImagesAfter: plan.ImagesAfter, Ownership: plan.Ownership}
 	return s.target(ctx, "app", target, c.Context, p, func() (StepResult, error) {
 		// The same target choice as the plan (the last known good
 		// revision); the plan is journaled, the undo re-plans on conflicts.
