@@ -17,6 +17,7 @@ all: build
 
 build:
 	$(GO) build -o $(BIN)/rollback ./cmd/rollback
+	$(GO) build -o $(BIN)/rollback-helm ./cmd/rollback-helm
 
 sandbox-build:
 	cd sandbox && $(GO) build -ldflags '$(SANDBOX_LDFLAGS)' -o $(BIN)/rollback-sandbox ./cmd/rollback-sandbox
@@ -62,6 +63,7 @@ bench-guard: build sandbox-build deps
 
 install: build
 	install -D $(BIN)/rollback $(or $(PREFIX),/usr/local)/bin/rollback
+	install -D $(BIN)/rollback-helm $(or $(PREFIX),/usr/local)/bin/rollback-helm
 	ln -sf rollback $(or $(PREFIX),/usr/local)/bin/kubectl-rollback
 
 fuzz:

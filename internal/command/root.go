@@ -24,6 +24,11 @@ type Factory struct {
 	Kube   *kubeflags.ConfigFlags
 	Clock  clock.WithTicker
 	Output string
+	// Helm builds the `helm` command group; nil runs the rollback-helm
+	// binary (see HelmBinary), which sets the real one.
+	Helm func(*Factory) *cobra.Command
+	// Args are the command line arguments being run.
+	Args []string
 }
 
 // NewFactory returns a Factory for io with kubectl-compatible cluster flags.
@@ -67,6 +72,11 @@ last known good state, verifies the result and records what it did.`,
 	for _, add := range subcommands {
 		root.AddCommand(add(f))
 	}
+	helm := f.Helm
+	if helm == nil {
+		helm = newHelmExecCmd
+	}
+	root.AddCommand(helm(f))
 	refuseBadArgs(root)
 	return root
 }
@@ -106,11 +116,21 @@ var subcommands = []func(*Factory) *cobra.Command{
 // Execute runs the command line args and returns the process exit code.
 // Errors are printed once, here, on stderr.
 func Execute(ctx context.Context, io *iostreams.IOStreams, args []string) int {
-	root := NewRoot(NewFactory(io))
+	return execute(ctx, NewFactory(io), args)
+}
+
+func execute(ctx context.Context, f *Factory, args []string) int {
+	f.Args = args
+	io := f.IO
+	root := NewRoot(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitcode.OK
+	}
+	var child *exitCodeError
+	if errors.As(err, &child) {
+		return child.code
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "required flag(s)") || strings.HasPrefix(msg, "unknown command") {
 		// cobra's check of MarkFlagRequired flags and of subcommand names:

@@ -1,0 +1,37 @@
+package helmcmd
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/vibestack/rollback/internal/command"
+	"github.com/vibestack/rollback/pkg/helmrelease"
+)
+
+func newMarkGoodCmd(f *command.Factory) *cobra.Command {
+	var v verifyFlags
+	cmd := &cobra.Command{
+		Use:   "mark-good RELEASE",
+		Short: "Verify the current revision of a release (every Deployment) and mark it known good; run it from CI after helm upgrade",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := config(f)
+			if err != nil {
+				return err
+			}
+			u := &helmrelease.Undo{Config: cfg, Progress: f.IO.ErrOut, TTY: f.IO.ErrTTY, Timeout: v.timeout, SettleWindow: v.settle, CheckURLs: v.checkURLs}
+			res, err := u.MarkGood(command.ContextOf(cmd), args[0])
+			if res != nil {
+				if f.JSON() {
+					if perr := command.PrintJSON(f, res); perr != nil {
+						return perr
+					}
+				} else if res.Marked != "" {
+					helmrelease.WriteMarkGood(f.IO.Out, res)
+				}
+			}
+			return err
+		},
+	}
+	v.add(cmd)
+	return cmd
+}
