@@ -129,7 +129,7 @@ func (v *Verdict) Refusal() error {
 			what, o.Title(), o.Why, o.Command(), strings.ToLower(v.Kind), o.Drift))
 	}
 	return outcome.AsRefused(fmt.Errorf("%s is managed by %s, which would revert the rollback: %s; suspend it first (`%s`)%s; then re-run with --force",
-		what, o.Title(), o.Why, o.Command(), alsoIn(o)))
+		what, o.Title(), o.Why, strings.Join(o.Commands, "` or `"), alsoIn(o)))
 }
 
 // alsoIn says where else the fix can be made.
