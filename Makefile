@@ -11,7 +11,7 @@ SANDBOX_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pk
 export ROLLBACK_SANDBOX_BIN := $(BIN)/rollback-sandbox
 export ROLLBACK_BIN := $(BIN)/rollback
 
-.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo bench bench-db bench-guard install fuzz
+.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo bench bench-db bench-guard bench-helm install fuzz
 
 all: build
 
@@ -60,6 +60,9 @@ bench-db: build deps
 
 bench-guard: build sandbox-build deps
 	$(GO) run ./bench/guard
+
+bench-helm: build sandbox-build deps
+	$(GO) run ./bench/helm
 
 install: build
 	install -D $(BIN)/rollback $(or $(PREFIX),/usr/local)/bin/rollback
