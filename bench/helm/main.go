@@ -32,6 +32,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vibestack/rollback/e2e/sandboxenv"
+
+	"github.com/vibestack/rollback/bench/mdsection"
 )
 
 const sectionTitle = "## Helm release rollback"
@@ -211,29 +213,5 @@ func writeReport(o options, res map[string][]sample, started time.Time, total ti
 		fmt.Fprintf(&b, "- %s: %s\n", map[string]string{"helm": "A helm", "rollback": "B rollback"}[m], strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(&b, "\nHelm's detection is its --timeout by construction (`--wait` only gives up then; with the default 5m it is 5 minutes); rollback's detection is the fast-fail watch of `rollback app status` (first CrashLoopBackOff of the new revision). Helm's rollback here goes to N-1, which happens to be the good v1; `rollback helm undo` goes to the last revision it verified, whatever N-1 is, and verifies the result.\n")
-	return replaceSection(o.out, b.String())
-}
-
-// replaceSection appends section to file, or replaces the section with the
-// same title (up to the next "## " heading).
-func replaceSection(file, section string) error {
-	data, err := os.ReadFile(file)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	text := string(data)
-	if i := strings.Index(text, sectionTitle+"\n"); i >= 0 {
-		rest := text[i+len(sectionTitle)+1:]
-		end := len(text)
-		if j := strings.Index(rest, "\n## "); j >= 0 {
-			end = i + len(sectionTitle) + 1 + j + 1
-		}
-		text = text[:i] + section + text[end:]
-	} else {
-		if text != "" && !strings.HasSuffix(text, "\n\n") {
-			text = strings.TrimRight(text, "\n") + "\n\n"
-		}
-		text += section
-	}
-	return os.WriteFile(file, []byte(text), 0o644)
+	return mdsection.Replace(o.out, sectionTitle, b.String())
 }

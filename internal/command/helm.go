@@ -90,3 +90,12 @@ func ContextOf(cmd *cobra.Command) context.Context { return ctxOf(cmd) }
 
 // JournalActor is who the journal says acted: $ROLLBACK_ACTOR, else user@host.
 func JournalActor() string { return journalActor() }
+
+// Verify binds the watch and verification flags of undo and status
+// (--timeout, --settle, --check-url) to cmd and returns their values once
+// parsed.
+func Verify(cmd *cobra.Command) func() (timeout, settle time.Duration, checkURLs []string) {
+	v := &verifyFlags{}
+	v.add(cmd)
+	return func() (time.Duration, time.Duration, []string) { return v.timeout, v.settle, v.checkURLs }
+}

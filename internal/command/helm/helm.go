@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -79,19 +78,6 @@ func (g getter) ToRESTMapper() (meta.RESTMapper, error) {
 		return nil, err
 	}
 	return restmapper.NewDeferredDiscoveryRESTMapper(dc), nil
-}
-
-// verifyFlags are the verification flags of undo and mark-good.
-type verifyFlags struct {
-	timeout   time.Duration
-	settle    time.Duration
-	checkURLs []string
-}
-
-func (v *verifyFlags) add(cmd *cobra.Command) {
-	cmd.Flags().DurationVar(&v.timeout, "timeout", 5*time.Minute, "give up watching each workload after this long (exit code 4)")
-	cmd.Flags().DurationVar(&v.settle, "settle", 10*time.Second, "how long restart counts must stay stable after the rollout")
-	cmd.Flags().StringArrayVar(&v.checkURLs, "check-url", nil, "URL that must answer 2xx after the settle window (repeatable)")
 }
 
 // errNoTTY refuses a write that nobody confirmed.

@@ -1,6 +1,8 @@
 package helmcmd
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
 
 	"github.com/vibestack/rollback/internal/command"
@@ -8,7 +10,7 @@ import (
 )
 
 func newMarkGoodCmd(f *command.Factory) *cobra.Command {
-	var v verifyFlags
+	var verify func() (time.Duration, time.Duration, []string)
 	cmd := &cobra.Command{
 		Use:   "mark-good RELEASE",
 		Short: "Verify the current revision of a release (every Deployment) and mark it known good; run it from CI after helm upgrade",
@@ -18,7 +20,8 @@ func newMarkGoodCmd(f *command.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			u := &helmrelease.Undo{Config: cfg, Progress: f.IO.ErrOut, TTY: f.IO.ErrTTY, Timeout: v.timeout, SettleWindow: v.settle, CheckURLs: v.checkURLs}
+			timeout, settle, urls := verify()
+			u := &helmrelease.Undo{Config: cfg, Progress: f.IO.ErrOut, TTY: f.IO.ErrTTY, Timeout: timeout, SettleWindow: settle, CheckURLs: urls}
 			res, err := u.MarkGood(command.ContextOf(cmd), args[0])
 			if res != nil {
 				if f.JSON() {
@@ -32,6 +35,6 @@ func newMarkGoodCmd(f *command.Factory) *cobra.Command {
 			return err
 		},
 	}
-	v.add(cmd)
+	verify = command.Verify(cmd)
 	return cmd
 }

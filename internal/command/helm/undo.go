@@ -3,6 +3,7 @@ package helmcmd
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,12 +16,12 @@ import (
 
 func newUndoCmd(f *command.Factory) *cobra.Command {
 	var (
-		v                    verifyFlags
 		toRevision, history  int
 		dryRun, yes, recover bool
 		force                bool
 		incident, journalDir string
 	)
+	var verify func() (time.Duration, time.Duration, []string)
 	cmd := &cobra.Command{
 		Use:   "undo RELEASE",
 		Short: "Roll a release back to its last known good revision through Helm's library, then verify every Deployment",
@@ -56,8 +57,9 @@ the values diff (secret-looking values redacted) and the rendered objects diff.`
 				return err
 			}
 			ctx := command.ContextOf(cmd)
+			timeout, settle, urls := verify()
 			u := &helmrelease.Undo{Config: cfg, ToRevision: toRevision, DryRun: dryRun, RecoverPending: recover, Force: force,
-				Progress: f.IO.ErrOut, TTY: f.IO.ErrTTY, Timeout: v.timeout, SettleWindow: v.settle, CheckURLs: v.checkURLs,
+				Progress: f.IO.ErrOut, TTY: f.IO.ErrTTY, Timeout: timeout, SettleWindow: settle, CheckURLs: urls,
 				MaxHistory: history, Snapshots: configs.SnapshotFinder{Client: cfg.Clientset}}
 			if !yes {
 				u.Confirm = func(p *helmrelease.Plan) (bool, error) {
@@ -111,7 +113,7 @@ the values diff (secret-looking values redacted) and the rendered objects diff.`
 	cmd.Flags().IntVar(&history, "history-max", 10, "revisions Helm keeps for the release after the rollback (0: no limit), as helm rollback --history-max")
 	cmd.Flags().StringVar(&incident, "incident", "", "incident id whose journal records the rollback (default: open a new incident)")
 	cmd.Flags().StringVar(&journalDir, "journal-dir", "", "directory of incident journals (default $ROLLBACK_JOURNAL_DIR, else $XDG_STATE_HOME/rollback/incidents, else ~/.local/state/rollback/incidents)")
-	v.add(cmd)
+	verify = command.Verify(cmd)
 	return cmd
 }
 
