@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/vibestack/rollback/pkg/progress"
+	"github.com/vibestack/rollback/pkg/rollout"
 )
 
 // HelmBinary is the program that carries `rollback helm`: Helm's library
@@ -92,10 +95,13 @@ func ContextOf(cmd *cobra.Command) context.Context { return ctxOf(cmd) }
 func JournalActor() string { return journalActor() }
 
 // Verify binds the watch and verification flags of undo and status
-// (--timeout, --settle, --check-url) to cmd and returns their values once
-// parsed.
-func Verify(cmd *cobra.Command) func() (timeout, settle time.Duration, checkURLs []string) {
+// (--timeout, --settle, --check-url) to cmd and returns the verification
+// they describe once parsed.
+func Verify(cmd *cobra.Command) func(*Factory) rollout.Verification {
 	v := &verifyFlags{}
 	v.add(cmd)
-	return func() (time.Duration, time.Duration, []string) { return v.timeout, v.settle, v.checkURLs }
+	return v.value
 }
+
+// Observer returns the progress observer of a command (--progress on stderr).
+func (f *Factory) Observer() progress.Observer { return f.observer() }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/podrefs"
+	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -39,14 +38,11 @@ type Undo struct {
 	// Force goes ahead although an owner other than the release (Argo CD,
 	// Flux, an operator) would revert the rollback.
 	Force bool
-	// Progress receives the plan and live progress; nil discards it.
-	Progress io.Writer
-	TTY      bool
-	// Timeout bounds Helm's hooks and the verification of each workload.
-	Timeout      time.Duration
-	SettleWindow time.Duration
-	CheckURLs    []string
-	HTTPClient   *http.Client
+	// Verification is how every workload of the release is watched and
+	// verified (its Timeout also bounds Helm's rollback hooks).
+	Verification rollout.Verification
+	// Observer receives the plan and the progress; nil discards them.
+	Observer progress.Observer
 	// MaxHistory is Helm's --history-max for the rollback (0: unlimited).
 	MaxHistory int
 	// Confirm is asked with the plan before any write; nil means yes.
@@ -116,9 +112,10 @@ func (u *Undo) Run(ctx context.Context, release string) (*UndoResult, error) {
 		u.printf("%s: skipped: %s", release, p.Reason)
 		return finish(nil)
 	}
-	if u.Progress != nil {
-		WritePlan(u.Progress, p)
-	}
+	var text strings.Builder
+	WritePlan(&text, p)
+	progress.Emit(u.Observer, progress.Event{Time: clk.Now(), Kind: progress.Plan, Source: source, Target: "helmrelease/" + release,
+		Message: strings.TrimRight(text.String(), "\n"), Data: p})
 	if u.DryRun {
 		res.Verdict = VerdictDryRun
 		u.printf("dry run: nothing changed")
@@ -136,16 +133,16 @@ func (u *Undo) Run(ctx context.Context, release string) (*UndoResult, error) {
 	target := "helmrelease/" + release
 	if p.Pending != nil {
 		if err := u.recoverPending(ctx, cfg, release, p.Pending); err != nil {
-			u.record(ctx, journal.Entry{Step: "helm", Action: "helm.pending-recovery-failed", Target: target, Before: p.Pending, Result: journal.ResultFailed, Error: err.Error()})
+			u.record(ctx, journal.Entry{Step: "helm", Action: journal.ActionHelmPendingRecoveryFailed, Target: target, Before: p.Pending, Result: journal.ResultFailed, Error: err.Error()})
 			return finish(err)
 		}
 		res.RecoveredPending = p.Pending
-		u.record(ctx, journal.Entry{Step: "helm", Action: "helm.pending-recovered", Target: target, Before: p.Pending,
+		u.record(ctx, journal.Entry{Step: "helm", Action: journal.ActionHelmPendingRecovered, Target: target, Before: p.Pending,
 			After: map[string]any{"revision": p.Pending.Revision, "status": string(rcommon.StatusFailed)}, Result: journal.ResultOK})
 		u.printf("%s: revision %d was %s; marked failed", release, p.Pending.Revision, p.Pending.Status)
 	}
 	before := map[string]any{"revision": p.From.Revision, "status": p.From.Status, "chart": p.From.Chart}
-	u.record(ctx, journal.Entry{Step: "helm", Action: "step.started", Target: target, Before: before,
+	u.record(ctx, journal.Entry{Step: "helm", Action: journal.ActionStepStarted, Target: target, Before: before,
 		Inputs: map[string]any{"toRevision": p.To.Revision, "reason": p.Reason, "ownership": p.Ownership}})
 	rb := action.NewRollback(cfg)
 	rb.Version, rb.WaitStrategy, rb.Timeout, rb.MaxHistory = p.To.Revision, kube.HookOnlyStrategy, u.timeout(), u.MaxHistory
@@ -154,7 +151,7 @@ func (u *Undo) Run(ctx context.Context, release string) (*UndoResult, error) {
 	}
 	if err := rb.Run(release); err != nil {
 		err = fmt.Errorf("helm rollback of release %s to revision %d: %w", release, p.To.Revision, err)
-		u.record(ctx, journal.Entry{Step: "helm", Action: "step.failed", Target: target, Before: before, Result: journal.ResultFailed, Error: err.Error()})
+		u.record(ctx, journal.Entry{Step: "helm", Action: journal.ActionStepFailed, Target: target, Before: before, Result: journal.ResultFailed, Error: err.Error()})
 		return finish(err)
 	}
 	res.NewRevision = p.From.Revision + 1
@@ -186,10 +183,10 @@ func (u *Undo) Run(ctx context.Context, release string) (*UndoResult, error) {
 	} else {
 		res.Marked = mk.Verdict
 	}
-	e := journal.Entry{Step: "helm", Action: "step.completed", Target: target, Before: before, Result: journal.ResultOK,
+	e := journal.Entry{Step: "helm", Action: journal.ActionStepCompleted, Target: target, Before: before, Result: journal.ResultOK,
 		After: map[string]any{"revision": res.NewRevision, "restoredRevision": p.To.Revision, "verdict": res.Verdict, "marked": res.Marked}}
 	if worst != nil {
-		e.Action, e.Result, e.Error = "step.failed", journal.ResultFailed, worst.Error()
+		e.Action, e.Result, e.Error = journal.ActionStepFailed, journal.ResultFailed, worst.Error()
 		worst = outcome.As(outcome.KindOf(worst), fmt.Errorf("release %s rolled back to revision %d (now %d), but %w", release, p.To.Revision, res.NewRevision, worst))
 	}
 	u.record(ctx, e)
@@ -228,8 +225,7 @@ func (u *Undo) verify(ctx context.Context, objs []object) []*rollout.StatusResul
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st := rollout.Status{Clients: rollout.NewClients(u.Clientset, o.Namespace), Clock: u.clock(), Progress: u.Progress, TTY: u.TTY && len(objs) == 1,
-				Timeout: u.timeout(), SettleWindow: u.SettleWindow, CheckURLs: u.CheckURLs, HTTPClient: u.HTTPClient}
+			st := rollout.Status{Clients: rollout.NewClients(u.Clientset, o.Namespace), Verification: u.Verification.WithClock(u.clock()), Observer: u.Observer}
 			r, err := st.Run(ctx, o.Name)
 			if r == nil {
 				r = &rollout.StatusResult{Deployment: o.Name, Namespace: o.Namespace, Verdict: VerdictError}
@@ -244,11 +240,12 @@ func (u *Undo) verify(ctx context.Context, objs []object) []*rollout.StatusResul
 	return out
 }
 
+// timeout bounds Helm's rollback hooks: the verification's, else Helm's 5m.
 func (u *Undo) timeout() time.Duration {
-	if u.Timeout <= 0 {
+	if u.Verification.Timeout <= 0 {
 		return 5 * time.Minute
 	}
-	return u.Timeout
+	return u.Verification.Timeout
 }
 
 func (u *Undo) record(ctx context.Context, e journal.Entry) {
@@ -260,8 +257,9 @@ func (u *Undo) record(ctx context.Context, e journal.Entry) {
 	}
 }
 
+// source is the Source of this package's progress events.
+const source = "helm"
+
 func (u *Undo) printf(format string, args ...any) {
-	if u.Progress != nil {
-		fmt.Fprintf(u.Progress, format+"\n", args...)
-	}
+	progress.Emit(u.Observer, progress.Event{Time: u.clock().Now(), Kind: progress.Info, Source: source, Message: fmt.Sprintf(format, args...)})
 }

@@ -135,12 +135,10 @@ func (o *Options) podsCheck(ctx context.Context, c Cluster, clients rollout.Clie
 			continue
 		}
 		names[p.Name] = true
-		if !ready(p) {
+		if !rollout.PodReady(p) {
 			notReady++
 		}
-		for _, cs := range p.Status.ContainerStatuses {
-			restarts += int(cs.RestartCount)
-		}
+		restarts += int(rollout.PodRestarts(p))
 		if f := rollout.PodFailureOf(p); f != nil && failure == "" {
 			failure = f.String()
 		}
@@ -237,15 +235,6 @@ func alsoIn(k ownership.Kind) string {
 		return " (or roll back through the custom resource)"
 	}
 	return " (or roll back in Git)"
-}
-
-func ready(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 func oneLine(s string) string {

@@ -1,16 +1,15 @@
 package helmcmd
 
 import (
-	"time"
-
 	"github.com/spf13/cobra"
 
 	"github.com/vibestack/rollback/internal/command"
 	"github.com/vibestack/rollback/pkg/helmrelease"
+	"github.com/vibestack/rollback/pkg/rollout"
 )
 
 func newMarkGoodCmd(f *command.Factory) *cobra.Command {
-	var verify func() (time.Duration, time.Duration, []string)
+	var verify func(*command.Factory) rollout.Verification
 	cmd := &cobra.Command{
 		Use:   "mark-good RELEASE",
 		Short: "Verify the current revision of a release (every Deployment) and mark it known good; run it from CI after helm upgrade",
@@ -20,8 +19,7 @@ func newMarkGoodCmd(f *command.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			timeout, settle, urls := verify()
-			u := &helmrelease.Undo{Config: cfg, Progress: f.IO.ErrOut, TTY: f.IO.ErrTTY, Timeout: timeout, SettleWindow: settle, CheckURLs: urls}
+			u := &helmrelease.Undo{Config: cfg, Verification: verify(f), Observer: f.Observer()}
 			res, err := u.MarkGood(command.ContextOf(cmd), args[0])
 			if res != nil {
 				if f.JSON() {

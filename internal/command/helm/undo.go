@@ -3,8 +3,6 @@ package helmcmd
 import (
 	"context"
 	"fmt"
-	"time"
-
 	"github.com/spf13/cobra"
 
 	"github.com/vibestack/rollback/internal/command"
@@ -12,6 +10,7 @@ import (
 	"github.com/vibestack/rollback/pkg/configs"
 	"github.com/vibestack/rollback/pkg/helmrelease"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/rollout"
 )
 
 func newUndoCmd(f *command.Factory) *cobra.Command {
@@ -21,7 +20,7 @@ func newUndoCmd(f *command.Factory) *cobra.Command {
 		force                bool
 		incident, journalDir string
 	)
-	var verify func() (time.Duration, time.Duration, []string)
+	var verify func(*command.Factory) rollout.Verification
 	cmd := &cobra.Command{
 		Use:   "undo RELEASE",
 		Short: "Roll a release back to its last known good revision through Helm's library, then verify every Deployment",
@@ -57,9 +56,8 @@ the values diff (secret-looking values redacted) and the rendered objects diff.`
 				return err
 			}
 			ctx := command.ContextOf(cmd)
-			timeout, settle, urls := verify()
 			u := &helmrelease.Undo{Config: cfg, ToRevision: toRevision, DryRun: dryRun, RecoverPending: recover, Force: force,
-				Progress: f.IO.ErrOut, TTY: f.IO.ErrTTY, Timeout: timeout, SettleWindow: settle, CheckURLs: urls,
+				Verification: verify(f), Observer: f.Observer(),
 				MaxHistory: history, Snapshots: configs.SnapshotFinder{Client: cfg.Clientset}}
 			if !yes {
 				u.Confirm = func(p *helmrelease.Plan) (bool, error) {
@@ -131,7 +129,7 @@ func openJournal(ctx context.Context, f *command.Factory, cfg helmrelease.Config
 	}
 	if isNew {
 		fmt.Fprintf(f.IO.ErrOut, "opened incident %s for this rollback (journal %s)\n", id, j.Path())
-		if _, err := j.Append(ctx, journal.Entry{Action: journal.ActionOpened, Inputs: map[string]any{
+		if _, err := j.Append(ctx, journal.Entry{Action: journal.ActionIncidentOpened, Inputs: map[string]any{
 			"app": p.Release, "reason": "rollback helm undo " + p.Release, "steps": []string{"helm"}, "trigger": "helm undo"}}); err != nil {
 			j.Close()
 			return nil, err
@@ -143,7 +141,7 @@ func openJournal(ctx context.Context, f *command.Factory, cfg helmrelease.Config
 // closeJournal closes an incident this command opened.
 func closeJournal(ctx context.Context, f *command.Factory, j *journal.Journal, opened bool, res *helmrelease.UndoResult, err error) {
 	if opened {
-		e := journal.Entry{Action: journal.ActionClosed, Result: journal.ResultOK, Inputs: map[string]any{"summary": "release rolled back, verified healthy"}}
+		e := journal.Entry{Action: journal.ActionIncidentClosed, Result: journal.ResultOK, Inputs: map[string]any{"summary": "release rolled back, verified healthy"}}
 		if err != nil || res == nil || res.Verdict != helmrelease.VerdictHealthy {
 			e.Result = journal.ResultFailed
 			if err != nil {
