@@ -245,3 +245,27 @@ func TestRollbackRunsHelmBinary(t *testing.T) {
 		t.Errorf("rollback helm undo with nothing known good: exit %d, want 2", res.Code)
 	}
 }
+
+// TestUndoOfCLIRelease: a release installed and upgraded by the helm CLI
+// (server-side apply as field manager "helm"): rollback's undo applies as
+// the same manager, so neither it nor the next `helm upgrade` conflicts.
+func TestUndoOfCLIRelease(t *testing.T) {
+	ns := sb.Namespace(t)
+	chart := filepath.Join("testdata", "web")
+	helmCLI(t, "install", "web", chart, "-n", ns, "--set", "image=vibestack/app:v1", "--wait", "--timeout", "2m")
+	if code, _, _ := rollbackHelm(t, "helm", "mark-good", "web", "-n", ns, "--settle", "0s"); code != 0 {
+		t.Fatalf("mark-good exit %d", code)
+	}
+	helmCLI(t, "upgrade", "web", chart, "-n", ns, "--set", "image=vibestack/app:crash")
+	code, out, _ := rollbackHelm(t, "helm", "undo", "web", "-n", ns, "--yes", "--settle", "0s", "--journal-dir", t.TempDir(), "-o", "json")
+	if code != 0 {
+		t.Fatalf("undo exit %d: %s", code, out)
+	}
+	if !strings.Contains(out, `"fieldManager": "helm"`) {
+		t.Errorf("the undo did not apply as the CLI's field manager: %s", out)
+	}
+	if line := revisionLine(refereeHistory(t, ns, "web"), 3); line != `3 deployed web-1.0.0 "Rollback to 1"` {
+		t.Errorf("helm history revision 3: %s", line)
+	}
+	helmCLI(t, "upgrade", "web", chart, "-n", ns, "--set", "image=vibestack/app:v5")
+}

@@ -3,6 +3,7 @@ package helmrelease
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -58,6 +59,11 @@ type Plan struct {
 	// namespace nor the target's own manifest has.
 	Missing  []podrefs.Missing `json:"missing,omitempty"`
 	Warnings []string          `json:"warnings,omitempty"`
+	// FieldManager is the field manager Helm's rollback applies as: the
+	// one that applied the release's workloads (helm for the CLI,
+	// helm-controller for Flux), so that server-side apply does not
+	// conflict with it.
+	FieldManager string `json:"fieldManager"`
 
 	target  []object
 	current []object
@@ -71,10 +77,10 @@ func (u *Undo) plan(ctx context.Context, cfg *action.Configuration, release stri
 		return nil, err
 	}
 	cur := revs[len(revs)-1]
-	p := &Plan{Release: release, Namespace: u.Namespace, From: cur}
+	p := &Plan{Release: release, Namespace: u.Namespace, From: cur, FieldManager: "helm"}
 	if cur.Health == HealthPending {
 		pd := &Pending{Revision: cur.Revision, Status: cur.Status, Since: cur.Updated, Description: cur.Description,
-			Writer: u.writerOf(ctx, release, cur.Revision)}
+			Writer: strings.Join(u.writersOf(ctx, release, cur.Revision), ", ")}
 		p.Pending = pd
 		if !u.RecoverPending {
 			return p, outcome.AsRefused(fmt.Errorf("release %s: %s: Helm refuses every upgrade and rollback until it ends; another helm operation may still be running, or one was killed midway; if none is running, re-run with --recover-pending to mark revision %d failed (through Helm's storage, recorded in the journal) and roll back",
@@ -166,6 +172,12 @@ func (u *Undo) checkOwners(ctx context.Context, p *Plan) error {
 		if err != nil {
 			return fmt.Errorf("read deployment %s/%s of release %s: %w", o.Namespace, o.Name, p.Release, err)
 		}
+		for _, mf := range d.ManagedFields {
+			if mf.Operation == metav1.ManagedFieldsOperationApply && mf.Manager != "" {
+				p.FieldManager = mf.Manager
+				break
+			}
+		}
 		v := ownership.Checker{Applications: clients.Applications}.Check(ctx, "Deployment", d).Without(ownership.KindHelm, p.Release)
 		p.Ownership = append(p.Ownership, v)
 		if err := v.Refusal(); err != nil {
@@ -212,23 +224,31 @@ func (u *Undo) checkStart(ctx context.Context, p *Plan) error {
 	return podrefs.Result{Missing: p.Missing}.Refusal(fmt.Sprintf("revision %d of release %s", p.To.Revision, p.Release), u.Namespace, "")
 }
 
-// writerOf names the field managers of a release record stored as a
-// Secret (the default driver); "" when the storage does not tell.
-func (u *Undo) writerOf(ctx context.Context, release string, revision int) string {
+// writersOf names the field managers of a release record stored as a
+// Secret (the default driver: Helm, helm-controller, ...), the latest
+// writer first; none when the storage does not tell.
+func (u *Undo) writersOf(ctx context.Context, release string, revision int) []string {
 	if u.Driver != "" && u.Driver != "secret" && u.Driver != "secrets" {
-		return ""
+		return nil
 	}
 	s, err := u.Clientset.CoreV1().Secrets(u.Namespace).Get(ctx, fmt.Sprintf("sh.helm.release.v1.%s.v%d", release, revision), metav1.GetOptions{})
 	if err != nil {
-		return ""
+		return nil
 	}
+	mfs := s.ManagedFields
+	sort.SliceStable(mfs, func(i, j int) bool {
+		if mfs[i].Time == nil || mfs[j].Time == nil {
+			return mfs[j].Time == nil && mfs[i].Time != nil
+		}
+		return mfs[i].Time.After(mfs[j].Time.Time)
+	})
 	var who []string
-	for _, mf := range s.ManagedFields {
+	for _, mf := range mfs {
 		if mf.Manager != "" && !contains(who, mf.Manager) {
 			who = append(who, mf.Manager)
 		}
 	}
-	return strings.Join(who, ", ")
+	return who
 }
 
 func contains(s []string, v string) bool {

@@ -85,8 +85,10 @@ func WriteUndoResult(w io.Writer, r *UndoResult) {
 	case VerdictRefused, VerdictError:
 		if r.NewRevision == 0 {
 			fmt.Fprintf(w, "%s: %s, nothing changed\n", r.Release, r.Verdict)
-			return
+		} else {
+			fmt.Fprintf(w, "%s: %s: Helm's rollback failed and recorded revision %d (see helm history %s -n %s)\n", r.Release, r.Verdict, r.NewRevision, r.Release, r.Namespace)
 		}
+		return
 	}
 	if r.RecoveredPending != nil {
 		fmt.Fprintf(w, "%s: pending revision %d (%s) marked failed\n", r.Release, r.RecoveredPending.Revision, r.RecoveredPending.Status)

@@ -149,8 +149,17 @@ func (u *Undo) Run(ctx context.Context, release string) (*UndoResult, error) {
 	if err := ctx.Err(); err != nil {
 		return finish(err)
 	}
+	// Helm's server-side apply must write as the field manager that owns
+	// the release's fields (helm for the CLI, helm-controller for Flux),
+	// or it conflicts with it. Helm's library takes the name from a
+	// package variable; this process does one rollback.
+	kube.ManagedFieldsManager = p.FieldManager
 	if err := rb.Run(release); err != nil {
 		err = fmt.Errorf("helm rollback of release %s to revision %d: %w", release, p.To.Revision, err)
+		if revs, herr := history(cfg, release, u.Namespace); herr == nil && revs[len(revs)-1].Version > p.From.Revision {
+			res.NewRevision = revs[len(revs)-1].Version
+			err = fmt.Errorf("%w; Helm recorded revision %d as %s", err, res.NewRevision, status(revs[len(revs)-1]))
+		}
 		u.record(ctx, journal.Entry{Step: "helm", Action: journal.ActionStepFailed, Target: target, Before: before, Result: journal.ResultFailed, Error: err.Error()})
 		return finish(err)
 	}
