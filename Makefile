@@ -11,7 +11,7 @@ SANDBOX_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pk
 export ROLLBACK_SANDBOX_BIN := $(BIN)/rollback-sandbox
 export ROLLBACK_BIN := $(BIN)/rollback
 
-.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo bench bench-db bench-guard bench-helm install fuzz
+.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo demo-helm bench bench-db bench-guard bench-helm install fuzz
 
 all: build
 
@@ -51,6 +51,9 @@ test-main:
 
 demo: build sandbox-build deps
 	bash scripts/demo.sh
+
+demo-helm: build sandbox-build deps
+	bash scripts/demo-helm.sh
 
 bench: build sandbox-build
 	$(GO) run ./bench/app

@@ -49,11 +49,12 @@ log "$(prometheus --version 2>&1 | head -1)"
 # (helm.sh/helm/v4 in go.mod) into bin/.
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 helm_version="$(cd "$repo" && go list -m -f '{{.Version}}' helm.sh/helm/v4)"
-if ! "$repo/bin/helm" version --short 2>/dev/null | grep -q "^${helm_version}+"; then
+# helm prints only major.minor; the module version is in the binary's build info.
+if [[ "$(go version -m "$repo/bin/helm" 2>/dev/null | awk '$1=="mod" {print $3}')" != "$helm_version" ]]; then
 	log "building helm ${helm_version} into bin/helm"
 	GOBIN="$repo/bin" go install "helm.sh/helm/v4/cmd/helm@${helm_version}"
 fi
-log "helm $("$repo/bin/helm" version --short)"
+log "helm ${helm_version} (bin/helm)"
 
 # --- PostgreSQL ---------------------------------------------------------------
 if ! pg_lsclusters -h 2>/dev/null | grep -q .; then
