@@ -79,12 +79,6 @@ func findHelmBinary() (string, error) {
 	return "", fmt.Errorf("`rollback helm` needs the %s program next to rollback or on PATH: install it with `make install` (or `go install github.com/vibestack/rollback/cmd/%s@latest`), or set ROLLBACK_HELM_BIN", HelmBinary, HelmBinary)
 }
 
-// ExecuteWith runs args like Execute with the Factory f, whose Helm builds
-// the `helm` group (the rollback-helm binary sets the real commands).
-func ExecuteWith(ctx context.Context, f *Factory, args []string) int {
-	return execute(ctx, f, args)
-}
-
 // PrintJSON writes v as one JSON object on stdout.
 func PrintJSON(f *Factory, v any) error { return printJSON(f, v) }
 

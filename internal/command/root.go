@@ -142,10 +142,12 @@ var subcommands = []func(*Factory) *cobra.Command{
 // Execute runs the command line args and returns the process exit code.
 // Errors are printed once, here, on stderr.
 func Execute(ctx context.Context, io *iostreams.IOStreams, args []string) int {
-	return execute(ctx, NewFactory(io), args)
+	return ExecuteWith(ctx, NewFactory(io), args)
 }
 
-func execute(ctx context.Context, f *Factory, args []string) int {
+// ExecuteWith runs the command line args with the Factory f (tests give
+// one with fake clients and a fake clock) and returns the exit code.
+func ExecuteWith(ctx context.Context, f *Factory, args []string) int {
 	f.Args = args
 	io := f.IO
 	root := NewRoot(f)

@@ -157,6 +157,7 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 		err = outcome.AsUnhealthy(fmt.Errorf("deployment %s revision %d failed guard (%s) and %s", r.name, res.Revision, reason, why))
 	default:
 		res.Verdict = VerdictFailed
+		res.RollbackError = undoErr.Error()
 		final = r.event(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and the rollback failed: %v", r.name, res.Revision, undoErr), reason)
 		err = fmt.Errorf("deployment %s revision %d failed guard (%s); roll back: %w", r.name, res.Revision, reason, undoErr)
 		if outcome.KindOf(undoErr) == outcome.Refused {

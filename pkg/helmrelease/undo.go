@@ -65,10 +65,10 @@ const (
 
 // UndoResult is the outcome of an undo of a release.
 type UndoResult struct {
-	Release   string `json:"release"`
-	Namespace string `json:"namespace"`
-	Verdict   string `json:"verdict"`
-	Plan      *Plan  `json:"plan,omitempty"`
+	Release   string          `json:"release"`
+	Namespace string          `json:"namespace"`
+	Verdict   outcome.Verdict `json:"verdict"`
+	Plan      *Plan           `json:"plan,omitempty"`
 	// RecoveredPending is the pending revision marked failed first.
 	RecoveredPending *Pending `json:"recoveredPending,omitempty"`
 	// NewRevision is the revision Helm's rollback wrote.
