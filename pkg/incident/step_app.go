@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/vibestack/rollback/pkg/configs"
+	"github.com/vibestack/rollback/pkg/ownership"
 	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
@@ -16,6 +18,8 @@ type appPlan struct {
 	To           int64    `json:"to"`
 	ImagesBefore []string `json:"imagesBefore"`
 	ImagesAfter  []string `json:"imagesAfter"`
+	// Ownership is the plan's ownership check (who else manages the Deployment).
+	Ownership *ownership.Verdict `json:"ownership,omitempty"`
 }
 
 // appStep rolls every Deployment back to its last known good revision with
@@ -54,7 +58,7 @@ func (s *session) appStep(ctx context.Context) ([]StepResult, error) {
 
 // undo is the undo of one Deployment in cluster c, reporting to obs.
 func (s *session) undo(c Cluster, obs progress.Observer) rollout.Undo {
-	return rollout.Undo{Clients: rollout.NewClients(c.Client, c.Namespace), Verification: s.r.Verification, Observer: obs, Force: s.r.Force}
+	return rollout.Undo{Clients: rollout.NewClients(c.Client, c.Namespace), Verification: s.r.Verification, Observer: obs, Force: s.r.Force, Snapshots: configs.SnapshotFinder{Client: c.Client}}
 }
 
 func (s *session) appTarget(ctx context.Context, c Cluster, name string) (StepResult, error) {
@@ -104,7 +108,7 @@ func (s *session) appTarget(ctx context.Context, c Cluster, name string) (StepRe
 			return res, err
 		})
 	}
-	p := appPlan{From: plan.FromRevision, To: plan.ToRevision, ImagesBefore: plan.ImagesBefore, ImagesAfter: plan.ImagesAfter}
+	p := appPlan{From: plan.FromRevision, To: plan.ToRevision, ImagesBefore: plan.ImagesBefore, ImagesAfter: plan.ImagesAfter, Ownership: plan.Ownership}
 	return s.target(ctx, "app", target, c.Context, p, func(obs progress.Observer) (StepResult, error) {
 		// The same target choice as the plan (the last known good
 		// revision); the plan is journaled, the undo re-plans on conflicts.

@@ -74,6 +74,12 @@ const (
 	ActionFlagDisabled Action = "flag.disabled"
 	ActionFlagEnabled  Action = "flag.enabled"
 
+	// ActionHelmPendingRecovered and ActionHelmPendingRecoveryFailed record
+	// a pending-* Helm revision marked failed (rollback helm undo
+	// --recover-pending); Before holds the revision, status and since when.
+	ActionHelmPendingRecovered      Action = "helm.pending-recovered"
+	ActionHelmPendingRecoveryFailed Action = "helm.pending-recovery-failed"
+
 	// ActionGuardFailed records why guard judged a release bad.
 	ActionGuardFailed Action = "guard.failed"
 
