@@ -146,6 +146,8 @@ func (o *guardOptions) run(ctx context.Context, f *Factory, name string) error {
 			return err
 		}
 	}
+	secrets = append(secrets, urlSecrets(append([]string{g.PrometheusURL}, g.CheckURLs...)...)...)
+	f.Redact.Add(secrets...)
 	if err := g.Validate(); err != nil {
 		return err
 	}
@@ -156,7 +158,7 @@ func (o *guardOptions) run(ctx context.Context, f *Factory, name string) error {
 	g.Clients = rollout.NewClients(cs, ns)
 	g.Lock = &clusterlock.Lock{Leases: cs.CoordinationV1().Leases(ns), Clock: f.Clock, App: g.App, Holder: g.Actor}
 	if len(chans) > 0 {
-		g.Notify = &notify.Dispatcher{Channels: chans, Clock: f.Clock}
+		g.Notify = &notify.Dispatcher{Channels: chans, Clock: f.Clock, Redactor: f.Redact}
 	}
 	g.OpenJournal = func(_ context.Context, incident string) (guard.Recorder, error) {
 		return journal.Open(journal.Options{Dir: o.journalDir, Incident: incident, Clock: f.Clock, Actor: g.Actor, Redact: secrets,

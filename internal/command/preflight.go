@@ -120,7 +120,10 @@ func preflightFor(f *Factory, rb *runbook.Runbook, path string, steps []string) 
 			return nil, fmt.Errorf("preflight: prometheus client: %w", err)
 		}
 	}
-	opts.Channels, _ = notificationChannels(rb, opts.HTTPClient)
+	var secrets []string
+	opts.Channels, secrets = notificationChannels(rb, opts.HTTPClient)
+	f.Redact.Add(secrets...)
+	f.Redact.Add(runbookURLSecrets(rb, opts.DatabaseURL)...)
 	return opts, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/vibestack/rollback/internal/iostreams"
 	"github.com/vibestack/rollback/internal/kubeflags"
 	"github.com/vibestack/rollback/internal/version"
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // Factory carries what every command needs: streams, cluster access flags,
@@ -24,14 +25,20 @@ type Factory struct {
 	Kube   *kubeflags.ConfigFlags
 	Clock  clock.WithTicker
 	Output string
+	// Redact removes secrets from everything written to IO.Out and
+	// IO.ErrOut; commands register the secret values they learn.
+	Redact *redact.Redactor
 }
 
 // NewFactory returns a Factory for io with kubectl-compatible cluster flags.
+// Its streams redact what is written to them (see pkg/redact).
 func NewFactory(io *iostreams.IOStreams) *Factory {
+	red := redact.New()
 	return &Factory{
-		IO:    io,
-		Kube:  kubeflags.NewConfigFlags(),
-		Clock: clock.RealClock{},
+		IO:     io.Redacted(red),
+		Kube:   kubeflags.NewConfigFlags(),
+		Clock:  clock.RealClock{},
+		Redact: red,
 	}
 }
 
@@ -49,6 +56,7 @@ last known good state, verifies the result and records what it did.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			registerSecretFlags(cmd, f.Redact)
 			switch f.Output {
 			case "", "text", "json":
 				return nil
@@ -106,7 +114,9 @@ var subcommands = []func(*Factory) *cobra.Command{
 // Execute runs the command line args and returns the process exit code.
 // Errors are printed once, here, on stderr.
 func Execute(ctx context.Context, io *iostreams.IOStreams, args []string) int {
-	root := NewRoot(NewFactory(io))
+	f := NewFactory(io)
+	io = f.IO
+	root := NewRoot(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

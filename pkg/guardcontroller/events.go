@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
+
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // Component is the source component of the controller's Events.
@@ -48,13 +50,13 @@ type recorder struct {
 func (r *recorder) logf(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	fmt.Fprintf(r.log, "%s %s\n", r.clock.Now().UTC().Format(time.RFC3339), redactURLs(fmt.Sprintf(format, args...)))
+	fmt.Fprintf(r.log, "%s %s\n", r.clock.Now().UTC().Format(time.RFC3339), redact.String(fmt.Sprintf(format, args...)))
 }
 
 // event records an Event on d (type Normal or Warning) and logs it. A failed
 // Event write is logged, never fatal.
 func (r *recorder) event(ctx context.Context, d *appsv1.Deployment, typ, reason, format string, args ...any) {
-	msg := redactURLs(fmt.Sprintf(format, args...))
+	msg := redact.String(fmt.Sprintf(format, args...))
 	r.logf("%s/%s: %s: %s", d.Namespace, d.Name, reason, msg)
 	now := metav1.NewTime(r.clock.Now())
 	ev := &corev1.Event{

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vibestack/rollback/pkg/guard"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/redact"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -399,7 +400,7 @@ func (w *work) journal(ctx context.Context, j *journal.Journal, e journal.Entry)
 // finish persists the verdict of the task's revision, unless the state
 // already belongs to another revision, and records it as an Event.
 func (w *work) finish(ctx context.Context, phase, reason string, landed *State) {
-	reason = oneLine(redactURLs(reason))
+	reason = oneLine(redact.String(reason))
 	w.mu.Lock()
 	w.state.Hash, w.state.Revision = w.cur.Hash, w.cur.Revision
 	w.mu.Unlock()

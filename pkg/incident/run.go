@@ -17,6 +17,7 @@ import (
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/redact"
 	"github.com/vibestack/rollback/pkg/report"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
@@ -122,7 +123,7 @@ func (s *session) open() error {
 	s.j = j
 	s.res.Incident = s.id
 	s.res.Journal = filepath.Join(dir, s.id+".jsonl")
-	s.disp = &notify.Dispatcher{Channels: r.Channels, Clock: r.Clock, OnResult: s.recordNotification}
+	s.disp = &notify.Dispatcher{Channels: r.Channels, Clock: r.Clock, OnResult: s.recordNotification, Redactor: redact.New(r.Secrets...)}
 	return nil
 }
 

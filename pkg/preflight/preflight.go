@@ -182,8 +182,7 @@ func (o *Options) Run(ctx context.Context) (*Report, error) {
 	for i := range rep.Checks {
 		rep.Checks[i].Detail = flatten(rep.Checks[i].Detail)
 	}
-	redact(rep.Checks, o.secrets())
-	redactDatabase(rep.Checks, o.DatabaseURL)
+	redactChecks(rep.Checks, o.redactor())
 	rep.Go, rep.Problems = Verdict(rep.Checks)
 	return rep, nil
 }

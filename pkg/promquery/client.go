@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // DefaultTimeout bounds one query when the caller's context has no earlier deadline.
@@ -35,7 +37,7 @@ type Client struct {
 func New(rawURL string, hc *http.Client) (*Client, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("prometheus url %q: want http(s)://host[:port][/path]", redactURL(rawURL))
+		return nil, fmt.Errorf("prometheus url %q: want http(s)://host[:port][/path]", redact.URL(rawURL))
 	}
 	if hc == nil {
 		hc = &http.Client{}
@@ -188,12 +190,3 @@ func BadQuery(s Sample) bool {
 }
 
 func formatValue(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
-
-// redactURL drops the user info of a URL for messages.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable url)"
-	}
-	return u.Redacted()
-}

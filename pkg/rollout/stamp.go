@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // MarkGood stamps the current revision of Deployment name known-good (see the
@@ -56,6 +57,7 @@ func stampFailed(ctx context.Context, clients Clients, rs *appsv1.ReplicaSet, re
 	if _, ok := stampTime(rs.Annotations, AnnotationKnownGoodAt, AnnotationKnownGoodHash, rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]); ok {
 		return nil
 	}
+	reason = redact.String(reason)
 	if len(reason) > 200 {
 		reason = reason[:200]
 	}
