@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strconv"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/rollout"
 	"github.com/vibestack/rollback/pkg/runbook"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // guardOptions are the flags of `rollback guard`.
@@ -115,7 +115,7 @@ func (o *guardOptions) run(ctx context.Context, f *Factory, name string) error {
 	if err != nil {
 		return err
 	}
-	hc := &http.Client{Timeout: 10 * time.Second}
+	hc := safehttp.NewClient(10 * time.Second)
 	g := &guard.Guard{
 		Clock: f.Clock, Progress: f.IO.ErrOut, TTY: f.IO.ErrTTY,
 		Bake: o.bake, Interval: o.interval, CheckURLs: o.checkURLs, PrometheusURL: o.promURL, Checks: o.queries.checks,

@@ -21,6 +21,7 @@ import (
 	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/rollout"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // Verdicts of a guard run.
@@ -189,7 +190,7 @@ func (g *Guard) Validate() error {
 		if (c.Max == nil) == (c.Min == nil) {
 			return outcome.AsRefused(fmt.Errorf("query %q needs exactly one threshold: --max X or --min X", c.Query))
 		}
-		if _, err := promquery.Expand(c.Query, map[string]string{}); err != nil && !isMissingKey(err) {
+		if err := promquery.Validate(c.Query); err != nil {
 			return outcome.AsRefused(fmt.Errorf("query %q: %w", c.Query, err))
 		}
 	}
@@ -232,7 +233,7 @@ func (g *Guard) progress() io.Writer {
 
 func (g *Guard) httpClient() *http.Client {
 	if g.HTTPClient == nil {
-		return &http.Client{Timeout: 5 * time.Second}
+		return safehttp.NewClient(5 * time.Second)
 	}
 	return g.HTTPClient
 }

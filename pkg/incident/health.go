@@ -11,6 +11,7 @@ import (
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/redact"
 	"github.com/vibestack/rollback/pkg/runbook"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // healthAfter runs the runbook's health checks until they all pass or
@@ -83,7 +84,7 @@ func (s *session) httpCheck(ctx context.Context, h runbook.HTTPCheck) HealthChec
 	defer cancel()
 	hc := s.r.HTTPClient
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = safehttp.NewClient(0)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.URL, nil)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vibestack/rollback/pkg/redact"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // endpoint is a secret destination URL: errors name the channel and host only.
@@ -98,7 +99,7 @@ func (ep endpoint) check(ctx context.Context, hc *http.Client, target string) er
 
 func clientOr(hc *http.Client) *http.Client {
 	if hc == nil {
-		return &http.Client{}
+		return safehttp.NewClient(0)
 	}
 	return hc
 }

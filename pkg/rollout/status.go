@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // Verdicts of a status, an undo and a bulk undo.
@@ -145,7 +146,7 @@ func (s *Status) monitor(by string) *monitor {
 	}
 	hc := s.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 5 * time.Second}
+		hc = safehttp.NewClient(5 * time.Second)
 	}
 	return &monitor{
 		clients: s.Clients, clock: clk, out: newProgressPrinter(s.Progress, s.TTY),
