@@ -23,7 +23,7 @@ func backupMySQL(ctx context.Context, t *Target, path string, b *Backup) error {
 		return err
 	}
 	b.DumpTool, b.DumpToolVersion = "mysqldump", ver
-	args := append(mysqlClientArgs(t), "--single-transaction", "--quick", "--routines", "--triggers", "--events", t.Name)
+	args := append(mysqlClientArgs(t), "--single-transaction", "--quick", "--routines", "--triggers", "--events", "--", t.Name)
 	cmd := exec.CommandContext(ctx, "mysqldump", args...)
 	cmd.Env = append(os.Environ(), t.env()...)
 	stderr := &limitedBuffer{n: 4096}
@@ -74,12 +74,13 @@ func checkMySQLTrailer(tail []byte) error {
 	return nil
 }
 
-// mysqlClientArgs returns the connection arguments for mysqldump and mysql,
-// without the password.
+// mysqlClientArgs returns the connection options for mysqldump and mysql,
+// without the password, each as one --name=value argument so that no value
+// is read as an option. The database name goes after "--".
 func mysqlClientArgs(t *Target) []string {
-	args := []string{"--protocol=tcp", "-h", t.Host, "-P", t.Port}
+	args := []string{"--protocol=tcp", "--host=" + t.Host, "--port=" + t.Port}
 	if t.User != "" {
-		args = append(args, "-u", t.User)
+		args = append(args, "--user="+t.User)
 	}
 	return args
 }

@@ -31,7 +31,7 @@ func backupPostgres(ctx context.Context, t *Target, path string, b *Backup, lock
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	dump := exec.CommandContext(ctx, "pg_dump", "-Fc", "--lock-wait-timeout="+strconv.FormatInt(lockTimeout.Milliseconds(), 10), "-d", t.libpqURL())
+	dump := exec.CommandContext(ctx, "pg_dump", "-Fc", "--lock-wait-timeout="+strconv.FormatInt(lockTimeout.Milliseconds(), 10), "--dbname="+t.libpqURL())
 	dump.Env = append(os.Environ(), t.env()...)
 	dumpErr := &limitedBuffer{n: 4096}
 	dump.Stderr = dumpErr

@@ -95,14 +95,14 @@ func restore(ctx context.Context, t *Target, o RestoreOptions) (*RestoreResult, 
 	fmt.Fprintf(o.Progress, "restore: %s into %s\n", b.ID, t)
 	switch t.Engine {
 	case Postgres:
-		err = runRestoreCmd(ctx, t, nil, "pg_restore", "--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges", "-d", t.libpqURL(), path)
+		err = runRestoreCmd(ctx, t, nil, "pg_restore", "--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges", "--dbname="+t.libpqURL(), "--", path)
 	case MySQL:
 		f, ferr := os.Open(path)
 		if ferr != nil {
 			return nil, ferr
 		}
 		defer f.Close()
-		err = runRestoreCmd(ctx, t, f, "mysql", append(mysqlClientArgs(t), "--binary-mode", t.Name)...)
+		err = runRestoreCmd(ctx, t, f, "mysql", append(mysqlClientArgs(t), "--binary-mode", "--", t.Name)...)
 	case SQLite:
 		err = restoreSQLite(path, t.Name)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -179,6 +180,10 @@ func (t *Target) libpqURL() string {
 func (t *Target) mysqlDSN(vars map[string]string) string {
 	c := mysql.NewConfig()
 	c.User, c.Passwd, c.Net, c.Addr, c.DBName = t.User, t.password, "tcp", net.JoinHostPort(t.Host, t.Port), t.Name
+	if c.Passwd == "" {
+		// As the mysql client does: a password the URL lacks may be in MYSQL_PWD.
+		c.Passwd = os.Getenv("MYSQL_PWD")
+	}
 	c.MultiStatements, c.ParseTime = true, true
 	c.Timeout = 10 * time.Second
 	c.Params = map[string]string{}
@@ -198,8 +203,13 @@ func (t *Target) mysqlDSN(vars map[string]string) string {
 }
 
 // env returns the environment entries that carry the password to pg_dump,
-// pg_restore, mysqldump and mysql without putting it on a command line.
+// pg_restore, mysqldump and mysql without putting it on a command line. A
+// URL without a password sets nothing, so that a password the user put in
+// PGPASSWORD or MYSQL_PWD (or ~/.pgpass, ~/.my.cnf) is used.
 func (t *Target) env() []string {
+	if t.password == "" {
+		return nil
+	}
 	switch t.Engine {
 	case Postgres:
 		return []string{"PGPASSWORD=" + t.password}

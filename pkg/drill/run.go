@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -171,15 +170,11 @@ func (d *Drill) record(res *Result) {
 		d.progress("warning: journal: %v", err)
 	}
 	path := filepath.Join(d.JournalDir, res.Incident+".md")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
+	if err := report.WriteFile(path, j.Entries()); err != nil {
 		d.progress("warning: report: %v", err)
 		return
 	}
-	defer f.Close()
-	if err := report.Write(f, j.Entries()); err == nil {
-		res.Report = path
-	}
+	res.Report = path
 }
 
 // incidentRun is the runbook's rollback, aimed at the drill namespace: no

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -257,15 +256,7 @@ func (s *session) finish(ctx context.Context, runErr error) error {
 
 // writeReport writes the Markdown report of the journal so far.
 func (s *session) writeReport(path string) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if err := report.Write(f, s.j.Entries()); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return report.WriteFile(path, s.j.Entries())
 }
 
 // log appends e to the journal; a journal write failure is printed, not fatal.

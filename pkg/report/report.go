@@ -5,13 +5,17 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/vibestack/rollback/pkg/atomicfile"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/redact"
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // RCAQuestions are the questions of the runbook's post-rollback actions
@@ -43,11 +47,25 @@ func Write(w io.Writer, entries []journal.Entry) error {
 		}
 		norm[i] = n
 	}
-	bw := bufio.NewWriter(w)
+	var buf bytes.Buffer
+	bw := bufio.NewWriter(&buf)
 	r := &writer{w: bw, entries: norm}
 	r.all()
-	if err := bw.Flush(); err != nil {
+	_ = bw.Flush()
+	// The whole report at once: no secret or escape sequence is split
+	// between two writes.
+	if _, err := io.WriteString(w, termsafe.Text(redact.String(buf.String()))); err != nil {
 		return fmt.Errorf("write incident report: %w", err)
+	}
+	return nil
+}
+
+// WriteFile writes the report of entries to path atomically (a new file,
+// mode 0600, renamed over path): a reader never sees half a report, and a
+// symbolic link planted at path is replaced, not followed.
+func WriteFile(path string, entries []journal.Entry) error {
+	if err := atomicfile.Write(path, 0o600, func(w io.Writer) error { return Write(w, entries) }); err != nil {
+		return fmt.Errorf("write incident report %s: %w", path, err)
 	}
 	return nil
 }
