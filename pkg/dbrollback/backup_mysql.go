@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+
+	"github.com/vibestack/rollback/pkg/atomicfile"
 )
 
 // backupMySQL runs mysqldump --single-transaction --quick --routines
@@ -32,7 +34,7 @@ func backupMySQL(ctx context.Context, t *Target, path string, b *Backup) error {
 	if err != nil {
 		return fmt.Errorf("mysqldump: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	f, err := atomicfile.Create(path, 0o600)
 	if err != nil {
 		return fmt.Errorf("create dump file: %w", err)
 	}
