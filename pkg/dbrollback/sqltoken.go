@@ -153,7 +153,7 @@ func splitStatements(sql string, first int) []statement {
 }
 
 // stringEnd returns the index after the single-quoted string starting at
-// sql[i]. ” is a quote inside the string. With backslash escapes (E'...')
+// sql[i]; two quotes in a row stand for one inside it. With backslash escapes (E'...')
 // \' is one too; without, a backslash right before the closing quote makes
 // the string ambiguous (MySQL would read on).
 func stringEnd(sql string, i int, backslash bool) (int, bool) {
