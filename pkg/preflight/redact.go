@@ -1,6 +1,9 @@
 package preflight
 
-import "github.com/vibestack/rollback/pkg/redact"
+import (
+	"github.com/vibestack/rollback/pkg/redact"
+	"github.com/vibestack/rollback/pkg/termsafe"
+)
 
 // redactor knows the secret values preflight was given: the notification
 // settings' values (a webhook URL's path is its token) and the database
@@ -16,10 +19,11 @@ func (o *Options) redactor() *redact.Redactor {
 	return r
 }
 
-// redactChecks removes every secret from the checks' texts.
+// redactChecks removes every secret and control character (a pod message
+// or an Event may hold escape sequences) from the checks' texts.
 func redactChecks(checks []Check, r *redact.Redactor) {
 	for i := range checks {
-		checks[i].Detail = r.String(checks[i].Detail)
-		checks[i].Fix = r.String(checks[i].Fix)
+		checks[i].Detail = termsafe.String(r.String(checks[i].Detail))
+		checks[i].Fix = termsafe.String(r.String(checks[i].Fix))
 	}
 }

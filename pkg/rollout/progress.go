@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // progressPrinter writes human progress: on a terminal a single updating
@@ -26,7 +28,7 @@ func newProgressPrinter(w io.Writer, tty bool) *progressPrinter {
 func (p *progressPrinter) update(s string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "\r\033[K%s", s)
+	fmt.Fprintf(p.w, "\r\033[K%s", termsafe.String(s))
 	p.pending = true
 }
 
@@ -46,7 +48,7 @@ func (p *progressPrinter) done(s string) {
 		fmt.Fprint(p.w, "\r\033[K")
 		p.pending = false
 	}
-	fmt.Fprintln(p.w, s)
+	fmt.Fprintln(p.w, termsafe.Text(s))
 }
 
 // printf prints a formatted line that stays.

@@ -6,6 +6,7 @@
 package termsafe
 
 import (
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -98,4 +99,23 @@ func escapeLen(s string) int {
 // a terminal show text in another order than it is.
 func isBidiControl(r rune) bool {
 	return r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' || r == '\u200e' || r == '\u200f'
+}
+
+// Writer returns a writer that passes every Write through Text: lines and
+// tabs stay, control characters and escape sequences go. Printers of text
+// that holds cluster-sourced strings write through it.
+func Writer(w io.Writer) io.Writer {
+	if _, ok := w.(*writer); ok {
+		return w
+	}
+	return &writer{w: w}
+}
+
+type writer struct{ w io.Writer }
+
+func (w *writer) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(w.w, Text(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
