@@ -67,3 +67,28 @@ func TestExpandEscapesValues(t *testing.T) {
 		t.Fatalf("Expand = %q, %v", got, err)
 	}
 }
+
+// FuzzExpand: any query from a flag, a runbook or an annotation is filled
+// in or refused, never expanded past MaxExpandedBytes, and a result never
+// holds a "{{" the query did not have inside a value.
+func FuzzExpand(f *testing.F) {
+	f.Add(`sum(rate(x{ns="{{.namespace}}",d="{{ .deployment }}"}[1m]))`, "shop")
+	f.Add(`{{range 20000}}{{range 1000}}xxxxxxxxxxxxxxxx{{end}}{{end}}`, "x")
+	f.Add(`{{.label_app_kubernetes_io_name}}{{`, `"}`)
+	f.Fuzz(func(t *testing.T, query, value string) {
+		vars := map[string]string{"namespace": value, "deployment": "web", "revision": "1", "app": "a", "label_app_kubernetes_io_name": value}
+		got, err := Expand(query, vars)
+		if err != nil {
+			return
+		}
+		if len(got) > MaxExpandedBytes || len(query) > MaxQueryBytes {
+			t.Fatalf("expanded to %d bytes from %d", len(got), len(query))
+		}
+		if Validate(query) != nil {
+			t.Fatalf("Expand accepts %q but Validate refuses it", query)
+		}
+		if !strings.Contains(value, "{") && strings.Contains(got, "{{") && !strings.Contains(query, "{{") {
+			t.Fatalf("%q grew a {{ from nowhere: %q", query, got)
+		}
+	})
+}
