@@ -85,8 +85,7 @@ func serviceAccountKubeconfig(t *testing.T, ns, name string) (string, kubernetes
 // requests show what it must not do is forbidden. The whole kustomization
 // (Deployment, PodDisruptionBudget) passes a server-side dry run.
 func TestShippedRBACIsEnoughAndNothingMore(t *testing.T) {
-	kubectl(t, "apply", "-f", "deploy/namespace.yaml", "-f", "deploy/rbac.yaml")
-	kubectl(t, "apply", "--dry-run=server", "-k", "deploy/")
+	kubectl(t, "apply", "-k", "deploy/")
 
 	kc, sa := serviceAccountKubeconfig(t, "rollback-system", "rollback-guard")
 	ns := sb.Namespace(t)
