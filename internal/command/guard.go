@@ -90,7 +90,7 @@ digits in the key become _).`,
 	fl.DurationVar(&o.interval, "interval", 30*time.Second, "time between two analysis rounds")
 	fl.StringArrayVar(&o.checkURLs, "check-url", nil, "URL that must answer 2xx in every round, and after a rollback (repeatable; default: the runbook's healthChecks.http)")
 	fl.StringVar(&o.promURL, "prom-url", "", "Prometheus server URL (default: the runbook's healthChecks.prometheus.url)")
-	fl.Var(&promQueryFlag{q: &o.queries}, "prom-query", "PromQL query (a Go template), followed by its --max or --min (repeatable pairs; default: the runbook's queries)")
+	fl.Var(&promQueryFlag{q: &o.queries}, "prom-query", "PromQL query (placeholders {{.namespace}}, {{.deployment}}, {{.revision}}, {{.app}}, {{.label_KEY}}), followed by its --max or --min (repeatable pairs; default: the runbook's queries)")
 	fl.Var(&promThresholdFlag{q: &o.queries, max: true}, "max", "highest healthy value of the preceding --prom-query")
 	fl.Var(&promThresholdFlag{q: &o.queries}, "min", "lowest healthy value of the preceding --prom-query")
 	fl.IntVar(&o.failureLimit, "failure-limit", guard.DefaultFailureLimit, "failed rounds tolerated; one more rolls back (Argo Rollouts' failureLimit, default 0)")
