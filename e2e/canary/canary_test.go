@@ -98,8 +98,10 @@ func newReceiver(t *testing.T) *receiver {
 		if req.Method != http.MethodPost {
 			return
 		}
+		// The body only: the URL is the destination (the Slack URL's path
+		// is the canary by design).
 		r.mu.Lock()
-		r.got = append(r.got, req.URL.Path+" "+string(body))
+		r.got = append(r.got, string(body))
 		r.mu.Unlock()
 		switch {
 		case strings.HasPrefix(req.URL.Path, "/services/"):
@@ -157,11 +159,11 @@ func TestCanaryNeverLeaks(t *testing.T) {
 	backups := filepath.Join(dir, "backups")
 	rb := writeRunbook(t, dir, ns, migrations, backups, checkURL, promURL, rcv.base)
 	env := map[string]string{
-		"APP_DATABASE_URL": dbURL,
-		"SLACK_URL":        rcv.base + "/services/T0/B0/" + canary,
-		"HOOK_URL":         rcv.base + "/hook?token=" + canary,
-		"HOOK_SECRET":      canary,
-		"PD_KEY":           canary,
+		"APP_DATABASE_URL":     dbURL,
+		"SLACK_URL":            rcv.base + "/services/T0/B0/" + canary,
+		"HOOK_URL":             rcv.base + "/hook?token=" + canary,
+		"HOOK_SECRET":          canary,
+		"PD_KEY":               canary,
 		"ROLLBACK_JOURNAL_DIR": journals,
 	}
 	cli := func(name string, extraEnv map[string]string, args ...string) clitest.Result {

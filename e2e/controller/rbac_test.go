@@ -3,22 +3,16 @@
 package controller_test
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	authnv1 "k8s.io/api/authentication/v1"
 	authzv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/pkg/guardcontroller"
@@ -40,44 +34,6 @@ func kubectl(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-// serviceAccountKubeconfig writes a kubeconfig (context "sandbox") that
-// authenticates as ServiceAccount ns/name with a token from the
-// TokenRequest API, and returns its path and a clientset for it.
-func serviceAccountKubeconfig(t *testing.T, ns, name string) (string, kubernetes.Interface) {
-	t.Helper()
-	exp := int64(3600)
-	tr, err := sb.Clientset.CoreV1().ServiceAccounts(ns).CreateToken(ctx(t), name, &authnv1.TokenRequest{
-		Spec: authnv1.TokenRequestSpec{ExpirationSeconds: &exp},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("TokenRequest for serviceaccount %s/%s: %v", ns, name, err)
-	}
-	ca := sb.Config.TLSClientConfig.CAData
-	if len(ca) == 0 && sb.Config.TLSClientConfig.CAFile != "" {
-		if ca, err = os.ReadFile(sb.Config.TLSClientConfig.CAFile); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["sandbox"] = &clientcmdapi.Cluster{Server: sb.Config.Host, CertificateAuthorityData: ca}
-	cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
-	cfg.Contexts["sandbox"] = &clientcmdapi.Context{Cluster: "sandbox", AuthInfo: name}
-	cfg.CurrentContext = "sandbox"
-	path := filepath.Join(t.TempDir(), name+".kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := clientcmd.BuildConfigFromFlags("", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return path, cs
-}
-
 // The shipped RBAC (deploy/rbac.yaml, applied for real) is enough: the
 // controller, running as ServiceAccount rollback-system/rollback-guard with
 // a TokenRequest token and nothing else, guards a crash-looping release and
@@ -88,7 +44,7 @@ func serviceAccountKubeconfig(t *testing.T, ns, name string) (string, kubernetes
 func TestShippedRBACIsEnoughAndNothingMore(t *testing.T) {
 	kubectl(t, "apply", "-k", "deploy/")
 
-	kc, sa := serviceAccountKubeconfig(t, "rollback-system", "rollback-guard")
+	kc, sa := sb.ServiceAccount(t, "rollback-system", "rollback-guard")
 	ns := sb.Namespace(t)
 	// Settings from a ConfigMap (read with the ServiceAccount's configmaps get).
 	if _, err := sb.Clientset.CoreV1().ConfigMaps(ns).Create(ctx(t), &corev1.ConfigMap{
