@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/guardcontroller"
+	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
@@ -34,6 +36,7 @@ var guardControllerFlagNames = map[string]bool{
 	"controller": true, "lease-namespace": true, "lease-duration": true, "renew-deadline": true,
 	"retry-period": true, "health-addr": true, "max-concurrent": true, "identity": true, "allow-url": true,
 	"journal-dir": true, // guard's own flag: where the local copies of incident journals go
+	"file":        true, // guard's own flag: the runbook whose notifications every incident uses
 }
 
 // add binds the controller's flags to the guard command.
@@ -51,7 +54,7 @@ func (g *guardControllerFlags) add(cmd *cobra.Command) {
 
 // run runs the guard controller until the command's context ends. Without
 // -n it watches every namespace; with -n only those named (comma-separated).
-func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory) error {
+func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFlag) error {
 	if args := cmd.Flags().Args(); len(args) > 0 {
 		return exitcode.AsRefused(fmt.Errorf("guard --controller takes no DEPLOYMENT (got %q): it guards every Deployment annotated %s=%s", args[0], guardcontroller.AnnotationGuard, guardcontroller.EnabledValue))
 	}
@@ -97,7 +100,6 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory) error {
 	if err != nil {
 		return exitcode.AsRefused(err)
 	}
-	fmt.Fprintf(f.IO.ErrOut, "check and Prometheus URLs allowed: %s\n", allow)
 	identity := g.identity
 	if identity == "" {
 		identity = guardcontroller.DefaultIdentity()
@@ -106,6 +108,26 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory) error {
 	if fl := cmd.Flags().Lookup("journal-dir"); fl != nil {
 		journalDir = fl.Value.String()
 	}
+	// Notification receivers are outside the cluster; check and Prometheus
+	// URLs go through the allowlist, also on redirects and after name
+	// resolution.
+	hc := safehttp.NewClient(10 * time.Second)
+	checks := safehttp.NewGuardedClient(5*time.Second, allow.CheckURL)
+	var chans []notify.Channel
+	var secrets []string
+	if rf.path != "" {
+		rb, _, err := rf.load()
+		if err != nil {
+			return err
+		}
+		if chans, secrets, err = notify.FromRunbook(rb.Notifications, f.Getenv, hc); err != nil {
+			return err
+		}
+		f.Redact.Add(secrets...)
+	}
+
+	// The controller logs JSON records (log/slog) on stderr.
+	logger := slog.New(slog.NewJSONHandler(f.IO.ErrOut, nil)).With("controller", identity)
 	ctx, cancel := context.WithCancel(ctxOf(cmd))
 	defer cancel()
 	health := &guardcontroller.Health{}
@@ -114,14 +136,15 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory) error {
 		if err != nil {
 			return exitcode.AsRefused(err)
 		}
-		fmt.Fprintf(f.IO.ErrOut, "health endpoints on http://%s/healthz and /readyz\n", addr)
+		logger.Info(fmt.Sprintf("health endpoints on http://%s/healthz and /readyz", addr))
 		go func() {
 			if err := <-errc; err != nil {
-				fmt.Fprintf(f.IO.ErrOut, "health endpoint stopped: %v\n", err)
+				logger.Error(fmt.Sprintf("health endpoint stopped: %v", err))
 			}
 		}()
 	}
-	fmt.Fprintf(f.IO.ErrOut, "%s: campaigning for lease %s/%s\n", identity, leaseNS, guardcontroller.LeaseName)
+	logger.Info(fmt.Sprintf("check and Prometheus URLs allowed: %s", allow))
+	logger.Info(fmt.Sprintf("%s: campaigning for lease %s/%s", identity, leaseNS, guardcontroller.LeaseName))
 	health.SetReady()
 	le := guardcontroller.LeaderElection{
 		Client: leaseClient, Namespace: leaseNS, Identity: identity,
@@ -129,13 +152,12 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory) error {
 		OnLeader: func(leading bool) {
 			health.SetLeader(leading)
 			if leading {
-				fmt.Fprintf(f.IO.ErrOut, "%s: became the leader\n", identity)
+				logger.Info(fmt.Sprintf("%s: became the leader", identity))
 			} else {
-				fmt.Fprintf(f.IO.ErrOut, "%s: not the leader any more; stopped guarding\n", identity)
+				logger.Warn(fmt.Sprintf("%s: not the leader any more; stopped guarding", identity))
 			}
 		},
 	}
-	hc := safehttp.NewGuardedClient(5*time.Second, allow.CheckURL)
 	err = le.Run(ctx, func(lctx context.Context) error {
 		// One controller per watched namespace (one for all namespaces
 		// without -n), all under the same leadership.
@@ -143,9 +165,9 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory) error {
 		synced := make(chan struct{}, len(namespaces))
 		for _, ns := range namespaces {
 			c := &guardcontroller.Controller{
-				Client: cs, Namespace: strings.TrimSpace(ns), Clock: f.Clock, Log: f.IO.ErrOut, Identity: identity,
-				MaxConcurrent: g.maxConcurrent, HTTPClient: hc, AllowURLs: allow,
-				OnSynced: func() { synced <- struct{}{} }, JournalDir: journalDir,
+				Client: cs, Namespace: strings.TrimSpace(ns), Clock: f.Clock, Logger: logger, Identity: identity,
+				MaxConcurrent: g.maxConcurrent, HTTPClient: checks, AllowURLs: allow,
+				OnSynced: func() { synced <- struct{}{} }, JournalDir: journalDir, Channels: chans, Secrets: secrets, LockDuration: g.leaseDuration,
 			}
 			go func() { errc <- c.Run(lctx) }()
 		}

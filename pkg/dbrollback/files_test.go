@@ -43,7 +43,7 @@ func sqliteTarget(t *testing.T, perm os.FileMode) *Target {
 
 func backupOf(t *testing.T, tg *Target, dir string) *Backup {
 	t.Helper()
-	b, err := takeBackup(context.Background(), tg, backupRequest{dir: dir, clock: clocktesting.NewFakeClock(time.Unix(1e9, 0)), progress: io.Discard, migrationTool: ToolMigrate})
+	b, err := takeBackup(context.Background(), tg, backupRequest{dir: dir, clock: clocktesting.NewFakeClock(time.Unix(1e9, 0)), migrationTool: ToolMigrate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestSQLiteRestoreKeepsModeAndOwner(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := restore(context.Background(), tg, RestoreOptions{BackupDir: dir, ID: b.ID, Progress: io.Discard}); err != nil {
+	if _, err := restore(context.Background(), tg, RestoreOptions{BackupDir: dir, ID: b.ID}); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(tg.Name)
@@ -133,7 +133,7 @@ func TestSQLiteRestoreRefusesWhileOpen(t *testing.T) {
 	if _, err := io.ReadFull(out, buf); err != nil {
 		t.Fatal(err)
 	}
-	_, err := restore(context.Background(), tg, RestoreOptions{BackupDir: dir, ID: b.ID, Progress: io.Discard})
+	_, err := restore(context.Background(), tg, RestoreOptions{BackupDir: dir, ID: b.ID})
 	if err == nil || outcome.KindOf(err) != outcome.Refused {
 		t.Fatalf("restore while open: %v, want a refusal", err)
 	}
@@ -151,7 +151,7 @@ func TestSQLiteRestoreRefusesWhileOpen(t *testing.T) {
 	}
 	_ = holder.Process.Kill()
 	_ = holder.Wait()
-	if _, err := restore(context.Background(), tg, RestoreOptions{BackupDir: dir, ID: b.ID, Progress: io.Discard}); err != nil {
+	if _, err := restore(context.Background(), tg, RestoreOptions{BackupDir: dir, ID: b.ID}); err != nil {
 		t.Fatalf("restore once closed: %v", err)
 	}
 	if _, err := os.Stat(tg.Name + "-wal"); !errors.Is(err, os.ErrNotExist) {

@@ -3,6 +3,7 @@ package guardcontroller
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ import (
 func TestEventsAndLogsHideCheckURLCredentials(t *testing.T) {
 	cs := fake.NewClientset()
 	var log bytes.Buffer
-	r := &recorder{cs: cs, clock: clocktesting.NewFakeClock(time.Unix(0, 0)), identity: "test", log: &log}
+	r := &recorder{cs: cs, clock: clocktesting.NewFakeClock(time.Unix(0, 0)), identity: "test", log: slog.New(slog.NewTextHandler(&log, nil))}
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"}}
 	r.event(context.Background(), d, "Warning", ReasonGuardFailed, "health check %s did not answer 2xx", "HTTPS://admin:pw-S3CRET@web.shop.svc/h?token=T0KEN-S3CRET")
 	r.event(context.Background(), d, "Warning", ReasonGuardFailed, "check %s", "http://admin:p@ss-S3CRET@web.shop.svc/")

@@ -12,7 +12,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/vibestack/rollback/pkg/atomicfile"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/redact"
 	"github.com/vibestack/rollback/pkg/termsafe"
@@ -56,16 +55,6 @@ func Write(w io.Writer, entries []journal.Entry) error {
 	// between two writes.
 	if _, err := io.WriteString(w, termsafe.Text(redact.String(buf.String()))); err != nil {
 		return fmt.Errorf("write incident report: %w", err)
-	}
-	return nil
-}
-
-// WriteFile writes the report of entries to path atomically (a new file,
-// mode 0600, renamed over path): a reader never sees half a report, and a
-// symbolic link planted at path is replaced, not followed.
-func WriteFile(path string, entries []journal.Entry) error {
-	if err := atomicfile.Write(path, 0o600, func(w io.Writer) error { return Write(w, entries) }); err != nil {
-		return fmt.Errorf("write incident report %s: %w", path, err)
 	}
 	return nil
 }

@@ -38,4 +38,9 @@ rules:
   - apiGroups: [""]
     resources: ["configmaps"]
     verbs: ["get", "create", "patch"]
+  # Hold the Deployment's rollback lock (Lease rollback-deployment-NAME in
+  # its namespace, the lock `rollback run` takes too) while rolling back.
+  - apiGroups: ["coordination.k8s.io"]
+    resources: ["leases"]
+    verbs: ["get", "create", "update", "delete"]
 {{- end -}}
