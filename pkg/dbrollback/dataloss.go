@@ -40,7 +40,7 @@ const (
 	reasonUnknown  = "not a statement the scanner can prove keeps data"
 	reasonDynamic  = "runs code the scanner cannot see into (dynamic SQL, a procedure or a block)"
 	reasonCascade  = "CASCADE also drops what depends on it, which may hold data"
-	reasonDropData = "drops an object that holds data"
+	reasonDropData = "drops an object that may hold data"
 	reasonColumn   = "drops a column and its values"
 	reasonType     = "changes a column's type or character set: values may be truncated or converted"
 	reasonDelete   = "deletes rows"
@@ -152,7 +152,11 @@ func judgeDrop(t []token, w []string) string {
 		return ""
 	}
 	switch obj[0] {
-	case "TABLE", "SCHEMA", "DATABASE", "MATERIALIZED", "SEQUENCE", "TYPE", "DOMAIN", "EXTENSION", "OWNED", "TABLESPACE", "FOREIGN", "SERVER":
+	case "TABLE":
+		return "drops a table and all its rows"
+	case "SCHEMA", "DATABASE", "OWNED":
+		return "drops a schema and everything in it"
+	case "MATERIALIZED", "SEQUENCE", "TYPE", "DOMAIN", "EXTENSION", "TABLESPACE", "FOREIGN", "SERVER":
 		return reasonDropData
 	}
 	return reasonUnknown
