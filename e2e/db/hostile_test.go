@@ -4,8 +4,9 @@ package db_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/vibestack/rollback/pkg/dbrollback"
@@ -52,7 +53,9 @@ func TestPasswordOnlyInPGPASSWORD(t *testing.T) {
 // mysqldump and mysql, never an option.
 func TestMySQLDatabaseNameLikeAnOption(t *testing.T) {
 	requireServer(t, dbrollback.MySQL)
-	name := "-rb-dash-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))[4:14]
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	name := "-rb-dash-" + hex.EncodeToString(r[:])
 	admin := serverURL(dbrollback.MySQL) + "/mysql"
 	ctx := context.Background()
 	db, err := dbrollback.OpenDB(ctx, admin)
@@ -63,6 +66,13 @@ func TestMySQLDatabaseNameLikeAnOption(t *testing.T) {
 	if _, err := db.ExecContext(ctx, "CREATE DATABASE `"+name+"`"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = db.ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+name+"`") })
+	t.Cleanup(func() {
+		c, err := dbrollback.OpenDB(context.Background(), admin)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = c.Exec("DROP DATABASE IF EXISTS `" + name + "`")
+	})
 	undoAndRestore(t, serverURL(dbrollback.MySQL)+"/"+name)
 }
