@@ -99,7 +99,10 @@ func (s *session) undo(ctx context.Context, o UndoOptions) (*UndoResult, error) 
 	}
 	res := &UndoResult{Plan: plan, Version: st.Version}
 	if plan.NoOp() {
-		emit(o.Observer, progress.Info, "skipped: %s is already at version %d", s.t, st.Version)
+		// The status just read is the verification: at the target, not dirty
+		// (a dirty database is refused by the plan).
+		emit(o.Observer, progress.Verifying, "")
+		emit(o.Observer, progress.Info, "skipped: %s is already at version %d, not dirty", s.t, st.Version)
 		res.Skipped, res.Verified = true, true
 		return res, nil
 	}

@@ -113,3 +113,6 @@ type Mirror interface {
 	// Mirror copies e somewhere others can read it.
 	Mirror(ctx context.Context, e Entry) error
 }
+
+// String returns the action's dotted name.
+func (a Action) String() string { return string(a) }
