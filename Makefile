@@ -72,5 +72,17 @@ install: build
 	install -D $(BIN)/rollback-helm $(or $(PREFIX),/usr/local)/bin/rollback-helm
 	ln -sf rollback $(or $(PREFIX),/usr/local)/bin/kubectl-rollback
 
+# Every parser of outside input is fuzzed; the corpora are in
+# testdata/fuzz/FuzzXxx beside each target and replayed by every `go test`.
+FUZZTIME ?= 20s
+FUZZ_TARGETS := pkg/runbook:FuzzParse pkg/redact:FuzzRedact pkg/termsafe:FuzzString \
+	pkg/promquery:FuzzExpand pkg/guardcontroller:FuzzParseSettings pkg/guardcontroller:FuzzURLPolicy \
+	pkg/guardcontroller:FuzzReadState pkg/dbrollback:FuzzScanDataLoss pkg/dbrollback:FuzzSplitStatements \
+	pkg/dbrollback:FuzzGooseDown pkg/dbrollback:FuzzMigrationName pkg/configs:FuzzObjectFromManifest \
+	pkg/journal:FuzzReadLines pkg/journal:FuzzDecodeMirror
+
 fuzz:
-	$(GO) test ./pkg/runbook/ -run '^$$' -fuzz=FuzzParse -fuzztime=60s
+	@set -eo pipefail; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test ./$$pkg/ -run '^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) 2>&1 | tail -3; \
+	done

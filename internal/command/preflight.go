@@ -19,6 +19,7 @@ import (
 	"github.com/vibestack/rollback/pkg/preflight"
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/runbook"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // preflightOptions are the flags of "preflight".
@@ -101,7 +102,7 @@ func preflightFor(f *Factory, rb *runbook.Runbook, path string, steps []string) 
 	opts := &preflight.Options{
 		Runbook:    rb,
 		Steps:      steps,
-		HTTPClient: &http.Client{},
+		HTTPClient: safehttp.NewClient(0),
 		Clock:      f.Clock,
 	}
 	for _, c := range rb.Clusters {
@@ -120,7 +121,10 @@ func preflightFor(f *Factory, rb *runbook.Runbook, path string, steps []string) 
 			return nil, fmt.Errorf("preflight: prometheus client: %w", err)
 		}
 	}
-	opts.Channels, _ = notificationChannels(rb, opts.HTTPClient)
+	var secrets []string
+	opts.Channels, secrets = notificationChannels(rb, opts.HTTPClient)
+	f.Redact.Add(secrets...)
+	f.Redact.Add(runbookURLSecrets(rb, opts.DatabaseURL)...)
 	return opts, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/vibestack/rollback/internal/kubeflags"
 	"github.com/vibestack/rollback/internal/version"
 	"github.com/vibestack/rollback/pkg/clusterlock"
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // Factory carries what every command needs: streams, cluster access flags,
@@ -43,20 +44,27 @@ type Factory struct {
 	// Args are the command line arguments being run.
 	Args []string
 
+	// Redact removes secrets from everything written to IO.Out and
+	// IO.ErrOut; commands register the secret values they learn.
+	Redact *redact.Redactor
+
 	renderOnce sync.Once
 	render     *renderer
 }
 
 // NewFactory returns a Factory for io with kubectl-compatible cluster flags.
+// Its streams redact what is written to them (see pkg/redact).
 func NewFactory(io *iostreams.IOStreams) *Factory {
 	kube := kubeflags.NewConfigFlags()
+	red := redact.New()
 	return &Factory{
-		IO:      io,
+		IO:      io.Redacted(red),
 		Kube:    kube,
 		Clients: kubeClients{kube: kube},
 		Clock:   clock.RealClock{},
 		Getenv:  os.Getenv,
 		Process: clusterlock.NewProcessID(),
+		Redact:  red,
 	}
 }
 
@@ -74,6 +82,7 @@ last known good state, verifies the result and records what it did.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			registerSecretFlags(cmd, f.Redact)
 			switch f.Progress {
 			case progressAuto, progressText, progressJSON, progressNone:
 			default:

@@ -367,7 +367,3 @@ func firstBad(samples []promquery.Sample, o promquery.Outcome) string {
 	}
 	return "several rounds"
 }
-
-func isMissingKey(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "map has no entry for key")
-}

@@ -58,7 +58,7 @@ func TestHTTPHealthChecks(t *testing.T) {
 		{"healthy", srv.URL + "/healthz", 200, OK, "http " + srv.URL + "/healthz"},
 		{"unhealthy is a warning", srv.URL + "/broken", 200, Warn, "http " + srv.URL + "/broken"},
 		{"expected status", srv.URL + "/broken", 500, OK, "http " + srv.URL + "/broken"},
-		{"no answer is unknown", closed + "/healthz?token=s3cr3t-token", 200, Unknown, "http " + closed + "/healthz"},
+		{"no answer is unknown", closed + "/healthz?token=s3cr3t-token", 200, Unknown, "http " + closed + "/healthz?token=xxxxx"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

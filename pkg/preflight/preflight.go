@@ -20,6 +20,7 @@ import (
 	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/runbook"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // Status is the verdict of one check.
@@ -133,7 +134,7 @@ type Options struct {
 	Channels []notify.Channel
 	// Prometheus is the client of the runbook's Prometheus; nil when it has none.
 	Prometheus *promquery.Client
-	// HTTPClient runs the HTTP health checks; http.DefaultClient when nil.
+	// HTTPClient runs the HTTP health checks; safehttp.NewClient(0) when nil.
 	HTTPClient *http.Client
 	// Clock gives the time (recent events, report time); the real clock when nil.
 	Clock clock.Clock
@@ -182,8 +183,7 @@ func (o *Options) Run(ctx context.Context) (*Report, error) {
 	for i := range rep.Checks {
 		rep.Checks[i].Detail = flatten(rep.Checks[i].Detail)
 	}
-	redact(rep.Checks, o.secrets())
-	redactDatabase(rep.Checks, o.DatabaseURL)
+	redactChecks(rep.Checks, o.redactor())
 	rep.Go, rep.Problems = Verdict(rep.Checks)
 	return rep, nil
 }
@@ -196,7 +196,7 @@ func (o *Options) defaults() {
 		o.Timeout = DefaultTimeout
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = http.DefaultClient
+		o.HTTPClient = safehttp.NewClient(0)
 	}
 	if o.Getenv == nil {
 		o.Getenv = getenv

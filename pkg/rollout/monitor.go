@@ -21,6 +21,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/vibestack/rollback/pkg/progress"
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // tickInterval wakes the watch loop to end settle windows and timeouts and
@@ -485,7 +486,7 @@ func (m *monitor) emit(kind progress.Kind, t *tracked, msg string, data any) {
 func (m *monitor) checkURLs(ctx context.Context) []URLCheck {
 	var out []URLCheck
 	for _, u := range m.urls {
-		c := URLCheck{URL: u}
+		c := URLCheck{URL: redact.URL(u)}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err == nil {
 			var resp *http.Response
@@ -496,7 +497,7 @@ func (m *monitor) checkURLs(ctx context.Context) []URLCheck {
 			}
 		}
 		if err != nil {
-			c.Error = err.Error()
+			c.Error = redact.String(err.Error())
 		}
 		c.OK = err == nil && c.Status >= 200 && c.Status < 300
 		out = append(out, c)
