@@ -113,3 +113,27 @@ func TestNoLogsBeforeStart(t *testing.T) {
 		t.Errorf("a container that never started has %d logs", len(ps.logs))
 	}
 }
+
+func TestTerminateStopsAfterStopTime(t *testing.T) {
+	pod := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "a:v1"}}}}
+	pod.UID = "uid"
+	ps := &podSim{}
+	resolve := func(c corev1.Container) (Mode, error) { return ParseMode(ImageTag(c.Image)), nil }
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	pod.Status, _ = ps.step(pod, resolve, 0, NodeIP, "10.244.0.2", start)
+	if left := ps.terminate(pod, start.Add(time.Second)); left != stopTime {
+		t.Errorf("left %s, want %s", left, stopTime)
+	}
+	if left := ps.terminate(pod, start.Add(time.Second+stopTime)); left > 0 {
+		t.Errorf("left %s after stopTime", left)
+	}
+	id, _ := logContainerID(pod, "app", false)
+	if got := logOf(ps, id); strings.Count(got, "received SIGTERM") != 1 {
+		t.Errorf("log:\n%s\nwant one SIGTERM line", got)
+	}
+	zero := int64(0)
+	pod.DeletionGracePeriodSeconds = &zero
+	if left := (&podSim{}).terminate(pod, start); left != 0 {
+		t.Errorf("grace period 0: left %s", left)
+	}
+}

@@ -13,6 +13,7 @@ import (
 // Timings of the simulated container lifecycle.
 const (
 	crashRunTime    = 300 * time.Millisecond // a crashing container runs this long
+	stopTime        = 200 * time.Millisecond // a deleted pod's containers take this long to stop
 	maxCrashBackoff = 5 * time.Second        // back-off after the n-th crash is min(n s, this)
 	pullBackoffTime = time.Second            // ErrImagePull turns into ImagePullBackOff after this
 )
@@ -28,6 +29,29 @@ type podSim struct {
 	// logs holds the logs of the current and the previous run of each
 	// container, by container ID.
 	logs map[string]*containerLog
+	// stopAt is when the containers of a deleted pod have stopped.
+	stopAt time.Time
+}
+
+// terminate stops the containers of a pod being deleted, as a kubelet does
+// before it removes the pod: they log the signal, and stop after stopTime
+// (or the pod's shorter grace period). It returns how long is left.
+func (ps *podSim) terminate(pod *corev1.Pod, now time.Time) time.Duration {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.stopAt.IsZero() {
+		wait := stopTime
+		if g := pod.DeletionGracePeriodSeconds; g != nil && time.Duration(*g)*time.Second < wait {
+			wait = time.Duration(*g) * time.Second
+		}
+		ps.stopAt = now.Add(wait)
+		for _, cs := range ps.containers {
+			if cs.running && cs.log != nil {
+				cs.log.write(now, false, `level=info msg="received SIGTERM, shutting down"`)
+			}
+		}
+	}
+	return ps.stopAt.Sub(now)
 }
 
 type containerSim struct {

@@ -121,6 +121,18 @@ func startSimulator(ctx context.Context, wg *sync.WaitGroup, cs kubernetes.Inter
 	return s, nil
 }
 
+// podSim returns the simulator's memory of pod uid, made on first use.
+func (s *simulator) podSim(uid types.UID) *podSim {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps := s.sims[uid]
+	if ps == nil {
+		ps = &podSim{uid: string(uid)}
+		s.sims[uid] = ps
+	}
+	return ps
+}
+
 // forget drops a deleted pod, ending the logs its followers read.
 func (s *simulator) forget(uid types.UID) {
 	s.mu.Lock()
@@ -187,6 +199,9 @@ func (s *simulator) sync(ctx context.Context, key string) (time.Duration, error)
 		return 0, err
 	}
 	if pod.DeletionTimestamp != nil {
+		if wait := s.podSim(pod.UID).terminate(pod, time.Now()); wait > 0 {
+			return wait, nil
+		}
 		zero := int64(0)
 		err := s.client.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{
 			GracePeriodSeconds: &zero,
@@ -220,14 +235,7 @@ func (s *simulator) sync(ctx context.Context, key string) (time.Duration, error)
 		return 0, err
 	}
 
-	s.mu.Lock()
-	ps := s.sims[pod.UID]
-	if ps == nil {
-		ps = &podSim{uid: string(pod.UID)}
-		s.sims[pod.UID] = ps
-	}
-	s.mu.Unlock()
-
+	ps := s.podSim(pod.UID)
 	resolve := func(c corev1.Container) (Mode, error) { return containerMode(ns, c, s) }
 	ps.mu.Lock()
 	status, after := ps.step(pod, resolve, s.readyDelay, NodeIP, podIP(pod), time.Now())
