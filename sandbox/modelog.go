@@ -26,7 +26,7 @@ func (ps *podSim) openRun(cs *containerSim, c corev1.Container, at time.Time) {
 	cs.readyLogged = false
 	version := ImageTag(c.Image)
 	lines := []string{
-		fmt.Sprintf(`level=info msg="starting" container=%s image=%s version=%s restart=%d`, c.Name, c.Image, version, cs.restarts),
+		fmt.Sprintf(`level=info msg="starting" container=%s image=%s version=%s attempt=%d`, c.Name, c.Image, version, cs.restarts),
 	}
 	switch cs.mode.Kind {
 	case KindCrash:

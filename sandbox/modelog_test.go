@@ -86,10 +86,10 @@ func TestLogsOfRestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := logOf(ps, cur); !strings.Contains(got, "restart=2") || strings.Contains(got, "panic") {
+	if got := logOf(ps, cur); !strings.Contains(got, "attempt=2") || strings.Contains(got, "panic") {
 		t.Errorf("current run (%s) log:\n%s\nwant the third run, not crashed yet", cur, got)
 	}
-	if got := logOf(ps, prev); !strings.Contains(got, "restart=1") || !strings.Contains(got, "panic") {
+	if got := logOf(ps, prev); !strings.Contains(got, "attempt=1") || !strings.Contains(got, "panic") {
 		t.Errorf("previous run (%s) log:\n%s\nwant the second run's crash", prev, got)
 	}
 	if len(ps.logs) != 2 {
