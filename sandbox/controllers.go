@@ -14,8 +14,8 @@ import (
 
 // controllerNames are the kube-controller-manager controllers the sandbox
 // runs: enough for Deployments, ReplicaSets, StatefulSets and DaemonSets
-// (with their ControllerRevisions), PersistentVolumeClaims bound by the
-// hostPath provisioner and protected while pods use them, cascading
+// (with their ControllerRevisions), PersistentVolumeClaims bound to the
+// sandbox provisioner's volumes and protected while pods use them, cascading
 // deletion, namespace deletion, default ServiceAccounts and the aggregated
 // ClusterRoles (view, edit, admin) that the restricted user is bound to.
 var controllerNames = []string{
@@ -54,7 +54,6 @@ func startControllers(ctx context.Context, wg *sync.WaitGroup, kubeconfig string
 		"--concurrent-replicaset-syncs=10",
 		"--concurrent-statefulset-syncs=10",
 		"--concurrent-daemonset-syncs=10",
-		"--enable-hostpath-provisioner=true",
 	}
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("controller-manager flags: %w", err)

@@ -78,6 +78,9 @@ func startSimulator(ctx context.Context, wg *sync.WaitGroup, cs kubernetes.Inter
 		}
 	}
 
+	if err := startProvisioner(ctx, wg, cs, factory); err != nil {
+		return nil, err
+	}
 	enqueue := func(obj any) {
 		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
 			s.queue.Add(key)

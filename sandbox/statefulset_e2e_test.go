@@ -11,6 +11,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vibestack/rollback/sandbox"
@@ -52,6 +53,7 @@ func TestStatefulSetOrderedReady(t *testing.T) {
 	if len(pods) != 3 {
 		t.Fatalf("%d pods, want 3", len(pods))
 	}
+	var volumes []string
 	for i, p := range pods {
 		if want := fmt.Sprintf("db-%d", i); p.Name != want {
 			t.Errorf("pod %d is %s, want %s", i, p.Name, want)
@@ -70,9 +72,11 @@ func TestStatefulSetOrderedReady(t *testing.T) {
 		if err != nil {
 			t.Fatalf("volume of %s: %v", pvc.Name, err)
 		}
-		if pv.Status.Phase != corev1.VolumeBound || pv.Spec.ClaimRef == nil || pv.Spec.ClaimRef.Name != pvc.Name {
-			t.Errorf("volume %s: phase %s, claim %+v", pv.Name, pv.Status.Phase, pv.Spec.ClaimRef)
+		if pv.Status.Phase != corev1.VolumeBound || pv.Spec.ClaimRef == nil || pv.Spec.ClaimRef.Name != pvc.Name ||
+			pv.Annotations["pv.kubernetes.io/provisioned-by"] != sandbox.Provisioner {
+			t.Errorf("volume %s: phase %s, claim %+v, annotations %v", pv.Name, pv.Status.Phase, pv.Spec.ClaimRef, pv.Annotations)
 		}
+		volumes = append(volumes, pv.Name)
 		if i == 0 {
 			continue
 		}
@@ -81,6 +85,23 @@ func TestStatefulSetOrderedReady(t *testing.T) {
 		if readyAt == nil || p.CreationTimestamp.Before(readyAt) {
 			t.Errorf("%s created at %s, before %s was Ready (%v)", p.Name, p.CreationTimestamp, pods[i-1].Name, readyAt)
 		}
+	}
+
+	// Volumes go with their claims.
+	if err := sb.Clientset.AppsV1().StatefulSets(ns).Delete(ctx, "db", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Clientset.CoreV1().PersistentVolumeClaims(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range volumes {
+		eventually(t, 60*time.Second, "volume "+name+" deleted", func(ctx context.Context) (bool, error) {
+			_, err := sb.Clientset.CoreV1().PersistentVolumes().Get(ctx, name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return true, nil
+			}
+			return false, err
+		})
 	}
 }
 

@@ -12,8 +12,8 @@ import (
 )
 
 // StorageClass is the sandbox's default StorageClass: claims get a volume
-// at once (the controller-manager's hostPath provisioner) and lose it with
-// the claim.
+// at once (the sandbox's provisioner, bound by the real binder controller)
+// and lose it with the claim.
 const StorageClass = "standard"
 
 // StatefulSetOptions shapes the StatefulSet made by CreateStatefulSet.
