@@ -11,12 +11,13 @@ SANDBOX_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pk
 export ROLLBACK_SANDBOX_BIN := $(BIN)/rollback-sandbox
 export ROLLBACK_BIN := $(BIN)/rollback
 
-.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo bench bench-db bench-guard install fuzz print-sandbox-ldflags
+.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo demo-helm bench bench-db bench-guard bench-helm install fuzz print-sandbox-ldflags
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/rollback ./cmd/rollback
+	$(GO) build -o $(BIN)/rollback-helm ./cmd/rollback-helm
 
 sandbox-build:
 	cd sandbox && $(GO) build -ldflags '$(SANDBOX_LDFLAGS)' -o $(BIN)/rollback-sandbox ./cmd/rollback-sandbox
@@ -55,6 +56,9 @@ test-main:
 demo: build sandbox-build deps
 	bash scripts/demo.sh
 
+demo-helm: build sandbox-build deps
+	bash scripts/demo-helm.sh
+
 bench: build sandbox-build
 	$(GO) run ./bench/app
 
@@ -64,8 +68,12 @@ bench-db: build deps
 bench-guard: build sandbox-build deps
 	$(GO) run ./bench/guard
 
+bench-helm: build sandbox-build deps
+	$(GO) run ./bench/helm
+
 install: build
 	install -D $(BIN)/rollback $(or $(PREFIX),/usr/local)/bin/rollback
+	install -D $(BIN)/rollback-helm $(or $(PREFIX),/usr/local)/bin/rollback-helm
 	ln -sf rollback $(or $(PREFIX),/usr/local)/bin/kubectl-rollback
 
 fuzz:

@@ -41,7 +41,7 @@ asks people to check by hand, and say GO or NO-GO:
   access         every verb and resource the rollback needs, per cluster (SelfSubjectAccessReview)
   revisions      each Deployment's current and last known good revision and their difference
   pods           pods not ready, restarts, Warning events of the last 15 minutes
-  gitops         Argo CD or Flux owners that would revert the rollback
+  owners         operators, Argo CD, Flux and Helm releases that would revert the rollback or keep their own history
   monitoring     each Prometheus query against its threshold, each HTTP health check
   database       reachable, migration version, backup tool version, free disk for a backup
   notifications  each channel configured and reachable

@@ -37,6 +37,11 @@ type Factory struct {
 	// Output is -o (text or json); Progress is --progress.
 	Output   string
 	Progress string
+	// Helm builds the `helm` command group; nil runs the rollback-helm
+	// binary (see HelmBinary), which sets the real one.
+	Helm func(*Factory) *cobra.Command
+	// Args are the command line arguments being run.
+	Args []string
 
 	renderOnce sync.Once
 	render     *renderer
@@ -93,6 +98,11 @@ last known good state, verifies the result and records what it did.`,
 	for _, add := range subcommands {
 		root.AddCommand(add(f))
 	}
+	helm := f.Helm
+	if helm == nil {
+		helm = newHelmExecCmd
+	}
+	root.AddCommand(helm(f))
 	refuseBadArgs(root)
 	return root
 }
@@ -132,11 +142,23 @@ var subcommands = []func(*Factory) *cobra.Command{
 // Execute runs the command line args and returns the process exit code.
 // Errors are printed once, here, on stderr.
 func Execute(ctx context.Context, io *iostreams.IOStreams, args []string) int {
-	root := NewRoot(NewFactory(io))
+	return ExecuteWith(ctx, NewFactory(io), args)
+}
+
+// ExecuteWith runs the command line args with the Factory f (tests give
+// one with fake clients and a fake clock) and returns the exit code.
+func ExecuteWith(ctx context.Context, f *Factory, args []string) int {
+	f.Args = args
+	io := f.IO
+	root := NewRoot(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitcode.OK
+	}
+	var child *exitCodeError
+	if errors.As(err, &child) {
+		return child.code
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "required flag(s)") || strings.HasPrefix(msg, "unknown command") {
 		// cobra's check of MarkFlagRequired flags and of subcommand names:

@@ -61,7 +61,7 @@ continues from the journal without repeating finished steps.`,
 	fs.BoolVarP(&fl.yes, "yes", "y", false, "do not stop at the confirmation gates (required without a terminal)")
 	fs.BoolVar(&fl.dryRun, "dry-run", false, "plan every step and change nothing (no journal, no lock, no notification)")
 	fs.BoolVar(&fl.acceptNoGo, "accept-no-go", false, "go ahead although preflight says NO-GO (recorded)")
-	fs.BoolVar(&fl.force, "force", false, "roll back deployments managed by Argo CD or Flux")
+	fs.BoolVar(&fl.force, "force", false, "roll back deployments whose owner (an operator, Argo CD, Flux, a Helm release) would revert the undo or keeps its own history")
 	fs.BoolVar(&fl.acceptDataLoss, "accept-data-loss", false, "allow database downs that destroy data (DROP TABLE, ...)")
 	fs.IntVar(&fl.dbSteps, "db-steps", 0, "migrations the db step reverts (default 1)")
 	fs.Int64Var(&fl.dbTo, "db-to", 0, "version the db step reverts to (instead of --db-steps)")

@@ -1,6 +1,6 @@
 // Package preflight checks the pre-rollback checklist of the runbook (seed
 // section 1) instead of having people read it: access, revisions, pods,
-// GitOps owners, monitoring, database and notifications, each as a check
+// owners (operators, Argo CD, Flux, Helm), monitoring, database and notifications, each as a check
 // with a status, and a final GO / NO-GO.
 package preflight
 
@@ -60,7 +60,7 @@ const (
 	GroupAccess        = "access"
 	GroupRevisions     = "revisions"
 	GroupPods          = "pods"
-	GroupGitOps        = "gitops"
+	GroupOwners        = "owners"
 	GroupMonitoring    = "monitoring"
 	GroupDatabase      = "database"
 	GroupNotifications = "notifications"
@@ -70,7 +70,7 @@ const (
 type Check struct {
 	// Cluster is the kubeconfig context the check is about ("" when none).
 	Cluster string `json:"cluster,omitempty"`
-	// Group is access, revisions, pods, gitops, monitoring, database or notifications.
+	// Group is access, revisions, pods, owners, monitoring, database or notifications.
 	Group string `json:"group"`
 	// Name says what was checked: a resource, a Deployment, a query.
 	Name string `json:"name"`
@@ -175,7 +175,7 @@ func (o *Options) Run(ctx context.Context) (*Report, error) {
 	for _, r := range results {
 		rep.Checks = append(rep.Checks, r...)
 	}
-	order := []string{GroupAccess, GroupRevisions, GroupPods, GroupGitOps, GroupMonitoring, GroupDatabase, GroupNotifications}
+	order := []string{GroupAccess, GroupRevisions, GroupPods, GroupOwners, GroupMonitoring, GroupDatabase, GroupNotifications}
 	slices.SortStableFunc(rep.Checks, func(a, b Check) int {
 		return slices.Index(order, a.Group) - slices.Index(order, b.Group)
 	})

@@ -20,6 +20,9 @@ func WritePlan(w io.Writer, p *Plan) {
 	fmt.Fprintf(w, "  from: %s\n", from)
 	fmt.Fprintf(w, "  to:   revision %d (%s)\n", p.To.Number, imagesString(p.To.Images))
 	fmt.Fprintf(w, "  why:  %s\n", p.Reason)
+	if p.Ownership != nil {
+		fmt.Fprintf(w, "  owners: %s\n", p.Ownership.Summary())
+	}
 	fmt.Fprintf(w, "  pod template changes:\n")
 	p.Diff.Write(w, "    ")
 	for _, warn := range p.Warnings {
@@ -161,7 +164,7 @@ func WriteBulkResult(w io.Writer, b *BulkResult) {
 	}
 	tw.Flush()
 	var parts []string
-	for _, v := range []string{VerdictHealthy, VerdictSkipped, VerdictDryRun, VerdictRefused, VerdictCancelled, VerdictUnhealthy, VerdictTimeout, VerdictError} {
+	for _, v := range []Verdict{VerdictHealthy, VerdictSkipped, VerdictDryRun, VerdictRefused, VerdictCancelled, VerdictUnhealthy, VerdictTimeout, VerdictError} {
 		if n := b.Counts[v]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, v))
 		}
