@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	appsv1 "k8s.io/api/apps/v1"
 
+	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
@@ -27,6 +28,7 @@ func newAppRestartCmd(f *Factory) *cobra.Command {
 			var d *appsv1.Deployment
 			step := rec.oneStep(f, cmd, args[0], "app", "deployment/"+args[0], cs.CoreV1().ConfigMaps(ns), nil,
 				lifecycle.Workload(cs.CoordinationV1().Leases(ns), ns, "deployment", args[0]))
+			step.Evidence = []evidence.Source{evidence.Workload{Clients: rollout.NewClients(cs, ns), Namespace: ns, Name: args[0]}}
 			step.Check = func(ctx context.Context) error {
 				return rollout.CheckRestart(ctx, cs.AppsV1().Deployments(ns), args[0])
 			}
@@ -51,6 +53,7 @@ func newAppRestartCmd(f *Factory) *cobra.Command {
 		},
 	}
 	rec.add(cmd)
+	rec.evidence.add(cmd)
 	return cmd
 }
 

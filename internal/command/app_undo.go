@@ -10,6 +10,7 @@ import (
 
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/configs"
+	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
@@ -93,7 +94,9 @@ With -l it undoes every matching Deployment concurrently.`,
 					if ns != "" {
 						mirror = cs.CoreV1().ConfigMaps(ns)
 					}
-					_, err = rec.oneStep(f, cmd, "bulk-"+selectorName(selector), "app", "selector/"+selector, mirror, nil).Run(ctxOf(cmd), run)
+					step := rec.oneStep(f, cmd, "bulk-"+selectorName(selector), "app", "selector/"+selector, mirror, nil)
+					step.Evidence = []evidence.Source{evidence.Selection{Clientset: cs, Namespace: ns, Selector: selector}}
+					_, err = step.Run(ctxOf(cmd), run)
 				}
 				if res != nil {
 					if f.JSON() {
@@ -133,6 +136,7 @@ With -l it undoes every matching Deployment concurrently.`,
 			} else {
 				step := rec.oneStep(f, cmd, args[0], "app", "deployment/"+args[0], cs.CoreV1().ConfigMaps(ns), nil,
 					lifecycle.Workload(cs.CoordinationV1().Leases(ns), ns, "deployment", args[0]))
+				step.Evidence = []evidence.Source{evidence.Workload{Clients: u.Clients, Namespace: ns, Name: args[0], ToRevision: toRevision}}
 				// Bad input and a missing terminal are refused before anything
 				// is recorded.
 				step.Check = func(ctx context.Context) error {
@@ -171,6 +175,7 @@ With -l it undoes every matching Deployment concurrently.`,
 	cmd.Flags().IntVar(&concurrency, "concurrency", rollout.DefaultConcurrency, "with -l: concurrent writes")
 	v.add(cmd)
 	rec.add(cmd)
+	rec.evidence.add(cmd)
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/configs"
+	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
@@ -62,6 +63,7 @@ overwritten), and the rollout is watched and verified like "rollback app undo".`
 	fs.BoolVarP(&fl.yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
 	fl.verify.add(cmd)
 	fl.rec.add(cmd)
+	fl.rec.evidence.add(cmd)
 	fs.IntVar(&fl.keep, "keep", configs.DefaultKeep, "snapshots to keep per object")
 	return cmd
 }
@@ -122,6 +124,7 @@ func runConfigUndo(cmd *cobra.Command, f *Factory, fl *configUndoFlags, deployme
 	} else {
 		step := fl.rec.oneStep(f, cmd, deployment, "config", configTarget(fl.config), cs.CoreV1().ConfigMaps(ns), nil,
 			lifecycle.Workload(cs.CoordinationV1().Leases(ns), ns, "deployment", deployment))
+		step.Evidence = []evidence.Source{evidence.Workload{Clients: rollout.NewClients(cs, ns), Namespace: ns, Name: deployment}}
 		// Bad input and a missing terminal are refused before anything is
 		// recorded.
 		step.Check = func(ctx context.Context) error {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vibestack/rollback/pkg/dbrollback"
+	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/progress"
 )
@@ -33,7 +34,9 @@ On failure it reports the exact state and the restore command.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var res *dbrollback.UndoResult
-			_, err := rec.oneStep(f, cmd, "database", "db", "database", nil, passwordOf(d.databaseURL())).Run(cmd.Context(),
+			step := rec.oneStep(f, cmd, "database", "db", "database", nil, passwordOf(d.databaseURL()))
+			step.Evidence = []evidence.Source{evidence.Database{Options: d.options(), Request: r.request(cmd)}}
+			_, err := step.Run(cmd.Context(),
 				func(ctx context.Context, obs progress.Observer) (lifecycle.StepOutcome, error) {
 					var err error
 					res, err = dbrollback.Undo(ctx, dbrollback.UndoOptions{
@@ -83,5 +86,6 @@ On failure it reports the exact state and the restore command.`,
 	fl.StringVar(&dir, "backup-dir", "", dbBackupDirUsage)
 	fl.StringVar(&backupVerified, "backup-verified", "", "ID of an existing verified backup of this database at its current version, instead of taking one")
 	rec.add(cmd)
+	rec.evidence.add(cmd)
 	return cmd
 }

@@ -33,6 +33,7 @@ type guardOptions struct {
 	journalDir               string
 	controller               bool
 	rf                       runbookFlag
+	evidence                 evidenceFlags
 }
 
 func newGuardCmd(f *Factory) *cobra.Command {
@@ -102,6 +103,8 @@ digits in the key become _).`,
 	fl.StringVar(&o.journalDir, "journal-dir", "", "directory of incident journals (default $ROLLBACK_JOURNAL_DIR or ~/.local/state/rollback/incidents)")
 	fl.BoolVar(&o.controller, "controller", false, "run as an in-cluster controller guarding every opted-in Deployment (see the controller flags)")
 	o.rf.add(cmd)
+	o.evidence.add(cmd)
+	gc.evidence = &o.evidence
 	gc.add(cmd)
 	return cmd
 }
@@ -109,6 +112,10 @@ digits in the key become _).`,
 // run guards deployment name.
 func (o *guardOptions) run(ctx context.Context, f *Factory, name string) error {
 	if err := o.queries.complete(); err != nil {
+		return err
+	}
+	lim, err := o.evidence.limits()
+	if err != nil {
 		return err
 	}
 	rb, err := o.runbook()
@@ -163,7 +170,8 @@ func (o *guardOptions) run(ctx context.Context, f *Factory, name string) error {
 	}
 	g.Incidents = func(ctx context.Context, id string) (*lifecycle.Incident, error) {
 		return lifecycle.Open(ctx, lifecycle.Options{ID: id, App: g.App, Actor: g.Actor, Process: f.Process, JournalDir: o.journalDir,
-			Mirror: cs.CoreV1().ConfigMaps(ns), Channels: chans, Secrets: secrets, Clock: f.Clock, Observer: f.observer(), AfterRecord: f.faultHook()})
+			Mirror: cs.CoreV1().ConfigMaps(ns), Channels: chans, Secrets: secrets, Clock: f.Clock, Observer: f.observer(), AfterRecord: f.faultHook(),
+			Evidence: lim})
 	}
 	res, err := g.Run(ctx, name)
 	if res != nil {

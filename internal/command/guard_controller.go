@@ -30,6 +30,8 @@ type guardControllerFlags struct {
 	maxConcurrent  int
 	identity       string
 	allowURLs      []string
+	// evidence are guard's --evidence-* flags, which apply to both modes.
+	evidence *evidenceFlags
 }
 
 // guardControllerFlagNames are the flags that apply only to --controller.
@@ -38,6 +40,8 @@ var guardControllerFlagNames = map[string]bool{
 	"retry-period": true, "health-addr": true, "max-concurrent": true, "identity": true, "allow-url": true,
 	"journal-dir": true, // guard's own flag: where the local copies of incident journals go
 	"file":        true, // guard's own flag: the runbook whose notifications every incident uses
+	// guard's own flags: the evidence collected before each rollback.
+	"evidence-budget": true, "evidence-max-size": true, "evidence-log-lines": true, "evidence-pods": true,
 }
 
 // add binds the controller's flags to the guard command.
@@ -74,6 +78,10 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 	}
 	if g.maxConcurrent < 1 {
 		return exitcode.AsRefused(fmt.Errorf("--max-concurrent %d: must be at least 1", g.maxConcurrent))
+	}
+	lim, err := g.evidence.limits()
+	if err != nil {
+		return err
 	}
 	cfg, err := f.Kube.ToRESTConfig()
 	if err != nil {
@@ -171,6 +179,7 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 				Client: cs, Namespace: strings.TrimSpace(ns), Clock: f.Clock, Logger: logger, Identity: identity,
 				MaxConcurrent: g.maxConcurrent, HTTPClient: checks, AllowURLs: allow,
 				OnSynced: func() { synced <- struct{}{} }, JournalDir: journalDir, Channels: chans, Secrets: secrets, LockDuration: g.leaseDuration,
+				Evidence: lim,
 			}
 			go func() { errc <- c.Run(lctx) }()
 		}

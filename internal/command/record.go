@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
+	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 )
@@ -19,6 +20,8 @@ type recordFlags struct {
 	incident   string
 	journalDir string
 	reason     string
+	// evidence are bound by the commands that collect evidence.
+	evidence evidenceFlags
 }
 
 // add binds --incident, --journal-dir and --reason to cmd.
@@ -31,11 +34,18 @@ func (r *recordFlags) add(cmd *cobra.Command) {
 
 // oneStep returns the record of a change by cmd: step and target, in the
 // incident of app (its journal mirrored to mirror when not nil), holding
-// locks. Secrets are redacted from the record.
+// locks, with the evidence of what it destroys (step.Evidence, within the
+// --evidence-* limits). Secrets are redacted from the record.
 func (r *recordFlags) oneStep(f *Factory, cmd *cobra.Command, app, step, target string, mirror corev1client.ConfigMapInterface, secrets []string, locks ...lifecycle.LockTarget) lifecycle.OneStep {
+	var lim *evidence.Limits
+	if r.evidence.bound {
+		l := r.evidence.lim
+		l.MaxSize = int64(r.evidence.maxSize)
+		lim = &l
+	}
 	return lifecycle.OneStep{
 		Options: lifecycle.Options{App: app, Actor: journalActor(), Process: f.Process, JournalDir: r.journalDirOrDefault(),
-			Mirror: mirror, Secrets: secrets, Clock: f.Clock, Observer: f.observer(), AfterRecord: f.faultHook()},
+			Mirror: mirror, Secrets: secrets, Clock: f.Clock, Observer: f.observer(), AfterRecord: f.faultHook(), Evidence: lim},
 		Join: r.incident, Command: cmd.CommandPath(), Step: step, Target: target, Reason: r.reason,
 		Inputs: map[string]any{"flags": changedFlags(cmd)}, Locks: locks,
 	}

@@ -27,6 +27,7 @@ type runFlags struct {
 	verify                     verifyFlags
 	health                     time.Duration
 	lockDuration               time.Duration
+	evidence                   evidenceFlags
 }
 
 func newRunCmd(f *Factory) *cobra.Command {
@@ -70,6 +71,7 @@ continues from the journal without repeating finished steps.`,
 	fl.verify.bind(cmd, false)
 	fs.DurationVar(&fl.health, "health-timeout", time.Minute, "how long the health checks after the rollback may take to pass")
 	fs.DurationVar(&fl.lockDuration, "lock-duration", clusterlock.DefaultDuration, "cluster lock lease duration (renewed while running)")
+	fl.evidence.add(cmd)
 	fs.StringVar(&fl.pauseAfter, "pause-after", "", "stop after this step and wait (drills and tests); resume with --resume")
 	_ = fs.MarkHidden("pause-after")
 	fs.StringVar(&fl.pauseFile, "pause-file", "", "with --pause-after: go on once this file is removed (tests change the cluster or database in between)")
@@ -81,6 +83,10 @@ func runIncident(cmd *cobra.Command, f *Factory, fl *runFlags) error {
 	ctx := ctxOf(cmd)
 	if fl.dbSteps != 0 && cmd.Flags().Changed("db-to") {
 		return exitcode.AsRefused(errors.New("--db-steps and --db-to exclude each other: pass one"))
+	}
+	lim, err := fl.evidence.limits()
+	if err != nil {
+		return err
 	}
 	in, err := loadIncidentInputs(f, &fl.rb, fl.steps)
 	if err != nil {
@@ -97,7 +103,7 @@ func runIncident(cmd *cobra.Command, f *Factory, fl *runFlags) error {
 		DatabaseURL: in.opts.DatabaseURL, JournalDir: fl.journalDir, Channels: in.opts.Channels, Secrets: in.secrets,
 		Prometheus: in.opts.Prometheus, HTTPClient: in.opts.HTTPClient, Preflight: in.preflight(f), Verification: fl.verify.value(f),
 		HealthTimeout: fl.health, LockDuration: fl.lockDuration, Process: f.Process, Clock: f.Clock, Observer: f.observer(),
-		AfterRecord: f.faultHook(),
+		AfterRecord: f.faultHook(), Evidence: lim,
 	}
 	if r.JournalDir == "" {
 		r.JournalDir = journal.DefaultDir()

@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/notify"
@@ -96,10 +97,12 @@ func (r *run) leave(ctx context.Context, reason string) (*Result, error) {
 	res := r.res
 	res.Verdict, res.Reason = VerdictUnhealthy, reason
 	res.Detection = rollout.Duration(r.clk.Since(r.start))
-	r.stampFailed(ctx, reason, r.clk.Now())
+	now := r.clk.Now()
 	r.printf("%s: revision %d is not healthy: %s; not rolled back", r.name, res.Revision, reason)
 	err := outcome.AsUnhealthy(fmt.Errorf("deployment %s revision %d: %s", r.name, res.Revision, reason))
-	if in := r.open(ctx, reason); in != nil {
+	in := r.open(ctx, reason)
+	r.stampFailed(ctx, reason, now)
+	if in != nil {
 		r.close(ctx, in, journal.ResultFailed, err, r.event(notify.KindFailed, fmt.Sprintf("%s revision %d is not healthy and was NOT rolled back: %s", r.name, res.Revision, reason), reason))
 	}
 	return res, err
@@ -120,13 +123,13 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 		}
 		return res2, err
 	}
-	// The rollback must not pick this revision, and history must show why.
-	r.stampFailed(ctx, reason, detected)
 	if g.OnPhase != nil {
 		g.OnPhase(PhaseRollingBack, detected)
 	}
 	r.printf("%s: revision %d is bad: %s; rolling back (detected after %s)", r.name, res.Revision, reason, res.Detection)
 	in := r.open(ctx, reason)
+	// The rollback must not pick this revision, and history must show why.
+	r.stampFailed(ctx, reason, detected)
 	if in != nil {
 		in.Notify(r.event(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and is being rolled back: %s", r.name, res.Revision, reason), reason))
 	}
@@ -175,9 +178,10 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 	return res, err
 }
 
-// open opens the incident of a bad release and journals why; nil when
-// there is none (no Incidents, or it cannot be opened: a warning, the
-// rollback goes on without a record, which RollBack refuses).
+// open opens the incident of a bad release, journals why and collects the
+// evidence (the pods, logs and Events of the bad revision, the analysis)
+// before anything is written; nil when there is none (no Incidents, or it
+// cannot be opened: a warning, the rollback goes on without a record).
 func (r *run) open(ctx context.Context, reason string) *lifecycle.Incident {
 	g := r.g
 	if g.Incidents == nil {
@@ -199,6 +203,13 @@ func (r *run) open(ctx context.Context, reason string) *lifecycle.Incident {
 		After: map[string]any{"reason": reason, "analysis": string(r.res.Analysis), "detection": r.res.Detection.String(),
 			"rounds": r.res.Rounds, "lastRound": r.lastRound()},
 		Error: reason})
+	ns := r.res.Namespace
+	if ns == "" {
+		ns = g.Namespace
+	}
+	in.Collect(ctx, "guard",
+		evidence.Workload{Clients: g.Clients, Namespace: ns, Name: r.name},
+		evidence.Analysis{Verdict: r.res.Analysis, Reason: reason, Rounds: r.res.Samples})
 	return in
 }
 

@@ -20,6 +20,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/vibestack/rollback/pkg/clusterlock"
+	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/guard"
 	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/rollout"
@@ -66,6 +67,9 @@ type Controller struct {
 	// Secrets are their secret values, redacted everywhere.
 	Channels []notify.Channel
 	Secrets  []string
+	// Evidence bounds the evidence collected before each rollback
+	// (evidence.DefaultLimits() when nil; a zero Budget collects none).
+	Evidence *evidence.Limits
 
 	process  string
 	rec      *recorder

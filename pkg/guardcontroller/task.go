@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/guard"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/lifecycle"
@@ -156,6 +157,7 @@ func (w *work) openIncident(ctx context.Context, id string, resume bool) (*lifec
 		ID: id, Resume: resume, App: w.d.Name, Actor: c.Identity, Process: c.process,
 		JournalDir: c.JournalDir, Mirror: c.Client.CoreV1().ConfigMaps(w.d.Namespace), LockDuration: c.LockDuration,
 		Channels: c.Channels, Secrets: append(secretsOf(w.s), c.Secrets...), Clock: c.Clock, Observer: c.rec.observer(w.key()),
+		Evidence: c.Evidence,
 	})
 	if err != nil {
 		return nil, err
@@ -313,6 +315,10 @@ func (w *work) rollback(ctx context.Context) {
 	g := w.newGuard(ctx, cl)
 	in := w.resumeIncident(ctx)
 	st := w.snapshot()
+	if in != nil {
+		// The previous leader's evidence went with it; the pods are still here.
+		in.Collect(ctx, "guard", evidence.Workload{Clients: cl, Namespace: w.d.Namespace, Name: w.d.Name})
+	}
 	res, err := g.RollBack(ctx, in, w.d.Name, map[string]any{"revision": st.Revision})
 	if ctx.Err() != nil {
 		if in != nil {

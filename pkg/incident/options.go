@@ -8,6 +8,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
 
+	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/notify"
@@ -101,6 +102,9 @@ type Run struct {
 	// Incident, when set, is an incident the caller opened (a drill, which
 	// journals its own entries first); Run uses it instead of opening one.
 	Incident *lifecycle.Incident
+	// Evidence bounds the evidence collected before the first step writes
+	// (evidence.DefaultLimits() when nil; a zero Budget collects none).
+	Evidence *evidence.Limits
 	// BeforeClose, when set, runs after the last step and health check,
 	// before the incident is closed and its report written.
 	BeforeClose func(ctx context.Context, in *lifecycle.Incident, res *Result)

@@ -111,6 +111,7 @@ func (s *session) open(ctx context.Context) error {
 			ID: firstNonEmpty(r.Resume, r.ID), Resume: r.Resume != "", App: r.Runbook.App, Actor: r.Actor, Process: r.Process,
 			JournalDir: r.JournalDir, Mirror: c.Client.CoreV1().ConfigMaps(c.Namespace), LockDuration: r.LockDuration,
 			Channels: r.Channels, Secrets: r.Secrets, Clock: r.Clock, Observer: r.Observer, AfterRecord: r.AfterRecord,
+			Evidence: r.Evidence,
 		})
 		if err != nil {
 			return err
@@ -168,7 +169,12 @@ func (s *session) execute(ctx context.Context) error {
 		ctx = lctx
 	}
 	s.notify(notify.Event{Kind: notify.KindStarted, Summary: fmt.Sprintf("Rollback of %s started by %s: %s", r.Runbook.App, r.Actor, orNone(s.reason))})
-	if err := s.preflight(ctx); err != nil {
+	// The evidence is collected while preflight runs (both only read),
+	// and kept before the first step writes.
+	collected := s.startEvidence(ctx)
+	err := s.preflight(ctx)
+	collected()
+	if err != nil {
 		return err
 	}
 	s.startEarlyBackup(ctx)

@@ -83,6 +83,12 @@ const (
 	// ActionGuardFailed records why guard judged a release bad.
 	ActionGuardFailed Action = "guard.failed"
 
+	// ActionEvidenceCollected records the evidence collected before a
+	// rollback's first write (pkg/evidence): the bundle beside the journal,
+	// what was cut, and the summary the report's root cause analysis shows.
+	// Result skipped: collection was turned off.
+	ActionEvidenceCollected Action = "evidence.collected"
+
 	// ActionDrillStarted, ActionDrillDetected and ActionDrillCompleted
 	// record a drill's bad release, its detection and its outcome.
 	ActionDrillStarted   Action = "drill.started"

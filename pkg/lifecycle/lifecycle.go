@@ -8,6 +8,7 @@
 //	in.Record(ctx, journal.Entry{Action: journal.ActionIncidentOpened, ...})
 //	ctx, err = in.Lock(ctx, lifecycle.LockTarget{...})  // ctx ends if a lock is lost
 //	in.Notify(notify.Event{Kind: notify.KindStarted, ...})
+//	in.Collect(ctx, "app", evidence.Workload{...})   // what the rollback destroys
 //	... steps, each journaled before it writes ...
 //	closed, err := in.Close(ctx, lifecycle.Closing{...})
 //
@@ -29,6 +30,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/vibestack/rollback/pkg/clusterlock"
+	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/outcome"
@@ -74,6 +76,9 @@ type Options struct {
 	AfterRecord func(journal.Entry)
 	// NotifyWait bounds the wait for deliveries at Close (DefaultNotifyWait when zero).
 	NotifyWait time.Duration
+	// Evidence bounds the evidence Collect gathers
+	// (evidence.DefaultLimits() when nil; a zero Budget collects none).
+	Evidence *evidence.Limits
 }
 
 // Incident is an open incident.
@@ -88,6 +93,8 @@ type Incident struct {
 	held     []*clusterlock.Held
 	stopKeep context.CancelFunc
 	closed   bool
+	// collected is set once Collect ran.
+	collected bool
 }
 
 // Open opens the incident's journal: a new one, or with Resume the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/progress"
@@ -56,6 +57,10 @@ type OneStep struct {
 	// Check, when set, runs before anything is recorded (a plan, a read):
 	// bad input is refused without leaving an incident behind.
 	Check func(ctx context.Context) error
+	// Evidence are what the change is about to destroy: collected
+	// (Incident.Collect) after the locks are taken and before the step's
+	// start is journaled.
+	Evidence []evidence.Source
 }
 
 // StepOutcome is what the change did, for the journal.
@@ -80,6 +85,11 @@ type OneStepResult struct {
 // with the step's observer, journals the end and closes an incident it
 // opened, writing its report. do's error is returned as is.
 func (o OneStep) Run(ctx context.Context, do func(ctx context.Context, obs progress.Observer) (StepOutcome, error)) (*OneStepResult, error) {
+	if o.Options.Evidence != nil {
+		if err := o.Options.Evidence.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	if o.Check != nil {
 		if err := o.Check(ctx); err != nil {
 			return nil, err
@@ -113,6 +123,7 @@ func (o OneStep) Run(ctx context.Context, do func(ctx context.Context, obs progr
 	if err != nil {
 		return res, o.end(ctx, in, res, StepOutcome{}, err, true)
 	}
+	in.Collect(lctx, o.Step, o.Evidence...)
 	if err := in.Record(lctx, journal.Entry{Step: o.Step, Action: journal.ActionStepStarted, Target: o.Target,
 		Inputs: map[string]any{"command": o.Command, "settings": o.Inputs}}); err != nil {
 		return res, o.end(ctx, in, res, StepOutcome{}, outcome.AsRefused(fmt.Errorf("%w; nothing was changed", err)), true)
