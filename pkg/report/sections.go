@@ -320,6 +320,7 @@ func (r *writer) escalation() {
 func (r *writer) rca() {
 	r.p("## Root cause analysis\n")
 	r.p("To be filled in by the people involved, once the immediate crisis is over.")
+	r.evidence()
 	for _, q := range RCAQuestions {
 		r.p("\n### %s\n\n\n", q)
 	}
