@@ -132,7 +132,7 @@ func (b *Bundle) add(name string, data []byte, keepTail bool) bool {
 	if int64(len(data)) > room {
 		b.manifest.StoppedBy = StoppedBySize
 		if !keepTail || room < 1024 {
-			b.manifest.Skipped = append(b.manifest.Skipped, Skip{What: name, Why: fmt.Sprintf("%s: %d bytes over the %d-byte limit", StoppedBySize, int64(len(data))-room, b.max)})
+			b.manifest.Skipped = append(b.manifest.Skipped, Skip{What: name, Why: fmt.Sprintf("%s: %d bytes, %d left of the %d-byte limit", StoppedBySize, len(data), max(room, 0), b.max)})
 			return false
 		}
 		data, truncated = data[int64(len(data))-room:], true

@@ -1,0 +1,276 @@
+package evidence
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/vibestack/rollback/pkg/promquery"
+	"github.com/vibestack/rollback/pkg/redact"
+)
+
+// crashRelease is revision 2 crash-looping in one pod and unable to start
+// in the other (a missing ConfigMap), revision 1 healthy in two.
+func crashRelease() *cluster {
+	c := newCluster("example/web:crash")
+	rel := c.rss[1].CreationTimestamp.Time
+	c.pod("web-h2-a", 2, false, crashing(3, rel.Add(10*time.Second)))
+	c.pod("web-h2-b", 2, false, configError(`configmap "web-config-v2" not found`))
+	c.pod("web-h1-a", 1, true, running(t0))
+	c.pod("web-h1-b", 1, true, running(t0))
+	c.pod("web-h1-c", 1, true, running(t0))
+	c.logs["web-h2-a/app"] = lines(
+		stamp(rel.Add(8*time.Second), `level=info msg="starting" version=crash`),
+		stamp(rel.Add(9*time.Second), `level=error msg="cannot start" password=hunter2 token s3cr3t-token`),
+		stamp(rel.Add(9*time.Second), `panic: sandbox mode crash`),
+		stamp(rel.Add(9*time.Second), `goroutine 1 [running]:`))
+	c.logs["web-h1-a/app"] = lines(stamp(t0, `level=info msg="ready to serve requests"`))
+	c.logs["web-h1-b/app"] = lines(stamp(t0, `level=info msg="ready to serve requests"`))
+	c.event("web-h2", "ReplicaSet", "Normal", "SuccessfulCreate", "Created pod: web-h2-a", rel)
+	c.event("web-h2-a", "Pod", "Warning", "BackOff", "Back-off restarting failed container app", rel.Add(12*time.Second))
+	c.event("other-x", "Pod", "Warning", "BackOff", "not ours", rel)
+	c.event("web", "Deployment", "Normal", "ScalingReplicaSet", "Scaled up replica set web-h2 to 1", rel)
+	return c
+}
+
+func collect(t *testing.T, c *cluster, lim Limits, srcs ...Source) *Result {
+	t.Helper()
+	if len(srcs) == 0 {
+		srcs = []Source{Workload{Clients: c.clients(), Namespace: "shop", Name: "web"}}
+	}
+	return (&Collect{Limits: lim, Sources: srcs, Redactor: redact.New("s3cr3t-token"), Incident: "inc-20261126-010000-0001"}).Run(context.Background())
+}
+
+func fileNames(m Manifest) []string {
+	var out []string
+	for _, f := range m.Files {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+func TestCollectCrashLoop(t *testing.T) {
+	c := crashRelease()
+	res := collect(t, c, DefaultLimits())
+	m := res.Bundle.Manifest()
+	dir := "workloads/shop/deployment-web/"
+	have := strings.Join(fileNames(m), " ")
+	for _, want := range []string{"workload.json", "revisions.json", "pods.json", "diff.txt", "events.txt", "logs/web-h2-a/app.log", "logs/web-h1-a/app.log", "logs/web-h1-b/app.log"} {
+		if !strings.Contains(have, dir+want) {
+			t.Errorf("bundle lacks %s: %s", want, have)
+		}
+	}
+	for _, not := range []string{"web-h2-b/app.log", "web-h1-c", "previous"} {
+		if strings.Contains(have, not) {
+			t.Errorf("bundle has %s: %s", not, have)
+		}
+	}
+	if m.StoppedBy != "" || len(m.Errors) != 0 {
+		t.Errorf("stopped by %q, errors %v", m.StoppedBy, m.Errors)
+	}
+	if !hasSkip(m, "logs of pod web-h2-b container app", "never started: CreateContainerConfigError") {
+		t.Errorf("skipped %+v: want the container that never started", m.Skipped)
+	}
+	all := allText(res.Bundle)
+	for _, secret := range []string{"hunter2", "s3cr3t-token", "SECRET_VALUE", "last-applied"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("the bundle holds %q", secret)
+		}
+	}
+	for _, want := range []string{`msg="cannot start"`, "BackOff", "image: example/web:crash -> example/web:v1", `env MODE: "example/web:crash" -> "example/web:v1"`, `"role": "rolled-back revision"`, `"role": "healthy sample"`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the bundle lacks %q", want)
+		}
+	}
+	if ev, _ := res.Bundle.File(dir + "events.txt"); strings.Contains(string(ev), "not ours") {
+		t.Errorf("events of other objects: %s", ev)
+	}
+
+	if len(res.Summary.Workloads) != 1 {
+		t.Fatalf("summary %+v", res.Summary)
+	}
+	ws := res.Summary.Workloads[0]
+	if ws.Revision != 2 || ws.Target != 1 || ws.Pods != 2 || ws.Failing != 2 || ws.Warnings != 1 {
+		t.Errorf("summary %+v", ws)
+	}
+	if ws.FirstFailure == nil || ws.FirstFailureAfter.String() != "2s" || !strings.Contains(ws.FirstFailureWhat, "web-h2-b container app could not start") {
+		t.Errorf("first failure %v %s %q, want the pod that could not start, 2s after the release", ws.FirstFailure, ws.FirstFailureAfter, ws.FirstFailureWhat)
+	}
+	if len(ws.Containers) != 2 {
+		t.Fatalf("containers %+v", ws.Containers)
+	}
+	crash, cfg := ws.Containers[0], ws.Containers[1]
+	if crash.Pod != "web-h2-a" || crash.Reason != "CrashLoopBackOff" || crash.ExitCode == nil || *crash.ExitCode != 1 || crash.ExitReason != "Error" || crash.Restarts != 3 {
+		t.Errorf("crashing container %+v", crash)
+	}
+	if len(crash.FirstErrors) != 2 || !strings.HasPrefix(crash.FirstErrors[0], `level=error msg="cannot start"`) || crash.FirstErrors[1] != "panic: sandbox mode crash" {
+		t.Errorf("first errors %q", crash.FirstErrors)
+	}
+	if cfg.Reason != "CreateContainerConfigError" || cfg.Message != `configmap "web-config-v2" not found` {
+		t.Errorf("config error container %+v", cfg)
+	}
+	if len(ws.Changes) == 0 || ws.Changes[0].From != "example/web:v1" || ws.Changes[0].To != "example/web:crash" {
+		t.Errorf("changes %+v", ws.Changes)
+	}
+
+	// Written, read back and checked.
+	p := filepath.Join(t.TempDir(), "b.evidence.tar.gz")
+	n, err := res.Bundle.WriteFile(p)
+	if err != nil || n == 0 {
+		t.Fatalf("write: %d, %v", n, err)
+	}
+	a, err := ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Files) != len(m.Files) || a.Manifest.Incident != "inc-20261126-010000-0001" {
+		t.Errorf("read back %d files of %d, manifest %+v", len(a.Files), len(m.Files), a.Manifest)
+	}
+}
+
+func hasSkip(m Manifest, what, why string) bool {
+	for _, s := range m.Skipped {
+		if strings.Contains(s.What, what) && strings.Contains(s.Why, why) {
+			return true
+		}
+	}
+	return false
+}
+
+func allText(b *Bundle) string {
+	var sb strings.Builder
+	for _, f := range b.Manifest().Files {
+		d, _ := b.File(f.Name)
+		sb.Write(d)
+	}
+	return sb.String()
+}
+
+// TestCollectStopsAtTheBudget: 200 failing pods whose logs take 20ms each
+// cannot all be read within 300ms; the collection stops at the budget and
+// the manifest lists every log it did not read.
+func TestCollectStopsAtTheBudget(t *testing.T) {
+	c := newCluster("example/web:crash")
+	rel := c.rss[1].CreationTimestamp.Time
+	for i := range 200 {
+		name := "web-h2-" + pad(i)
+		c.pod(name, 2, false, crashing(2, rel.Add(10*time.Second)))
+		c.logs[name+"/app"] = lines(stamp(rel, "panic: crash"))
+	}
+	c.delay = 20 * time.Millisecond
+	lim := DefaultLimits()
+	lim.Budget, lim.Pods = 300*time.Millisecond, 0
+	res := collect(t, c, lim)
+	m := res.Bundle.Manifest()
+	logs, budget := 0, 0
+	for _, f := range m.Files {
+		if strings.Contains(f.Name, "/logs/") {
+			logs++
+		}
+	}
+	for _, s := range m.Skipped {
+		if strings.HasPrefix(s.Why, StoppedByBudget) {
+			budget++
+		}
+	}
+	t.Logf("%d logs read, %d left out by the budget, collected in %s (deadline %s after the start)", logs, budget, m.Duration(), m.Deadline.Sub(m.Started))
+	if m.StoppedBy != StoppedByBudget {
+		t.Errorf("stopped by %q, want budget", m.StoppedBy)
+	}
+	if logs+budget != 200 || budget == 0 {
+		t.Errorf("%d logs read + %d left out by the budget, want 200 with some left out", logs, budget)
+	}
+	if m.Deadline.Sub(m.Started) >= lim.Budget {
+		t.Errorf("deadline %s after the start, want less than the budget %s (a reserve for writing)", m.Deadline.Sub(m.Started), lim.Budget)
+	}
+	if _, ok := res.Bundle.File("workloads/shop/deployment-web/pods.json"); !ok {
+		t.Error("the pods' status is missing: it comes before the logs")
+	}
+}
+
+func pad(i int) string { return string(rune('a'+i/26%26)) + string(rune('a'+i%26)) + string(rune('0'+i/676)) }
+
+func TestCollectStopsAtTheSizeLimit(t *testing.T) {
+	c := newCluster("example/web:crash")
+	big := strings.Repeat("level=info msg=filler\n", 1500) // ~33 KB
+	for i := range 5 {
+		name := "web-h2-" + pad(i)
+		c.pod(name, 2, false, crashing(1, t0))
+		c.logs[name+"/app"] = big
+	}
+	lim := DefaultLimits()
+	lim.MaxSize = 64 << 10
+	m := collect(t, c, lim).Bundle.Manifest()
+	if m.StoppedBy != StoppedBySize || m.Size() > lim.MaxSize {
+		t.Errorf("stopped by %q with %d bytes, want size and at most %d", m.StoppedBy, m.Size(), lim.MaxSize)
+	}
+	truncated := false
+	for _, f := range m.Files {
+		truncated = truncated || f.Truncated
+	}
+	if !truncated || !hasSkip(m, "(beginning)", StoppedBySize) || !hasSkip(m, "/logs/", StoppedBySize) {
+		t.Errorf("files %+v skipped %+v: want one log cut and the rest left out", m.Files, m.Skipped)
+	}
+}
+
+func TestCollectPodsLimitAndNoDeployment(t *testing.T) {
+	c := crashRelease()
+	lim := DefaultLimits()
+	lim.Pods, lim.HealthyPods = 1, 0
+	res := collect(t, c, lim, Workload{Clients: c.clients(), Namespace: "shop", Name: "web"}, Workload{Clients: c.clients(), Namespace: "shop", Name: "nope"})
+	m := res.Bundle.Manifest()
+	if !hasSkip(m, "logs of 1 more pods of deployment shop/web revision 2", "limit: --evidence-pods 1") {
+		t.Errorf("skipped %+v", m.Skipped)
+	}
+	if len(m.Errors) != 1 || !strings.Contains(m.Errors[0].Source, "deployment shop/nope") || !strings.Contains(m.Errors[0].Error, "not found") {
+		t.Errorf("errors %+v", m.Errors)
+	}
+	if len(res.Summary.Workloads) != 2 || res.Summary.Workloads[1].Error == "" {
+		t.Errorf("summary %+v", res.Summary.Workloads)
+	}
+}
+
+func TestCollectAnalysis(t *testing.T) {
+	a := Analysis{Verdict: promquery.Fail, Reason: "analysis failed: url http://x/healthz?token=abc: HTTP 500", Rounds: [][]promquery.Sample{
+		{{Check: "pods", Value: 3, Outcome: promquery.Pass}, {Check: "url http://x/healthz?token=abc", Outcome: promquery.Fail, Detail: "HTTP 500"}},
+	}}
+	res := (&Collect{Limits: DefaultLimits(), Sources: []Source{a}}).Run(context.Background())
+	f, ok := res.Bundle.File("guard/failed-checks.json")
+	if !ok || !strings.Contains(string(f), "HTTP 500") || strings.Contains(string(f), "token=abc") {
+		t.Errorf("failed checks %s", f)
+	}
+	var rounds Analysis
+	d, _ := res.Bundle.File("guard/analysis.json")
+	if err := json.Unmarshal(d, &rounds); err != nil || len(rounds.Rounds) != 1 {
+		t.Errorf("analysis.json: %v %s", err, d)
+	}
+	s := res.Summary.Analysis
+	if s == nil || s.Rounds != 1 || len(s.Failed) != 1 || s.Failed[0].Detail != "HTTP 500" {
+		t.Errorf("summary %+v", s)
+	}
+}
+
+func TestCollectOff(t *testing.T) {
+	if (Limits{}).Enabled() || !DefaultLimits().Enabled() {
+		t.Error("a zero budget must turn collection off, the default on")
+	}
+}
+
+func TestSelectionCollectsTheUnhealthyOnly(t *testing.T) {
+	c := crashRelease()
+	healthy := c.d.DeepCopy()
+	healthy.Name, healthy.UID = "api", "api-uid"
+	healthy.Status = appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 2, UpdatedReplicas: 2, ReadyReplicas: 2, AvailableReplicas: 2}
+	if err := c.cs.Tracker().Add(healthy); err != nil {
+		t.Fatal(err)
+	}
+	res := collect(t, c, DefaultLimits(), Selection{Clientset: c.cs, Namespace: "shop", Selector: "app=web"})
+	if len(res.Summary.Workloads) != 1 || res.Summary.Workloads[0].Workload != "deployment/web" {
+		t.Errorf("summary %+v: want web only", res.Summary.Workloads)
+	}
+}
