@@ -27,7 +27,7 @@ rollback.vibestack.dev/known-good-at. undo goes back to the newest known-good
 revision, or to the previous one when nothing is stamped.`,
 	}
 	cmd.AddCommand(newAppHistoryCmd(f), newAppUndoCmd(f), newAppStatusCmd(f),
-		newAppRestartCmd(f), newAppMarkGoodCmd(f), newAppResumeCmd(f))
+		newAppRestartCmd(f), newAppMarkGoodCmd(f), newAppResumeCmd(f), newAppLogsCmd(f))
 	return cmd
 }
 

@@ -28,7 +28,7 @@ mirrored into the ConfigMap rollback-<id> of the application's namespace so
 a second engineer sees the same timeline: add --cluster (and -n) to read the
 mirror instead of the local files.`,
 	}
-	cmd.AddCommand(newIncidentListCmd(f), newIncidentShowCmd(f), newIncidentReportCmd(f))
+	cmd.AddCommand(newIncidentListCmd(f), newIncidentShowCmd(f), newIncidentReportCmd(f), newIncidentEvidenceCmd(f))
 	return cmd
 }
 

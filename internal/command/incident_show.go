@@ -42,7 +42,10 @@ func (o *incidentShowOptions) Run(ctx context.Context, f *Factory, id string) er
 	}
 	s := journal.Summarize(id, es)
 	fmt.Fprintf(f.IO.ErrOut, "incident %s (%s): %s, %d entries\n", id, orDash(s.App), s.Status, s.Entries)
-	return writeTimeline(f.IO.Out, es)
+	if err := writeTimeline(f.IO.Out, es); err != nil {
+		return err
+	}
+	return writeEvidenceList(f.IO.Out, es)
 }
 
 // writeTimeline prints entries as a table, errors on their own line.

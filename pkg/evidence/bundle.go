@@ -192,13 +192,7 @@ func (b *Bundle) WriteTo(w io.Writer) (int64, error) {
 	cw := &countWriter{w: w}
 	zw := gzip.NewWriter(cw)
 	tw := tar.NewWriter(zw)
-	put := func(name string, data []byte) error {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: int64(len(data)), ModTime: m.Finished, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
-			return err
-		}
-		_, err := tw.Write(data)
-		return err
-	}
+	put := func(name string, data []byte) error { return writeEntry(tw, name, data) }
 	if err := put(ManifestName, append(mj, '\n')); err != nil {
 		return cw.n, err
 	}

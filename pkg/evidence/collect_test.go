@@ -193,7 +193,9 @@ func TestCollectStopsAtTheBudget(t *testing.T) {
 	}
 }
 
-func pad(i int) string { return string(rune('a'+i/26%26)) + string(rune('a'+i%26)) + string(rune('0'+i/676)) }
+func pad(i int) string {
+	return string(rune('a'+i/26%26)) + string(rune('a'+i%26)) + string(rune('0'+i/676))
+}
 
 func TestCollectStopsAtTheSizeLimit(t *testing.T) {
 	c := newCluster("example/web:crash")

@@ -116,3 +116,17 @@ func EvidencePath(dir, id string, n int) string {
 	}
 	return filepath.Join(dir, fmt.Sprintf("%s.evidence-%d.tar.gz", id, n))
 }
+
+// EvidenceBundles returns the paths of the evidence bundles of incident id
+// kept in dir, in order.
+func EvidenceBundles(dir, id string) []string {
+	var out []string
+	for n := 1; n < 1000; n++ {
+		p := EvidencePath(dir, id, n)
+		if _, err := os.Lstat(p); err != nil {
+			break
+		}
+		out = append(out, p)
+	}
+	return out
+}

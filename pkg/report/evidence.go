@@ -188,4 +188,3 @@ func codeSafe(s string) string {
 	r := strings.NewReplacer("`", "'", "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;")
 	return r.Replace(s)
 }
-
