@@ -124,6 +124,7 @@ func TestShippedRBACIsEnoughAndNothingMore(t *testing.T) {
 		{"get secrets", authzv1.ResourceAttributes{Namespace: ns, Verb: "get", Resource: "secrets"}, false},
 		{"list secrets", authzv1.ResourceAttributes{Verb: "list", Resource: "secrets"}, false},
 		{"delete pods", authzv1.ResourceAttributes{Namespace: ns, Verb: "delete", Resource: "pods"}, false},
+		{"read pod logs (the evidence)", authzv1.ResourceAttributes{Namespace: ns, Verb: "get", Resource: "pods", Subresource: "log"}, true},
 		{"exec into pods", authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Resource: "pods", Subresource: "exec"}, false},
 		{"delete configmaps", authzv1.ResourceAttributes{Namespace: ns, Verb: "delete", Resource: "configmaps"}, false},
 		{"list configmaps", authzv1.ResourceAttributes{Namespace: ns, Verb: "list", Resource: "configmaps"}, false},

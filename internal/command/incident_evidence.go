@@ -194,7 +194,6 @@ func writeEvidenceFiles(f *Factory, res incidentEvidenceResult) error {
 	return nil
 }
 
-
 // writeEvidenceList lists, after an incident's timeline, the evidence
 // bundles its journal records, and whether each is on this machine.
 func writeEvidenceList(w io.Writer, es []journal.Entry) error {

@@ -85,4 +85,3 @@ func Count(archives []*Archive) (files int, bytes int64) {
 	}
 	return files, bytes
 }
-

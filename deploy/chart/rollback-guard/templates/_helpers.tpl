@@ -29,6 +29,11 @@ rules:
   - apiGroups: [""]
     resources: ["pods"]
     verbs: ["get", "list", "watch"]
+  # Read the logs of a bad revision's pods before rolling it back: the
+  # evidence the rollback would destroy (pkg/evidence).
+  - apiGroups: [""]
+    resources: ["pods/log"]
+    verbs: ["get"]
   # Record Events on Deployments; read a failing pod's last Warning Event.
   - apiGroups: [""]
     resources: ["events"]
