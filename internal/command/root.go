@@ -67,6 +67,7 @@ last known good state, verifies the result and records what it did.`,
 	for _, add := range subcommands {
 		root.AddCommand(add(f))
 	}
+	setUpHelp(root)
 	refuseBadArgs(root)
 	return root
 }
