@@ -11,7 +11,7 @@ SANDBOX_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pk
 export ROLLBACK_SANDBOX_BIN := $(BIN)/rollback-sandbox
 export ROLLBACK_BIN := $(BIN)/rollback
 
-.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo bench bench-db bench-guard install fuzz
+.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo bench bench-db bench-guard install fuzz docs docs-examples release
 
 all: build
 
@@ -66,3 +66,14 @@ install: build
 
 fuzz:
 	$(GO) test ./pkg/runbook/ -run '^$$' -fuzz=FuzzParse -fuzztime=60s
+
+# The command reference (docs/reference/*.md and man pages in docs/reference/man)
+# is generated from the cobra commands; a unit test fails while it is out of date.
+docs:
+	$(GO) run ./cmd/rollback-docs -dir docs/reference
+
+# Re-run every console example in README.md and docs/ against a sandbox and
+# PostgreSQL and write the real output back into the Markdown (RUN=regexp
+# narrows it to some pages, e.g. RUN=application).
+docs-examples: build sandbox-build deps
+	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e/docs/ -run 'TestExamples/$(RUN)' -update

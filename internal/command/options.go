@@ -3,6 +3,7 @@ package command
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -29,13 +30,18 @@ func setUpHelp(root *cobra.Command) {
 
 // newOptionsCmd returns `rollback options`, which lists the connection flags.
 func newOptionsCmd(root *cobra.Command) *cobra.Command {
-	text := "The following options can be passed to any command:\n\n" + kubeconfigFlags(root).FlagUsages()
+	const intro = "The following options can be passed to any command:\n\n"
+	usages := kubeconfigFlags(root).FlagUsages()
+	text := intro + usages
 	return &cobra.Command{
 		Use:   "options",
 		Short: "List the global command-line options (kubectl's connection flags)",
+		// The list is indented in the long text so that it stays one code
+		// block in the generated Markdown reference.
 		Long: `Every rollback command accepts kubectl's connection flags, with kubectl's names,
 defaults and precedence: --kubeconfig, --context, -n/--namespace, --as, and the rest.
-` + text,
+
+` + intro + regexp.MustCompile(`(?m)^`).ReplaceAllString(strings.TrimRight(usages, "\n"), "  "),
 		Example: "  rollback app undo web --context prod -n shop --yes\n  kubectl rollback app undo web --context prod -n shop --yes",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
