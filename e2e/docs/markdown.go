@@ -14,8 +14,10 @@
 //	```
 //
 // Blocks of one scenario in one file share their environment (working
-// directory, exported variables, namespace) in file order. A line "..."
-// in the recorded output stands for any number of lines.
+// directory, exported variables, namespace) in file order. A command goes
+// on over lines that end with "\" or that start with "> " (the shell's
+// continuation prompt). A line "..." in the recorded output stands for any
+// number of lines.
 package docs
 
 import (
@@ -49,9 +51,12 @@ type Command struct {
 	Output []string
 }
 
-// Shell returns the command as the shell reads it (without the prompt).
+// Shell returns the command as the shell reads it (without the prompts).
 func (c Command) Shell() string {
-	lines := append([]string{strings.TrimPrefix(c.Source[0], "$ ")}, c.Source[1:]...)
+	lines := []string{strings.TrimPrefix(c.Source[0], "$ ")}
+	for _, l := range c.Source[1:] {
+		lines = append(lines, strings.TrimPrefix(l, "> "))
+	}
 	return strings.Join(lines, "\n")
 }
 
@@ -109,7 +114,7 @@ func parseCommands(lines []string) ([]Command, error) {
 	continued := false
 	for _, line := range lines {
 		switch {
-		case continued:
+		case continued, len(cmds) > 0 && len(cmds[len(cmds)-1].Output) == 0 && strings.HasPrefix(line, "> "):
 			c := &cmds[len(cmds)-1]
 			c.Source = append(c.Source, line)
 		case strings.HasPrefix(line, "$ "):

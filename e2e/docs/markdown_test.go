@@ -29,6 +29,13 @@ func TestParse(t *testing.T) {
 	if got := blocks[0].Commands[0].Shell(); got != "rollback app undo web \\\n    --yes" {
 		t.Errorf("Shell() = %q", got)
 	}
+	loop, err := Parse("f.md", []byte("<!-- example: x -->\n```console\n$ for a in 1 2; do\n>   echo $a\n> done\n1\n2\n```\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := loop[0].Commands[0]; got.Shell() != "for a in 1 2; do\n  echo $a\ndone" || len(got.Output) != 2 {
+		t.Errorf("continuation prompts: %q, output %q", got.Shell(), got.Output)
+	}
 }
 
 func TestParseErrors(t *testing.T) {
@@ -82,6 +89,7 @@ func TestMatch(t *testing.T) {
 		{"pods and replica sets", []string{"pod web-7565d9897b-c8bhj of web-7565d9897b"}, []string{"pod web-86d85f4c95-qqwzn of web-86d85f4c95"}, true},
 		{"incident ids", []string{"incident inc-20261126-040058-3e4b"}, []string{"incident inc-20270101-000000-ffff"}, true},
 		{"progress lines left out", []string{"web: revision 3: 1/3 updated, 3/3 ready, 3/3 available, 3 old replicas left", "web: revision 3 rolled out"}, []string{"web: revision 3 rolled out"}, true},
+		{"snapshot tables", []string{"configmap/a  a.snap-20261126-021827-3d482f6c4e  219  1  3d482f6c4e  created"}, []string{"configmap/a  a.snap-20261201-201555-3d482f6c4e  468  1  3d482f6c4e  created"}, true},
 		{"words still count", []string{"web: healthy"}, []string{"web: unhealthy"}, false},
 	}
 	for _, tt := range tests {

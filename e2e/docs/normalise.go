@@ -18,6 +18,8 @@ var rules = []rule{
 	{regexp.MustCompile(`\binc-\d{8}-\d{6}-[0-9a-f]{4}\b`), "inc-ID"},
 	// backup ids: 20261126T020432Z-postgres-shop-f0ce96
 	{regexp.MustCompile(`\b\d{8}T\d{6}Z-([a-z]+)-([A-Za-z0-9_]+)-[0-9a-f]{6}\b`), "BACKUP-$1-$2"},
+	// the resourceVersion column after a snapshot's name (and time) in tables
+	{regexp.MustCompile(`(\.snap-\d{8}-\d{6}-[0-9a-f]{10}\s+(\d{4}-\d{2}-\d{2}T\S+\s+)?)\d+\b`), "${1}RV"},
 	// snapshot names: app-settings.snap-20261126-021827-3d482f6c4e
 	{regexp.MustCompile(`\.snap-\d{8}-\d{6}-[0-9a-f]{10}\b`), ".snap-TIME-HASH"},
 	// timestamps: 2026-11-26T02:05:17.53Z, 2026-11-26 02:05:17Z, 2026-11-26 04:02
@@ -32,6 +34,8 @@ var rules = []rule{
 	{regexp.MustCompile(`(pod-template-hash|known-good-hash:|rollbackTo"?:?) "?[bcdfghjklmnpqrstvwxz2456789]{8,10}\b`), "$1 RSHASH"},
 	// content hashes: sha256 f914c08670d2, sha256:a9d27f06
 	{regexp.MustCompile(`\bsha256[ :=][0-9a-f]{8,64}\b`), "sha256 HASH"},
+	// server and tool versions: PostgreSQL 15.18 (Debian 15.18-0+deb12u1)
+	{regexp.MustCompile(`\b(PostgreSQL|MariaDB|mysqldump) \d+(\.\d+)+( \([^)]*\))?`), "$1 VERSION"},
 	// process ids: (pid 5524), hostname_pid
 	{regexp.MustCompile(`\bpid \d+\b`), "pid PID"},
 	// resource versions: resourceVersion 219, "resourceVersion": "430"
