@@ -53,6 +53,23 @@ var scenarios = map[string]func(t *testing.T, s *session){
 		}
 		s.sh(t, `demo-pipeline db-up "$DATABASE_URL" migrations >/dev/null`)
 	},
+	// Namespace shop: Deployment web (example/web:v1, 2 replicas) with a
+	// Service, verified known-good; URL is the Service's sandbox endpoint.
+	"guard": func(t *testing.T, s *session) {
+		s.namespace(t, "shop")
+		s.sh(t, `
+kubectl create deployment web --image=example/web:v1 --replicas=2 >/dev/null
+kubectl expose deployment web --port 80 >/dev/null
+rollback app status web --settle 1s >/dev/null 2>&1
+`)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		url, err := sb.Endpoint(ctx, "shop", "web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Vars["URL"] = url
+	},
 	// An empty working directory.
 	"empty": func(t *testing.T, s *session) {},
 	// A webhook body and its timestamp; the secret exported.
