@@ -77,3 +77,9 @@ docs:
 # narrows it to some pages, e.g. RUN=application).
 docs-examples: build sandbox-build deps
 	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e/docs/ -run 'TestExamples/$(RUN)' -update
+
+# The release: static binaries for linux and darwin on amd64 and arm64,
+# tar.gz archives, checksums.txt and the krew manifest in dist/
+# (VERSION=v1.2.3 to stamp a version).
+release:
+	bash release/build.sh

@@ -154,7 +154,7 @@ func newSession(t *testing.T, rollback string) *session {
 	}
 	s.Show(s.Vars["HOME"], "/home/oncall")
 	s.buildPipeline(t)
-	s.Show(holder(), "oncall@laptop")
+	s.Show(s.Work, "/home/oncall/work")
 	if err := os.WriteFile(filepath.Join(s.state, "cwd"), []byte(s.Work), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -71,6 +71,13 @@ func Parse(file string, data []byte) ([]Block, error) {
 	for i := 0; i < len(lines); i++ {
 		m := marker.FindStringSubmatch(lines[i])
 		isConsole := strings.TrimSpace(lines[i]) == "```console"
+		if fence := fenceOf(lines[i]); fence != "" && !isConsole {
+			// another fenced block (```text, ````markdown, ...): skip to
+			// its end, console examples quoted inside it included.
+			for i++; i < len(lines) && strings.TrimSpace(lines[i]) != fence; i++ {
+			}
+			continue
+		}
 		if m == nil && !isConsole {
 			continue
 		}
@@ -107,6 +114,20 @@ func Parse(file string, data []byte) ([]Block, error) {
 		return blocks, fmt.Errorf("%s", strings.Join(errs, "\n"))
 	}
 	return blocks, nil
+}
+
+// fenceOf returns the run of backticks that opens a fenced code block on
+// line, or "".
+func fenceOf(line string) string {
+	t := strings.TrimSpace(line)
+	n := 0
+	for n < len(t) && t[n] == '`' {
+		n++
+	}
+	if n < 3 {
+		return ""
+	}
+	return t[:n]
 }
 
 func parseCommands(lines []string) ([]Command, error) {

@@ -29,6 +29,10 @@ func TestParse(t *testing.T) {
 	if got := blocks[0].Commands[0].Shell(); got != "rollback app undo web \\\n    --yes" {
 		t.Errorf("Shell() = %q", got)
 	}
+	quoted, err := Parse("f.md", []byte("````text\n<!-- example: x -->\n```console\n$ ls\n```\n````\n```sh\nmake\n```\n"))
+	if err != nil || len(quoted) != 0 {
+		t.Errorf("a console block quoted in another fence is no example: %v, %v", quoted, err)
+	}
 	loop, err := Parse("f.md", []byte("<!-- example: x -->\n```console\n$ for a in 1 2; do\n>   echo $a\n> done\n1\n2\n```\n"))
 	if err != nil {
 		t.Fatal(err)

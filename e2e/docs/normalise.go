@@ -36,6 +36,8 @@ var rules = []rule{
 	{regexp.MustCompile(`\bsha256[ :=][0-9a-f]{8,64}\b`), "sha256 HASH"},
 	// server and tool versions: PostgreSQL 15.18 (Debian 15.18-0+deb12u1)
 	{regexp.MustCompile(`\b(PostgreSQL|MariaDB|mysqldump) \d+(\.\d+)+( \([^)]*\))?`), "$1 VERSION"},
+	// who: root@vm, as the lock and the journal record the operator
+	{regexp.MustCompile(`\b[a-z_][a-z0-9_.-]*@[A-Za-z0-9][A-Za-z0-9.-]*\b`), "USER@HOST"},
 	// process ids: (pid 5524), hostname_pid
 	{regexp.MustCompile(`\bpid \d+\b`), "pid PID"},
 	// resource versions: resourceVersion 219, "resourceVersion": "430"

@@ -20,7 +20,6 @@ import (
 
 	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/pgtest"
-	"github.com/vibestack/rollback/pkg/clusterlock"
 )
 
 // scenarios prepare the environment of the examples that name them. Each
@@ -92,6 +91,7 @@ rollback app status web --settle 1s >/dev/null 2>&1
 func (s *session) incident(t *testing.T, bad bool) {
 	t.Helper()
 	s.namespace(t, "vibestack")
+	s.Show(s.Work, "/home/oncall/vibestack-app")
 	s.Vars["ROLLBACK_JOURNAL_DIR"] = filepath.Join(s.Work, "incidents")
 	s.Vars["ROLLBACK_WEBHOOK_SECRET"] = "docs-hmac-secret"
 	url := pgtest.NewDatabase(t, "docs")
@@ -235,10 +235,6 @@ func (s *session) buildPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-// holder is user@host of this machine, as the cluster lock and the journal
-// record it.
-func holder() string { return clusterlock.DefaultHolder() }
 
 // checkout makes the working directory look like a built checkout: bin/
 // with both binaries; the sandbox it may start is stopped at the end.
