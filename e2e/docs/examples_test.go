@@ -68,9 +68,19 @@ func TestExamples(t *testing.T) {
 					}
 					s := newSession(t, bin)
 					setup(t, s)
+					// When one output changed, the whole scenario is
+					// rewritten, so that its ids and times come from one run.
+					outputs, changed := map[int][][]string{}, false
 					for i, b := range blocks {
 						if b.Scenario == name {
-							got[i] = s.check(t, b)
+							var c bool
+							outputs[i], c = s.check(t, b)
+							changed = changed || c
+						}
+					}
+					if changed {
+						for i, o := range outputs {
+							got[i] = o
 						}
 					}
 				})
@@ -185,6 +195,12 @@ func (s *session) display(lines []string) []string {
 	return out
 }
 
+// saveVariables prints the shell's variables, exported or not, as
+// declarations for the next block, leaving out bash's own.
+const saveVariables = `for __v in $(compgen -v); do case $__v in
+BASH*|EUID|UID|PPID|SHELLOPTS|FUNCNAME|GROUPS|PIPESTATUS|RANDOM|SRANDOM|SECONDS|LINENO|HISTCMD|EPOCH*|COMP*|DIRSTACK|OPTIND|OPTERR|IFS|PS[0-9]|PWD|OLDPWD|SHLVL|_|__*) ;;
+*) declare -p "$__v" 2>/dev/null ;; esac; done`
+
 var mark = regexp.MustCompile("\n?\x1eexample-command (\\d+|end)\x1e\n")
 
 // run runs the commands of b in bash, in the state the earlier blocks of
@@ -193,11 +209,11 @@ var mark = regexp.MustCompile("\n?\x1eexample-command (\\d+|end)\x1e\n")
 func (s *session) run(t *testing.T, b Block) [][]string {
 	t.Helper()
 	var script strings.Builder
-	fmt.Fprintf(&script, "if [ -f %[1]q/env ]; then . %[1]q/env; fi\ncd \"$(cat %[1]q/cwd)\"\n(exit 0)\n", s.state)
+	fmt.Fprintf(&script, "if [ -f %[1]q/env ]; then . %[1]q/env 2>/dev/null; fi\ncd \"$(cat %[1]q/cwd)\"\n(exit 0)\n", s.state)
 	for i, c := range b.Commands {
 		fmt.Fprintf(&script, "__status=$?; printf '\\n\\036example-command %d\\036\\n'; (exit $__status)\n%s\n", i, c.Shell())
 	}
-	fmt.Fprintf(&script, "printf '\\n\\036example-command end\\036\\n'\nexport -p > %[1]q/env; pwd > %[1]q/cwd\n", s.state)
+	fmt.Fprintf(&script, "printf '\\n\\036example-command end\\036\\n'\n%s > %q/env; pwd > %q/cwd\n", saveVariables, s.state, s.state)
 	ctx, cancel := context.WithTimeout(context.Background(), blockTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-c", script.String())
@@ -239,18 +255,20 @@ func (s *session) environ() []string {
 }
 
 // check runs b and compares each command's output with the recorded one.
-// It returns the new output of the commands whose output changed (nil for
-// the others), as the Markdown should show it.
-func (s *session) check(t *testing.T, b Block) [][]string {
+// It returns the new output of every command as the Markdown should show
+// it, and whether any differs from the recorded one.
+func (s *session) check(t *testing.T, b Block) ([][]string, bool) {
 	t.Helper()
 	outputs := s.run(t, b)
-	changed := make([][]string, len(b.Commands))
+	shown := make([][]string, len(b.Commands))
+	changed := false
 	for i, c := range b.Commands {
 		got := s.display(outputs[i])
+		shown[i] = Elide(c.Output, got)
 		if Match(c.Output, got) {
 			continue
 		}
-		changed[i] = Elide(c.Output, got)
+		changed = true
 		if *update {
 			continue
 		}
@@ -258,5 +276,5 @@ func (s *session) check(t *testing.T, b Block) [][]string {
 			"if the change is intended, run `make docs-examples RUN=%s` and commit the Markdown:\n%s",
 			b.File, b.Start+1, c.Shell(), pageName(b.File), cmp.Diff(Normalise(c.Output), Normalise(got)))
 	}
-	return changed
+	return shown, changed
 }

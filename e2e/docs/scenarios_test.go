@@ -20,6 +20,7 @@ import (
 
 	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/pgtest"
+	"github.com/vibestack/rollback/pkg/dbrollback"
 )
 
 // scenarios prepare the environment of the examples that name them. Each
@@ -43,9 +44,7 @@ var scenarios = map[string]func(t *testing.T, s *session){
 	// A PostgreSQL database "shop" at migration 4 of ./migrations
 	// (golang-migrate), DATABASE_URL and MIGRATIONS_DIR exported.
 	"db": func(t *testing.T, s *session) {
-		url := pgtest.NewDatabase(t, "docs")
-		s.Show(strings.TrimPrefix(url, pgtest.ServerURL()+"/"), "shop")
-		s.Vars["DATABASE_URL"] = url
+		s.Vars["DATABASE_URL"] = database(t, "shop")
 		s.Vars["MIGRATIONS_DIR"] = "./migrations"
 		for name, sql := range shopMigrations {
 			s.file(t, filepath.Join("migrations", name), sql)
@@ -94,9 +93,7 @@ func (s *session) incident(t *testing.T, bad bool) {
 	s.Show(s.Work, "/home/oncall/vibestack-app")
 	s.Vars["ROLLBACK_JOURNAL_DIR"] = filepath.Join(s.Work, "incidents")
 	s.Vars["ROLLBACK_WEBHOOK_SECRET"] = "docs-hmac-secret"
-	url := pgtest.NewDatabase(t, "docs")
-	s.Show(strings.TrimPrefix(url, pgtest.ServerURL()+"/"), "vibestack")
-	s.Vars["VIBESTACK_DATABASE_URL"] = url
+	s.Vars["VIBESTACK_DATABASE_URL"] = database(t, "vibestack")
 	s.file(t, "db/migrations/1_users.up.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n")
 	s.file(t, "db/migrations/1_users.down.sql", "DROP TABLE users;\n")
 	s.file(t, "db/migrations/2_orders.up.sql", "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL);\n")
@@ -188,6 +185,34 @@ func (s *session) receiver(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// database creates the empty PostgreSQL database name (dropping one left
+// by an earlier run) on the server of make deps, drops it when the test
+// ends, and returns its URL. The examples show the name, so it is fixed;
+// only the scenarios of this package use these names.
+func database(t *testing.T, name string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin := pgtest.URL("postgres")
+	db, err := dbrollback.OpenDB(ctx, admin)
+	if err != nil {
+		pgtest.Unreachable(t, "PostgreSQL", err)
+	}
+	defer db.Close()
+	for _, stmt := range []string{`DROP DATABASE IF EXISTS "` + name + `" WITH (FORCE)`, `CREATE DATABASE "` + name + `"`} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	t.Cleanup(func() {
+		if db, err := dbrollback.OpenDB(context.Background(), admin); err == nil {
+			_, _ = db.Exec(`DROP DATABASE IF EXISTS "` + name + `" WITH (FORCE)`)
+			db.Close()
+		}
+	})
+	return pgtest.URL(name)
 }
 
 // shopMigrations are four golang-migrate migrations; the down of the third
