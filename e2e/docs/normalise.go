@@ -46,7 +46,10 @@ var rules = []rule{
 	{regexp.MustCompile(`\b\d+(\.\d+)? ?(B|KiB|MiB|GiB|TiB|kB|MB|GB)\b`), "SIZE"},
 	// restart counts: (restarts 5), 2 restarts, 4 (0s ago)
 	{regexp.MustCompile(`\brestarts \d+\b`), "restarts N"},
-	{regexp.MustCompile(`\b\d+ restarts\b`), "N restarts"},
+	{regexp.MustCompile(`\b\d+ restarts?\b`), "N restarts"},
+	// passing analysis rounds, whose number a slow machine can change:
+	// rounds: 4 passed
+	{regexp.MustCompile(`\brounds: \d+ passed\b`), "rounds: N passed"},
 	// durations: 369ms, 3.2s, 1m0s, 2h3m, 1.5µs (after the rules above,
 	// which contain numbers of their own)
 	{regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|us|ms|s|m|h)(\d+(\.\d+)?(ms|s|m))*\b`), "DUR"},
