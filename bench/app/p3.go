@@ -140,7 +140,7 @@ func (e *env) p3(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b := rollout.BulkUndo{Clientset: cs, Selector: sel, Options: rollout.Undo{Timeout: 5 * time.Minute}}
+	b := rollout.BulkUndo{Clientset: cs, Selector: sel, Options: rollout.Undo{Verification: rollout.Verification{Timeout: 5 * time.Minute}}}
 	res, err := b.Run(ctx)
 	if err != nil {
 		return fmt.Errorf("counted bulk undo: %w", err)

@@ -10,6 +10,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
@@ -117,9 +118,9 @@ func TestUndoConcurrentWriter(t *testing.T) {
 	setImage(t, ns, "web", "vibestack/app:crash")
 
 	deps := sb.Clientset.AppsV1().Deployments(ns)
-	var progress strings.Builder
+	var progress clitest.ProgressLog
 	u := rollout.Undo{
-		Clients: rollout.NewClients(sb.Clientset, ns), Progress: &progress, SettleWindow: time.Second, Timeout: time.Minute,
+		Clients: rollout.NewClients(sb.Clientset, ns), Observer: &progress, Verification: rollout.Verification{Settle: time.Second, Timeout: time.Minute},
 		BeforeWrite: func() {
 			d, err := deps.Get(ctx(t), "web", metav1.GetOptions{})
 			if err != nil {

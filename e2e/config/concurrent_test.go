@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/configs"
 	"github.com/vibestack/rollback/pkg/rollout"
@@ -24,11 +25,11 @@ func undoFor(ns, config string, progress *bytes.Buffer) *configs.Undo {
 		Deployments: cs.AppsV1().Deployments(ns),
 		Store:       configs.NewStore(cs, ns),
 		Verify: &rollout.Status{
-			Clients: rollout.NewClients(cs, ns), Clock: clock.RealClock{}, Progress: progress,
-			Timeout: time.Minute, SettleWindow: time.Second,
+			Clients: rollout.NewClients(cs, ns), Observer: clitest.ProgressTo(progress),
+			Verification: rollout.Verification{Timeout: time.Minute, Settle: time.Second},
 		},
 		Clock:    clock.RealClock{},
-		Progress: progress,
+		Observer: clitest.ProgressTo(progress),
 		Config:   config,
 	}
 }

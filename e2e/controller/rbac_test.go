@@ -12,6 +12,7 @@ import (
 
 	authnv1 "k8s.io/api/authentication/v1"
 	authzv1 "k8s.io/api/authorization/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -85,7 +86,7 @@ func serviceAccountKubeconfig(t *testing.T, ns, name string) (string, kubernetes
 // requests show what it must not do is forbidden. The whole kustomization
 // (Deployment, PodDisruptionBudget) passes a server-side dry run.
 func TestShippedRBACIsEnoughAndNothingMore(t *testing.T) {
-	kubectl(t, "apply", "-f", "deploy/namespace.yaml", "-f", "deploy/rbac.yaml")
+	kubectl(t, "apply", "-f", "deploy/namespace.yaml", "-f", "deploy/rbac.yaml", "-f", "deploy/lease-policy.yaml")
 	kubectl(t, "apply", "--dry-run=server", "-k", "deploy/")
 
 	kc, sa := serviceAccountKubeconfig(t, "rollback-system", "rollback-guard")
@@ -170,9 +171,11 @@ func TestShippedRBACIsEnoughAndNothingMore(t *testing.T) {
 		{"exec into pods", authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Resource: "pods", Subresource: "exec"}, false},
 		{"delete configmaps", authzv1.ResourceAttributes{Namespace: ns, Verb: "delete", Resource: "configmaps"}, false},
 		{"list configmaps", authzv1.ResourceAttributes{Namespace: ns, Verb: "list", Resource: "configmaps"}, false},
-		{"update leases elsewhere", authzv1.ResourceAttributes{Namespace: "kube-system", Verb: "update", Group: "coordination.k8s.io", Resource: "leases", Name: "kube-controller-manager"}, false},
-		{"update another lease in rollback-system", authzv1.ResourceAttributes{Namespace: "rollback-system", Verb: "update", Group: "coordination.k8s.io", Resource: "leases", Name: "other"}, false},
-		{"create leases in an app namespace", authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "coordination.k8s.io", Resource: "leases"}, false},
+		// The workload locks: Leases in every namespace by RBAC, and only
+		// rollback-* ones by the admission policy (real requests below).
+		{"create leases in an app namespace", authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "coordination.k8s.io", Resource: "leases"}, true},
+		{"update leases in an app namespace", authzv1.ResourceAttributes{Namespace: ns, Verb: "update", Group: "coordination.k8s.io", Resource: "leases", Name: "rollback-deployment-web"}, true},
+		{"list leases", authzv1.ResourceAttributes{Namespace: ns, Verb: "list", Group: "coordination.k8s.io", Resource: "leases"}, false},
 		{"escalate with a clusterrolebinding", authzv1.ResourceAttributes{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "clusterrolebindings"}, false},
 		{"patch services", authzv1.ResourceAttributes{Namespace: ns, Verb: "patch", Resource: "services"}, false},
 	}
@@ -195,4 +198,28 @@ func TestShippedRBACIsEnoughAndNothingMore(t *testing.T) {
 		t.Logf("delete deployment as the controller: %v", err)
 	}
 	getDeployment(t, ns, "web") // still there
+
+	// Leases: the controller writes only rollback's own (the admission
+	// policy), wherever RBAC lets it write Leases.
+	other := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "someone-elses-leader-election"}}
+	if _, err := sb.Clientset.CoordinationV1().Leases(ns).Create(ctx(t), other, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := sa.CoordinationV1().Leases(ns).Get(ctx(t), other.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get a lease as the controller: %v", err)
+	}
+	holder := "guard-sa"
+	got.Spec.HolderIdentity = &holder
+	if _, err := sa.CoordinationV1().Leases(ns).Update(ctx(t), got, metav1.UpdateOptions{}); !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) {
+		t.Errorf("update another component's lease as the controller: %v, want refused", err)
+	} else {
+		t.Logf("update another component's lease as the controller: %v", err)
+	}
+	if _, err := sa.CoordinationV1().Leases(ns).Create(ctx(t), &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "not-rollbacks"}}, metav1.CreateOptions{}); !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) {
+		t.Errorf("create a lease not named rollback-* as the controller: %v, want refused", err)
+	}
+	if _, err := sa.CoordinationV1().Leases(ns).Create(ctx(t), &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "rollback-deployment-other"}}, metav1.CreateOptions{}); err != nil {
+		t.Errorf("create a workload lock lease as the controller: %v", err)
+	}
 }

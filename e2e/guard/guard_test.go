@@ -74,7 +74,7 @@ func TestHTTP500RolledBack(t *testing.T) {
 	}
 	var actions []string
 	for _, e := range entries {
-		actions = append(actions, e.Action)
+		actions = append(actions, string(e.Action))
 	}
 	for _, want := range []string{"incident.opened", "guard.failed", "lock.acquired", "step.started", "step.completed", "lock.released", "notify.sent", "incident.closed"} {
 		if !slices.Contains(actions, want) {

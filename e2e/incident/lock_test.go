@@ -11,8 +11,10 @@ import (
 )
 
 // TestSecondOperatorRefused: while a run holds the lock, a second run is
-// refused with the holder and the incident id; once the holder is killed the
-// lease expires and a new run goes ahead.
+// refused with the holder and the incident id, and so is the same
+// operator's `--resume` of the same incident from a second process; once
+// the holder is killed its lease stops being renewed and a new run takes it
+// over after watching it for the lease duration.
 func TestSecondOperatorRefused(t *testing.T) {
 	bin := binary(t)
 	ns, dir, rb, journalDir := badReleaseIncident(t)
@@ -27,11 +29,19 @@ func TestSecondOperatorRefused(t *testing.T) {
 	}
 	mustContain(t, "refusal", second.All(), "locked by", first, "rollback lock break")
 
+	// The same user resuming the same incident from another process, while
+	// the first one still runs and renews: a second holder, refused.
+	resumed := rollback(t, nil, "run", "-f", rb, "--yes", "--journal-dir", journalDir, "--resume", first, "--lock-duration", "6s")
+	if resumed.Code != 2 {
+		t.Fatalf("--resume while the first process runs: exit %d, want 2 (refused)", resumed.Code)
+	}
+	mustContain(t, "refusal of the second process", resumed.All(), "locked by", first, "renewed while this rollback watched it")
+
 	must(t, p.Signal(syscall.SIGKILL))
 	p.Wait(t, 10*time.Second)
 	waitFor(t, 20*time.Second, "the lease to expire", func() bool {
 		st := rollback(t, nil, "lock", "status", appName, "-n", ns)
-		return strings.Contains(st.All(), "expired") || strings.Contains(st.All(), "not locked") || strings.Contains(st.All(), "free")
+		return strings.Contains(st.All(), "not renewed for longer than its duration") || strings.Contains(st.All(), "free")
 	})
 	third := rollback(t, nil, "run", "-f", rb, "--yes", "--journal-dir", filepath.Join(dir, "third"), "--settle", "1s")
 	if third.Code != 0 {

@@ -44,7 +44,7 @@ func TestTwoEngineersOneTimeline(t *testing.T) {
 		}
 		return got
 	}
-	appendOK(ana, journal.Entry{Action: journal.ActionOpened, Inputs: map[string]any{"app": "vibestack-app", "reason": "v2 crashes", "database": secret}})
+	appendOK(ana, journal.Entry{Action: journal.ActionIncidentOpened, Inputs: map[string]any{"app": "vibestack-app", "reason": "v2 crashes", "database": secret}})
 	appendOK(ana, journal.Entry{Step: "app", Action: "step.started", Target: "deployment/web"})
 	if e := appendOK(bo, journal.Entry{Step: "flag", Action: "flag.disabled", Target: "new-checkout", Before: "true", After: "false", Result: "ok"}); e.Seq != 3 {
 		t.Errorf("bo's first entry has seq %d, want 3 (after ana's two in the mirror)", e.Seq)
@@ -66,7 +66,7 @@ func TestTwoEngineersOneTimeline(t *testing.T) {
 		appendOK(ana, journal.Entry{Step: "app", Action: "step.progress", Target: "deployment/web"})
 	}
 	t.Logf("append with cluster mirror: %v per entry (20 entries)", time.Since(start)/20)
-	appendOK(ana, journal.Entry{Action: journal.ActionClosed, Result: "ok"})
+	appendOK(ana, journal.Entry{Action: journal.ActionIncidentClosed, Result: "ok"})
 	for _, j := range []*journal.Journal{ana, bo} {
 		if errs := j.MirrorErrors(); len(errs) > 0 {
 			t.Errorf("mirror errors: %v", errs)
@@ -87,7 +87,7 @@ func TestTwoEngineersOneTimeline(t *testing.T) {
 		}
 		seen[e.Seq] = true
 	}
-	if got[0].Action != journal.ActionOpened || got[len(got)-1].Action != journal.ActionClosed {
+	if got[0].Action != journal.ActionIncidentOpened || got[len(got)-1].Action != journal.ActionIncidentClosed {
 		t.Errorf("mirror timeline starts with %s and ends with %s", got[0].Action, got[len(got)-1].Action)
 	}
 	cm, err := cms.Get(ctx(t), "rollback-"+id, metav1.GetOptions{})
@@ -136,7 +136,7 @@ func TestLocalJournalCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range []journal.Entry{
-		{Action: journal.ActionOpened, Inputs: map[string]any{"app": "vibestack-app", "escalation": []string{"primary: Ana (+1 555 0100)"}}},
+		{Action: journal.ActionIncidentOpened, Inputs: map[string]any{"app": "vibestack-app", "escalation": []string{"primary: Ana (+1 555 0100)"}}},
 		{Step: "app", Action: "step.completed", Target: "deployment/web", Result: "ok", Before: map[string]any{"revision": 5}, After: map[string]any{"revision": 6}},
 		{Step: "notify", Action: "notify.failed", Inputs: map[string]any{"channel": "webhook", "kind": "started", "attempts": 3}, Result: "failed", Error: "webhook post (127.0.0.1:9): connection refused"},
 	} {

@@ -38,7 +38,7 @@ func TestLockCLI(t *testing.T) {
 
 	lock := &clusterlock.Lock{
 		Leases: sb.Clientset.CoordinationV1().Leases(ns), Clock: clock.RealClock{},
-		App: "web", Holder: "alice@laptop", Incident: "INC-7", Duration: time.Minute,
+		Name: "web", Holder: "alice@laptop", Incident: "INC-7", Duration: time.Minute,
 	}
 	if _, err := lock.Acquire(context.Background()); err != nil {
 		t.Fatal(err)

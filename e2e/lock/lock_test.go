@@ -13,8 +13,11 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"k8s.io/utils/clock"
+
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/clusterlock"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
 func TestAcquireRefuseRelease(t *testing.T) {
@@ -28,7 +31,7 @@ func TestAcquireRefuseRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *lease.Spec.HolderIdentity != "alice@laptop" || *lease.Spec.LeaseDurationSeconds != 30 || lease.Spec.AcquireTime == nil || lease.Spec.RenewTime == nil ||
+	if *lease.Spec.HolderIdentity != "alice@laptop/p-alice" || lease.Annotations[clusterlock.AnnotationProcess] != "p-alice" || *lease.Spec.LeaseDurationSeconds != 30 || lease.Spec.AcquireTime == nil || lease.Spec.RenewTime == nil ||
 		lease.Annotations[clusterlock.AnnotationIncident] != "INC-1" || lease.Annotations[clusterlock.AnnotationHost] != "laptop" || lease.Annotations[clusterlock.AnnotationHolder] != "alice@laptop" {
 		t.Errorf("lease = %+v", lease)
 	}
@@ -37,7 +40,7 @@ func TestAcquireRefuseRelease(t *testing.T) {
 	if exitcode.Code(err) != exitcode.Refused {
 		t.Fatalf("second holder: %v (code %d), want refused", err, exitcode.Code(err))
 	}
-	for _, want := range []string{"alice@laptop", "INC-1", "since", "expires", "rollback lock break web --yes"} {
+	for _, want := range []string{"alice@laptop (process p-alice)", "INC-1", "since", "rollback lock break web --yes"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("refusal %q lacks %q", err, want)
 		}
@@ -162,5 +165,66 @@ func TestBreak(t *testing.T) {
 	}
 	if _, err := lockAs(ns, "bob@desk", "INC-2", 30*time.Second).Acquire(ctx); err != nil {
 		t.Fatalf("acquire after break: %v", err)
+	}
+}
+
+// TestTakerClockAhead: a taker whose clock runs 45 s ahead sees a lease
+// renewed a second ago as stale by its timestamps; it must watch it, see it
+// renewed, and refuse, never take it over.
+func TestTakerClockAhead(t *testing.T) {
+	ctx := context.Background()
+	ns := sb.Namespace(t)
+	alice, err := lockAs(ns, "alice@laptop", "INC-1", 3*time.Second).Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = alice.KeepAlive(kctx) }()
+	time.Sleep(time.Second)
+	bob := lockAs(ns, "bob@desk", "INC-2", 3*time.Second)
+	bob.Clock = clusterlock.SkewedClock{WithTicker: clock.RealClock{}, Offset: 45 * time.Second}
+	var watched bool
+	bob.OnWait = func(*clusterlock.Info, time.Duration) { watched = true }
+	_, err = bob.Acquire(ctx)
+	var he *clusterlock.HeldError
+	if !errors.As(err, &he) || !he.Renewed || !watched {
+		t.Fatalf("taker 45s ahead: err %v (watched %v), want a refusal after seeing the lease renewed", err, watched)
+	}
+	t.Logf("refusal: %v", err)
+	// Once the holder stops renewing, the same taker takes it over after
+	// watching it unchanged for its duration, its clock notwithstanding.
+	stop()
+	start := time.Now()
+	if _, err := bob.Acquire(ctx); err != nil {
+		t.Fatalf("takeover after the holder stopped: %v", err)
+	}
+	if waited := time.Since(start); waited < 2*time.Second {
+		t.Errorf("took over after %s, want at least the lease duration of watching", waited)
+	}
+}
+
+// TestSameHolderOtherProcess: two processes of the same user for the same
+// incident (rollback run --resume while the first run still runs) are two
+// holders: the second is refused while the first renews.
+func TestSameHolderOtherProcess(t *testing.T) {
+	ctx := context.Background()
+	ns := sb.Namespace(t)
+	first, err := lockAs(ns, "alice@laptop", "INC-1", 3*time.Second).Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = first.KeepAlive(kctx) }()
+	second := lockAs(ns, "alice@laptop", "INC-1", 3*time.Second)
+	second.Process = "p-alice-2"
+	if _, err := second.Acquire(ctx); outcome.KindOf(err) != outcome.Refused || !strings.Contains(err.Error(), "process p-alice") {
+		t.Fatalf("second process of the same holder and incident: %v, want refused naming the first process", err)
+	}
+	// The same process takes its own lease back at once.
+	again := lockAs(ns, "alice@laptop", "INC-1", 3*time.Second)
+	if _, err := again.Acquire(ctx); err != nil {
+		t.Fatalf("same process: %v", err)
 	}
 }

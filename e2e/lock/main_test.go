@@ -6,6 +6,7 @@ package lock_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,12 @@ func TestMain(m *testing.M) { os.Exit(sandboxenv.RunTests(m, &sb)) }
 func lockAs(ns, holder, incident string, d time.Duration) *clusterlock.Lock {
 	return &clusterlock.Lock{
 		Leases: sb.Clientset.CoordinationV1().Leases(ns), Clock: clock.RealClock{},
-		App: "web", Holder: holder, Incident: incident, Duration: d,
+		Name: "web", Holder: holder, Process: processOf(holder), Incident: incident, Duration: d,
 	}
+}
+
+// processOf is the process nonce tests give holder: "alice@laptop" -> "p-alice".
+func processOf(holder string) string {
+	name, _, _ := strings.Cut(holder, "@")
+	return "p-" + name
 }

@@ -69,7 +69,7 @@ notifications:
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
-	if _, err := j.Append(ctx(t), journal.Entry{Action: journal.ActionOpened, Inputs: map[string]any{"app": "vibestack-app", "reason": "v2 crashes"}}); err != nil {
+	if _, err := j.Append(ctx(t), journal.Entry{Action: journal.ActionIncidentOpened, Inputs: map[string]any{"app": "vibestack-app", "reason": "v2 crashes"}}); err != nil {
 		t.Fatal(err)
 	}
 	log := &strings.Builder{}
@@ -241,7 +241,7 @@ func TestReceiverDownAndSlow(t *testing.T) {
 	}
 
 	// The failures are in the journal, the mirror and the report; no secret anywhere.
-	if _, err := j.Append(ctx(t), journal.Entry{Action: journal.ActionClosed, Result: "ok"}); err != nil {
+	if _, err := j.Append(ctx(t), journal.Entry{Action: journal.ActionIncidentClosed, Result: "ok"}); err != nil {
 		t.Fatal(err)
 	}
 	var rep bytes.Buffer

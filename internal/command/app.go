@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/vibestack/rollback/pkg/rollout"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -28,39 +30,37 @@ revision, or to the previous one when nothing is stamped.`,
 	return cmd
 }
 
-// appClients returns the clientset and the namespace the kubeconfig flags select.
+// appClients returns the clientset and the namespace the cluster flags select.
 func appClients(f *Factory) (kubernetes.Interface, string, error) {
-	cfg, err := f.Kube.ToRESTConfig()
-	if err != nil {
-		return nil, "", fmt.Errorf("load kubeconfig: %w", err)
-	}
-	// A bulk undo makes a few requests per Deployment at once; the client's
-	// default 5 requests/s would serialize them.
-	cfg.QPS, cfg.Burst = 100, 200
-	// Watches of many pods decode faster and with less garbage as protobuf.
-	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, "", fmt.Errorf("create kubernetes client: %w", err)
-	}
-	ns, _, err := f.Kube.ToRawKubeConfigLoader().Namespace()
-	if err != nil {
-		return nil, "", fmt.Errorf("read namespace from kubeconfig: %w", err)
-	}
-	return cs, ns, nil
+	return f.Clients.ForContext("", "")
 }
 
-// verifyFlags are the watch and verification flags of undo and status.
+// verifyFlags are the watch and verification flags every command that
+// watches a rollout binds (app undo, status and restart, config undo, run,
+// guard, drill): one rollout.Verification, bound once.
 type verifyFlags struct {
 	timeout   time.Duration
 	settle    time.Duration
 	checkURLs []string
 }
 
-func (v *verifyFlags) add(cmd *cobra.Command) {
-	cmd.Flags().DurationVar(&v.timeout, "timeout", 5*time.Minute, "give up watching after this long (exit code 4)")
-	cmd.Flags().DurationVar(&v.settle, "settle", 10*time.Second, "how long restart counts must stay stable after the rollout")
-	cmd.Flags().StringArrayVar(&v.checkURLs, "check-url", nil, "URL that must answer 2xx after the settle window (repeatable)")
+// add binds --timeout, --settle and (unless noURLs) --check-url to cmd.
+func (v *verifyFlags) add(cmd *cobra.Command) { v.bind(cmd, true) }
+
+// bind binds the flags; a command whose check URLs come from elsewhere
+// (the runbook) leaves --check-url out.
+func (v *verifyFlags) bind(cmd *cobra.Command, urls bool) {
+	cmd.Flags().DurationVar(&v.timeout, "timeout", 5*time.Minute, "give up watching a rollout after this long (exit code 4)")
+	cmd.Flags().DurationVar(&v.settle, "settle", 10*time.Second, "how long restart counts must stay stable after a rollout")
+	if urls {
+		cmd.Flags().StringArrayVar(&v.checkURLs, "check-url", nil, "URL that must answer 2xx after the settle window (repeatable)")
+	}
+}
+
+// value returns the verification the flags describe, on f's clock.
+func (v *verifyFlags) value(f *Factory) rollout.Verification {
+	return rollout.Verification{Timeout: v.timeout, Settle: v.settle, CheckURLs: v.checkURLs,
+		HTTPClient: &http.Client{Timeout: rollout.DefaultCheckTimeout}, Clock: f.Clock}
 }
 
 // printJSON writes v as one JSON object on stdout.

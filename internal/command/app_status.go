@@ -17,10 +17,7 @@ func newAppStatusCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s := rollout.Status{
-				Clients: rollout.NewClients(cs, ns), Clock: f.Clock, Progress: f.IO.ErrOut, TTY: f.IO.ErrTTY,
-				Timeout: v.timeout, SettleWindow: v.settle, CheckURLs: v.checkURLs,
-			}
+			s := rollout.Status{Clients: rollout.NewClients(cs, ns), Verification: v.value(f), Observer: f.observer()}
 			res, err := s.Run(ctxOf(cmd), args[0])
 			if res != nil {
 				if f.JSON() {

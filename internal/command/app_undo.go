@@ -48,9 +48,8 @@ With -l it undoes every matching Deployment concurrently.`,
 				return err
 			}
 			u := rollout.Undo{
-				Clients: rollout.NewClients(cs, ns), Clock: f.Clock, Progress: f.IO.ErrOut, TTY: f.IO.ErrTTY,
+				Clients: rollout.NewClients(cs, ns), Verification: v.value(f), Observer: f.observer(),
 				ToRevision: toRevision, DryRun: dryRun, Force: force,
-				Timeout: v.timeout, SettleWindow: v.settle, CheckURLs: v.checkURLs,
 			}
 			if selector != "" {
 				if all {

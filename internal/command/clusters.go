@@ -7,83 +7,75 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/internal/kubeflags"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
 
-// clusterClient returns a clientset and its REST config for one kubeconfig
-// context named in the runbook, honouring the global --kubeconfig flag
-// (f.Kube) but overriding the context; contextName "" means the context the
-// flags select (--context, else the kubeconfig's current context). namespace,
-// when set, overrides the context's default namespace in the loaded config;
-// callers pass it on to the namespaced clients they build.
-func clusterClient(f *Factory, contextName, namespace string) (kubernetes.Interface, *rest.Config, error) {
-	cfg, _, err := clusterConfig(f, contextName, namespace)
-	if err != nil {
-		return nil, nil, err
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create kubernetes client for context %q: %w", contextName, err)
-	}
-	return cs, cfg, nil
+// Clients makes the API clients of the commands. The Factory's default
+// reads the kubeconfig with every cluster flag (kubeflags); command tests put
+// fake clientsets in.
+type Clients interface {
+	// ForContext returns a clientset for the kubeconfig context contextName
+	// ("" = the context the flags select) and the namespace to use:
+	// namespace when given, else -n, else the context's default.
+	ForContext(contextName, namespace string) (kubernetes.Interface, string, error)
 }
 
-// clusterNamespace returns namespace, or when it is "" the default namespace
-// of the kubeconfig context contextName ("" = the context the flags select).
-func clusterNamespace(f *Factory, contextName, namespace string) (string, error) {
-	_, ns, err := clusterConfig(f, contextName, namespace)
-	return ns, err
-}
+// kubeClients are the Clients of the kubeconfig and the cluster flags.
+type kubeClients struct{ kube *kubeflags.ConfigFlags }
 
-// clusterConfig loads the REST config and namespace of one kubeconfig context.
-func clusterConfig(f *Factory, contextName, namespace string) (*rest.Config, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if f.Kube != nil && f.Kube.KubeConfig != nil && *f.Kube.KubeConfig != "" {
-		rules.ExplicitPath = *f.Kube.KubeConfig
-	}
-	if contextName == "" && f.Kube != nil && f.Kube.Context != nil {
-		contextName = *f.Kube.Context
-	}
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: contextName}
-	if namespace != "" {
-		overrides.Context.Namespace = namespace
-	}
-	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
-	raw, err := loader.RawConfig()
-	if err != nil {
-		return nil, "", fmt.Errorf("load kubeconfig: %w", err)
-	}
+// ForContext loads the kubeconfig with the flags (--as, --token, --server,
+// --request-timeout, ... apply to every context) and builds a clientset.
+func (k kubeClients) ForContext(contextName, namespace string) (kubernetes.Interface, string, error) {
+	loader := k.kube.ForContext(contextName, namespace)
 	if contextName != "" {
+		raw, err := loader.RawConfig()
+		if err != nil {
+			return nil, "", exitcode.AsRefused(fmt.Errorf("load kubeconfig: %w", err))
+		}
 		if _, ok := raw.Contexts[contextName]; !ok {
 			return nil, "", exitcode.AsRefused(fmt.Errorf("load kubeconfig: context %q not found in %s: use one of [%s] or fix the runbook's clusters",
-				contextName, kubeconfigSource(rules), strings.Join(contextNames(raw.Contexts), ", ")))
+				contextName, kubeconfigSource(loader.ConfigAccess()), strings.Join(contextNames(raw.Contexts), ", ")))
 		}
 	}
 	cfg, err := loader.ClientConfig()
 	if err != nil {
-		return nil, "", fmt.Errorf("load kubeconfig context %q: %w", contextName, err)
+		return nil, "", exitcode.AsRefused(fmt.Errorf("load kubeconfig: %w", err))
 	}
 	// Checks and bulk undos make a few requests per Deployment at once; the
 	// client's default 5 requests/s would serialize them.
 	cfg.QPS, cfg.Burst = 100, 200
+	// Watches of many pods decode faster and with less garbage as protobuf.
+	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, "", fmt.Errorf("create kubernetes client: %w", err)
+	}
 	ns, _, err := loader.Namespace()
 	if err != nil {
-		return nil, "", fmt.Errorf("read namespace of context %q: %w", contextName, err)
+		return nil, "", fmt.Errorf("read namespace from kubeconfig: %w", err)
 	}
-	return cfg, ns, nil
+	return cs, ns, nil
+}
+
+// clusterClient returns a clientset and the namespace of one kubeconfig
+// context named in the runbook, with every cluster flag applied;
+// contextName "" means the context the flags select. namespace, when set,
+// is the namespace to use.
+func clusterClient(f *Factory, contextName, namespace string) (kubernetes.Interface, string, error) {
+	return f.Clients.ForContext(contextName, namespace)
 }
 
 // kubeconfigSource names where the kubeconfig was read from, for messages.
-func kubeconfigSource(rules *clientcmd.ClientConfigLoadingRules) string {
-	if rules.ExplicitPath != "" {
-		return rules.ExplicitPath
+func kubeconfigSource(access clientcmd.ConfigAccess) string {
+	if p := access.GetExplicitFile(); p != "" {
+		return p
 	}
-	if len(rules.Precedence) > 0 {
-		return strings.Join(rules.Precedence, ":")
+	if files := access.GetLoadingPrecedence(); len(files) > 0 {
+		return strings.Join(files, ":")
 	}
 	return "the kubeconfig"
 }

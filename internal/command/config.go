@@ -29,23 +29,6 @@ Secret values are never shown: keys, sizes and a short hash only.`,
 	return cmd
 }
 
-// configClients returns a clientset and the namespace from the cluster flags.
-func configClients(f *Factory) (kubernetes.Interface, string, error) {
-	ns, _, err := f.Kube.ToRawKubeConfigLoader().Namespace()
-	if err != nil {
-		return nil, "", exitcode.AsRefused(fmt.Errorf("read kubeconfig: %w", err))
-	}
-	rc, err := f.Kube.ToRESTConfig()
-	if err != nil {
-		return nil, "", exitcode.AsRefused(fmt.Errorf("read kubeconfig: %w", err))
-	}
-	cs, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return nil, "", fmt.Errorf("create kubernetes client: %w", err)
-	}
-	return cs, ns, nil
-}
-
 // configDeploymentArg accepts exactly one argument, the Deployment's name;
 // anything else is bad input (exit 2).
 func configDeploymentArg(cmd *cobra.Command, args []string) error {

@@ -15,7 +15,7 @@ func newConfigHistoryCmd(f *Factory) *cobra.Command {
   rollback config history web -n shop -o json`,
 		Args: configDeploymentArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cs, ns, err := configClients(f)
+			cs, ns, err := appClients(f)
 			if err != nil {
 				return err
 			}

@@ -21,7 +21,7 @@ Run it in CI before each deploy so that "rollback config undo" can restore.`,
 		Example: `  rollback config snapshot web -n shop`,
 		Args:    configDeploymentArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cs, ns, err := configClients(f)
+			cs, ns, err := appClients(f)
 			if err != nil {
 				return err
 			}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,8 +16,7 @@ import (
 type configUndoFlags struct {
 	config, to, fromFile string
 	dryRun, yes          bool
-	timeout, settle      time.Duration
-	checkURLs            []string
+	verify               verifyFlags
 	keep                 int
 }
 
@@ -57,9 +55,7 @@ overwritten), and the rollout is watched and verified like "rollback app undo".`
 	fs.StringVar(&fl.fromFile, "from-file", "", "restore the data from this manifest (YAML or JSON)")
 	fs.BoolVar(&fl.dryRun, "dry-run", false, "print the plan and the key-level diff, change nothing")
 	fs.BoolVarP(&fl.yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
-	fs.DurationVar(&fl.timeout, "timeout", 5*time.Minute, "give up watching the rollout after this long")
-	fs.DurationVar(&fl.settle, "settle", 10*time.Second, "restart counts must stay stable this long to verify")
-	fs.StringArrayVar(&fl.checkURLs, "check-url", nil, "URL that must answer 2xx to verify (repeatable)")
+	fl.verify.add(cmd)
 	fs.IntVar(&fl.keep, "keep", configs.DefaultKeep, "snapshots to keep per object")
 	return cmd
 }
@@ -68,28 +64,20 @@ func runConfigUndo(cmd *cobra.Command, f *Factory, fl *configUndoFlags, deployme
 	if fl.fromFile != "" && fl.to != "" {
 		return exitcode.AsRefused(errors.New("--to and --from-file exclude each other: restore from a version/snapshot or from a file"))
 	}
-	cs, ns, err := configClients(f)
+	cs, ns, err := appClients(f)
 	if err != nil {
 		return err
 	}
 	u := &configs.Undo{
 		Deployments: cs.AppsV1().Deployments(ns),
 		Store:       configStore(cs, ns),
-		Verify: &rollout.Status{
-			Clients:      rollout.NewClients(cs, ns),
-			Clock:        f.Clock,
-			Progress:     f.IO.ErrOut,
-			TTY:          f.IO.ErrTTY,
-			Timeout:      fl.timeout,
-			SettleWindow: fl.settle,
-			CheckURLs:    fl.checkURLs,
-		},
-		Clock:    f.Clock,
-		Progress: f.IO.ErrOut,
-		Config:   fl.config,
-		To:       fl.to,
-		DryRun:   fl.dryRun,
-		Keep:     fl.keep,
+		Verify:      &rollout.Status{Clients: rollout.NewClients(cs, ns), Verification: fl.verify.value(f), Observer: f.observer()},
+		Clock:       f.Clock,
+		Observer:    f.observer(),
+		Config:      fl.config,
+		To:          fl.to,
+		DryRun:      fl.dryRun,
+		Keep:        fl.keep,
 	}
 	if fl.fromFile != "" {
 		data, err := os.ReadFile(fl.fromFile)

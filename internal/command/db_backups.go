@@ -49,7 +49,7 @@ func newDBRestoreCmd(f *Factory) *cobra.Command {
 				Confirm: dbConfirmer(f, yes, func(b *dbrollback.Backup) string {
 					return fmt.Sprintf("Replace the contents of the database with backup %s (%s version %d, taken %s)?", b.ID, b.MigrationTool, b.MigrationVersion, b.Created.Format("2006-01-02 15:04:05Z"))
 				}),
-				Progress:    f.IO.ErrOut,
+				Observer:    f.observer(),
 				LockTimeout: d.lockTimeout,
 			})
 			if err != nil {

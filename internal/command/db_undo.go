@@ -38,7 +38,7 @@ On failure it reports the exact state and the restore command.`,
 					dbrollback.WritePlan(f.IO.ErrOut, p)
 					return fmt.Sprintf("Back up %s, then revert %d migration(s) to version %d?", p.Status.Database, len(p.Steps), p.To)
 				}),
-				Progress: f.IO.ErrOut,
+				Observer: f.observer(),
 				Clock:    f.Clock,
 			})
 			if res != nil && (err == nil || res.Failure != nil) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +19,7 @@ func newDrillCmd(f *Factory) *cobra.Command {
 		badConfig           []string
 		keep                bool
 		journalDir          string
-		timeout, settle     time.Duration
+		verify              verifyFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "drill [--namespace NS] [--bad-image IMAGE | --bad-config KEY=VALUE ...] [--keep]",
@@ -60,14 +59,14 @@ func newDrillCmd(f *Factory) *cobra.Command {
 			if namespace = c.Namespace + "-drill"; f.Kube.Namespace != nil && *f.Kube.Namespace != "" {
 				namespace = *f.Kube.Namespace
 			}
-			cs, _, err := clusterClient(f, c.Context, c.Namespace)
+			cs, _, err := clusterClient(f, c.Context, namespace)
 			if err != nil {
 				return err
 			}
 			d := &drill.Drill{
 				Runbook: book, RunbookPath: path, Client: cs, Context: c.Context, Namespace: namespace,
 				BadImage: badImage, BadConfig: bad, Keep: keep, JournalDir: journalDir, Actor: clusterlock.DefaultHolder(),
-				Timeout: timeout, SettleWindow: settle, Clock: f.Clock, Progress: f.IO.ErrOut, TTY: f.IO.ErrTTY,
+				Verification: verify.value(f), Process: f.Process, Clock: f.Clock, Observer: f.observer(), AfterRecord: f.faultHook(),
 			}
 			res, err := d.Run(ctxOf(cmd))
 			if res != nil && res.Incident != "" {
@@ -88,8 +87,7 @@ func newDrillCmd(f *Factory) *cobra.Command {
 	fs.StringArrayVar(&badConfig, "bad-config", nil, "bad release as configuration: KEY=VALUE written into the runbook's first ConfigMap, then a restart (repeatable)")
 	fs.BoolVar(&keep, "keep", false, "keep the drill namespace for inspection")
 	fs.StringVar(&journalDir, "journal-dir", "", "directory of journals and reports (default $ROLLBACK_JOURNAL_DIR or ~/.local/state/rollback/incidents)")
-	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "give up watching one rollout after this long")
-	fs.DurationVar(&settle, "settle", 10*time.Second, "restart counts must stay stable this long to verify a rollout")
+	verify.bind(cmd, false)
 	return cmd
 }
 

@@ -108,7 +108,11 @@ func (o *flagSetOptions) Run(ctx context.Context, f *Factory, verb, flag string)
 	}
 	defer j.Close()
 	res.Incident, res.Journal = j.ID(), j.Path()
-	entry := journal.Entry{Step: "flag", Action: "flag." + verb + "d", Target: flag,
+	action := journal.ActionFlagDisabled
+	if verb == "enable" {
+		action = journal.ActionFlagEnabled
+	}
+	entry := journal.Entry{Step: "flag", Action: action, Target: flag,
 		Inputs: map[string]any{"provider": t.provider.String()}, Before: change.Before, After: change.After, Result: journal.ResultOK}
 	if o.reason != "" {
 		entry.Inputs["reason"] = o.reason
@@ -123,7 +127,7 @@ func (o *flagSetOptions) Run(ctx context.Context, f *Factory, verb, flag string)
 		return err
 	}
 	if o.incident == "" {
-		if _, err := j.Append(ctx, journal.Entry{Action: journal.ActionClosed, Result: journal.ResultOK,
+		if _, err := j.Append(ctx, journal.Entry{Action: journal.ActionIncidentClosed, Result: journal.ResultOK,
 			Inputs: map[string]any{"summary": fmt.Sprintf("feature flag %s %sd", flag, verb)}}); err != nil {
 			return err
 		}
@@ -160,7 +164,7 @@ func (o *flagSetOptions) openJournal(ctx context.Context, f *Factory, t *flagTar
 		if len(t.escalation) > 0 {
 			inputs["escalation"] = t.escalation
 		}
-		if _, err := j.Append(ctx, journal.Entry{Action: journal.ActionOpened, Inputs: inputs}); err != nil {
+		if _, err := j.Append(ctx, journal.Entry{Action: journal.ActionIncidentOpened, Inputs: inputs}); err != nil {
 			j.Close()
 			return nil, err
 		}

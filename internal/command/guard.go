@@ -14,7 +14,7 @@ import (
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/guard"
-	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/rollout"
@@ -23,16 +23,16 @@ import (
 
 // guardOptions are the flags of `rollback guard`.
 type guardOptions struct {
-	bake, interval, timeout, settle time.Duration
-	checkURLs                       []string
-	promURL                         string
-	queries                         promQueries
-	failureLimit, errorLimit        int
-	onInconclusive                  string
-	noRollback                      bool
-	journalDir                      string
-	controller                      bool
-	rf                              runbookFlag
+	bake, interval           time.Duration
+	verify                   verifyFlags
+	promURL                  string
+	queries                  promQueries
+	failureLimit, errorLimit int
+	onInconclusive           string
+	noRollback               bool
+	journalDir               string
+	controller               bool
+	rf                       runbookFlag
 }
 
 func newGuardCmd(f *Factory) *cobra.Command {
@@ -77,7 +77,7 @@ digits in the key become _).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.controller {
-				return gc.run(cmd, f)
+				return gc.run(cmd, f, &o.rf)
 			}
 			if len(args) != 1 {
 				return exitcode.AsRefused(errors.New("name the deployment to guard: rollback guard DEPLOYMENT (see --help)"))
@@ -88,7 +88,6 @@ digits in the key become _).`,
 	fl := cmd.Flags()
 	fl.DurationVar(&o.bake, "bake", 5*time.Minute, "how long the release must stay healthy after its rollout completed")
 	fl.DurationVar(&o.interval, "interval", 30*time.Second, "time between two analysis rounds")
-	fl.StringArrayVar(&o.checkURLs, "check-url", nil, "URL that must answer 2xx in every round, and after a rollback (repeatable; default: the runbook's healthChecks.http)")
 	fl.StringVar(&o.promURL, "prom-url", "", "Prometheus server URL (default: the runbook's healthChecks.prometheus.url)")
 	fl.Var(&promQueryFlag{q: &o.queries}, "prom-query", "PromQL query (a Go template), followed by its --max or --min (repeatable pairs; default: the runbook's queries)")
 	fl.Var(&promThresholdFlag{q: &o.queries, max: true}, "max", "highest healthy value of the preceding --prom-query")
@@ -96,8 +95,9 @@ digits in the key become _).`,
 	fl.IntVar(&o.failureLimit, "failure-limit", guard.DefaultFailureLimit, "failed rounds tolerated; one more rolls back (Argo Rollouts' failureLimit, default 0)")
 	fl.IntVar(&o.errorLimit, "consecutive-error-limit", guard.DefaultConsecutiveErrorLimit, "inconclusive rounds in a row tolerated; one more ends the analysis as inconclusive (Argo Rollouts' consecutiveErrorLimit)")
 	fl.StringVar(&o.onInconclusive, "on-inconclusive", guard.DefaultOnInconclusive, "what an inconclusive analysis does: rollback, pass, or fail (exit 3 without rolling back)")
-	fl.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up watching the rollout (or the rollback) after this long (exit code 4)")
-	fl.DurationVar(&o.settle, "settle", 10*time.Second, "after a rollback: how long restart counts must stay stable")
+	fl.DurationVar(&o.verify.timeout, "timeout", 5*time.Minute, "give up watching the rollout (or the rollback) after this long (exit code 4)")
+	fl.DurationVar(&o.verify.settle, "settle", 10*time.Second, "after a rollback: how long restart counts must stay stable")
+	fl.StringArrayVar(&o.verify.checkURLs, "check-url", nil, "URL that must answer 2xx in every round, and after a rollback (repeatable; default: the runbook's healthChecks.http)")
 	fl.BoolVar(&o.noRollback, "no-rollback", false, "report a bad release (exit 3) without rolling it back")
 	fl.StringVar(&o.journalDir, "journal-dir", "", "directory of incident journals (default $ROLLBACK_JOURNAL_DIR or ~/.local/state/rollback/incidents)")
 	fl.BoolVar(&o.controller, "controller", false, "run as an in-cluster controller guarding every opted-in Deployment (see the controller flags)")
@@ -116,20 +116,21 @@ func (o *guardOptions) run(ctx context.Context, f *Factory, name string) error {
 		return err
 	}
 	hc := &http.Client{Timeout: 10 * time.Second}
+	v := o.verify.value(f)
+	v.HTTPClient = hc
 	g := &guard.Guard{
-		Clock: f.Clock, Progress: f.IO.ErrOut, TTY: f.IO.ErrTTY,
-		Bake: o.bake, Interval: o.interval, CheckURLs: o.checkURLs, PrometheusURL: o.promURL, Checks: o.queries.checks,
+		Verification: v, Observer: f.observer(),
+		Bake: o.bake, Interval: o.interval, PrometheusURL: o.promURL, Checks: o.queries.checks,
 		FailureLimit: o.failureLimit, ConsecutiveErrorLimit: o.errorLimit, OnInconclusive: o.onInconclusive,
-		Timeout: o.timeout, Settle: o.settle, NoRollback: o.noRollback, HTTPClient: hc,
-		App: name, Actor: clusterlock.DefaultHolder(),
+		NoRollback: o.noRollback, App: name, Actor: clusterlock.DefaultHolder(),
 	}
 	var chans []notify.Channel
 	var secrets []string
 	if rb != nil {
 		g.App = rb.App
-		if len(g.CheckURLs) == 0 {
+		if len(g.Verification.CheckURLs) == 0 {
 			for _, c := range rb.HealthChecks.HTTP {
-				g.CheckURLs = append(g.CheckURLs, c.URL)
+				g.Verification.CheckURLs = append(g.Verification.CheckURLs, c.URL)
 			}
 		}
 		if p := rb.HealthChecks.Prometheus; p != nil {
@@ -153,14 +154,14 @@ func (o *guardOptions) run(ctx context.Context, f *Factory, name string) error {
 	if err != nil {
 		return err
 	}
-	g.Clients = rollout.NewClients(cs, ns)
-	g.Lock = &clusterlock.Lock{Leases: cs.CoordinationV1().Leases(ns), Clock: f.Clock, App: g.App, Holder: g.Actor}
+	g.Clients, g.Namespace = rollout.NewClients(cs, ns), ns
+	g.Leases = cs.CoordinationV1().Leases(ns)
 	if len(chans) > 0 {
 		g.Notify = &notify.Dispatcher{Channels: chans, Clock: f.Clock}
 	}
-	g.OpenJournal = func(_ context.Context, incident string) (guard.Recorder, error) {
-		return journal.Open(journal.Options{Dir: o.journalDir, Incident: incident, Clock: f.Clock, Actor: g.Actor, Redact: secrets,
-			Mirror: &journal.ConfigMapMirror{ConfigMaps: cs.CoreV1().ConfigMaps(ns), App: g.App}})
+	g.Incidents = func(ctx context.Context, id string) (*lifecycle.Incident, error) {
+		return lifecycle.Open(ctx, lifecycle.Options{ID: id, App: g.App, Actor: g.Actor, Process: f.Process, JournalDir: o.journalDir,
+			Mirror: cs.CoreV1().ConfigMaps(ns), Channels: chans, Secrets: secrets, Clock: f.Clock, Observer: f.observer(), AfterRecord: f.faultHook()})
 	}
 	res, err := g.Run(ctx, name)
 	if res != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/guardcontroller"
+	"github.com/vibestack/rollback/pkg/notify"
 )
 
 // guardControllerFlags are the flags of `rollback guard --controller`.
@@ -32,6 +34,7 @@ var guardControllerFlagNames = map[string]bool{
 	"controller": true, "lease-namespace": true, "lease-duration": true, "renew-deadline": true,
 	"retry-period": true, "health-addr": true, "max-concurrent": true, "identity": true,
 	"journal-dir": true, // guard's own flag: where the local copies of incident journals go
+	"file":        true, // guard's own flag: the runbook whose notifications every incident uses
 }
 
 // add binds the controller's flags to the guard command.
@@ -48,7 +51,7 @@ func (g *guardControllerFlags) add(cmd *cobra.Command) {
 
 // run runs the guard controller until the command's context ends. Without
 // -n it watches every namespace; with -n only that one.
-func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory) error {
+func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFlag) error {
 	if args := cmd.Flags().Args(); len(args) > 0 {
 		return exitcode.AsRefused(fmt.Errorf("guard --controller takes no DEPLOYMENT (got %q): it guards every Deployment annotated %s=%s", args[0], guardcontroller.AnnotationGuard, guardcontroller.EnabledValue))
 	}
@@ -98,6 +101,21 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory) error {
 	if fl := cmd.Flags().Lookup("journal-dir"); fl != nil {
 		journalDir = fl.Value.String()
 	}
+	hc := &http.Client{Timeout: 5 * time.Second}
+	var chans []notify.Channel
+	var secrets []string
+	if rf.path != "" {
+		rb, _, err := rf.load()
+		if err != nil {
+			return err
+		}
+		if chans, secrets, err = notify.FromRunbook(rb.Notifications, f.Getenv, hc); err != nil {
+			return err
+		}
+	}
+
+	// The controller logs JSON records (log/slog) on stderr.
+	logger := slog.New(slog.NewJSONHandler(f.IO.ErrOut, nil)).With("controller", identity)
 	ctx, cancel := context.WithCancel(ctxOf(cmd))
 	defer cancel()
 	health := &guardcontroller.Health{}
@@ -106,14 +124,14 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory) error {
 		if err != nil {
 			return exitcode.AsRefused(err)
 		}
-		fmt.Fprintf(f.IO.ErrOut, "health endpoints on http://%s/healthz and /readyz\n", addr)
+		logger.Info(fmt.Sprintf("health endpoints on http://%s/healthz and /readyz", addr))
 		go func() {
 			if err := <-errc; err != nil {
-				fmt.Fprintf(f.IO.ErrOut, "health endpoint stopped: %v\n", err)
+				logger.Error(fmt.Sprintf("health endpoint stopped: %v", err))
 			}
 		}()
 	}
-	fmt.Fprintf(f.IO.ErrOut, "%s: campaigning for lease %s/%s\n", identity, leaseNS, guardcontroller.LeaseName)
+	logger.Info(fmt.Sprintf("%s: campaigning for lease %s/%s", identity, leaseNS, guardcontroller.LeaseName))
 	health.SetReady()
 	le := guardcontroller.LeaderElection{
 		Client: leaseClient, Namespace: leaseNS, Identity: identity,
@@ -121,17 +139,17 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory) error {
 		OnLeader: func(leading bool) {
 			health.SetLeader(leading)
 			if leading {
-				fmt.Fprintf(f.IO.ErrOut, "%s: became the leader\n", identity)
+				logger.Info(fmt.Sprintf("%s: became the leader", identity))
 			} else {
-				fmt.Fprintf(f.IO.ErrOut, "%s: not the leader any more; stopped guarding\n", identity)
+				logger.Warn(fmt.Sprintf("%s: not the leader any more; stopped guarding", identity))
 			}
 		},
 	}
 	err = le.Run(ctx, func(lctx context.Context) error {
 		c := &guardcontroller.Controller{
-			Client: cs, Namespace: namespace, Clock: f.Clock, Log: f.IO.ErrOut, Identity: identity,
-			MaxConcurrent: g.maxConcurrent, HTTPClient: &http.Client{Timeout: 5 * time.Second},
-			OnSynced: health.SetSynced, JournalDir: journalDir,
+			Client: cs, Namespace: namespace, Clock: f.Clock, Logger: logger, Identity: identity,
+			MaxConcurrent: g.maxConcurrent, HTTPClient: hc,
+			OnSynced: health.SetSynced, JournalDir: journalDir, Channels: chans, Secrets: secrets, LockDuration: g.leaseDuration,
 		}
 		return c.Run(lctx)
 	})

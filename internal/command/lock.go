@@ -17,11 +17,17 @@ import (
 func newLockCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lock",
-		Short: "Show or break the cluster lock that lets one rollback of an application run at a time",
-		Long: `Every rollback of an application holds a coordination.k8s.io Lease named
-rollback-APP in the application's namespace. It records who holds it, for
-which incident and since when, and expires when the holder stops renewing it
-(for example because its process died).`,
+		Short: "Show or break the cluster locks that let one rollback of an application or workload run at a time",
+		Long: `Every rollback holds coordination.k8s.io Leases in the namespace of what it
+changes: "rollback run" the application's (rollback-APP) and one per
+workload (rollback-deployment-NAME); guard and the guard controller the
+workload's. So no two rollbacks change the same workload at once. A Lease
+records who holds it (user@host and the holder's process), for which
+incident and since when; its holder renews it. Another rollback takes it
+over only after watching it unchanged for its whole duration (the holder
+died), whatever the clocks of the two machines say.
+
+NAME is an application (web) or a workload (deployment/web).`,
 	}
 	cmd.AddCommand(newLockStatusCmd(f), newLockBreakCmd(f))
 	return cmd
@@ -30,9 +36,9 @@ which incident and since when, and expires when the holder stops renewing it
 // newLockStatusCmd returns "lock status APP".
 func newLockStatusCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
-		Use:     "status APP",
-		Short:   "Show who holds the rollback lock of an application, or that it is free",
-		Example: "  rollback lock status vibestack-app -n shop\n  rollback lock status vibestack-app -n shop -o json",
+		Use:     "status NAME",
+		Short:   "Show who holds the rollback lock of an application or a workload, or that it is free",
+		Example: "  rollback lock status vibestack -n shop\n  rollback lock status deployment/vibestack-app -n shop -o json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := lockFor(f, args[0])
@@ -56,13 +62,13 @@ func newLockStatusCmd(f *Factory) *cobra.Command {
 func newLockBreakCmd(f *Factory) *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
-		Use:   "break APP",
-		Short: "Delete the rollback lock of an application whoever holds it",
+		Use:   "break NAME",
+		Short: "Delete the rollback lock of an application or a workload whoever holds it",
 		Long: `Delete the rollback lock of an application whoever holds it. Do this only if
 you are sure the holder is gone: a running rollback whose lock is broken
 stops at its next renewal, but steps it already started are not undone.
 A free lock is skipped (exit code 0).`,
-		Example: "  rollback lock break vibestack-app --yes -n shop",
+		Example: "  rollback lock break vibestack --yes -n shop\n  rollback lock break deployment/vibestack-app --yes -n shop",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := lockFor(f, args[0])
@@ -79,7 +85,7 @@ A free lock is skipped (exit code 0).`,
 				if !f.IO.InTTY {
 					return exitcode.AsRefused(errors.New("no terminal to confirm on; nothing was changed: run again with --yes only if you are sure the holder is gone"))
 				}
-				ok, err := f.IO.Confirm(fmt.Sprintf("break the lock of %s held by %s?", info.App, info.Holder))
+				ok, err := f.IO.Confirm(fmt.Sprintf("break the lock of %s held by %s?", info.Name, info.Holder))
 				if err != nil {
 					return err
 				}
@@ -114,17 +120,19 @@ type lockBreakResult struct {
 	Info   *clusterlock.Info `json:"lock"`
 }
 
-// lockFor returns the lock of app in the namespace the flags select.
-func lockFor(f *Factory, app string) (*clusterlock.Lock, error) {
+// lockFor returns the lock of name (an application or KIND/NAME) in the
+// namespace the flags select.
+func lockFor(f *Factory, name string) (*clusterlock.Lock, error) {
 	cs, ns, err := appClients(f)
 	if err != nil {
 		return nil, err
 	}
 	return &clusterlock.Lock{
-		Leases: cs.CoordinationV1().Leases(ns),
-		Clock:  f.Clock,
-		App:    app,
-		Holder: clusterlock.DefaultHolder(),
+		Leases:  cs.CoordinationV1().Leases(ns),
+		Clock:   f.Clock,
+		Name:    name,
+		Holder:  clusterlock.DefaultHolder(),
+		Process: f.Process,
 	}, nil
 }
 
@@ -136,14 +144,14 @@ func writeLockInfo(w io.Writer, info *clusterlock.Info, now time.Time) {
 	}
 	state := "held"
 	if info.Expired {
-		state = "expired (the holder stopped renewing; the next rollback takes it over)"
+		state = "held, not renewed for longer than its duration by this machine's clock (the holder may be gone: the next rollback watches it and takes it over if nobody renews it)"
 	}
 	fmt.Fprintf(w, "lock %s/%s: %s\n", info.Namespace, info.Lease, state)
-	fmt.Fprintf(w, "  holder:    %s\n", info.Holder)
+	fmt.Fprintf(w, "  holder:    %s (process %s)\n", info.Holder, orDash(info.Process))
 	fmt.Fprintf(w, "  incident:  %s\n", orDash(info.Incident))
 	fmt.Fprintf(w, "  since:     %s (%s ago)\n", info.Since.UTC().Format(time.RFC3339), now.Sub(info.Since).Round(time.Second))
-	fmt.Fprintf(w, "  renewed:   %s\n", info.Renewed.UTC().Format(time.RFC3339))
-	fmt.Fprintf(w, "  expires:   %s (lease %s)\n", info.Expires.UTC().Format(time.RFC3339), info.Duration)
+	fmt.Fprintf(w, "  renewed:   %s (the holder's clock)\n", info.Renewed.UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, "  expires:   %s unless renewed (lease %s)\n", info.Expires.UTC().Format(time.RFC3339), info.Duration)
 }
 
 func orDash(s string) string {

@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"k8s.io/utils/clock"
@@ -15,23 +17,41 @@ import (
 	"github.com/vibestack/rollback/internal/iostreams"
 	"github.com/vibestack/rollback/internal/kubeflags"
 	"github.com/vibestack/rollback/internal/version"
+	"github.com/vibestack/rollback/pkg/clusterlock"
 )
 
 // Factory carries what every command needs: streams, cluster access flags,
 // the clock and the output format. Tests build one with their own streams.
 type Factory struct {
-	IO     *iostreams.IOStreams
-	Kube   *kubeflags.ConfigFlags
-	Clock  clock.WithTicker
-	Output string
+	IO   *iostreams.IOStreams
+	Kube *kubeflags.ConfigFlags
+	// Clients makes the API clients; NewFactory's reads the kubeconfig
+	// and the cluster flags, tests put fake clientsets in.
+	Clients Clients
+	Clock   clock.WithTicker
+	// Getenv reads the environment (os.Getenv; tests inject their own).
+	Getenv func(string) string
+	// Process tells this process's cluster locks from another process of
+	// the same user (clusterlock.NewProcessID).
+	Process string
+	// Output is -o (text or json); Progress is --progress.
+	Output   string
+	Progress string
+
+	renderOnce sync.Once
+	render     *renderer
 }
 
 // NewFactory returns a Factory for io with kubectl-compatible cluster flags.
 func NewFactory(io *iostreams.IOStreams) *Factory {
+	kube := kubeflags.NewConfigFlags()
 	return &Factory{
-		IO:    io,
-		Kube:  kubeflags.NewConfigFlags(),
-		Clock: clock.RealClock{},
+		IO:      io,
+		Kube:    kube,
+		Clients: kubeClients{kube: kube},
+		Clock:   clock.RealClock{},
+		Getenv:  os.Getenv,
+		Process: clusterlock.NewProcessID(),
 	}
 }
 
@@ -49,6 +69,11 @@ last known good state, verifies the result and records what it did.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			switch f.Progress {
+			case progressAuto, progressText, progressJSON, progressNone:
+			default:
+				return exitcode.AsRefused(fmt.Errorf("unknown progress rendering %q: use --progress auto, text, json or none", f.Progress))
+			}
 			switch f.Output {
 			case "", "text", "json":
 				return nil
@@ -64,6 +89,7 @@ last known good state, verifies the result and records what it did.`,
 	})
 	f.Kube.AddFlags(root.PersistentFlags())
 	root.PersistentFlags().StringVarP(&f.Output, "output", "o", "text", "output format: text or json")
+	root.PersistentFlags().StringVar(&f.Progress, "progress", progressAuto, "progress on stderr: auto (one updating line on a terminal, else lines), text, json (one event per line) or none")
 	for _, add := range subcommands {
 		root.AddCommand(add(f))
 	}

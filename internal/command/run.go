@@ -23,7 +23,8 @@ type runFlags struct {
 	force, acceptDataLoss      bool
 	dbSteps                    int
 	dbTo                       int64
-	timeout, settle, health    time.Duration
+	verify                     verifyFlags
+	health                     time.Duration
 	lockDuration               time.Duration
 }
 
@@ -65,8 +66,7 @@ continues from the journal without repeating finished steps.`,
 	fs.IntVar(&fl.dbSteps, "db-steps", 0, "migrations the db step reverts (default 1)")
 	fs.Int64Var(&fl.dbTo, "db-to", 0, "version the db step reverts to (instead of --db-steps)")
 	fs.StringVar(&fl.journalDir, "journal-dir", "", "directory of journals and reports (default $ROLLBACK_JOURNAL_DIR or ~/.local/state/rollback/incidents)")
-	fs.DurationVar(&fl.timeout, "timeout", 5*time.Minute, "give up watching one rollout after this long")
-	fs.DurationVar(&fl.settle, "settle", 10*time.Second, "restart counts must stay stable this long to verify a rollout")
+	fl.verify.bind(cmd, false)
 	fs.DurationVar(&fl.health, "health-timeout", time.Minute, "how long the health checks after the rollback may take to pass")
 	fs.DurationVar(&fl.lockDuration, "lock-duration", clusterlock.DefaultDuration, "cluster lock lease duration (renewed while running)")
 	fs.StringVar(&fl.pauseAfter, "pause-after", "", "stop after this step and wait (drills and tests); resume with --resume")
@@ -92,8 +92,9 @@ func runIncident(cmd *cobra.Command, f *Factory, fl *runFlags) error {
 		Force: fl.force, AcceptDataLoss: fl.acceptDataLoss,
 		DB:          incident.DBTarget{Steps: fl.dbSteps, To: fl.dbTo, HasTo: cmd.Flags().Changed("db-to")},
 		DatabaseURL: in.opts.DatabaseURL, JournalDir: fl.journalDir, Channels: in.opts.Channels, Secrets: in.secrets,
-		Prometheus: in.opts.Prometheus, HTTPClient: in.opts.HTTPClient, Preflight: in.preflight(f), Timeout: fl.timeout, SettleWindow: fl.settle,
-		HealthTimeout: fl.health, LockDuration: fl.lockDuration, Clock: f.Clock, Progress: f.IO.ErrOut, TTY: f.IO.ErrTTY,
+		Prometheus: in.opts.Prometheus, HTTPClient: in.opts.HTTPClient, Preflight: in.preflight(f), Verification: fl.verify.value(f),
+		HealthTimeout: fl.health, LockDuration: fl.lockDuration, Process: f.Process, Clock: f.Clock, Observer: f.observer(),
+		AfterRecord: f.faultHook(),
 	}
 	if r.JournalDir == "" {
 		r.JournalDir = journal.DefaultDir()

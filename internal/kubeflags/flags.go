@@ -253,3 +253,21 @@ func (e explained) Namespace() (string, bool, error) {
 
 // ConfigAccess returns where the kubeconfig is read from.
 func (e explained) ConfigAccess() clientcmd.ConfigAccess { return e.inner.ConfigAccess() }
+
+// ForContext returns the kubeconfig loader of the flags for another
+// context and namespace: every flag (--server, --token, --as, --user,
+// --request-timeout, --insecure-skip-tls-verify, ...) applies as it does to
+// the flags' own context; only the context (when contextName is not empty,
+// over --context) and the namespace (when namespace is not empty, over
+// -n) are replaced. A runbook naming several clusters reaches each of them
+// with the flags the user gave.
+func (f *ConfigFlags) ForContext(contextName, namespace string) clientcmd.ClientConfig {
+	o := f.overrides()
+	if contextName != "" {
+		o.CurrentContext = contextName
+	}
+	if namespace != "" {
+		o.Context.Namespace = namespace
+	}
+	return explained{clientcmd.NewNonInteractiveDeferredLoadingClientConfig(f.loadingRules(), o)}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,6 +11,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -29,8 +29,14 @@ type Undo struct {
 	// Verify watches and verifies the rollout after the change.
 	Verify Verifier
 	Clock  clock.PassiveClock
-	// Progress receives human progress lines; nil discards them.
-	Progress io.Writer
+	// Observer receives progress events; nil discards them.
+	Observer progress.Observer
+	// Continue resumes an undo that was interrupted after a write: after
+	// ContinueRestored the data (or the template switch) already landed and
+	// only the restart (unversioned objects) and the verification are left;
+	// after ContinueRestarted only the verification is. A plan that finds
+	// the contents already restored is then not a reason to skip.
+	Continue Phase
 
 	// Config names the object: NAME, KIND/NAME, or a versioned base name.
 	Config string
@@ -50,6 +56,18 @@ type Undo struct {
 	// write (tests use it to change the object concurrently).
 	BeforeWrite func(ctx context.Context, p *Plan) error
 }
+
+// Phase names how far an interrupted undo got (see Undo.Continue and the
+// Data of its Written events).
+type Phase string
+
+// The phases an undo reports in its Written events.
+const (
+	// ContinueRestored: the data was restored or the template switched.
+	ContinueRestored Phase = "restored"
+	// ContinueRestarted: the Deployment was restarted after the restore.
+	ContinueRestarted Phase = "restarted"
+)
 
 // UndoResult reports what an undo did.
 type UndoResult struct {
@@ -76,6 +94,9 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 	}
 	res := &UndoResult{Plan: p}
 	defer func() { res.Duration = rollout.Duration(u.Clock.Since(start)) }()
+	if u.Continue != "" && !u.DryRun {
+		return u.continueAfterWrite(ctx, deployment, res)
+	}
 	switch {
 	case p.Skipped != "":
 		res.Verdict = "skipped"
@@ -94,14 +115,14 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 		}
 	}
 	if p.Missing {
-		u.progressf("%s does not exist: nothing to snapshot\n", p.current.Ref())
+		u.emit(progress.Info, p, fmt.Sprintf("%s does not exist: nothing to snapshot", p.current.Ref()), nil)
 	} else {
 		snap, err := Snapshotter{Store: u.Store, Clock: u.Clock, Keep: u.Keep}.Take(ctx, p.current, "before config undo to "+p.To)
 		if err != nil {
 			return nil, fmt.Errorf("%w; nothing was changed", err)
 		}
 		res.Snapshot = snap
-		u.progressf("snapshot %s of %s (resourceVersion %s)\n", snap.Snapshot, p.current.Ref(), p.current.ResourceVersion)
+		u.emit(progress.Info, p, fmt.Sprintf("snapshot %s of %s (resourceVersion %s)", snap.Snapshot, p.current.Ref(), p.current.ResourceVersion), nil)
 	}
 	if u.BeforeWrite != nil {
 		if err := u.BeforeWrite(ctx, p); err != nil {
@@ -113,6 +134,7 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 			return nil, err
 		}
 		res.Method = "template update"
+		u.emit(progress.Written, p, "", ContinueRestored)
 	} else {
 		_, method, err := u.Store.Restore(ctx, p.current, p.target)
 		if err != nil {
@@ -123,13 +145,41 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 		if method == "update" {
 			how = "update (keys removed)"
 		}
-		u.progressf("restored %s from %s (%s, field manager %s)\n", p.current.Ref(), p.To, how, FieldManager)
-		if _, err := rollout.Restart(ctx, u.Deployments, deployment, u.Clock.Now()); err != nil {
-			return res, fmt.Errorf("restart deployment %s/%s after restoring %s: %w; the data is restored, run `rollback app restart %s` so that the pods pick it up",
-				p.Namespace, deployment, p.current.Ref(), err, deployment)
+		u.emit(progress.Written, p, fmt.Sprintf("restored %s from %s (%s, field manager %s)", p.current.Ref(), p.To, how, FieldManager), ContinueRestored)
+		if err := u.restart(ctx, deployment, p); err != nil {
+			return res, err
 		}
-		u.progressf("restarted deployment %s so that its pods pick up the restored data\n", deployment)
 	}
+	return u.verify(ctx, deployment, res)
+}
+
+// restart rolls the Deployment's pods so that they pick up restored data.
+func (u *Undo) restart(ctx context.Context, deployment string, p *Plan) error {
+	if _, err := rollout.Restart(ctx, u.Deployments, deployment, u.Clock.Now()); err != nil {
+		return fmt.Errorf("restart deployment %s/%s after restoring %s: %w; the data is restored, run `rollback app restart %s` so that the pods pick it up",
+			p.Namespace, deployment, p.current.Ref(), err, deployment)
+	}
+	u.emit(progress.Written, p, fmt.Sprintf("restarted deployment %s so that its pods pick up the restored data", deployment), ContinueRestarted)
+	return nil
+}
+
+// continueAfterWrite finishes an undo interrupted after its write: the
+// restart an unversioned object still needs, then the verification. Both
+// run whatever the plan says, since the plan sees the contents restored.
+func (u *Undo) continueAfterWrite(ctx context.Context, deployment string, res *UndoResult) (*UndoResult, error) {
+	p := res.Plan
+	res.Method = "continued after " + string(u.Continue)
+	if u.Continue == ContinueRestored && p.Strategy != StrategyVersioned {
+		if err := u.restart(ctx, deployment, p); err != nil {
+			return res, err
+		}
+	}
+	return u.verify(ctx, deployment, res)
+}
+
+// verify watches and verifies the rollout of the change.
+func (u *Undo) verify(ctx context.Context, deployment string, res *UndoResult) (*UndoResult, error) {
+	u.emit(progress.Verifying, res.Plan, "", nil)
 	status, err := u.Verify.Run(ctx, deployment)
 	res.Status = status
 	switch code := outcome.KindOf(err); {
@@ -163,7 +213,7 @@ func (u *Undo) switchTemplate(ctx context.Context, p *Plan) error {
 	if len(places) == 1 {
 		noun = "place"
 	}
-	u.progressf("switched deployment %s from %s to %s in %d %s (%s)\n", p.Deployment, p.Name, p.To, len(places), noun, joinPlaces(places))
+	u.emit(progress.Info, p, fmt.Sprintf("switched deployment %s from %s to %s in %d %s (%s)", p.Deployment, p.Name, p.To, len(places), noun, joinPlaces(places)), nil)
 	return nil
 }
 
@@ -178,8 +228,7 @@ func joinPlaces(places []string) string {
 	return out
 }
 
-func (u *Undo) progressf(format string, args ...any) {
-	if u.Progress != nil {
-		fmt.Fprintf(u.Progress, format, args...)
-	}
+// emit sends one event about the object of p.
+func (u *Undo) emit(kind progress.Kind, p *Plan, msg string, data any) {
+	progress.Emit(u.Observer, progress.Event{Time: u.Clock.Now(), Kind: kind, Source: "configs", Target: p.current.Ref(), Message: msg, Data: data})
 }

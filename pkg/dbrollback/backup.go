@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vibestack/rollback/pkg/progress"
+
 	"k8s.io/utils/clock"
 )
 
@@ -51,7 +53,7 @@ type Backup struct {
 type backupRequest struct {
 	dir              string
 	clock            clock.PassiveClock
-	progress         io.Writer
+	obs              progress.Observer
 	lockTimeout      time.Duration
 	serverVersion    string
 	migrationTool    string
@@ -80,7 +82,7 @@ func takeBackup(ctx context.Context, t *Target, req backupRequest) (*Backup, err
 	b.File = b.ID + map[Engine]string{Postgres: ".dump", MySQL: ".sql", SQLite: ".sqlite"}[t.Engine]
 	final := filepath.Join(req.dir, b.File)
 	partial := final + ".partial"
-	fmt.Fprintf(req.progress, "backup: %s of %s to %s\n", map[Engine]string{Postgres: "pg_dump -Fc", MySQL: "mysqldump --single-transaction", SQLite: "VACUUM INTO"}[t.Engine], t, final)
+	emit(req.obs, progress.Info, "backup: %s of %s to %s", map[Engine]string{Postgres: "pg_dump -Fc", MySQL: "mysqldump --single-transaction", SQLite: "VACUUM INTO"}[t.Engine], t, final)
 	var err error
 	switch t.Engine {
 	case Postgres:
@@ -113,7 +115,7 @@ func takeBackup(ctx context.Context, t *Target, req backupRequest) (*Backup, err
 	if err := writeMeta(req.dir, b); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(req.progress, "backup: %s verified (%s), %s, sha256 %s, %.1fs\n", b.ID, b.Verification, humanBytes(b.Size), b.SHA256[:12], b.DurationSeconds)
+	emit(req.obs, progress.Info, "backup: %s verified (%s), %s, sha256 %s, %.1fs", b.ID, b.Verification, humanBytes(b.Size), b.SHA256[:12], b.DurationSeconds)
 	return b, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/vibestack/rollback/pkg/progress"
 )
 
 // RestoreOptions configure a restore.
@@ -19,8 +21,8 @@ type RestoreOptions struct {
 	ID          string
 	// Confirm is asked before anything is changed; nil means --yes.
 	Confirm func(*Backup) (bool, error)
-	// Progress receives human progress lines (stderr).
-	Progress    io.Writer
+	// Observer receives progress events; nil discards them.
+	Observer    progress.Observer
 	LockTimeout time.Duration
 }
 
@@ -37,9 +39,6 @@ type RestoreResult struct {
 // rollback lock (pg_restore --clean --single-transaction; the mysql client;
 // a file copy for SQLite).
 func Restore(ctx context.Context, o RestoreOptions) (*RestoreResult, error) {
-	if o.Progress == nil {
-		o.Progress = io.Discard
-	}
 	if o.BackupDir == "" {
 		o.BackupDir = DefaultBackupDir
 	}
@@ -59,12 +58,12 @@ func restore(ctx context.Context, t *Target, o RestoreOptions) (*RestoreResult, 
 	if b.Engine != t.Engine {
 		return nil, refusef("backup %s is a %s backup, %s is %s", b.ID, b.Engine, t, t.Engine)
 	}
-	fmt.Fprintf(o.Progress, "restore: checking backup %s (%s)\n", b.ID, humanBytes(b.Size))
+	emit(o.Observer, progress.Info, "restore: checking backup %s (%s)", b.ID, humanBytes(b.Size))
 	if err := CheckBackup(ctx, o.BackupDir, b); err != nil {
 		return nil, refuse(fmt.Errorf("%w; nothing was changed", err))
 	}
 	if b.DatabaseKey != t.Key() {
-		fmt.Fprintf(o.Progress, "restore: note: backup %s was taken of %s, restoring into %s\n", b.ID, b.DatabaseKey, t.Key())
+		emit(o.Observer, progress.Warning, "restore: note: backup %s was taken of %s, restoring into %s", b.ID, b.DatabaseKey, t.Key())
 	}
 	if o.Confirm != nil {
 		ok, err := o.Confirm(b)
@@ -92,7 +91,7 @@ func restore(ctx context.Context, t *Target, o RestoreOptions) (*RestoreResult, 
 	defer lk.release()
 
 	path := filepath.Join(o.BackupDir, b.File)
-	fmt.Fprintf(o.Progress, "restore: %s into %s\n", b.ID, t)
+	emit(o.Observer, progress.Info, "restore: %s into %s", b.ID, t)
 	switch t.Engine {
 	case Postgres:
 		err = runRestoreCmd(ctx, t, nil, "pg_restore", "--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges", "-d", t.libpqURL(), path)

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
+
+	"github.com/vibestack/rollback/pkg/progress"
 
 	"k8s.io/utils/clock"
 
@@ -27,8 +28,8 @@ type UndoOptions struct {
 	// Confirm is asked after the plan is made and before anything is done;
 	// nil means the user already said yes (--yes).
 	Confirm func(*Plan) (bool, error)
-	// Progress receives human progress lines (stderr).
-	Progress io.Writer
+	// Observer receives progress events; nil discards them.
+	Observer progress.Observer
 	// Clock times the backup; nil means the real clock.
 	Clock clock.PassiveClock
 }
@@ -66,9 +67,6 @@ type Failure struct {
 // reverts under the tool's lock and verifies the result. If the backup fails
 // nothing else happens.
 func Undo(ctx context.Context, o UndoOptions) (*UndoResult, error) {
-	if o.Progress == nil {
-		o.Progress = io.Discard
-	}
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}
@@ -101,7 +99,10 @@ func (s *session) undo(ctx context.Context, o UndoOptions) (*UndoResult, error) 
 	}
 	res := &UndoResult{Plan: plan, Version: st.Version}
 	if plan.NoOp() {
-		fmt.Fprintf(o.Progress, "skipped: %s is already at version %d\n", s.t, st.Version)
+		// The status just read is the verification: at the target, not dirty
+		// (a dirty database is refused by the plan).
+		emit(o.Observer, progress.Verifying, "")
+		emit(o.Observer, progress.Info, "skipped: %s is already at version %d, not dirty", s.t, st.Version)
 		res.Skipped, res.Verified = true, true
 		return res, nil
 	}
@@ -128,11 +129,11 @@ func (s *session) undo(ctx context.Context, o UndoOptions) (*UndoResult, error) 
 		if err != nil {
 			return res, err
 		}
-		fmt.Fprintf(o.Progress, "backup: using verified backup %s (sha256 re-checked)\n", b.ID)
+		emit(o.Observer, progress.Info, "backup: using verified backup %s (sha256 re-checked)", b.ID)
 		res.Backup = b
 	} else {
 		b, err := takeBackup(ctx, s.t, backupRequest{
-			dir: o.BackupDir, clock: o.Clock, progress: o.Progress, lockTimeout: s.opts.LockTimeout,
+			dir: o.BackupDir, clock: o.Clock, obs: o.Observer, lockTimeout: s.opts.LockTimeout,
 			serverVersion: st.ServerVersion, migrationTool: s.tool, migrationVersion: st.Version,
 		})
 		if err != nil {
@@ -155,7 +156,7 @@ func (s *session) undo(ctx context.Context, o UndoOptions) (*UndoResult, error) 
 	}
 
 	// 2. Revert under the tool's lock.
-	fmt.Fprintf(o.Progress, "revert: %s %d -> %d (%d migrations) with %s\n", s.t, plan.From, plan.To, len(plan.Steps), toolVersion(s.tool))
+	emit(o.Observer, progress.Info, "revert: %s %d -> %d (%d migrations) with %s", s.t, plan.From, plan.To, len(plan.Steps), toolVersion(s.tool))
 	var revertErr error
 	err = s.withTool(ctx, func(tl tool) error {
 		revertErr = tl.revert(ctx, len(plan.Steps), plan.To)
@@ -164,8 +165,12 @@ func (s *session) undo(ctx context.Context, o UndoOptions) (*UndoResult, error) 
 	if err == nil {
 		err = revertErr
 	}
+	if err == nil {
+		emit(o.Observer, progress.Written, "reverted: %s %d -> %d", s.t, plan.From, plan.To)
+	}
 
 	// 3. Verify: version, dirty flag, applied list.
+	emit(o.Observer, progress.Verifying, "")
 	v, dirty, applied, stateErr := s.state(ctx)
 	res.Version, res.Dirty = v, dirty
 	if err == nil && stateErr == nil {
@@ -181,7 +186,7 @@ func (s *session) undo(ctx context.Context, o UndoOptions) (*UndoResult, error) 
 		}
 		if len(problems) == 0 {
 			res.Verified = true
-			fmt.Fprintf(o.Progress, "verified: %s at version %d, not dirty, applied %s\n", s.t, v, versionList(applied))
+			emit(o.Observer, progress.Info, "verified: %s at version %d, not dirty, applied %s", s.t, v, versionList(applied))
 			return res, nil
 		}
 		err = errors.New("verification failed: " + strings.Join(problems, "; "))

@@ -172,8 +172,7 @@ func (d *Drill) detect(ctx context.Context) (string, error) {
 }
 
 func (d *Drill) status() *rollout.Status {
-	return &rollout.Status{Clients: rollout.NewClients(d.Client, d.Namespace), Clock: d.Clock, Progress: d.Progress, TTY: d.TTY,
-		Timeout: d.Timeout, SettleWindow: d.SettleWindow}
+	return &rollout.Status{Clients: rollout.NewClients(d.Client, d.Namespace), Verification: d.Verification, Observer: d.Observer}
 }
 
 // badImageFor returns image's repository with the sandbox's failing tag "crash".

@@ -6,13 +6,14 @@
 package drill
 
 import (
-	"io"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
 
 	"github.com/vibestack/rollback/pkg/incident"
+	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
@@ -44,14 +45,16 @@ type Drill struct {
 	JournalDir string
 	// Actor is who runs the drill.
 	Actor string
-	// Timeout bounds each rollout watch; SettleWindow is the restart-stability window.
-	Timeout      time.Duration
-	SettleWindow time.Duration
+	// Verification says how every rollout is watched and verified.
+	Verification rollout.Verification
+	// Process is this process's nonce for the cluster locks (clusterlock.NewProcessID when empty).
+	Process string
 	// Clock is injected for tests.
 	Clock clock.WithTicker
-	// Progress receives human progress; TTY makes rollout progress one updating line.
-	Progress io.Writer
-	TTY      bool
+	// Observer receives progress events; nil discards them.
+	Observer progress.Observer
+	// AfterRecord, when set, is called after every journal entry is on disk (fault injection).
+	AfterRecord func(journal.Entry)
 }
 
 // Timing is the outcome of one drill, as kept in the journal.

@@ -59,7 +59,7 @@ func TestValidateRefusesProductionNamespaces(t *testing.T) {
 func TestStepsLeaveOutTheDatabase(t *testing.T) {
 	rb := &runbook.Runbook{App: "app", Clusters: []runbook.Cluster{{Context: "c", Namespace: "shop"}}, Deployments: []string{"web"},
 		Database: &runbook.Database{URLFromEnv: "X", MigrationsDir: "m"}, Notifications: runbook.Notifications{Webhook: &runbook.Webhook{URLFromEnv: "W"}}}
-	r := (&Drill{Runbook: rb, Namespace: "shop-drill", Context: "c"}).incidentRun("inc-1")
+	r := (&Drill{Runbook: rb, Namespace: "shop-drill", Context: "c"}).incidentRun(nil)
 	if strings.Join(r.Steps, ",") != "app,config" {
 		t.Errorf("steps = %v, want app,config", r.Steps)
 	}

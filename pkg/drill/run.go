@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,10 +11,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 
+	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/incident"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/outcome"
-	"github.com/vibestack/rollback/pkg/report"
+	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
@@ -27,8 +27,12 @@ func (d *Drill) Run(ctx context.Context) (*Result, error) {
 	if d.Clock == nil {
 		d.Clock = clock.RealClock{}
 	}
+	d.Verification = d.Verification.WithClock(d.Clock)
 	if d.JournalDir == "" {
 		d.JournalDir = journal.DefaultDir()
+	}
+	if d.Process == "" {
+		d.Process = clusterlock.NewProcessID()
 	}
 	res := &Result{App: d.Runbook.App, Namespace: d.Namespace}
 	if err := d.validate(); err != nil {
@@ -45,14 +49,37 @@ func (d *Drill) Run(ctx context.Context) (*Result, error) {
 		d.progress("warning: reading earlier drills: %v", err)
 	}
 	res.Previous = prev
-	res.Incident = journal.NewID(d.Clock.Now())
 	res.Time = d.Clock.Now()
-	err = d.rehearse(ctx, res)
-	res.Verdict = VerdictPassed
+	in, err := lifecycle.Open(ctx, lifecycle.Options{App: d.Runbook.App, Actor: d.Actor, Process: d.Process, JournalDir: d.JournalDir,
+		Mirror: d.Client.CoreV1().ConfigMaps(d.Namespace), Clock: d.Clock, Observer: d.Observer, AfterRecord: d.AfterRecord})
 	if err != nil {
+		return res, fmt.Errorf("drill: %w", err)
+	}
+	res.Incident = in.ID()
+	completed := false
+	complete := func(ctx context.Context, in *lifecycle.Incident, err error) {
+		if completed {
+			return
+		}
+		completed = true
+		res.Verdict = VerdictPassed
+		if err != nil {
+			res.Verdict, res.Error = VerdictFailed, err.Error()
+		}
+		d.record(ctx, in, res)
+	}
+	err = d.rehearse(ctx, in, res, complete)
+	if !completed {
+		// The drill ended before its rollback ran: close the incident here.
+		complete(ctx, in, err)
+		closed, cerr := in.Close(ctx, lifecycle.Closing{Step: "drill", Action: journal.ActionIncidentClosed, Result: resultOf(err), Error: errText(err)})
+		if cerr == nil && closed.Report != "" {
+			res.Report = closed.Report
+		}
+	}
+	if err != nil && res.Verdict != VerdictFailed {
 		res.Verdict, res.Error = VerdictFailed, err.Error()
 	}
-	d.record(res)
 	return res, err
 }
 
@@ -106,37 +133,39 @@ func (d *Drill) cleanup() bool {
 	return true
 }
 
-// rehearse deploys the copy, breaks it, detects, recovers.
-func (d *Drill) rehearse(ctx context.Context, res *Result) error {
+// rehearse deploys the copy, breaks it, detects, recovers. complete
+// records the drill's outcome in the incident before it is closed.
+func (d *Drill) rehearse(ctx context.Context, in *lifecycle.Incident, res *Result, complete func(context.Context, *lifecycle.Incident, error)) error {
 	if err := d.deployCopy(ctx); err != nil {
 		return err
 	}
-	j, err := journal.Open(journal.Options{Dir: d.JournalDir, Incident: res.Incident, Clock: d.Clock, Actor: d.Actor})
-	if err != nil {
-		return fmt.Errorf("drill: open journal: %w", err)
-	}
-	defer j.Close()
 	bad, start, err := d.breakCopy(ctx)
 	res.BadRelease = bad
 	if err != nil {
 		return err
 	}
-	_, _ = j.Append(ctx, journal.Entry{Step: "drill", Action: "drill.started", Target: "namespace/" + d.Namespace,
+	in.Log(ctx, journal.Entry{Step: "drill", Action: journal.ActionDrillStarted, Target: "namespace/" + d.Namespace,
 		Inputs: map[string]any{"app": d.Runbook.App, "badRelease": bad, "runbook": d.RunbookPath, "drill": true}})
 	detected, err := d.detect(ctx)
 	res.Detect = rollout.Duration(d.Clock.Since(start))
 	res.Detected = detected
-	_, _ = j.Append(ctx, journal.Entry{Step: "drill", Action: "drill.detected", Result: resultOf(err), Inputs: map[string]any{"detect": res.Detect.String(), "failure": detected}})
+	in.Log(ctx, journal.Entry{Step: "drill", Action: journal.ActionDrillDetected, Result: resultOf(err), Inputs: map[string]any{"detect": res.Detect.String(), "failure": detected}})
 	if err != nil {
 		return err
 	}
 	d.progress("detected after %s: %s", res.Detect, detected)
-	j.Close()
 	recoverStart := d.Clock.Now()
-	run := d.incidentRun(res.Incident)
+	run := d.incidentRun(in)
+	run.BeforeClose = func(ctx context.Context, in *lifecycle.Incident, rr *incident.Result) {
+		res.Recover = rollout.Duration(d.Clock.Since(recoverStart))
+		var err error
+		if rr.Verdict != incident.VerdictRolledBack {
+			err = fmt.Errorf("drill: the rollback did not recover the copy: %s", firstNonEmpty(rr.Error, rr.Verdict))
+		}
+		complete(ctx, in, err)
+	}
 	runRes, err := run.Run(ctx)
 	res.Run = runRes
-	res.Recover = rollout.Duration(d.Clock.Since(recoverStart))
 	if runRes != nil {
 		res.Report = runRes.Report
 	}
@@ -150,42 +179,23 @@ func (d *Drill) rehearse(ctx context.Context, res *Result) error {
 	return nil
 }
 
-// record appends the drill's outcome to its journal and rewrites the report.
-func (d *Drill) record(res *Result) {
-	if res.Incident == "" {
-		return
-	}
-	j, err := journal.Open(journal.Options{Dir: d.JournalDir, Incident: res.Incident, Clock: d.Clock, Actor: d.Actor})
-	if err != nil {
-		d.progress("warning: journal: %v", err)
-		return
-	}
-	defer j.Close()
-	e := journal.Entry{Step: "drill", Action: "drill.completed", Result: journal.ResultOK, Error: res.Error,
+// record journals the drill's outcome (drill.completed with its timings
+// and the comparison with earlier drills); the report's Drill section is
+// made from it when the incident closes.
+func (d *Drill) record(ctx context.Context, in *lifecycle.Incident, res *Result) {
+	e := journal.Entry{Step: "drill", Action: journal.ActionDrillCompleted, Result: journal.ResultOK, Error: res.Error,
 		Inputs: map[string]any{"detect": res.Detect.String(), "recover": res.Recover.String(), "verdict": res.Verdict,
 			"detectSeconds": timeSeconds(res.Detect), "recoverSeconds": timeSeconds(res.Recover), "previous": comparison(res)}}
 	if res.Verdict != VerdictPassed {
 		e.Result = journal.ResultFailed
 	}
-	if _, err := j.Append(context.Background(), e); err != nil {
-		d.progress("warning: journal: %v", err)
-	}
-	path := filepath.Join(d.JournalDir, res.Incident+".md")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		d.progress("warning: report: %v", err)
-		return
-	}
-	defer f.Close()
-	if err := report.Write(f, j.Entries()); err == nil {
-		res.Report = path
-	}
+	in.Log(ctx, e)
 }
 
 // incidentRun is the runbook's rollback, aimed at the drill namespace: no
 // database (a drill never touches the production database), no
 // notifications (a drill pages nobody), no production health checks.
-func (d *Drill) incidentRun(id string) *incident.Run {
+func (d *Drill) incidentRun(in *lifecycle.Incident) *incident.Run {
 	rb := *d.Runbook
 	rb.Clusters = nil
 	for _, c := range d.Runbook.Clusters[:1] {
@@ -199,10 +209,10 @@ func (d *Drill) incidentRun(id string) *incident.Run {
 	rb.HealthChecks.HTTP, rb.HealthChecks.Prometheus = nil, nil
 	steps := slices.DeleteFunc(slices.Clone(stepsOf(d.Runbook)), func(s string) bool { return s == "db" })
 	return &incident.Run{
-		Runbook: &rb, RunbookPath: d.RunbookPath, ID: id, Steps: steps,
+		Runbook: &rb, RunbookPath: d.RunbookPath, Incident: in, Steps: steps,
 		Clusters: []incident.Cluster{{Context: d.Context, Namespace: d.Namespace, Client: d.Client}},
 		Reason:   "rollback drill in namespace " + d.Namespace, Actor: d.Actor, JournalDir: d.JournalDir,
-		Timeout: d.Timeout, SettleWindow: d.SettleWindow, Clock: d.Clock, Progress: d.Progress, TTY: d.TTY,
+		Verification: d.Verification, Clock: d.Clock, Observer: d.Observer,
 	}
 }
 
@@ -214,10 +224,25 @@ func stepsOf(rb *runbook.Runbook) []string {
 	return runbook.DefaultSteps
 }
 
+// progress reports one human line.
 func (d *Drill) progress(format string, args ...any) {
-	if d.Progress != nil {
-		fmt.Fprintf(d.Progress, format+"\n", args...)
+	progress.Emit(d.Observer, progress.Event{Time: d.Clock.Now(), Kind: progress.Info, Source: "drill", Target: "namespace/" + d.Namespace, Message: fmt.Sprintf(format, args...)})
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
 	}
+	return err.Error()
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 func resultOf(err error) string {

@@ -10,16 +10,20 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
-// notifyWait bounds the wait for notification deliveries at the end of a run.
+// notifyWait bounds the wait for the notification of a passed release.
 const notifyWait = 20 * time.Second
+
+// stampBy is the known-good-by value of guard's stamps.
+const stampBy = "guard"
 
 func (r *run) app() string {
 	if r.g.App != "" {
@@ -30,15 +34,33 @@ func (r *run) app() string {
 
 func (r *run) target() string { return "deployment/" + r.name }
 
+// replicaSet returns the guarded ReplicaSet, nil when it cannot be read.
+func (r *run) replicaSet(ctx context.Context) *appsv1.ReplicaSet {
+	if r.rs == "" {
+		return nil
+	}
+	rs, err := r.g.Clients.ReplicaSets.Get(ctx, r.rs, metav1.GetOptions{})
+	if err != nil {
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("read replicaset %s: %v", r.rs, err))
+		return nil
+	}
+	return rs
+}
+
 // good stamps the guarded revision known-good and reports success.
 func (r *run) good(ctx context.Context, warning string) (*Result, error) {
 	res := r.res
 	res.Verdict = VerdictPassed
 	if warning != "" {
 		res.Warnings = append(res.Warnings, warning)
-		r.printf("warning: %s", warning)
+		r.emit(progress.Warning, "warning: "+warning, nil)
 	}
-	if err := stampGood(ctx, r.g.Clients, r.rs, r.hash, r.clk.Now()); err != nil {
+	rs := r.replicaSet(ctx)
+	if rs == nil {
+		res.Verdict, res.Reason = VerdictFailed, "the guarded replicaset cannot be read to stamp it"
+		return res, fmt.Errorf("guard deployment %s: the release passed its bake but %s", r.name, res.Reason)
+	}
+	if err := rollout.StampGood(ctx, r.g.Clients.ReplicaSets, rs, stampBy, r.clk.Now()); err != nil {
 		res.Verdict, res.Reason = VerdictFailed, err.Error()
 		return res, fmt.Errorf("guard deployment %s: the release passed its bake but %w", r.name, err)
 	}
@@ -48,30 +70,44 @@ func (r *run) good(ctx context.Context, warning string) (*Result, error) {
 	}
 	r.printf("%s: revision %d %s (%d rounds passed, %d failed, %d inconclusive); stamped known-good",
 		r.name, res.Revision, how, res.Rounds.Passed, res.Rounds.Failed, res.Rounds.Inconclusive)
-	r.notify(notify.KindSucceeded, fmt.Sprintf("%s revision %d passed its bake and is known-good", r.name, res.Revision), "")
-	r.waitNotify(ctx)
+	if n := r.g.Notify; n != nil {
+		n.Send(r.event(notify.KindSucceeded, fmt.Sprintf("%s revision %d passed its bake and is known-good", r.name, res.Revision), ""))
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyWait)
+		res.Notifications = n.Wait(wctx)
+		cancel()
+	}
 	return res, nil
 }
 
+// stampFailed records the bad verdict on the guarded revision, so that no
+// undo picks it and history shows why.
+func (r *run) stampFailed(ctx context.Context, reason string, at time.Time) {
+	if rs := r.replicaSet(ctx); rs != nil {
+		if err := rollout.StampFailed(ctx, r.g.Clients.ReplicaSets, rs, reason, at); err != nil {
+			r.res.Warnings = append(r.res.Warnings, err.Error())
+		}
+	}
+}
+
 // leave reports a bad release that stays in place (--no-rollback, or
-// --on-inconclusive fail): exit code 3, nothing changed.
+// --on-inconclusive fail): exit code 3, nothing rolled back. It is an
+// incident: journaled, notified, reported.
 func (r *run) leave(ctx context.Context, reason string) (*Result, error) {
 	res := r.res
 	res.Verdict, res.Reason = VerdictUnhealthy, reason
 	res.Detection = rollout.Duration(r.clk.Since(r.start))
-	if r.rs != "" && r.hash != "" {
-		if err := stampFailed(ctx, r.g.Clients, r.rs, r.hash, reason, r.clk.Now()); err != nil {
-			res.Warnings = append(res.Warnings, err.Error())
-		}
-	}
+	r.stampFailed(ctx, reason, r.clk.Now())
 	r.printf("%s: revision %d is not healthy: %s; not rolled back", r.name, res.Revision, reason)
-	r.notify(notify.KindFailed, fmt.Sprintf("%s revision %d is not healthy and was NOT rolled back: %s", r.name, res.Revision, reason), reason)
-	r.waitNotify(ctx)
-	return res, outcome.AsUnhealthy(fmt.Errorf("deployment %s revision %d: %s", r.name, res.Revision, reason))
+	err := outcome.AsUnhealthy(fmt.Errorf("deployment %s revision %d: %s", r.name, res.Revision, reason))
+	if in := r.open(ctx, reason); in != nil {
+		r.close(ctx, in, journal.ResultFailed, err, r.event(notify.KindFailed, fmt.Sprintf("%s revision %d is not healthy and was NOT rolled back: %s", r.name, res.Revision, reason), reason))
+	}
+	return res, err
 }
 
 // bad rolls the release back to the last known good revision (unless
-// NoRollback), journaling and notifying every action.
+// NoRollback), as an incident: under the Deployment's lock, journaled,
+// notified, reported.
 func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, error) {
 	g, res := r.g, r.res
 	detected := r.clk.Now()
@@ -84,34 +120,27 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 		}
 		return res2, err
 	}
-	if r.rs != "" && r.hash == "" {
-		if rs, err := g.Clients.ReplicaSets.Get(ctx, r.rs, metav1.GetOptions{}); err == nil {
-			r.hash = rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
-		}
-	}
-	if r.rs != "" && r.hash != "" {
-		// The rollback must not pick this revision, and history must show why.
-		if err := stampFailed(ctx, g.Clients, r.rs, r.hash, reason, detected); err != nil {
-			res.Warnings = append(res.Warnings, err.Error())
-		}
-	}
+	// The rollback must not pick this revision, and history must show why.
+	r.stampFailed(ctx, reason, detected)
 	if g.OnPhase != nil {
 		g.OnPhase(PhaseRollingBack, detected)
 	}
 	r.printf("%s: revision %d is bad: %s; rolling back (detected after %s)", r.name, res.Revision, reason, res.Detection)
-	j := r.openJournal(ctx, reason)
-	r.notify(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and is being rolled back: %s", r.name, res.Revision, reason), reason)
-
-	undoRes, undoErr := r.undo(ctx, j)
+	in := r.open(ctx, reason)
+	if in != nil {
+		in.Notify(r.event(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and is being rolled back: %s", r.name, res.Revision, reason), reason))
+	}
+	undoRes, undoErr := g.RollBack(ctx, in, r.name, map[string]any{"revision": res.Revision, "images": res.Images})
 	res.Undo = undoRes
 	res.Recovery = rollout.Duration(r.clk.Since(detected))
 	var err error
+	var final notify.Event
 	switch {
 	case undoErr == nil && undoRes != nil && undoRes.Verdict == rollout.VerdictHealthy:
 		res.Verdict = VerdictRolledBack
 		r.printf("%s: rolled back from revision %d to revision %d (now %d), verified healthy; recovery took %s",
 			r.name, undoRes.FromRevision, undoRes.ToRevision, undoRes.NewRevision, res.Recovery)
-		r.notify(notify.KindSucceeded, fmt.Sprintf("%s rolled back from revision %d to known-good revision %d and verified healthy", r.name, undoRes.FromRevision, undoRes.ToRevision), reason)
+		final = r.event(notify.KindSucceeded, fmt.Sprintf("%s rolled back from revision %d to known-good revision %d and verified healthy", r.name, undoRes.FromRevision, undoRes.ToRevision), reason)
 		err = fmt.Errorf("deployment %s revision %d failed guard (%s); rolled back to revision %d", r.name, res.Revision, reason, undoRes.ToRevision)
 		if timedOut {
 			err = outcome.AsTimeout(err)
@@ -124,117 +153,164 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 		if undoRes != nil && undoRes.Reason != "" {
 			why = "nothing was rolled back: " + undoRes.Reason
 		}
-		r.notify(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and %s", r.name, res.Revision, why), reason)
+		final = r.event(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and %s", r.name, res.Revision, why), reason)
 		err = outcome.AsUnhealthy(fmt.Errorf("deployment %s revision %d failed guard (%s) and %s", r.name, res.Revision, reason, why))
 	default:
 		res.Verdict = VerdictFailed
-		r.notify(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and the rollback failed: %v", r.name, res.Revision, undoErr), reason)
+		final = r.event(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and the rollback failed: %v", r.name, res.Revision, undoErr), reason)
 		err = fmt.Errorf("deployment %s revision %d failed guard (%s); roll back: %w", r.name, res.Revision, reason, undoErr)
 		if outcome.KindOf(undoErr) == outcome.Refused {
 			// Nothing was rolled back, but the release is bad: not a plain refusal.
 			err = outcome.AsUnhealthy(err)
 		}
 	}
-	results := r.waitNotify(ctx)
-	if j != nil {
-		for _, nr := range results {
-			e := journal.Entry{Step: "notify", Action: "notify.sent", Result: journal.ResultOK,
-				Inputs: map[string]any{"channel": nr.Channel, "kind": nr.Kind, "attempts": nr.Attempts}}
-			if nr.Err != "" {
-				e.Action, e.Result, e.Error = "notify.failed", journal.ResultFailed, nr.Err
-			}
-			r.append(ctx, j, e)
-		}
-		closed := journal.Entry{Step: "guard", Action: "incident.closed", Result: journal.ResultOK,
-			Inputs: map[string]any{"summary": err.Error()}}
-		if res.Verdict != VerdictRolledBack {
-			closed.Result = journal.ResultFailed
-		}
-		r.append(ctx, j, closed)
+	result := journal.ResultOK
+	if res.Verdict != VerdictRolledBack {
+		result = journal.ResultFailed
+	}
+	if in != nil {
+		r.close(ctx, in, result, err, final)
 	}
 	return res, err
 }
 
-// undo rolls back with the same code path as `rollback app undo --yes`,
-// holding the cluster lock around it.
-func (r *run) undo(ctx context.Context, j Recorder) (*rollout.UndoResult, error) {
+// open opens the incident of a bad release and journals why; nil when
+// there is none (no Incidents, or it cannot be opened: a warning, the
+// rollback goes on without a record, which RollBack refuses).
+func (r *run) open(ctx context.Context, reason string) *lifecycle.Incident {
 	g := r.g
-	if g.Lock != nil {
-		l := *g.Lock
-		l.Incident = r.incident(j)
-		if l.Clock == nil {
-			l.Clock = r.clk
-		}
-		held, err := l.Acquire(ctx)
-		if err != nil {
-			r.append(ctx, j, journal.Entry{Step: "guard", Action: "lock.failed", Target: "lease/" + clusterlock.LeaseName(l.App), Result: journal.ResultFailed, Error: err.Error()})
-			return nil, fmt.Errorf("acquire the cluster lock: %w", err)
-		}
-		r.append(ctx, j, journal.Entry{Step: "guard", Action: "lock.acquired", Target: "lease/" + clusterlock.LeaseName(l.App), Result: journal.ResultOK})
-		defer func() {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if err := held.Release(rctx); err != nil {
-				r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("release the cluster lock: %v", err))
-				return
-			}
-			r.append(rctx, j, journal.Entry{Step: "guard", Action: "lock.released", Target: "lease/" + clusterlock.LeaseName(l.App), Result: journal.ResultOK})
-		}()
-	}
-	timeout := g.Timeout
-	if timeout <= 0 {
-		timeout = 5 * time.Minute
-	}
-	u := rollout.Undo{Clients: g.Clients, Clock: r.clk, Progress: r.out, TTY: g.TTY,
-		Timeout: timeout, SettleWindow: g.Settle, CheckURLs: g.CheckURLs, HTTPClient: g.HTTPClient}
-	before := map[string]any{"revision": r.res.Revision, "images": r.res.Images}
-	r.append(ctx, j, journal.Entry{Step: "app", Action: "step.started", Target: r.target(), Before: before})
-	res, err := u.Run(ctx, r.name)
-	e := journal.Entry{Step: "app", Action: "step.completed", Target: r.target(), Before: before, Result: journal.ResultOK}
-	if res != nil {
-		e.After = map[string]any{"revision": res.ToRevision, "newRevision": res.NewRevision, "images": res.ImagesAfter, "verdict": res.Verdict}
-		if res.Verdict == rollout.VerdictSkipped {
-			e.Action, e.Result = "step.skipped", journal.ResultSkipped
-		}
-	}
-	if err != nil || (res != nil && res.Verdict != rollout.VerdictHealthy && res.Verdict != rollout.VerdictSkipped) {
-		e.Action, e.Result = "step.failed", journal.ResultFailed
-		if err != nil {
-			e.Error = err.Error()
-		}
-	}
-	r.append(ctx, j, e)
-	return res, err
-}
-
-// openJournal opens the incident journal of the rollback and records its
-// opening; nil when there is none (a failure to open is a warning: the
-// rollback goes on).
-func (r *run) openJournal(ctx context.Context, reason string) Recorder {
-	g := r.g
-	j := g.Journal
-	if j == nil && g.OpenJournal != nil {
-		var err error
-		if j, err = g.OpenJournal(ctx, r.id); err != nil {
-			r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("open incident journal: %v", err))
-			r.printf("warning: open incident journal: %v", err)
-			return nil
-		}
-	}
-	if j == nil {
+	if g.Incidents == nil {
 		return nil
 	}
-	r.res.Incident = j.ID()
-	r.append(ctx, j, journal.Entry{Step: "guard", Action: "incident.opened", Target: r.target(), Result: journal.ResultOK,
+	in, err := g.Incidents(ctx, r.id)
+	if err != nil {
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("open incident: %v", err))
+		r.emit(progress.Warning, fmt.Sprintf("warning: open incident: %v", err), nil)
+		return nil
+	}
+	r.res.Incident = in.ID()
+	in.Log(ctx, journal.Entry{Step: "guard", Action: journal.ActionIncidentOpened, Target: r.target(), Result: journal.ResultOK,
 		Inputs: map[string]any{"app": r.app(), "reason": "guard: " + reason, "steps": []string{"app"}, "dryRun": false,
 			"trigger": "guard", "revision": r.res.Revision, "images": r.res.Images}})
-	r.append(ctx, j, journal.Entry{Step: "guard", Action: "guard.failed", Target: r.target(), Result: journal.ResultFailed,
+	in.Log(ctx, journal.Entry{Step: "guard", Action: journal.ActionGuardFailed, Target: r.target(), Result: journal.ResultFailed,
 		Inputs: map[string]any{"bake": g.Bake.String(), "interval": g.Interval.String(), "failureLimit": g.FailureLimit,
 			"consecutiveErrorLimit": g.ConsecutiveErrorLimit, "onInconclusive": g.onInconclusive()},
 		After: map[string]any{"reason": reason, "analysis": string(r.res.Analysis), "detection": r.res.Detection.String(),
 			"rounds": r.res.Rounds, "lastRound": r.lastRound()},
 		Error: reason})
-	return j
+	return in
+}
+
+// close ends the incident with the final notification and the report.
+func (r *run) close(ctx context.Context, in *lifecycle.Incident, result string, err error, final notify.Event) {
+	summary := ""
+	if err != nil {
+		summary = err.Error()
+	}
+	closed, cerr := in.Close(ctx, lifecycle.Closing{Step: "guard", Action: journal.ActionIncidentClosed, Result: result,
+		Inputs: map[string]any{"summary": summary, "verdict": r.res.Verdict}, Notify: &final})
+	if closed != nil {
+		r.res.Notifications = closed.Notifications
+		r.res.Report = closed.Report
+		r.res.Warnings = append(r.res.Warnings, closed.Warnings...)
+	}
+	if cerr != nil {
+		r.res.Warnings = append(r.res.Warnings, cerr.Error())
+	}
+}
+
+// RollBack rolls Deployment name back to its last known good revision with
+// the code of `rollback app undo --yes`, under the Deployment's cluster
+// lock (the one `rollback run` and the controller take), journaled in in
+// as the app step: step.started before the write, step.written,
+// step.verifying and the end. before is the state journaled as Before. A
+// nil in rolls back without lock or record (tests). The controller calls
+// it for a rollback a previous leader decided but never wrote.
+func (g *Guard) RollBack(ctx context.Context, in *lifecycle.Incident, name string, before map[string]any) (*rollout.UndoResult, error) {
+	ctx, obs, err := g.lockAndStart(ctx, in, name, before, true)
+	if err != nil {
+		return nil, err
+	}
+	v := g.Verification.WithClock(g.clock())
+	if v.Timeout <= 0 {
+		v.Timeout = 5 * time.Minute
+	}
+	u := rollout.Undo{Clients: g.Clients, Verification: v, Observer: obs}
+	res, err := u.Run(ctx, name)
+	e := journal.Entry{Step: "app", Action: journal.ActionStepCompleted, Target: "deployment/" + name, Before: before, Result: journal.ResultOK}
+	if res != nil {
+		e.After = map[string]any{"revision": res.ToRevision, "newRevision": res.NewRevision, "images": res.ImagesAfter, "verdict": res.Verdict}
+		if res.Verdict == rollout.VerdictSkipped {
+			e.Action, e.Result = journal.ActionStepSkipped, journal.ResultSkipped
+		}
+	}
+	if err != nil || (res != nil && res.Verdict != rollout.VerdictHealthy && res.Verdict != rollout.VerdictSkipped) {
+		e.Action, e.Result = journal.ActionStepFailed, journal.ResultFailed
+		if err != nil {
+			e.Error = err.Error()
+		}
+	}
+	if in != nil {
+		in.Log(ctx, e)
+	}
+	return res, err
+}
+
+// VerifyRollback watches and verifies Deployment name after a rollback
+// that already landed (a new controller leader takes over an incident
+// whose undo the previous one wrote): no second rollback, under the same
+// lock, journaled in in.
+func (g *Guard) VerifyRollback(ctx context.Context, in *lifecycle.Incident, name string) (*rollout.StatusResult, error) {
+	ctx, obs, err := g.lockAndStart(ctx, in, name, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	st := rollout.Status{Clients: g.Clients, Verification: g.Verification.WithClock(g.clock()), Observer: obs}
+	res, err := st.Run(ctx, name)
+	e := journal.Entry{Step: "app", Action: journal.ActionHealthChecked, Target: "deployment/" + name, Result: journal.ResultOK, Inputs: map[string]any{"phase": "after"}}
+	if res != nil {
+		e.After = map[string]any{"revision": res.Revision, "images": res.Images, "verdict": res.Verdict}
+	}
+	if err != nil {
+		e.Result, e.Error = journal.ResultFailed, err.Error()
+	}
+	if in != nil {
+		in.Log(ctx, e)
+	}
+	return res, err
+}
+
+// lockAndStart takes the Deployment's lock in the incident and, for a
+// write, journals the start of the app step; the returned context ends if
+// the lock is lost, and the observer journals the undo's write and
+// verification.
+func (g *Guard) lockAndStart(ctx context.Context, in *lifecycle.Incident, name string, before map[string]any, write bool) (context.Context, progress.Observer, error) {
+	if in == nil {
+		return ctx, g.Observer, nil
+	}
+	target := "deployment/" + name
+	if g.Leases != nil {
+		lctx, err := in.Lock(ctx, lifecycle.Workload(g.Leases, g.Namespace, "deployment", name))
+		if err != nil {
+			return ctx, nil, fmt.Errorf("acquire the cluster lock: %w", err)
+		}
+		ctx = lctx
+	}
+	if !write {
+		return ctx, g.Observer, nil
+	}
+	if err := in.Record(ctx, journal.Entry{Step: "app", Action: journal.ActionStepStarted, Target: target, Before: before}); err != nil {
+		return ctx, nil, outcome.AsRefused(fmt.Errorf("%w; the rollback did not start", err))
+	}
+	obs := progress.Tee(g.Observer, progress.Func(func(e progress.Event) {
+		switch e.Kind {
+		case progress.Written:
+			in.Log(ctx, journal.Entry{Step: "app", Action: journal.ActionStepWritten, Target: target, Result: journal.ResultOK, Inputs: map[string]any{"detail": e.Message, "source": e.Source}})
+		case progress.Verifying:
+			in.Log(ctx, journal.Entry{Step: "app", Action: journal.ActionStepVerifying, Target: target})
+		}
+	}))
+	return ctx, obs, nil
 }
 
 func (r *run) lastRound() []promquery.Sample {
@@ -244,30 +320,8 @@ func (r *run) lastRound() []promquery.Sample {
 	return nil
 }
 
-func (r *run) incident(j Recorder) string {
-	if j != nil {
-		return j.ID()
-	}
-	return r.id
-}
-
-// append journals e; a journal error is a warning, never a reason to stop.
-func (r *run) append(ctx context.Context, j Recorder, e journal.Entry) {
-	if j == nil {
-		return
-	}
-	if e.Actor == "" {
-		e.Actor = r.g.Actor
-	}
-	if _, err := j.Append(ctx, e); err != nil {
-		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("journal %s: %v", e.Action, err))
-	}
-}
-
-func (r *run) notify(kind, summary, reason string) {
-	if r.g.Notify == nil {
-		return
-	}
+// event is a notification about the guarded release.
+func (r *run) event(kind, summary, reason string) notify.Event {
 	fields := []notify.Field{{Name: "deployment", Value: r.res.Namespace + "/" + r.name}, {Name: "revision", Value: fmt.Sprint(r.res.Revision)}}
 	if len(r.res.Images) > 0 {
 		fields = append(fields, notify.Field{Name: "images", Value: strings.Join(r.res.Images, ", ")})
@@ -285,20 +339,8 @@ func (r *run) notify(kind, summary, reason string) {
 	if id == "" {
 		id = r.id
 	}
-	r.g.Notify.Send(notify.Event{Incident: id, App: r.app(), Kind: kind, Actor: r.g.Actor, Reason: reason,
-		Summary: summary, Step: "guard", Fields: fields, Time: r.clk.Now()})
-}
-
-// waitNotify waits for the deliveries and records them in the result.
-func (r *run) waitNotify(ctx context.Context) []notify.Result {
-	if r.g.Notify == nil {
-		return nil
-	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyWait)
-	defer cancel()
-	results := r.g.Notify.Wait(wctx)
-	r.res.Notifications = results
-	return results
+	return notify.Event{Incident: id, App: r.app(), Kind: kind, Actor: r.g.Actor, Reason: reason,
+		Summary: summary, Step: "guard", Fields: fields, Time: r.clk.Now()}
 }
 
 // describe prints a round's samples in one line.

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/vibestack/rollback/pkg/promquery"
+	"github.com/vibestack/rollback/pkg/rollout"
 )
 
 // errSuperseded ends a guard whose Deployment got a newer rollout.
@@ -59,7 +60,7 @@ func (g *Guard) podsBaseline(ctx context.Context, d *appsv1.Deployment, hash str
 		return b, err
 	}
 	for _, p := range pods {
-		b.restarts[p.Name] = restarts(&p)
+		b.restarts[p.Name] = rollout.PodRestarts(&p)
 	}
 	return b, nil
 }
@@ -73,23 +74,6 @@ func (g *Guard) pods(ctx context.Context, hash string) ([]corev1.Pod, error) {
 	}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
 	return list.Items, nil
-}
-
-func restarts(p *corev1.Pod) int32 {
-	var n int32
-	for _, cs := range p.Status.ContainerStatuses {
-		n += cs.RestartCount
-	}
-	return n
-}
-
-func ready(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // checkPods is the built-in check of every round: the Deployment still runs
@@ -120,15 +104,15 @@ func (g *Guard) checkPods(ctx context.Context, name string, b baseline) (promque
 		if p.DeletionTimestamp != nil {
 			continue
 		}
-		if before, ok := b.restarts[p.Name]; ok && restarts(p) > before {
-			s.Outcome, s.Detail = promquery.Fail, fmt.Sprintf("pod %s restarted during the bake (restarts %d -> %d)", p.Name, before, restarts(p))
+		if before, ok := b.restarts[p.Name]; ok && rollout.PodRestarts(p) > before {
+			s.Outcome, s.Detail = promquery.Fail, fmt.Sprintf("pod %s restarted during the bake (restarts %d -> %d)", p.Name, before, rollout.PodRestarts(p))
 			return s, nil
 		}
-		if !ok(b.restarts, p.Name) && restarts(p) > 0 {
-			s.Outcome, s.Detail = promquery.Fail, fmt.Sprintf("pod %s (new during the bake) restarted %d times", p.Name, restarts(p))
+		if !ok(b.restarts, p.Name) && rollout.PodRestarts(p) > 0 {
+			s.Outcome, s.Detail = promquery.Fail, fmt.Sprintf("pod %s (new during the bake) restarted %d times", p.Name, rollout.PodRestarts(p))
 			return s, nil
 		}
-		if ready(p) {
+		if rollout.PodReady(p) {
 			readyN++
 		}
 	}

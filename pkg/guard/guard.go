@@ -7,18 +7,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/utils/clock"
 
-	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
@@ -42,13 +43,9 @@ const (
 	VerdictCancelled = "cancelled"
 )
 
-// Recorder is the part of *journal.Journal guard uses.
-type Recorder interface {
-	Append(ctx context.Context, e journal.Entry) (journal.Entry, error)
-	ID() string
-}
-
-// Sender is the part of *notify.Dispatcher guard uses.
+// Sender is the part of *notify.Dispatcher guard uses for the notification
+// of a release that passed (no incident); every other notification goes
+// through the incident (lifecycle.Incident.Notify).
 type Sender interface {
 	Send(ev notify.Event)
 	Wait(ctx context.Context) []notify.Result
@@ -58,18 +55,19 @@ type Sender interface {
 type Guard struct {
 	// Clients reach the Deployment's namespace.
 	Clients rollout.Clients
-	// Clock is injected for tests.
-	Clock clock.WithTicker
-	// Progress receives human progress lines (stderr).
-	Progress io.Writer
-	// TTY makes progress a single updating line.
-	TTY bool
+	// Namespace is that namespace (for the lock and messages).
+	Namespace string
+	// Verification is how the rollout and a rollback are watched and
+	// verified: its Timeout bounds the rollout watch and the rollback's,
+	// its CheckURLs must answer 2xx in every round and after a rollback,
+	// its Settle is the rollback's settle window.
+	Verification rollout.Verification
+	// Observer receives progress events; nil discards them.
+	Observer progress.Observer
 	// Bake is how long the release must stay healthy after its rollout completed.
 	Bake time.Duration
 	// Interval is the time between two analysis rounds during the bake.
 	Interval time.Duration
-	// CheckURLs must answer 2xx in every round.
-	CheckURLs []string
 	// PrometheusURL is the Prometheus server queried by Checks.
 	PrometheusURL string
 	// Checks are the Prometheus queries and thresholds.
@@ -84,27 +82,20 @@ type Guard struct {
 	// OnInconclusive is rollback, pass or fail: what an inconclusive analysis
 	// does; empty means DefaultOnInconclusive (rollback).
 	OnInconclusive string
-	// Timeout bounds the rollout watch, and the watch of the rollback.
-	Timeout time.Duration
-	// Settle is the settle window of the rollback's verification (restart
-	// counts stable), as `app undo --settle`.
-	Settle time.Duration
 	// NoRollback reports a bad release and exits non-zero without rolling back.
 	NoRollback bool
 	// BakeStarted resumes a bake begun earlier (controller restart); zero starts a new one.
 	BakeStarted time.Time
-	// HTTPClient is used for check URLs and Prometheus.
-	HTTPClient *http.Client
-	// Journal records every action; nil records nothing unless OpenJournal is set.
-	Journal Recorder
-	// OpenJournal opens the journal of a new incident when guard acts (rolls
-	// back); used when Journal is nil.
-	OpenJournal func(ctx context.Context, incident string) (Recorder, error)
-	// Notify sends the outcome; nil sends nothing.
+	// Incidents opens the incident of a bad release (new, with id), in which
+	// guard locks the Deployment, journals, notifies, rolls back and writes
+	// the report; nil means no incident (and no lock): tests only.
+	Incidents func(ctx context.Context, id string) (*lifecycle.Incident, error)
+	// Leases are the Leases of the Deployment's namespace: the rollback
+	// holds the Deployment's lock there, the same lock `rollback run` and
+	// the controller take. Nil takes no lock.
+	Leases coordinationv1client.LeaseInterface
+	// Notify sends the notification of a release that passed; nil sends none.
 	Notify Sender
-	// Lock, when set, is acquired around the rollback write (its Incident is
-	// set by guard), like `rollback run` does.
-	Lock *clusterlock.Lock
 	// App names the application in notifications and the journal; the
 	// Deployment's name when empty.
 	App string
@@ -140,8 +131,10 @@ type Result struct {
 	Analysis promquery.Outcome `json:"analysis,omitempty"`
 	// Rounds counts the analysis rounds by outcome.
 	Rounds RoundCounts `json:"rounds"`
-	// Incident is the id of the incident journal opened for the rollback.
+	// Incident is the id of the incident opened for the bad release.
 	Incident string `json:"incident,omitempty"`
+	// Report is the incident's Markdown report.
+	Report string `json:"report,omitempty"`
 	// Detection is the time from the guard's start to the bad verdict.
 	Detection rollout.Duration `json:"detection,omitempty"`
 	// Recovery is the time from the bad verdict to the rolled-back revision verified healthy.
@@ -209,7 +202,7 @@ func (g *Guard) Run(ctx context.Context, name string) (*Result, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	r := &run{g: g, name: name, clk: g.clock(), out: g.progress()}
+	r := &run{g: g, name: name, clk: g.clock()}
 	r.start = r.clk.Now()
 	r.id = journal.NewID(r.start)
 	r.res = &Result{Deployment: name}
@@ -217,24 +210,17 @@ func (g *Guard) Run(ctx context.Context, name string) (*Result, error) {
 }
 
 func (g *Guard) clock() clock.WithTicker {
-	if g.Clock == nil {
+	if g.Verification.Clock == nil {
 		return clock.RealClock{}
 	}
-	return g.Clock
-}
-
-func (g *Guard) progress() io.Writer {
-	if g.Progress == nil {
-		return io.Discard
-	}
-	return g.Progress
+	return g.Verification.Clock
 }
 
 func (g *Guard) httpClient() *http.Client {
-	if g.HTTPClient == nil {
-		return &http.Client{Timeout: 5 * time.Second}
+	if g.Verification.HTTPClient == nil {
+		return &http.Client{Timeout: rollout.DefaultCheckTimeout}
 	}
-	return g.HTTPClient
+	return g.Verification.HTTPClient
 }
 
 func (g *Guard) onInconclusive() string {
@@ -249,7 +235,6 @@ type run struct {
 	g     *Guard
 	name  string
 	clk   clock.WithTicker
-	out   io.Writer
 	start time.Time
 	id    string
 	res   *Result
@@ -257,15 +242,23 @@ type run struct {
 	hash  string // its pod-template-hash
 }
 
+// printf reports one human line.
 func (r *run) printf(format string, args ...any) {
-	fmt.Fprintf(r.out, format+"\n", args...)
+	r.emit(progress.Info, fmt.Sprintf(format, args...), nil)
+}
+
+// emit sends one event about the guarded Deployment.
+func (r *run) emit(kind progress.Kind, msg string, data any) {
+	progress.Emit(r.g.Observer, progress.Event{Time: r.clk.Now(), Kind: kind, Source: "guard", Target: r.target(), Message: msg, Data: data})
 }
 
 func (r *run) run(ctx context.Context) (*Result, error) {
 	g, res := r.g, r.res
 	// 1. Watch the rollout with the same code as `rollback app status`,
 	// holding its known-good stamp until the bake passes.
-	st := rollout.Status{Clients: g.Clients, Clock: r.clk, Progress: r.out, TTY: g.TTY, Timeout: g.Timeout, HTTPClient: g.HTTPClient, HoldKnownGood: true}
+	v := g.Verification.WithClock(r.clk)
+	v.CheckURLs, v.Settle = nil, 0 // the bake's rounds check these instead
+	st := rollout.Status{Clients: g.Clients, Verification: v, Observer: g.Observer, HoldKnownGood: true}
 	sres, err := st.Run(ctx, r.name)
 	if sres == nil {
 		return nil, err
@@ -325,7 +318,7 @@ func (r *run) bake(ctx context.Context) (promquery.Outcome, error) {
 	vars := Vars(d, res.Revision)
 	var prom *promquery.Client
 	if g.PrometheusURL != "" && len(g.Checks) > 0 {
-		if prom, err = promquery.New(g.PrometheusURL, g.HTTPClient); err != nil {
+		if prom, err = promquery.New(g.PrometheusURL, g.httpClient()); err != nil {
 			return "", outcome.AsRefused(err)
 		}
 	}
@@ -338,7 +331,7 @@ func (r *run) bake(ctx context.Context) (promquery.Outcome, error) {
 	}
 	deadline := bakeStart.Add(g.Bake)
 	r.printf("%s: revision %d rolled out; baking for %s: a round every %s of %d check(s) (failure limit %d, consecutive error limit %d, on inconclusive: %s)",
-		r.name, res.Revision, g.Bake, g.Interval, 1+len(g.CheckURLs)+len(g.Checks), g.FailureLimit, g.ConsecutiveErrorLimit, g.onInconclusive())
+		r.name, res.Revision, g.Bake, g.Interval, 1+len(g.Verification.CheckURLs)+len(g.Checks), g.FailureLimit, g.ConsecutiveErrorLimit, g.onInconclusive())
 	an := Analysis{FailureLimit: g.FailureLimit, ConsecutiveErrorLimit: g.ConsecutiveErrorLimit}
 	defer func() {
 		res.Rounds = RoundCounts{Passed: an.Passed, Failed: an.Failed, Inconclusive: an.Inconclusive}
@@ -386,7 +379,7 @@ func (r *run) round(ctx context.Context, prom *promquery.Client, vars map[string
 		return nil, err
 	}
 	samples := []promquery.Sample{pods}
-	for _, u := range r.g.CheckURLs {
+	for _, u := range r.g.Verification.CheckURLs {
 		samples = append(samples, r.g.checkURL(ctx, u))
 	}
 	for _, c := range r.g.Checks {

@@ -3,7 +3,7 @@ package guardcontroller
 import (
 	"context"
 	"fmt"
-	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -19,7 +19,9 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 
+	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/guard"
+	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -35,8 +37,9 @@ type Controller struct {
 	Namespace string
 	// Clock is injected for tests.
 	Clock clock.WithTicker
-	// Log receives one line per decision (stderr).
-	Log io.Writer
+	// Logger receives one structured record per decision and progress
+	// event (the command logs JSON to stderr); nil discards them.
+	Logger *slog.Logger
 	// Identity names this replica in states, Events and journal entries (hostname_pid).
 	Identity string
 	// MaxConcurrent bounds the guards running at once (DefaultMaxConcurrent when 0).
@@ -49,10 +52,19 @@ type Controller struct {
 	RunGuard func(ctx context.Context, g *guard.Guard, name string) (*guard.Result, error)
 	// OnSynced, when set, is called once the caches are synced.
 	OnSynced func()
-	// JournalDir holds the local copies of incident journals (journal.DefaultDir() when empty);
-	// every entry is also mirrored to a ConfigMap in the Deployment's namespace.
+	// JournalDir holds the local copies of incident journals and their
+	// reports (journal.DefaultDir() when empty); every entry is also
+	// mirrored to a ConfigMap in the Deployment's namespace.
 	JournalDir string
+	// LockDuration is the lease duration of the workload locks the
+	// rollbacks hold (clusterlock.DefaultDuration when zero).
+	LockDuration time.Duration
+	// Channels receive the notifications of every incident (a rollback);
+	// Secrets are their secret values, redacted everywhere.
+	Channels []notify.Channel
+	Secrets  []string
 
+	process  string
 	rec      *recorder
 	deploys  appslisters.DeploymentLister
 	rss      appslisters.ReplicaSetLister
@@ -79,16 +91,17 @@ func (c *Controller) Run(ctx context.Context) error {
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}
 	}
-	if c.Log == nil {
-		c.Log = io.Discard
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	c.process = clusterlock.NewProcessID()
 	if c.MaxConcurrent <= 0 {
 		c.MaxConcurrent = DefaultMaxConcurrent
 	}
 	if c.Resync <= 0 {
 		c.Resync = 5 * time.Minute
 	}
-	c.rec = &recorder{cs: c.Client, clock: c.Clock, identity: c.Identity, log: c.Log}
+	c.rec = &recorder{cs: c.Client, clock: c.Clock, identity: c.Identity, log: c.Logger}
 	c.sem = make(chan struct{}, c.MaxConcurrent)
 	c.running = map[string]*task{}
 	c.warned = map[string]string{}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -66,7 +67,7 @@ func runController(t *testing.T, cs *fake.Clientset, fakeGuard func(*guard.Guard
 	var mu sync.Mutex
 	var calls []*guard.Guard
 	var log bytes.Buffer
-	c := &Controller{Client: cs, Identity: "new-leader", Log: &syncWriter{w: &log, mu: &mu},
+	c := &Controller{Client: cs, Identity: "new-leader", Logger: slog.New(slog.NewJSONHandler(&syncWriter{w: &log, mu: &mu}, nil)),
 		RunGuard: func(ctx context.Context, g *guard.Guard, name string) (*guard.Result, error) {
 			mu.Lock()
 			calls = append(calls, g)

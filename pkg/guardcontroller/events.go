@@ -3,16 +3,16 @@ package guardcontroller
 import (
 	"context"
 	"fmt"
-	"io"
-	"sync"
+	"log/slog"
 	"sync/atomic"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
+
+	"github.com/vibestack/rollback/pkg/progress"
 )
 
 // Component is the source component of the controller's Events.
@@ -33,29 +33,43 @@ const (
 	ReasonInvalidState    = "InvalidGuardState"
 )
 
-// recorder writes Events on Deployments and the same line to the log.
+// recorder writes Events on Deployments and structured log records.
 type recorder struct {
 	cs       kubernetes.Interface
 	clock    clock.Clock
 	identity string
-
-	mu  sync.Mutex
-	log io.Writer
-	seq atomic.Uint64
+	log      *slog.Logger
+	seq      atomic.Uint64
 }
 
-// logf writes one log line.
+// logf writes one log record.
 func (r *recorder) logf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	fmt.Fprintf(r.log, "%s %s\n", r.clock.Now().UTC().Format(time.RFC3339), redactURLs(fmt.Sprintf(format, args...)))
+	r.log.Info(redactURLs(fmt.Sprintf(format, args...)))
+}
+
+// observer returns the progress observer of the work on Deployment key
+// (namespace/name): every event becomes one structured log record.
+func (r *recorder) observer(key string) progress.Observer {
+	return progress.Func(func(e progress.Event) {
+		if e.Message == "" {
+			return
+		}
+		level := slog.LevelInfo
+		switch e.Kind {
+		case progress.Warning:
+			level = slog.LevelWarn
+		case progress.Update:
+			level = slog.LevelDebug
+		}
+		r.log.Log(context.Background(), level, redactURLs(e.Message), "deployment", key, "kind", string(e.Kind), "source", e.Source, "target", e.Target)
+	})
 }
 
 // event records an Event on d (type Normal or Warning) and logs it. A failed
 // Event write is logged, never fatal.
 func (r *recorder) event(ctx context.Context, d *appsv1.Deployment, typ, reason, format string, args ...any) {
 	msg := redactURLs(fmt.Sprintf(format, args...))
-	r.logf("%s/%s: %s: %s", d.Namespace, d.Name, reason, msg)
+	r.log.Info(msg, "deployment", d.Namespace+"/"+d.Name, "event", reason, "type", typ)
 	now := metav1.NewTime(r.clock.Now())
 	ev := &corev1.Event{
 		// Named like client-go's recorder does: unique per Deployment and time.

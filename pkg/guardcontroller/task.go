@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
@@ -13,6 +12,8 @@ import (
 
 	"github.com/vibestack/rollback/pkg/guard"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/lifecycle"
+	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -102,7 +103,6 @@ type work struct {
 
 	mu    sync.Mutex
 	state State // the latest state this task knows it wrote (or resumed)
-	j     *journal.Journal
 }
 
 func (w *work) key() string { return w.d.Namespace + "/" + w.d.Name }
@@ -127,35 +127,42 @@ func (w *work) clients() (rollout.Clients, *rollbackMarker) {
 	return cl, m
 }
 
-// progress returns a writer that turns progress into log lines of the Deployment.
-func (w *work) progress() io.Writer {
-	return &prefixWriter{rec: w.c.rec, prefix: w.key() + ": "}
+// newGuard returns the guard of the task's Deployment, with the controller's
+// verification, journal, locks and notifications.
+func (w *work) newGuard(ctx context.Context, cl rollout.Clients) *guard.Guard {
+	c, s := w.c, w.s
+	return &guard.Guard{
+		Clients: cl, Namespace: w.d.Namespace, Observer: c.rec.observer(w.key()),
+		Verification: rollout.Verification{Timeout: s.Timeout, Settle: s.Settle, CheckURLs: s.CheckURLs, HTTPClient: c.HTTPClient, Clock: c.Clock},
+		Bake:         s.Bake, Interval: s.Interval, PrometheusURL: s.PrometheusURL, Checks: s.Checks,
+		FailureLimit: s.FailureLimit, ConsecutiveErrorLimit: s.ConsecutiveErrorLimit, OnInconclusive: s.OnInconclusive,
+		Incidents: func(ctx context.Context, id string) (*lifecycle.Incident, error) {
+			return w.openIncident(ctx, id, false)
+		},
+		Leases: c.Client.CoordinationV1().Leases(w.d.Namespace),
+		App:    w.d.Name, Actor: c.Identity,
+		OnPhase: func(phase string, at time.Time) { w.setPhase(ctx, phase, at) },
+	}
 }
 
-// openJournal opens (or continues) the incident journal, mirrored to a
-// ConfigMap in the Deployment's namespace, and remembers its id in the state.
-func (w *work) openJournal(_ context.Context, incident string) (guard.Recorder, error) {
-	j, err := journal.Open(journal.Options{
-		Dir: w.c.JournalDir, Incident: incident, Clock: w.c.Clock, Actor: w.c.Identity, Redact: secretsOf(w.s),
-		Mirror: &journal.ConfigMapMirror{ConfigMaps: w.c.Client.CoreV1().ConfigMaps(w.d.Namespace), App: w.d.Name},
+// openIncident opens (or with resume continues) the incident of the task's
+// Deployment: journal mirrored to a ConfigMap in its namespace, the
+// controller's notification channels, and the incident id remembered in
+// the state so that the next leader continues it.
+func (w *work) openIncident(ctx context.Context, id string, resume bool) (*lifecycle.Incident, error) {
+	c := w.c
+	in, err := lifecycle.Open(ctx, lifecycle.Options{
+		ID: id, Resume: resume, App: w.d.Name, Actor: c.Identity, Process: c.process,
+		JournalDir: c.JournalDir, Mirror: c.Client.CoreV1().ConfigMaps(w.d.Namespace), LockDuration: c.LockDuration,
+		Channels: c.Channels, Secrets: append(secretsOf(w.s), c.Secrets...), Clock: c.Clock, Observer: c.rec.observer(w.key()),
 	})
 	if err != nil {
 		return nil, err
 	}
 	w.mu.Lock()
-	w.j = j
-	w.state.Incident = incident
+	w.state.Incident = in.ID()
 	w.mu.Unlock()
-	return j, nil
-}
-
-func (w *work) closeJournal() {
-	w.mu.Lock()
-	j := w.j
-	w.mu.Unlock()
-	if j != nil {
-		_ = j.Close()
-	}
+	return in, nil
 }
 
 // setPhase persists a phase pkg/guard reports (baking, rolling-back).
@@ -226,17 +233,10 @@ func (w *work) update(ctx context.Context, change func(*State) bool) bool {
 
 // guard runs pkg/guard for the current revision and persists its verdict.
 func (w *work) guard(ctx context.Context, bakeStarted time.Time) {
-	defer w.closeJournal()
-	c, s := w.c, w.s
+	c := w.c
 	cl, marker := w.clients()
-	g := &guard.Guard{
-		Clients: cl, Clock: c.Clock, Progress: w.progress(),
-		Bake: s.Bake, Interval: s.Interval, CheckURLs: s.CheckURLs, PrometheusURL: s.PrometheusURL, Checks: s.Checks,
-		FailureLimit: s.FailureLimit, ConsecutiveErrorLimit: s.ConsecutiveErrorLimit, OnInconclusive: s.OnInconclusive,
-		Timeout: s.Timeout, Settle: s.Settle, BakeStarted: bakeStarted, HTTPClient: c.HTTPClient,
-		OpenJournal: w.openJournal, App: w.d.Name, Actor: c.Identity,
-		OnPhase: func(phase string, at time.Time) { w.setPhase(ctx, phase, at) },
-	}
+	g := w.newGuard(ctx, cl)
+	g.BakeStarted = bakeStarted
 	run := c.RunGuard
 	if run == nil {
 		run = func(ctx context.Context, g *guard.Guard, name string) (*guard.Result, error) { return g.Run(ctx, name) }
@@ -303,48 +303,43 @@ func (w *work) stillCurrent(ctx context.Context) bool {
 }
 
 // rollback rolls the bad release back (the first rollback: the state says
-// the write never landed) and verifies it.
+// the write never landed) and verifies it, continuing the incident.
 func (w *work) rollback(ctx context.Context) {
-	defer w.closeJournal()
-	c, s := w.c, w.s
-	j := w.resumeJournal(ctx)
 	cl, marker := w.clients()
-	u := &rollout.Undo{Clients: cl, Clock: c.Clock, Progress: w.progress(), Timeout: s.Timeout, SettleWindow: s.Settle, CheckURLs: s.CheckURLs, HTTPClient: c.HTTPClient}
-	res, err := u.Run(ctx, w.d.Name)
+	g := w.newGuard(ctx, cl)
+	in := w.resumeIncident(ctx)
+	st := w.snapshot()
+	res, err := g.RollBack(ctx, in, w.d.Name, map[string]any{"revision": st.Revision})
 	if ctx.Err() != nil {
+		if in != nil {
+			in.Abandon()
+		}
 		return
 	}
-	phase, reason := PhaseRolledBack, w.snapshot().Reason
-	e := journal.Entry{Step: "app", Action: "step.completed", Target: "deployment/" + w.d.Name, Result: journal.ResultOK}
-	if res != nil {
-		e.After = map[string]any{"revision": res.ToRevision, "newRevision": res.NewRevision, "images": res.ImagesAfter, "verdict": res.Verdict}
+	phase, reason := PhaseRolledBack, st.Reason
+	if err == nil && (res == nil || res.Verdict != rollout.VerdictHealthy) {
+		err = fmt.Errorf("the rollback did not end healthy")
+		if res != nil {
+			err = fmt.Errorf("the rollback ended %s: %s", res.Verdict, res.Reason)
+		}
 	}
 	if err != nil {
 		phase, reason = PhaseFailed, err.Error()
-		e.Action, e.Result, e.Error = "step.failed", journal.ResultFailed, err.Error()
 	}
-	w.journal(ctx, j, e)
-	w.closeIncident(ctx, j, phase, reason)
+	w.closeIncident(ctx, in, phase, reason)
 	w.finish(ctx, phase, reason, marker.rolledBack())
-}
-
-// closeIncident records the end of an incident this replica resumed.
-func (w *work) closeIncident(ctx context.Context, j *journal.Journal, phase, reason string) {
-	e := journal.Entry{Step: "guard", Action: "incident.closed", Result: journal.ResultOK, Inputs: map[string]any{"summary": "revision " + fmt.Sprint(w.snapshot().Revision) + " " + phase + ": " + reason}}
-	if phase != PhaseRolledBack {
-		e.Result = journal.ResultFailed
-	}
-	w.journal(ctx, j, e)
 }
 
 // verify watches and verifies the revision a landed rollback put back.
 func (w *work) verify(ctx context.Context) {
-	defer w.closeJournal()
-	c, s := w.c, w.s
-	j := w.resumeJournal(ctx)
-	stt := &rollout.Status{Clients: rollout.NewClients(c.Client, w.d.Namespace), Clock: c.Clock, Progress: w.progress(), Timeout: s.Timeout, SettleWindow: s.Settle, CheckURLs: s.CheckURLs, HTTPClient: c.HTTPClient}
-	res, err := stt.Run(ctx, w.d.Name)
+	c := w.c
+	in := w.resumeIncident(ctx)
+	g := w.newGuard(ctx, rollout.NewClients(c.Client, w.d.Namespace))
+	_, err := g.VerifyRollback(ctx, in, w.d.Name)
 	if ctx.Err() != nil {
+		if in != nil {
+			in.Abandon()
+		}
 		return
 	}
 	st := w.snapshot()
@@ -352,48 +347,51 @@ func (w *work) verify(ctx context.Context) {
 	if reason == "" {
 		reason = fmt.Sprintf("rolled back by %s, verified by %s", st.By, c.Identity)
 	}
-	e := journal.Entry{Step: "app", Action: "health.checked", Target: "deployment/" + w.d.Name, Result: journal.ResultOK, Inputs: map[string]any{"phase": "after"}}
-	if res != nil {
-		e.After = map[string]any{"revision": res.Revision, "images": res.Images, "verdict": res.Verdict}
-	}
 	if err != nil {
 		phase, reason = PhaseFailed, "the rolled-back revision is not healthy: "+err.Error()
-		e.Result, e.Error = journal.ResultFailed, err.Error()
 	}
-	w.journal(ctx, j, e)
-	w.closeIncident(ctx, j, phase, reason)
+	w.closeIncident(ctx, in, phase, reason)
 	// The state is the bad revision's; the task observed the rolled-back one.
 	w.cur = Current{Hash: st.Hash, Revision: st.Revision}
 	w.finish(ctx, phase, reason, &st)
 }
 
-// resumeJournal continues the incident journal named in the state (the
-// ConfigMap mirror numbers the entries after the last one there).
-func (w *work) resumeJournal(ctx context.Context) *journal.Journal {
+// closeIncident ends an incident this replica continued: the final
+// notification, the closing entry, the report.
+func (w *work) closeIncident(ctx context.Context, in *lifecycle.Incident, phase, reason string) {
+	if in == nil {
+		return
+	}
 	st := w.snapshot()
-	id := st.Incident
-	if id == "" {
+	summary := fmt.Sprintf("revision %d %s: %s", st.Revision, phase, reason)
+	kind, result := notify.KindSucceeded, journal.ResultOK
+	if phase != PhaseRolledBack {
+		kind, result = notify.KindFailed, journal.ResultFailed
+	}
+	summary = redactURLs(summary)
+	if _, err := in.Close(ctx, lifecycle.Closing{Step: "guard", Action: journal.ActionIncidentClosed, Result: result,
+		Inputs: map[string]any{"summary": summary}, Notify: &notify.Event{Kind: kind, Step: "guard", Summary: w.key() + " " + summary}}); err != nil {
+		w.c.rec.logf("%s: close incident: %v", w.key(), err)
+	}
+}
+
+// resumeIncident continues the incident named in the state (the
+// ConfigMap mirror numbers the entries after the last one there); nil when
+// it cannot be opened (logged: the rollback goes on without a record).
+func (w *work) resumeIncident(ctx context.Context) *lifecycle.Incident {
+	st := w.snapshot()
+	id, resume := st.Incident, st.Incident != ""
+	if !resume {
 		id = journal.NewID(w.c.Clock.Now())
 	}
-	if _, err := w.openJournal(ctx, id); err != nil {
+	in, err := w.openIncident(ctx, id, false)
+	if err != nil {
 		w.c.rec.logf("%s: open incident journal: %v", w.key(), err)
 		return nil
 	}
-	w.mu.Lock()
-	j := w.j
-	w.mu.Unlock()
-	w.journal(ctx, j, journal.Entry{Step: "guard", Action: "incident.resumed", Target: "deployment/" + w.d.Name, Result: journal.ResultOK,
+	in.Log(ctx, journal.Entry{Step: "guard", Action: journal.ActionIncidentResumed, Target: "deployment/" + w.d.Name, Result: journal.ResultOK,
 		Inputs: map[string]any{"phase": st.Phase, "revision": st.Revision, "previousLeader": st.By}})
-	return j
-}
-
-func (w *work) journal(ctx context.Context, j *journal.Journal, e journal.Entry) {
-	if j == nil {
-		return
-	}
-	if _, err := j.Append(ctx, e); err != nil {
-		w.c.rec.logf("%s: journal %s: %v", w.key(), e.Action, err)
-	}
+	return in
 }
 
 // finish persists the verdict of the task's revision, unless the state

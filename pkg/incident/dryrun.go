@@ -17,7 +17,7 @@ func (s *session) dryRun(ctx context.Context) (*Result, error) {
 		case "app":
 			for _, c := range s.r.Clusters {
 				for _, name := range s.r.Runbook.Deployments {
-					u := s.undo(c)
+					u := s.undo(c, s.r.Observer)
 					u.DryRun = true
 					ur, err := u.Run(ctx, name)
 					sr := StepResult{Step: "app", Target: s.targetName(c.Context, "deployment/"+name), Cluster: c.Context, Verdict: stepPlanned}
@@ -56,7 +56,7 @@ func (s *session) dryConfig(ctx context.Context, c Cluster, ref runbook.ConfigRe
 		sr.Verdict, sr.Detail = stepSkipped, "no deployment of the runbook references it"
 		return sr
 	}
-	u := s.configUndo(c, configName(kind, ref.Name, used), "")
+	u := s.configUndo(c, configName(kind, ref.Name, used), "", s.r.Observer)
 	u.DryRun = true
 	p, err := u.Run(ctx, deployment)
 	switch {

@@ -2,11 +2,12 @@ package incident
 
 import (
 	"bytes"
-	goldenfile "github.com/vibestack/rollback/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	goldenfile "github.com/vibestack/rollback/internal/golden"
 
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/notify"

@@ -2,15 +2,18 @@ package incident
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
 
+	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/notify"
+	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/promquery"
+	"github.com/vibestack/rollback/pkg/rollout"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
 
@@ -76,22 +79,31 @@ type Run struct {
 	Prometheus *promquery.Client
 	// Preflight runs the checklist; nil skips it (recorded as skipped).
 	Preflight func(ctx context.Context, steps []string) (Checklist, error)
-	// Timeout bounds each rollout watch; SettleWindow is the restart-stability window.
-	Timeout      time.Duration
-	SettleWindow time.Duration
+	// Verification says how every rollout is watched and verified.
+	Verification rollout.Verification
 	// HealthTimeout is how long the after-rollback health checks may take to pass.
 	HealthTimeout time.Duration
 	// LockDuration is the cluster lock's lease duration (clusterlock.DefaultDuration when zero).
 	LockDuration time.Duration
+	// Process is this process's nonce for the cluster locks (clusterlock.NewProcessID when empty).
+	Process string
 	// HTTPClient makes health-check requests.
 	HTTPClient *http.Client
 	// Clock is injected for tests.
 	Clock clock.WithTicker
-	// Progress receives human progress (stderr); TTY makes rollout progress one updating line.
-	Progress io.Writer
-	TTY      bool
+	// Observer receives progress events; nil discards them.
+	Observer progress.Observer
 	// AfterStep, when set, runs after each step is journaled (tests stop the process there).
 	AfterStep func(step string)
+	// AfterRecord, when set, is called after every journal entry is on disk
+	// (fault injection: the resume tests kill the process there).
+	AfterRecord func(journal.Entry)
+	// Incident, when set, is an incident the caller opened (a drill, which
+	// journals its own entries first); Run uses it instead of opening one.
+	Incident *lifecycle.Incident
+	// BeforeClose, when set, runs after the last step and health check,
+	// before the incident is closed and its report written.
+	BeforeClose func(ctx context.Context, in *lifecycle.Incident, res *Result)
 }
 
 // Checklist is what the incident needs from a preflight report.

@@ -93,3 +93,30 @@ func remarshal(in, v any) error {
 	}
 	return json.Unmarshal(b, v)
 }
+
+// targetWrittenPhases returns the phases of the writes the journal shows
+// for step and target before the resume (step.written entries), in order;
+// "written" for a write without a phase.
+func (s *session) targetWrittenPhases(step, target string) []string {
+	var out []string
+	for _, e := range s.prior {
+		if e.Step == step && e.Target == target && e.Action == journal.ActionStepWritten {
+			p, _ := e.Inputs["phase"].(string)
+			if p == "" {
+				p = "written"
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// targetStarted reports whether step started for target before the resume.
+func (s *session) targetStarted(step, target string) bool {
+	for _, e := range s.prior {
+		if e.Step == step && e.Target == target && e.Action == journal.ActionStepStarted {
+			return true
+		}
+	}
+	return false
+}

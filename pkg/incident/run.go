@@ -4,20 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 
-	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/outcome"
-	"github.com/vibestack/rollback/pkg/report"
+	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -29,11 +25,12 @@ type session struct {
 	reason  string
 	db      DBTarget
 	prior   []journal.Entry
-	j       *journal.Journal
-	jmu     sync.Mutex
-	disp    *notify.Dispatcher
+	in      *lifecycle.Incident
 	res     *Result
 	started time.Time
+	// abandon is set when a resume is refused the lock: the incident is
+	// another process's, so this one leaves it open and writes no report.
+	abandon bool
 }
 
 // Run executes the incident: see the package documentation.
@@ -41,6 +38,7 @@ func (r *Run) Run(ctx context.Context) (*Result, error) {
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
 	}
+	r.Verification = r.Verification.WithClock(r.Clock)
 	if r.Runbook == nil || len(r.Clusters) == 0 {
 		return nil, outcome.AsRefused(errors.New("run incident: a runbook with at least one cluster is required"))
 	}
@@ -55,10 +53,9 @@ func (r *Run) Run(ctx context.Context) (*Result, error) {
 	if r.DryRun {
 		return s.dryRun(ctx)
 	}
-	if err := s.open(); err != nil {
+	if err := s.open(ctx); err != nil {
 		return s.res, err
 	}
-	defer s.j.Close()
 	err = s.execute(ctx)
 	return s.res, s.finish(ctx, err)
 }
@@ -90,67 +87,77 @@ func (r *Run) stepOrder() ([]string, error) {
 	return steps, nil
 }
 
-// open creates or reopens the journal and restores a resumed incident's inputs.
-func (s *session) open() error {
+// open opens the incident (or takes the caller's) and restores a resumed
+// incident's inputs.
+func (s *session) open(ctx context.Context) error {
 	r := s.r
-	dir := r.JournalDir
-	if dir == "" {
-		dir = journal.DefaultDir()
+	if r.JournalDir == "" {
+		r.JournalDir = journal.DefaultDir()
 	}
-	r.JournalDir = dir
-	s.id = r.Resume
-	if s.id != "" {
-		prior, err := journal.Read(dir, s.id)
-		if err != nil || len(prior) == 0 {
-			return outcome.AsRefused(fmt.Errorf("resume incident %s: no journal in %s (%v): check the id with `rollback incident list`", s.id, dir, err))
-		}
-		s.prior = prior
-		if err := s.restoreInputs(); err != nil {
+	if r.Incident != nil {
+		s.in = r.Incident
+	} else {
+		c := r.Clusters[0]
+		in, err := lifecycle.Open(ctx, lifecycle.Options{
+			ID: firstNonEmpty(r.Resume, r.ID), Resume: r.Resume != "", App: r.Runbook.App, Actor: r.Actor, Process: r.Process,
+			JournalDir: r.JournalDir, Mirror: c.Client.CoreV1().ConfigMaps(c.Namespace), LockDuration: r.LockDuration,
+			Channels: r.Channels, Secrets: r.Secrets, Clock: r.Clock, Observer: r.Observer, AfterRecord: r.AfterRecord,
+		})
+		if err != nil {
 			return err
 		}
-	} else if s.id = r.ID; s.id == "" {
-		s.id = journal.NewID(r.Clock.Now())
+		s.in = in
 	}
-	c := r.Clusters[0]
-	j, err := journal.Open(journal.Options{
-		Dir: dir, Incident: s.id, Clock: r.Clock, Actor: r.Actor, Redact: r.Secrets,
-		Mirror: &journal.ConfigMapMirror{ConfigMaps: c.Client.CoreV1().ConfigMaps(c.Namespace), App: r.Runbook.App},
-	})
-	if err != nil {
-		return fmt.Errorf("open journal of incident %s: %w", s.id, err)
-	}
-	s.j = j
+	s.id = s.in.ID()
+	s.prior = s.in.Prior()
 	s.res.Incident = s.id
-	s.res.Journal = filepath.Join(dir, s.id+".jsonl")
-	s.disp = &notify.Dispatcher{Channels: r.Channels, Clock: r.Clock, OnResult: s.recordNotification}
+	s.res.Journal = s.in.JournalPath()
+	if r.Resume != "" {
+		if err := s.restoreInputs(); err != nil {
+			s.in.Abandon()
+			return err
+		}
+	}
 	return nil
 }
 
 // execute runs the incident after the journal is open.
 func (s *session) execute(ctx context.Context) error {
 	r := s.r
+	if r.Resume != "" {
+		// The incident may still run in another process: take the locks
+		// before writing anything into its journal.
+		lctx, err := s.in.Lock(ctx, s.lockTargets()...)
+		if err != nil {
+			s.res.Verdict, s.abandon = VerdictRefused, true
+			return err
+		}
+		ctx = lctx
+	}
 	if s.r.Resume == "" {
-		s.log(ctx, journal.Entry{Action: "incident.opened", Inputs: map[string]any{
-			"app": r.Runbook.App, "reason": s.reason, "steps": s.steps, "runbook": r.RunbookPath,
+		if err := s.in.Record(ctx, journal.Entry{Action: journal.ActionIncidentOpened, Inputs: map[string]any{
+			"app": r.Runbook.App, "reason": s.reason, "steps": s.steps, "runbook": r.RunbookPath, "trigger": "run",
 			"escalation": s.res.Escalation, "db": s.db, "clusters": clusterNames(r.Clusters),
-		}})
+		}}); err != nil {
+			s.res.Verdict = VerdictRefused
+			return outcome.AsRefused(fmt.Errorf("%w; nothing was changed: free disk space in %s or pass --journal-dir", err, r.JournalDir))
+		}
 		s.progress("incident %s opened for %s (journal %s)", s.id, r.Runbook.App, s.res.Journal)
 	} else {
-		s.log(ctx, journal.Entry{Action: "incident.resumed", Inputs: map[string]any{"completed": s.completedSteps()}})
+		if err := s.in.Record(ctx, journal.Entry{Action: journal.ActionIncidentResumed, Inputs: map[string]any{"completed": s.completedSteps()}}); err != nil {
+			s.res.Verdict = VerdictRefused
+			return outcome.AsRefused(fmt.Errorf("%w; nothing was changed", err))
+		}
 		s.progress("incident %s resumed; completed before: %s", s.id, orNone(strings.Join(s.completedSteps(), ", ")))
 	}
-	held, err := s.lock(ctx)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	go func() {
-		if err := held.KeepAlive(ctx); errors.Is(err, clusterlock.ErrLost) {
-			cancel(fmt.Errorf("cluster lock lost while rolling back: another operator broke or took it; run `rollback lock status %s`: %w", r.Runbook.App, err))
+	if r.Resume == "" {
+		lctx, err := s.in.Lock(ctx, s.lockTargets()...)
+		if err != nil {
+			s.res.Verdict = VerdictRefused
+			return err
 		}
-	}()
-	defer s.unlock(held)
+		ctx = lctx
+	}
 	s.notify(notify.Event{Kind: notify.KindStarted, Summary: fmt.Sprintf("Rollback of %s started by %s: %s", r.Runbook.App, r.Actor, orNone(s.reason))})
 	if err := s.preflight(ctx); err != nil {
 		return err
@@ -172,42 +179,25 @@ func (s *session) execute(ctx context.Context) error {
 	return s.healthAfter(ctx)
 }
 
-// lock takes the application's cluster lock in the first cluster.
-func (s *session) lock(ctx context.Context) (*clusterlock.Held, error) {
+// lockTargets are the locks of a run: the application in the first
+// cluster, and every Deployment of the runbook in every cluster, so that
+// guard and the controller (which lock the Deployment they guard) never
+// change one while the run does.
+func (s *session) lockTargets() []lifecycle.LockTarget {
 	r := s.r
-	c := r.Clusters[0]
-	l := &clusterlock.Lock{Leases: c.Client.CoordinationV1().Leases(c.Namespace), Clock: r.Clock,
-		App: r.Runbook.App, Holder: r.Actor, Incident: s.id, Duration: r.LockDuration}
-	held, err := l.Acquire(ctx)
-	if apierrors.IsForbidden(err) {
-		err = fmt.Errorf("%w: this identity may not take the cluster lock; run `rollback preflight` to see every permission the rollback needs", err)
+	c0 := r.Clusters[0]
+	out := []lifecycle.LockTarget{{Leases: c0.Client.CoordinationV1().Leases(c0.Namespace), Namespace: c0.Namespace, Name: r.Runbook.App}}
+	for _, c := range r.Clusters {
+		for _, name := range r.Runbook.Deployments {
+			out = append(out, lifecycle.Workload(c.Client.CoordinationV1().Leases(c.Namespace), c.Namespace, "deployment", name))
+		}
 	}
-	if err != nil {
-		s.log(ctx, journal.Entry{Action: "lock.refused", Result: journal.ResultFailed, Error: err.Error()})
-		s.res.Verdict = VerdictRefused
-		return nil, err
-	}
-	info := held.Info()
-	s.log(ctx, journal.Entry{Action: "lock.acquired", Target: "lease/" + info.Lease, Result: journal.ResultOK})
-	s.progress("cluster lock %s/%s held by %s", c.Namespace, info.Lease, r.Actor)
-	return held, nil
-}
-
-// unlock releases the lock with a fresh context (the run's may be cancelled).
-func (s *session) unlock(held *clusterlock.Held) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := held.Release(ctx); err != nil {
-		s.log(ctx, journal.Entry{Action: "lock.released", Result: journal.ResultFailed, Error: err.Error()})
-		return
-	}
-	s.log(ctx, journal.Entry{Action: "lock.released", Result: journal.ResultOK})
+	return out
 }
 
 // finish records the outcome, notifies, waits for notifications, writes the report.
 func (s *session) finish(ctx context.Context, runErr error) error {
 	r := s.r
-	ctx = context.WithoutCancel(ctx)
 	switch {
 	case runErr == nil && s.res.Verdict == "":
 		s.res.Verdict = VerdictRolledBack
@@ -217,33 +207,35 @@ func (s *session) finish(ctx context.Context, runErr error) error {
 	if runErr != nil {
 		s.res.Error = runErr.Error()
 	}
+	if s.abandon {
+		s.in.Abandon()
+		return runErr
+	}
 	kind, summary := notify.KindSucceeded, fmt.Sprintf("Rollback of %s done: %s", r.Runbook.App, s.res.Verdict)
 	if s.res.Verdict != VerdictRolledBack {
 		kind = notify.KindFailed
 		summary = fmt.Sprintf("Rollback of %s %s: %s", r.Runbook.App, s.res.Verdict, firstLine(s.res.Error))
 	}
-	reportPath := filepath.Join(r.JournalDir, s.id+".md")
-	s.notify(notify.Event{Kind: kind, Summary: summary, ReportURL: reportPath, Escalation: s.escalationIfFailed()})
-	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	s.res.Notifications = s.disp.Wait(wctx)
-	cancel()
-	result := journal.ResultOK
+	if r.BeforeClose != nil {
+		r.BeforeClose(ctx, s.in, s.res)
+	}
+	closing := lifecycle.Closing{Action: journal.ActionIncidentClosed, Result: journal.ResultOK,
+		Inputs: map[string]any{"summary": summary, "verdict": s.res.Verdict},
+		Notify: &notify.Event{Kind: kind, Summary: summary, Escalation: s.escalationIfFailed(), Reason: s.reason}}
 	if s.res.Verdict != VerdictRolledBack {
-		result = journal.ResultFailed
+		closing.Result = journal.ResultFailed
 	}
-	if s.res.Verdict != VerdictFailed {
-		s.log(ctx, journal.Entry{Action: "incident.closed", Result: result, Inputs: map[string]any{"summary": summary, "verdict": s.res.Verdict}})
-	} else {
-		s.log(ctx, journal.Entry{Action: "incident.interrupted", Result: result, Error: s.res.Error,
-			Inputs: map[string]any{"resume": fmt.Sprintf("rollback run --resume %s", s.id)}})
+	if s.res.Verdict == VerdictFailed {
+		closing.Action, closing.Error = journal.ActionIncidentInterrupted, s.res.Error
+		closing.Inputs = map[string]any{"resume": fmt.Sprintf("rollback run --resume %s", s.id)}
 	}
-	if err := s.writeReport(reportPath); err != nil {
-		s.progress("warning: could not write the report: %v", err)
-	} else {
-		s.res.Report = reportPath
+	closed, err := s.in.Close(ctx, closing)
+	if closed != nil {
+		s.res.Notifications = closed.Notifications
+		s.res.Report = closed.Report
 	}
-	for _, e := range s.j.MirrorErrors() {
-		s.progress("warning: cluster mirror of the journal: %v", e)
+	if err != nil {
+		s.progress("warning: close the journal: %v", err)
 	}
 	if runErr != nil {
 		return s.withEscalation(runErr)
@@ -254,55 +246,26 @@ func (s *session) finish(ctx context.Context, runErr error) error {
 	return nil
 }
 
-// writeReport writes the Markdown report of the journal so far.
-func (s *session) writeReport(path string) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if err := report.Write(f, s.j.Entries()); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
+// record journals e and returns the journal's error (see lifecycle.Incident.Record).
+func (s *session) record(ctx context.Context, e journal.Entry) error { return s.in.Record(ctx, e) }
 
-// log appends e to the journal; a journal write failure is printed, not fatal.
-func (s *session) log(ctx context.Context, e journal.Entry) {
-	s.jmu.Lock()
-	defer s.jmu.Unlock()
-	if _, err := s.j.Append(ctx, e); err != nil {
-		s.progress("warning: journal: %v", err)
-	}
-}
-
-// recordNotification journals one delivery result.
-func (s *session) recordNotification(res notify.Result) {
-	e := journal.Entry{Step: "notify", Action: "notify.sent", Result: journal.ResultOK,
-		Inputs: map[string]any{"channel": res.Channel, "kind": res.Kind, "attempts": res.Attempts}}
-	if res.Err != "" {
-		e.Action, e.Result, e.Error = "notify.failed", journal.ResultFailed, res.Err
-	}
-	s.log(context.Background(), e)
-}
+// log journals e; a failure is a warning, never a reason to stop.
+func (s *session) log(ctx context.Context, e journal.Entry) { s.in.Log(ctx, e) }
 
 // notify sends ev to every channel in the background.
 func (s *session) notify(ev notify.Event) {
-	ev.Incident, ev.App, ev.Actor, ev.Time = s.id, s.r.Runbook.App, s.r.Actor, s.r.Clock.Now()
 	if ev.Reason == "" {
 		ev.Reason = s.reason
 	}
-	s.disp.Send(ev)
+	s.in.Notify(ev)
 }
 
-// progress prints one human line.
+// progress reports one human line.
 func (s *session) progress(format string, args ...any) {
-	if s.r.Progress != nil {
-		fmt.Fprintf(s.r.Progress, format+"\n", args...)
-	}
+	progress.Emit(s.r.Observer, progress.Event{Time: s.r.Clock.Now(), Kind: progress.Info, Source: "incident", Target: "incident/" + s.id, Message: fmt.Sprintf(format, args...)})
 }
 
-// withEscalation adds whom to call to a failure, keeping its exit code.
+// withEscalation adds whom to call to a failure, keeping its kind.
 func (s *session) withEscalation(err error) error {
 	if len(s.res.Escalation) == 0 {
 		return err
@@ -338,4 +301,13 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }

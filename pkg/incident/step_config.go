@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vibestack/rollback/pkg/configs"
+	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
@@ -44,7 +45,7 @@ func (s *session) configTarget(ctx context.Context, c Cluster, ref runbook.Confi
 	kind := lower(ref.Kind)
 	target := s.targetName(c.Context, kind+"/"+ref.Name)
 	skip := func(detail string) (StepResult, error) {
-		return s.target(ctx, "config", target, c.Context, nil, func() (StepResult, error) {
+		return s.target(ctx, "config", target, c.Context, nil, func(progress.Observer) (StepResult, error) {
 			return StepResult{Verdict: stepSkipped, Detail: detail}, nil
 		})
 	}
@@ -63,7 +64,7 @@ func (s *session) configTarget(ctx context.Context, c Cluster, ref runbook.Confi
 		if v, ok := configs.ParseVersion(used, nil); ok && v.Base == ref.Name && slices.Contains(s.steps[:slices.Index(s.steps, "config")], "app") {
 			return skip(fmt.Sprintf("versioned: the app step's rollback switched the template back to %s", used))
 		}
-		dry := s.configUndo(c, configName(kind, ref.Name, used), "")
+		dry := s.configUndo(c, configName(kind, ref.Name, used), "", nil)
 		dry.DryRun = true
 		p, err := dry.Run(ctx, deployment)
 		if err != nil {
@@ -77,8 +78,10 @@ func (s *session) configTarget(ctx context.Context, c Cluster, ref runbook.Confi
 			plan.To = p.ToVersion
 		}
 	}
-	return s.target(ctx, "config", target, c.Context, plan, func() (StepResult, error) {
-		u := s.configUndo(c, plan.Config, plan.To)
+	cont := s.configContinue(ctx, c, target, plan)
+	return s.target(ctx, "config", target, c.Context, plan, func(obs progress.Observer) (StepResult, error) {
+		u := s.configUndo(c, plan.Config, plan.To, obs)
+		u.Continue = cont
 		ur, err := u.Run(ctx, plan.Deployment)
 		res := StepResult{Before: map[string]any{"contents": plan.From}, After: map[string]any{"contents": plan.To}}
 		if ur != nil {
@@ -90,20 +93,45 @@ func (s *session) configTarget(ctx context.Context, c Cluster, ref runbook.Confi
 				res.Verdict = stepSkipped
 				res.Detail = ur.Skipped
 			}
+			if cont != "" {
+				res.Detail = fmt.Sprintf("%s: %s -> %s (%s), continued after the interruption (%s): %s", plan.Strategy, plan.From, plan.To, plan.Deployment, cont, ur.Verdict)
+			}
 		}
 		return res, err
 	})
 }
 
-func (s *session) configUndo(c Cluster, config, to string) *configs.Undo {
+func (s *session) configUndo(c Cluster, config, to string, obs progress.Observer) *configs.Undo {
 	r := s.r
 	return &configs.Undo{
 		Deployments: c.Client.AppsV1().Deployments(c.Namespace),
 		Store:       configs.NewStore(c.Client, c.Namespace),
-		Verify: &rollout.Status{Clients: rollout.NewClients(c.Client, c.Namespace), Clock: r.Clock, Progress: r.Progress, TTY: r.TTY,
-			Timeout: r.Timeout, SettleWindow: r.SettleWindow, HTTPClient: r.HTTPClient},
-		Clock: r.Clock, Progress: r.Progress, Config: config, To: to,
+		Verify:      &rollout.Status{Clients: rollout.NewClients(c.Client, c.Namespace), Verification: r.Verification, Observer: obs},
+		Clock:       r.Clock, Observer: obs, Config: config, To: to,
 	}
+}
+
+// configContinue says how far a config target got before an interruption:
+// its journaled writes, or, when it started but journaled no write while
+// its object already holds the target contents (a crash between the write
+// and its journal entry), "restored". Then the undo restarts and verifies
+// instead of skipping the target as already done.
+func (s *session) configContinue(ctx context.Context, c Cluster, target string, plan configPlan) configs.Phase {
+	phases := s.targetWrittenPhases("config", target)
+	switch {
+	case slices.Contains(phases, string(configs.ContinueRestarted)):
+		return configs.ContinueRestarted
+	case len(phases) > 0:
+		return configs.ContinueRestored
+	case !s.targetStarted("config", target):
+		return ""
+	}
+	dry := s.configUndo(c, plan.Config, plan.To, nil)
+	dry.DryRun = true
+	if p, err := dry.Run(ctx, plan.Deployment); err == nil && p.Skipped != "" {
+		return configs.ContinueRestored
+	}
+	return ""
 }
 
 // referencingDeployment returns the first runbook Deployment whose pod

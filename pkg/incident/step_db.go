@@ -8,6 +8,7 @@ import (
 
 	"github.com/vibestack/rollback/pkg/dbrollback"
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/progress"
 )
 
 // dbPlan is what the db step records before it writes: the absolute target
@@ -42,7 +43,7 @@ func (s *session) dbStep(ctx context.Context) ([]StepResult, error) {
 			return []StepResult{{Step: "db", Target: target, Verdict: stepFailed, Error: err.Error()}}, fmt.Errorf("plan database rollback: %w", err)
 		}
 		if p.NoOp() {
-			res, err := s.target(ctx, "db", target, "", nil, func() (StepResult, error) {
+			res, err := s.target(ctx, "db", target, "", nil, func(progress.Observer) (StepResult, error) {
 				return StepResult{Verdict: stepSkipped, Detail: fmt.Sprintf("already at version %d", p.From)}, nil
 			})
 			return []StepResult{res}, err
@@ -52,10 +53,11 @@ func (s *session) dbStep(ctx context.Context) ([]StepResult, error) {
 			plan.Steps = append(plan.Steps, m.Version)
 		}
 	}
-	res, err := s.target(ctx, "db", target, "", plan, func() (StepResult, error) {
+	written := len(s.targetWrittenPhases("db", target)) > 0
+	res, err := s.target(ctx, "db", target, "", plan, func(obs progress.Observer) (StepResult, error) {
 		ur, err := dbrollback.Undo(ctx, dbrollback.UndoOptions{
 			Options: opts, Request: dbrollback.Request{To: plan.To, HasTo: true},
-			AcceptDataLoss: s.r.AcceptDataLoss, BackupDir: s.backupDir(), Progress: s.r.Progress, Clock: s.r.Clock,
+			AcceptDataLoss: s.r.AcceptDataLoss, BackupDir: s.backupDir(), Observer: obs, Clock: s.r.Clock,
 		})
 		res := StepResult{Before: map[string]any{"version": plan.From}}
 		if ur != nil {
@@ -69,6 +71,10 @@ func (s *session) dbStep(ctx context.Context) ([]StepResult, error) {
 			if ur.Skipped {
 				res.Verdict = stepSkipped
 				res.Detail = fmt.Sprintf("already at version %d", ur.Version)
+				if written {
+					res.Verdict = stepDone
+					res.Detail = fmt.Sprintf("reverted to version %d before the interruption; verified at version %d, not dirty", plan.To, ur.Version)
+				}
 			}
 			if ur.Failure != nil {
 				res.After["restore"] = ur.Failure.RestoreCommand

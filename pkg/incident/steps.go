@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/vibestack/rollback/pkg/configs"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -37,13 +39,15 @@ func (s *session) runStep(ctx context.Context, step string) error {
 			return err
 		}
 		if !ok {
-			s.log(ctx, journal.Entry{Step: step, Action: "step.cancelled", Result: journal.ResultSkipped})
+			s.log(ctx, journal.Entry{Step: step, Action: journal.ActionStepCancelled, Result: journal.ResultSkipped})
 			s.res.Verdict = VerdictRefused
 			return outcome.AsRefused(fmt.Errorf("step %s: %w", step, errCancelled))
 		}
 	}
 	s.progress("step %s: started", step)
-	s.log(ctx, journal.Entry{Step: step, Action: "step.started"})
+	if err := s.record(ctx, journal.Entry{Step: step, Action: journal.ActionStepStarted}); err != nil {
+		return outcome.AsRefused(fmt.Errorf("step %s: %w; the step did not run, nothing was changed by it: free disk space, then `rollback run --resume %s`", step, err, s.id))
+	}
 	var results []StepResult
 	var err error
 	switch step {
@@ -56,14 +60,14 @@ func (s *session) runStep(ctx context.Context, step string) error {
 	}
 	s.res.Steps = append(s.res.Steps, results...)
 	if err != nil {
-		s.log(ctx, journal.Entry{Step: step, Action: "step.failed", Result: journal.ResultFailed, Error: err.Error()})
+		s.log(ctx, journal.Entry{Step: step, Action: journal.ActionStepFailed, Result: journal.ResultFailed, Error: err.Error()})
 		s.notify(notify.Event{Kind: notify.KindProgress, Step: step, Summary: fmt.Sprintf("Step %s failed: %s", step, firstLine(err.Error())),
 			Escalation: s.res.Escalation})
 		return fmt.Errorf("step %s: %w", step, err)
 	}
-	action, result := "step.completed", journal.ResultOK
+	action, result := journal.ActionStepCompleted, journal.ResultOK
 	if allSkipped(results) {
-		action, result = "step.skipped", journal.ResultSkipped
+		action, result = journal.ActionStepSkipped, journal.ResultSkipped
 	}
 	s.log(ctx, journal.Entry{Step: step, Action: action, Result: result})
 	s.progress("step %s: %s", step, result)
@@ -72,30 +76,53 @@ func (s *session) runStep(ctx context.Context, step string) error {
 }
 
 // target runs one target of a step: it skips targets finished before a
-// resume, journals start and end, and returns the result.
-func (s *session) target(ctx context.Context, step, target, cluster string, plan any, do func() (StepResult, error)) (StepResult, error) {
+// resume, journals the start (with the plan) before do writes anything,
+// the writes and the start of the verification as do reports them through
+// the observer it gets, and the end.
+func (s *session) target(ctx context.Context, step, target, cluster string, plan any, do func(obs progress.Observer) (StepResult, error)) (StepResult, error) {
 	if s.targetDone(step, target) {
 		return StepResult{Step: step, Target: target, Cluster: cluster, Verdict: stepResumedSkip, Detail: "completed before the interruption"}, nil
 	}
 	start := s.r.Clock.Now()
-	s.log(ctx, journal.Entry{Step: step, Action: "step.started", Target: target, Inputs: map[string]any{"cluster": cluster, "plan": plan}})
-	res, err := do()
+	if err := s.record(ctx, journal.Entry{Step: step, Action: journal.ActionStepStarted, Target: target, Inputs: map[string]any{"cluster": cluster, "plan": plan}}); err != nil {
+		err = outcome.AsRefused(fmt.Errorf("%s %s: %w; nothing was changed", step, target, err))
+		return StepResult{Step: step, Target: target, Cluster: cluster, Verdict: stepFailed, Error: err.Error()}, err
+	}
+	res, err := do(s.targetObserver(ctx, step, target))
 	res.Step, res.Target, res.Cluster = step, target, cluster
 	res.Duration = rollout.Duration(s.r.Clock.Since(start))
 	e := journal.Entry{Step: step, Target: target, Before: res.Before, After: res.After, Inputs: map[string]any{"cluster": cluster, "detail": res.Detail}}
 	switch {
 	case err != nil:
 		res.Verdict, res.Error = stepFailed, err.Error()
-		e.Action, e.Result, e.Error = "step.failed", journal.ResultFailed, err.Error()
+		e.Action, e.Result, e.Error = journal.ActionStepFailed, journal.ResultFailed, err.Error()
 	case res.Verdict == stepSkipped:
-		e.Action, e.Result = "step.skipped", journal.ResultSkipped
+		e.Action, e.Result = journal.ActionStepSkipped, journal.ResultSkipped
 	default:
 		res.Verdict = stepDone
-		e.Action, e.Result = "step.completed", journal.ResultOK
+		e.Action, e.Result = journal.ActionStepCompleted, journal.ResultOK
 	}
 	s.log(ctx, e)
 	s.progress("  %s %s: %s %s", step, target, res.Verdict, res.Detail)
 	return res, err
+}
+
+// targetObserver passes a target's events on to the run's observer and
+// journals its writes (step.written) and the start of its verification
+// (step.verifying), so that a resume knows how far the target got.
+func (s *session) targetObserver(ctx context.Context, step, target string) progress.Observer {
+	return progress.Tee(s.r.Observer, progress.Func(func(e progress.Event) {
+		switch e.Kind {
+		case progress.Written:
+			in := map[string]any{"detail": e.Message, "source": e.Source}
+			if p, ok := e.Data.(configs.Phase); ok {
+				in["phase"] = string(p)
+			}
+			s.log(ctx, journal.Entry{Step: step, Action: journal.ActionStepWritten, Target: target, Result: journal.ResultOK, Inputs: in})
+		case progress.Verifying:
+			s.log(ctx, journal.Entry{Step: step, Action: journal.ActionStepVerifying, Target: target})
+		}
+	}))
 }
 
 // targetName qualifies a target with its cluster when there are several.

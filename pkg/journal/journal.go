@@ -15,6 +15,71 @@ const (
 	ResultFailed  = "failed"
 )
 
+// Action says what an entry records, dotted: the subject, then what happened.
+type Action string
+
+// The actions of an incident's timeline: every path (rollback run, guard,
+// the controller, drills and the single commands) writes these and no others.
+const (
+	// ActionIncidentOpened opens an incident; its Inputs hold what the
+	// incident set out to do (app, steps, reason, trigger).
+	ActionIncidentOpened Action = "incident.opened"
+	// ActionIncidentResumed records that a new process continues the incident.
+	ActionIncidentResumed Action = "incident.resumed"
+	// ActionIncidentClosed ends the incident (Result ok or failed).
+	ActionIncidentClosed Action = "incident.closed"
+	// ActionIncidentInterrupted ends a process's part of an incident that
+	// can be resumed (`rollback run --resume ID`).
+	ActionIncidentInterrupted Action = "incident.interrupted"
+
+	// ActionLockAcquired, ActionLockRefused, ActionLockLost and
+	// ActionLockReleased record the cluster lock (Target lease/NAME).
+	ActionLockAcquired Action = "lock.acquired"
+	ActionLockRefused  Action = "lock.refused"
+	ActionLockLost     Action = "lock.lost"
+	ActionLockReleased Action = "lock.released"
+
+	// ActionPreflightCompleted records the checklist's verdict.
+	ActionPreflightCompleted Action = "preflight.completed"
+
+	// ActionStepStarted is journaled before a step or target writes
+	// anything; Inputs["plan"] is what it will do, so that a resume does the
+	// same. A step whose start cannot be journaled does not run.
+	ActionStepStarted Action = "step.started"
+	// ActionStepWritten records that a target's change landed (an undo's
+	// PATCH, restored data, a restart, reverted migrations).
+	ActionStepWritten Action = "step.written"
+	// ActionStepVerifying records that the verification of a written
+	// target starts.
+	ActionStepVerifying Action = "step.verifying"
+	// ActionStepCompleted, ActionStepSkipped, ActionStepFailed and
+	// ActionStepCancelled end a step or a target.
+	ActionStepCompleted Action = "step.completed"
+	ActionStepSkipped   Action = "step.skipped"
+	ActionStepFailed    Action = "step.failed"
+	ActionStepCancelled Action = "step.cancelled"
+
+	// ActionHealthChecked records health checks (Inputs["phase"] before or after).
+	ActionHealthChecked Action = "health.checked"
+
+	// ActionNotifySent and ActionNotifyFailed record one notification delivery.
+	ActionNotifySent   Action = "notify.sent"
+	ActionNotifyFailed Action = "notify.failed"
+
+	// ActionFlagDisabled and ActionFlagEnabled record a feature flag change.
+	ActionFlagDisabled Action = "flag.disabled"
+	ActionFlagEnabled  Action = "flag.enabled"
+
+	// ActionGuardFailed records why guard judged a release bad.
+	ActionGuardFailed Action = "guard.failed"
+
+	// ActionDrillStarted, ActionDrillDetected and ActionDrillCompleted
+	// record a drill's bad release, its detection and its outcome.
+	ActionDrillStarted   Action = "drill.started"
+	ActionDrillDetected  Action = "drill.detected"
+	ActionDrillCompleted Action = "drill.completed"
+)
+
 // Entry is one action in an incident's timeline.
 type Entry struct {
 	// Seq numbers the entries of one incident from 1; set by Append.
@@ -27,9 +92,8 @@ type Entry struct {
 	Actor string `json:"actor,omitempty"`
 	// Step is the step the action belongs to: preflight, app, config, db, notify, flag, guard, drill.
 	Step string `json:"step,omitempty"`
-	// Action says what happened, dotted: incident.opened, step.started, step.completed,
-	// step.failed, notify.sent, notify.failed, flag.disabled, incident.closed, ...
-	Action string `json:"action"`
+	// Action says what happened (one of the Action constants).
+	Action Action `json:"action"`
 	// Target is the object acted on, such as deployment/web or configmap/app-config.
 	Target string `json:"target,omitempty"`
 	// Inputs are the action's inputs (flags, reason); never secret values.
@@ -49,3 +113,6 @@ type Mirror interface {
 	// Mirror copies e somewhere others can read it.
 	Mirror(ctx context.Context, e Entry) error
 }
+
+// String returns the action's dotted name.
+func (a Action) String() string { return string(a) }

@@ -35,7 +35,7 @@ func open(t *testing.T, dir string, o Options) *Journal {
 func TestAppendReopenContinuesSeq(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "incidents")
 	j := open(t, dir, Options{Actor: "ana@laptop"})
-	for _, a := range []string{ActionOpened, "step.started"} {
+	for _, a := range []Action{ActionIncidentOpened, ActionStepStarted} {
 		if _, err := j.Append(context.Background(), Entry{Action: a, Inputs: map[string]any{"app": "shop"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func TestAppendReopenContinuesSeq(t *testing.T) {
 func TestTornLastLineIgnored(t *testing.T) {
 	dir := t.TempDir()
 	j := open(t, dir, Options{})
-	j.Append(context.Background(), Entry{Action: ActionOpened})
+	j.Append(context.Background(), Entry{Action: ActionIncidentOpened})
 	j.Close()
 	f, _ := os.OpenFile(filepath.Join(dir, j.ID()+".jsonl"), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"seq":2,"action":"step.sta`) // crash mid-write
@@ -113,11 +113,11 @@ func TestList(t *testing.T) {
 	dir := t.TempDir()
 	clk := clocktesting.NewFakeClock(t0)
 	a := open(t, dir, Options{Incident: "inc-a", Clock: clk, Actor: "ana"})
-	a.Append(context.Background(), Entry{Action: ActionOpened, Inputs: map[string]any{"app": "shop"}})
-	a.Append(context.Background(), Entry{Action: ActionClosed, Result: ResultOK})
+	a.Append(context.Background(), Entry{Action: ActionIncidentOpened, Inputs: map[string]any{"app": "shop"}})
+	a.Append(context.Background(), Entry{Action: ActionIncidentClosed, Result: ResultOK})
 	clk.Step(time.Hour)
 	b := open(t, dir, Options{Incident: "inc-b", Clock: clk, Actor: "bo"})
-	b.Append(context.Background(), Entry{Action: ActionOpened, Inputs: map[string]any{"app": "cart"}})
+	b.Append(context.Background(), Entry{Action: ActionIncidentOpened, Inputs: map[string]any{"app": "cart"}})
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o600)
 
 	got, err := List(dir)

@@ -36,12 +36,12 @@ func Summarize(incident string, entries []Entry) Summary {
 			s.Opened, s.Actor = e.Time, e.Actor
 		}
 		switch e.Action {
-		case ActionOpened:
+		case ActionIncidentOpened:
 			s.Opened, s.Actor = e.Time, e.Actor
 			if app, ok := e.Inputs["app"].(string); ok {
 				s.App = app
 			}
-		case ActionClosed:
+		case ActionIncidentClosed:
 			s.Closed = e.Time
 			s.Status = e.Result
 			if s.Status == "" {
@@ -51,14 +51,6 @@ func Summarize(incident string, entries []Entry) Summary {
 	}
 	return s
 }
-
-// Actions the journal itself interprets.
-const (
-	// ActionOpened is the first entry of an incident (Inputs: app, reason, ...).
-	ActionOpened = "incident.opened"
-	// ActionClosed is the last entry of an incident (Result: ok or failed).
-	ActionClosed = "incident.closed"
-)
 
 // List summarizes every journal in dir (DefaultDir() when empty), newest first.
 // A missing directory is an empty list.

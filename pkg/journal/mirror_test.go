@@ -14,10 +14,10 @@ func TestConfigMapMirrorTwoWriters(t *testing.T) {
 	b := open(t, t.TempDir(), Options{Actor: "bo", Mirror: &ConfigMapMirror{ConfigMaps: cms, App: "shop"}})
 	steps := []struct {
 		j      *Journal
-		action string
+		action Action
 		seq    int
 	}{
-		{a, ActionOpened, 1}, {a, "step.started", 2}, {b, "flag.disabled", 3}, {a, "step.completed", 4}, {b, ActionClosed, 5},
+		{a, ActionIncidentOpened, 1}, {a, "step.started", 2}, {b, "flag.disabled", 3}, {a, "step.completed", 4}, {b, ActionIncidentClosed, 5},
 	}
 	for _, s := range steps {
 		e, err := s.j.Append(ctx, Entry{Action: s.action, Inputs: map[string]any{"app": "shop"}})

@@ -145,11 +145,8 @@ func (j *Journal) Append(ctx context.Context, e Entry) (Entry, error) {
 	if err != nil {
 		return Entry{}, fmt.Errorf("append %s to journal %s: %w", e.Action, j.o.Incident, err)
 	}
-	if _, err := j.f.Write(line); err != nil {
+	if err := j.write(line); err != nil {
 		return Entry{}, fmt.Errorf("append %s to journal %s: %w", e.Action, j.o.Incident, err)
-	}
-	if err := j.f.Sync(); err != nil {
-		return Entry{}, fmt.Errorf("append %s to journal %s: fsync: %w", e.Action, j.o.Incident, err)
 	}
 	j.entries = append(j.entries, clean)
 	if j.o.Mirror != nil {
@@ -158,6 +155,29 @@ func (j *Journal) Append(ctx context.Context, e Entry) (Entry, error) {
 		}
 	}
 	return clean, nil
+}
+
+// write appends line and fsyncs it. A failed or partial write (a full disk)
+// is truncated back to the last good entry, so that it cannot corrupt the
+// next one; the error says whether that worked.
+func (j *Journal) write(line []byte) error {
+	st, err := j.f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat: %w", err)
+	}
+	good := st.Size()
+	_, err = j.f.Write(line)
+	if err == nil {
+		if err = j.f.Sync(); err == nil {
+			return nil
+		}
+		err = fmt.Errorf("fsync: %w", err)
+	}
+	if terr := j.f.Truncate(good); terr != nil {
+		return fmt.Errorf("%w; truncating the partial entry also failed (%v): the next reader skips it", err, terr)
+	}
+	_ = j.f.Sync()
+	return err
 }
 
 // encode returns e as one redacted JSON line and the entry as it was written.

@@ -119,12 +119,10 @@ func (o *Options) podsCheck(ctx context.Context, c Cluster, clients rollout.Clie
 			continue
 		}
 		names[p.Name] = true
-		if !ready(p) {
+		if !rollout.PodReady(p) {
 			notReady++
 		}
-		for _, cs := range p.Status.ContainerStatuses {
-			restarts += int(cs.RestartCount)
-		}
+		restarts += int(rollout.PodRestarts(p))
 		if f := rollout.PodFailureOf(p); f != nil && failure == "" {
 			failure = f.String()
 		}
@@ -204,15 +202,6 @@ func gitopsCheck(cluster string, d *appsv1.Deployment) Check {
 		ch.Fix = fmt.Sprintf("suspend the sync first: %s (or roll back in Git)", g.Suspend)
 	}
 	return ch
-}
-
-func ready(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 func oneLine(s string) string {

@@ -28,7 +28,7 @@ func entries(es ...journal.Entry) []journal.Entry {
 	return es
 }
 
-var opened = journal.Entry{Time: at(0), Action: journal.ActionOpened, Inputs: map[string]any{
+var opened = journal.Entry{Time: at(0), Action: journal.ActionIncidentOpened, Inputs: map[string]any{
 	"app": "vibestack-app", "reason": "v2 crashes on start | checkout down", "steps": []string{"app", "config", "db"},
 	"dryRun": false, "runbook": "rollback.yaml",
 	"escalation": []string{"primary: Ana Ops (+1 555 0100)", "secondary: Bo SRE (@bo)", "engineeringLead: Cy Lead (cy@vibestack.dev)"},
@@ -64,7 +64,7 @@ func fullIncident() []journal.Entry {
 		journal.Entry{Time: at(71), Action: "knowngood.stamped", Target: "deployment/web", Result: "ok"},
 		journal.Entry{Time: at(72), Step: "notify", Action: "notify.sent", Inputs: map[string]any{"channel": "slack", "kind": "succeeded", "attempts": 2}, Result: "ok"},
 		journal.Entry{Time: at(73), Action: "lock.released", Result: "ok"},
-		journal.Entry{Time: at(252), Action: journal.ActionClosed, Result: "ok", Inputs: map[string]any{"summary": "app, config and db back on the last known good state"}},
+		journal.Entry{Time: at(252), Action: journal.ActionIncidentClosed, Result: "ok", Inputs: map[string]any{"summary": "app, config and db back on the last known good state"}},
 	)
 }
 

@@ -31,7 +31,7 @@ func (r *writer) all() {
 	r.rca()
 }
 
-func (r *writer) find(action string) (journal.Entry, bool) {
+func (r *writer) find(action journal.Action) (journal.Entry, bool) {
 	for _, e := range r.entries {
 		if e.Action == action {
 			return e, true
@@ -40,7 +40,7 @@ func (r *writer) find(action string) (journal.Entry, bool) {
 	return journal.Entry{}, false
 }
 
-func (r *writer) findLast(action string) (journal.Entry, bool) {
+func (r *writer) findLast(action journal.Action) (journal.Entry, bool) {
 	for i := len(r.entries) - 1; i >= 0; i-- {
 		if r.entries[i].Action == action {
 			return r.entries[i], true
@@ -51,11 +51,11 @@ func (r *writer) findLast(action string) (journal.Entry, bool) {
 
 func (r *writer) summary() {
 	first := r.entries[0]
-	opened, hasOpened := r.find(journal.ActionOpened)
+	opened, hasOpened := r.find(journal.ActionIncidentOpened)
 	if !hasOpened {
 		opened = first
 	}
-	closed, isClosed := r.findLast(journal.ActionClosed)
+	closed, isClosed := r.findLast(journal.ActionIncidentClosed)
 	app := str(opened.Inputs["app"])
 	title := "# Incident report: " + first.Incident
 	if app != "" {
@@ -87,7 +87,7 @@ func (r *writer) summary() {
 		}
 	} else {
 		last := r.entries[len(r.entries)-1]
-		row("Last entry", fmtTime(last.Time)+" ("+last.Action+")")
+		row("Last entry", fmtTime(last.Time)+" ("+string(last.Action)+")")
 	}
 	row("Outcome", outcome)
 	row("Steps", str(opened.Inputs["steps"]))
@@ -110,7 +110,7 @@ func (r *writer) summary() {
 	r.p("")
 }
 
-func (r *writer) count(action string) int {
+func (r *writer) count(action journal.Action) int {
 	n := 0
 	for _, e := range r.entries {
 		if e.Action == action {
@@ -134,7 +134,7 @@ func (r *writer) timeline() {
 			target = strings.TrimSpace(ch + " " + str(e.Inputs["kind"]))
 		}
 		r.p("| %d | %s | %s | %s | %s | %s | %s |", e.Seq, e.Time.UTC().Format("15:04:05"), cell(orDash(e.Actor)),
-			cell(orDash(e.Step)), cell(e.Action), cell(orDash(target)), cell(orDash(res)))
+			cell(orDash(e.Step)), cell(string(e.Action)), cell(orDash(target)), cell(orDash(res)))
 	}
 	r.p("")
 }
@@ -159,7 +159,7 @@ func (r *writer) changes() {
 		if e.Target != "" {
 			head += ": " + e.Target
 		}
-		r.p("%s (%s)\n", head, strings.TrimPrefix(e.Action, "step."))
+		r.p("%s (%s)\n", head, strings.TrimPrefix(string(e.Action), "step."))
 		if d, _ := e.Inputs["detail"].(string); d != "" {
 			r.p("%s\n", cell(d))
 		}
@@ -265,7 +265,7 @@ func (r *writer) flags() {
 	r.p("## Feature flags\n")
 	var rows []journal.Entry
 	for _, e := range r.entries {
-		if strings.HasPrefix(e.Action, "flag.") {
+		if strings.HasPrefix(string(e.Action), "flag.") {
 			rows = append(rows, e)
 		}
 	}
@@ -275,7 +275,7 @@ func (r *writer) flags() {
 	}
 	r.p("| Time (UTC) | Flag | Action | Before | After | By |\n|---|---|---|---|---|---|")
 	for _, e := range rows {
-		action := strings.TrimPrefix(e.Action, "flag.")
+		action := strings.TrimPrefix(string(e.Action), "flag.")
 		if e.Result == journal.ResultSkipped {
 			action += " (skipped: already set)"
 		}
@@ -297,7 +297,7 @@ func flagValue(v any) string {
 
 func (r *writer) escalation() {
 	r.p("## Escalation contacts\n")
-	opened, _ := r.find(journal.ActionOpened)
+	opened, _ := r.find(journal.ActionIncidentOpened)
 	var contacts []string
 	switch v := opened.Inputs["escalation"].(type) {
 	case []any:

@@ -11,8 +11,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/clock"
 
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/progress"
 )
 
 // DefaultConcurrency bounds the concurrent writes of a bulk undo.
@@ -93,7 +95,7 @@ type bulkItem struct {
 func (b *BulkUndo) Run(ctx context.Context) (*BulkResult, error) {
 	clk := b.Options.clock()
 	start := clk.Now()
-	out := newProgressPrinter(b.Options.Progress, b.Options.TTY)
+	out := bulkEmitter{obs: b.Options.Observer, clk: clk}
 	res := &BulkResult{Selector: b.Selector, Namespace: b.Namespace, Counts: map[string]int{}}
 	list, err := b.Clientset.AppsV1().Deployments(b.Namespace).List(ctx, metav1.ListOptions{LabelSelector: b.Selector})
 	if err != nil {
@@ -129,7 +131,7 @@ func (b *BulkUndo) Run(ctx context.Context) (*BulkResult, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			nm := b.startMonitor(ctx, ns, out)
+			nm := b.startMonitor(ctx, ns)
 			planned := b.planNamespace(ctx, ns, byNS[ns], nm)
 			mu.Lock()
 			items[ns], monitors[ns] = planned, nm
@@ -143,15 +145,15 @@ func (b *BulkUndo) Run(ctx context.Context) (*BulkResult, error) {
 			res.Results = append(res.Results, it.res)
 			switch {
 			case it.plan == nil:
-				out.printf("%s/%s: %s: %s", ns, it.res.Deployment, it.res.Verdict, it.res.Error)
+				out.emit(progress.Info, ns, it.res.Deployment, fmt.Sprintf("%s/%s: %s: %s", ns, it.res.Deployment, it.res.Verdict, it.res.Error))
 			case it.plan.Skip:
 				it.res.Verdict = VerdictSkipped
-				out.printf("%s/%s: skipped: already at %s", ns, it.res.Deployment, it.plan.Reason)
+				out.emit(progress.Info, ns, it.res.Deployment, fmt.Sprintf("%s/%s: skipped: already at %s", ns, it.res.Deployment, it.plan.Reason))
 			default:
-				out.printf("%s/%s: revision %d (%s) -> revision %d (%s): %s", ns, it.res.Deployment, it.res.FromRevision,
-					imagesString(it.res.ImagesBefore), it.res.ToRevision, imagesString(it.res.ImagesAfter), it.plan.Reason)
+				out.emit(progress.Plan, ns, it.res.Deployment, fmt.Sprintf("%s/%s: revision %d (%s) -> revision %d (%s): %s", ns, it.res.Deployment, it.res.FromRevision,
+					imagesString(it.res.ImagesBefore), it.res.ToRevision, imagesString(it.res.ImagesAfter), it.plan.Reason))
 				for _, w := range it.plan.Warnings {
-					out.printf("  warning: %s", w)
+					out.emit(progress.Warning, ns, it.res.Deployment, "  warning: "+w)
 				}
 				toWrite = append(toWrite, it.plan)
 			}
@@ -214,6 +216,16 @@ func (b *BulkUndo) Run(ctx context.Context) (*BulkResult, error) {
 	return finish(nil)
 }
 
+// bulkEmitter sends a bulk undo's events.
+type bulkEmitter struct {
+	obs progress.Observer
+	clk clock.Clock
+}
+
+func (e bulkEmitter) emit(kind progress.Kind, ns, name, msg string) {
+	progress.Emit(e.obs, progress.Event{Time: e.clk.Now(), Kind: kind, Source: source, Target: "deployment/" + ns + "/" + name, Message: msg})
+}
+
 // nsMonitor is the monitor of one namespace and its running watches.
 type nsMonitor struct {
 	clients Clients
@@ -224,11 +236,11 @@ type nsMonitor struct {
 // startMonitor starts the watches of namespace ns: Deployments matching the
 // selector, and all ReplicaSets and pods (a selector's Deployments may
 // select their pods with any labels).
-func (b *BulkUndo) startMonitor(ctx context.Context, ns string, out *progressPrinter) *nsMonitor {
+func (b *BulkUndo) startMonitor(ctx context.Context, ns string) *nsMonitor {
 	st := b.Options.status()
 	st.Clients = NewClients(b.Clientset, ns)
 	m := st.monitor("undo")
-	m.out, m.quiet = out, true
+	m.quiet = true
 	return &nsMonitor{clients: st.Clients, m: m, w: m.watch(ctx, watchScope{deployLabels: b.Selector})}
 }
 
@@ -236,7 +248,7 @@ func (b *BulkUndo) startMonitor(ctx context.Context, ns string, out *progressPri
 // ReplicaSets in the namespace's watch cache.
 func (b *BulkUndo) planNamespace(ctx context.Context, ns string, ds []*appsv1.Deployment, nm *nsMonitor) []*bulkItem {
 	var out []*bulkItem
-	syncErr := nm.w.waitSynced(ctx, b.Options.Timeout)
+	syncErr := nm.w.waitSynced(ctx, b.Options.Verification.Timeout)
 	for _, d := range ds {
 		it := &bulkItem{res: &UndoResult{Deployment: d.Name, Namespace: ns, Verdict: VerdictError, ImagesBefore: templateImages(&d.Spec.Template)}}
 		out = append(out, it)
@@ -265,7 +277,7 @@ func (b *BulkUndo) planNamespace(ctx context.Context, ns string, ds []*appsv1.De
 }
 
 // undoNamespace writes the plans of one namespace and watches them.
-func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkItem, nm *nsMonitor, sem chan struct{}, out *progressPrinter, pendingWrite func(*bulkItem) bool) {
+func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkItem, nm *nsMonitor, sem chan struct{}, out bulkEmitter, pendingWrite func(*bulkItem) bool) {
 	defer nm.w.stop()
 	clients := nm.clients
 	clk := b.Options.clock()
@@ -328,7 +340,7 @@ func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkIt
 
 // write applies one plan; on a conflict it re-reads that Deployment alone
 // (get and list) and re-plans, like a single undo.
-func (b *BulkUndo) write(ctx context.Context, clients Clients, it *bulkItem, out *progressPrinter) error {
+func (b *BulkUndo) write(ctx context.Context, clients Clients, it *bulkItem, out bulkEmitter) error {
 	u := b.Options
 	u.Clients = clients
 	for attempt := 0; ; attempt++ {
@@ -354,7 +366,7 @@ func (b *BulkUndo) write(ctx context.Context, clients Clients, it *bulkItem, out
 		}
 		changes := describeChange(before, plan.deployment)
 		it.res.ConcurrentChanges = append(it.res.ConcurrentChanges, changes...)
-		out.printf("%s/%s: changed after rollback read it; re-planned: %v", plan.Namespace, plan.Deployment, changes)
+		out.emit(progress.Warning, plan.Namespace, plan.Deployment, fmt.Sprintf("%s/%s: changed after rollback read it; re-planned: %v", plan.Namespace, plan.Deployment, changes))
 		it.plan = plan
 		if plan.Skip {
 			it.res.Verdict = VerdictSkipped

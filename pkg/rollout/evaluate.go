@@ -89,8 +89,9 @@ func joinNonEmpty(parts ...string) string {
 	return strings.Join(out, "; ")
 }
 
-// podReady reports whether p has the Ready condition.
-func podReady(p *corev1.Pod) bool {
+// PodReady reports whether p has the Ready condition: the one readiness
+// test of every path (watch, guard's bake, preflight).
+func PodReady(p *corev1.Pod) bool {
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady {
 			return c.Status == corev1.ConditionTrue
@@ -99,8 +100,9 @@ func podReady(p *corev1.Pod) bool {
 	return false
 }
 
-// podRestarts sums the restart counts of p's containers.
-func podRestarts(p *corev1.Pod) int32 {
+// PodRestarts sums the restart counts of p's containers, init containers
+// included: the one restart count of every path.
+func PodRestarts(p *corev1.Pod) int32 {
 	var n int32
 	for _, cs := range p.Status.ContainerStatuses {
 		n += cs.RestartCount
@@ -163,7 +165,7 @@ func EvaluateRollout(d *appsv1.Deployment, newRS *appsv1.ReplicaSet, pods []*cor
 		if p.Failure == nil {
 			p.Failure = PodFailureOf(pod)
 		}
-		if podReady(pod) {
+		if PodReady(pod) {
 			ready++
 		} else if p.NotReady == "" {
 			p.NotReady = pod.Name

@@ -19,6 +19,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
+
+	"github.com/vibestack/rollback/pkg/progress"
 )
 
 // tickInterval wakes the watch loop to end settle windows and timeouts and
@@ -37,7 +39,7 @@ type watchScope struct {
 type monitor struct {
 	clients Clients
 	clock   clock.WithTicker
-	out     *progressPrinter
+	obs     progress.Observer
 	timeout time.Duration
 	settle  time.Duration
 	urls    []string
@@ -55,7 +57,6 @@ type tracked struct {
 	start      time.Time
 	completeAt time.Time
 	restarts   map[string]int32
-	lastLine   string
 	rs         *appsv1.ReplicaSet
 	res        *StatusResult
 	done       bool
@@ -389,8 +390,8 @@ func (m *monitor) step(ctx context.Context, t *tracked, deploys cache.Store, rep
 			t.completeAt = now
 			t.res.Durations.Rollout = Duration(now.Sub(t.start))
 			t.restarts = restartsOf(rs, pods)
-			if m.settle > 0 {
-				m.out.line(t.name, fmt.Sprintf("%s: revision %d rolled out (%s); watching restarts for %s", t.name, t.res.Revision, p, m.settle), m.quiet)
+			if m.settle > 0 && !m.quiet {
+				m.emit(progress.Info, t, fmt.Sprintf("%s: revision %d rolled out (%s); watching restarts for %s", t.name, t.res.Revision, p, m.settle), nil)
 			}
 		}
 		return
@@ -456,30 +457,29 @@ func restartsOf(rs *appsv1.ReplicaSet, pods []*corev1.Pod) map[string]int32 {
 	out := map[string]int32{}
 	for _, p := range pods {
 		if rs != nil && ownedBy(p, rs) && p.DeletionTimestamp == nil {
-			out[p.Name] = podRestarts(p)
+			out[p.Name] = PodRestarts(p)
 		}
 	}
 	return out
 }
 
-// report prints the progress line when it changed.
+// report emits the rollout's progress as an Update event: at every tick, so
+// that a terminal can show the time elapsed; a renderer of plain lines
+// prints only the changes.
 func (m *monitor) report(t *tracked, p Progress, now time.Time) {
-	line := fmt.Sprintf("%s: revision %d: %s", t.name, t.res.Revision, p)
-	if line == t.lastLine {
-		if m.out.tty && !m.quiet {
-			m.out.update(fmt.Sprintf("%s (%s)", line, Duration(now.Sub(t.start))))
-		}
-		return
-	}
-	t.lastLine = line
 	if m.quiet {
 		return
 	}
-	if m.out.tty {
-		m.out.update(fmt.Sprintf("%s (%s)", line, Duration(now.Sub(t.start))))
-		return
-	}
-	m.out.line(t.name, line, false)
+	progress.Emit(m.obs, progress.Event{Time: now, Kind: progress.Update, Source: source, Target: "deployment/" + t.name,
+		Message: fmt.Sprintf("%s: revision %d: %s", t.name, t.res.Revision, p), Elapsed: now.Sub(t.start)})
+}
+
+// source is the Source of this package's events.
+const source = "rollout"
+
+// emit sends one event about t.
+func (m *monitor) emit(kind progress.Kind, t *tracked, msg string, data any) {
+	progress.Emit(m.obs, progress.Event{Time: m.clock.Now(), Kind: kind, Source: source, Target: "deployment/" + t.name, Message: msg, Data: data})
 }
 
 func (m *monitor) checkURLs(ctx context.Context) []URLCheck {
@@ -527,14 +527,14 @@ func (m *monitor) finish(ctx context.Context, t *tracked, verdict, reason string
 		t.res.Durations.Rollout = Duration(t.completeAt.Sub(t.start))
 	}
 	if t.rs != nil && verdict == VerdictHealthy && !m.holdGood {
-		if err := stampGood(ctx, m.clients, t.rs, m.stampBy, now); err != nil {
+		if err := StampGood(ctx, m.clients.ReplicaSets, t.rs, m.stampBy, now); err != nil {
 			t.res.Warnings = append(t.res.Warnings, fmt.Sprintf("could not stamp revision %d known-good: %v", t.res.Revision, err))
 		} else {
 			t.res.MarkedGood = true
 		}
 	}
 	if t.rs != nil && verdict == VerdictUnhealthy {
-		if err := stampFailed(ctx, m.clients, t.rs, reason, now); err != nil {
+		if err := StampFailed(ctx, m.clients.ReplicaSets, t.rs, reason, now); err != nil {
 			t.res.Warnings = append(t.res.Warnings, fmt.Sprintf("could not stamp revision %d failed: %v", t.res.Revision, err))
 		}
 	}
@@ -545,9 +545,9 @@ func (m *monitor) finish(ctx context.Context, t *tracked, verdict, reason string
 	if m.quiet {
 		line = t.res.Namespace + "/" + line
 	}
-	m.out.done(line)
+	m.emit(progress.Verdict, t, line, t.res)
 	for _, w := range t.res.Warnings {
-		m.out.done("warning: " + w)
+		m.emit(progress.Warning, t, "warning: "+w, nil)
 	}
 }
 

@@ -27,6 +27,15 @@ func WritePlan(w io.Writer, p *Plan) {
 	}
 }
 
+// Summary is the plan in one line: deployment, from and to revisions.
+func (p *Plan) Summary() string {
+	from := "no revision"
+	if p.From != nil {
+		from = fmt.Sprintf("revision %d", p.From.Number)
+	}
+	return fmt.Sprintf("undo deployment %s/%s: %s -> revision %d (%s)", p.Namespace, p.Deployment, from, p.To.Number, imagesString(p.To.Images))
+}
+
 // WriteUndoResult prints the result of an undo for humans (stdout).
 func WriteUndoResult(w io.Writer, r *UndoResult) {
 	switch r.Verdict {

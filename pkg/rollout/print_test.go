@@ -90,8 +90,7 @@ func TestUndoWithoutWrite(t *testing.T) {
 			d := deployment(tt.image)
 			rs2, rs3 := replicaSet(d, 2, "app:v2", "good"), replicaSet(d, 3, "app:crash", "")
 			cs := fake.NewClientset(d, &rs2, &rs3)
-			var progress bytes.Buffer
-			u := Undo{Clients: NewClients(cs, "shop"), Progress: &progress, DryRun: tt.dryRun, Confirm: tt.confirm}
+			u := Undo{Clients: NewClients(cs, "shop"), DryRun: tt.dryRun, Confirm: tt.confirm}
 			res, err := u.Run(context.Background(), "web")
 			if (err != nil) != tt.code || res.Verdict != tt.verdict {
 				t.Fatalf("verdict %s, err %v", res.Verdict, err)

@@ -70,7 +70,8 @@ func revisionOf(rs *appsv1.ReplicaSet) Revision {
 	}
 	if t, ok := stampTime(a, AnnotationFailedAt, AnnotationFailedHash, hash); ok {
 		r.FailedAt, r.FailedReason = &t, a[AnnotationFailedReason]
-		if r.Health != HealthGood {
+		// The newest verdict decides (see StampFailed).
+		if r.KnownGoodAt == nil || t.After(*r.KnownGoodAt) {
 			r.Health = HealthFailed
 		}
 	}

@@ -36,12 +36,22 @@ func MarkGood(ctx context.Context, clients Clients, name string, now time.Time) 
 	if !p.Observed || p.Updated < p.Desired || p.OldReplicas > 0 || p.Available < p.Desired || d.Status.ReadyReplicas < p.Desired {
 		return outcome.AsRefused(fmt.Errorf("revision %d of deployment %s is not fully rolled out (%s): run `rollback app status %s` to watch and verify it, which stamps it when healthy", cur.Number, name, p, name))
 	}
-	return stampGood(ctx, clients, cur.rs, "mark-good", now)
+	return StampGood(ctx, clients.ReplicaSets, cur.rs, "mark-good", now)
 }
 
-// stampGood stamps rs known-good and clears a failure stamp.
-func stampGood(ctx context.Context, clients Clients, rs *appsv1.ReplicaSet, by string, now time.Time) error {
-	return patchAnnotations(ctx, clients, rs.Name, map[string]any{
+// The known-good stamp protocol, the one every path uses (app undo and
+// status, config undo, rollback run, guard, the controller, drills): a
+// revision's ReplicaSet carries the time, pod-template-hash and author of
+// the last verdict of each kind. StampGood records a verified revision and
+// clears a failure stamp; StampFailed records a failure and keeps the
+// known-good stamp for the history. The newest verdict decides: a revision
+// that failed after it was known-good is not a rollback target (see
+// revisionOf).
+
+// StampGood stamps rs known-good by by (undo, status, guard, mark-good, ...)
+// and clears its failure stamp.
+func StampGood(ctx context.Context, replicaSets ReplicaSetPatcher, rs *appsv1.ReplicaSet, by string, now time.Time) error {
+	return patchAnnotations(ctx, replicaSets, rs.Name, map[string]any{
 		AnnotationKnownGoodAt:   now.UTC().Format(time.RFC3339Nano),
 		AnnotationKnownGoodHash: rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey],
 		AnnotationKnownGoodBy:   by,
@@ -51,27 +61,30 @@ func stampGood(ctx context.Context, clients Clients, rs *appsv1.ReplicaSet, by s
 	})
 }
 
-// stampFailed records that rs failed its rollout, unless it is known-good.
-func stampFailed(ctx context.Context, clients Clients, rs *appsv1.ReplicaSet, reason string, now time.Time) error {
-	if _, ok := stampTime(rs.Annotations, AnnotationKnownGoodAt, AnnotationKnownGoodHash, rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]); ok {
-		return nil
-	}
+// StampFailed records that rs failed (reason, at most 200 bytes). A
+// known-good stamp stays for the history; the newer failure outranks it.
+func StampFailed(ctx context.Context, replicaSets ReplicaSetPatcher, rs *appsv1.ReplicaSet, reason string, now time.Time) error {
 	if len(reason) > 200 {
 		reason = reason[:200]
 	}
-	return patchAnnotations(ctx, clients, rs.Name, map[string]any{
+	return patchAnnotations(ctx, replicaSets, rs.Name, map[string]any{
 		AnnotationFailedAt:     now.UTC().Format(time.RFC3339Nano),
 		AnnotationFailedHash:   rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey],
 		AnnotationFailedReason: reason,
 	})
 }
 
-func patchAnnotations(ctx context.Context, clients Clients, rs string, annotations map[string]any) error {
+// ReplicaSetPatcher is the part of a ReplicaSet client the stamps use.
+type ReplicaSetPatcher interface {
+	Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (*appsv1.ReplicaSet, error)
+}
+
+func patchAnnotations(ctx context.Context, replicaSets ReplicaSetPatcher, rs string, annotations map[string]any) error {
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": annotations}})
 	if err != nil {
 		return fmt.Errorf("stamp replicaset %s: %w", rs, err)
 	}
-	if _, err := clients.ReplicaSets.Patch(ctx, rs, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager}); err != nil {
+	if _, err := replicaSets.Patch(ctx, rs, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager}); err != nil {
 		return fmt.Errorf("stamp replicaset %s: %w", rs, err)
 	}
 	return nil

@@ -3,16 +3,14 @@ package rollout
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/utils/clock"
 
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/progress"
 )
 
 // Verdicts of a status, an undo and a bulk undo.
@@ -99,19 +97,10 @@ func (r *StatusResult) Err() error {
 // Status watches the ongoing rollout of a Deployment and verifies it.
 type Status struct {
 	Clients Clients
-	Clock   clock.WithTicker
-	// Progress receives live progress for humans; nil discards it.
-	Progress io.Writer
-	// TTY makes the progress a single updating line.
-	TTY bool
-	// Timeout ends the watch with verdict "timeout"; 0 waits for ctx.
-	Timeout time.Duration
-	// SettleWindow is how long restart counts must stay stable after the rollout.
-	SettleWindow time.Duration
-	// CheckURLs must each answer 2xx after the settle window.
-	CheckURLs []string
-	// HTTPClient makes the CheckURLs requests; nil uses a client with a 5 s timeout.
-	HTTPClient *http.Client
+	// Verification says how the rollout is watched and verified.
+	Verification Verification
+	// Observer receives progress events; nil discards them.
+	Observer progress.Observer
 	// HoldKnownGood leaves a healthy revision unstamped: the caller stamps it
 	// later (guard, after its bake). Failed revisions are stamped as usual.
 	HoldKnownGood bool
@@ -139,17 +128,10 @@ func (s *Status) Run(ctx context.Context, deployment string) (*StatusResult, err
 
 // monitor returns the watch engine configured like s.
 func (s *Status) monitor(by string) *monitor {
-	clk := s.Clock
-	if clk == nil {
-		clk = clock.RealClock{}
-	}
-	hc := s.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 5 * time.Second}
-	}
+	v := s.Verification
 	return &monitor{
-		clients: s.Clients, clock: clk, out: newProgressPrinter(s.Progress, s.TTY),
-		timeout: s.Timeout, settle: s.SettleWindow, urls: s.CheckURLs, http: hc, stampBy: by, holdGood: s.HoldKnownGood,
+		clients: s.Clients, clock: v.clock(), obs: s.Observer,
+		timeout: v.Timeout, settle: v.Settle, urls: v.CheckURLs, http: v.httpClient(), stampBy: by, holdGood: s.HoldKnownGood,
 	}
 }
 

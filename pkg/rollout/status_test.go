@@ -1,9 +1,7 @@
 package rollout
 
 import (
-	"bytes"
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/progress"
 )
 
 func TestStatusRun(t *testing.T) {
@@ -22,14 +21,13 @@ func TestStatusRun(t *testing.T) {
 	crash := waiting("CrashLoopBackOff", "back-off 10s restarting failed container")
 	tests := []struct {
 		name    string
-		tty     bool
 		pods    []corev1.ContainerStatus
 		ready   bool
 		verdict string
 		code    outcome.Kind
 		stamp   string
 	}{
-		{name: "healthy on a terminal", tty: true, pods: []corev1.ContainerStatus{running, running, running}, ready: true, verdict: VerdictHealthy, code: outcome.OK, stamp: AnnotationKnownGoodAt},
+		{name: "healthy", pods: []corev1.ContainerStatus{running, running, running}, ready: true, verdict: VerdictHealthy, code: outcome.OK, stamp: AnnotationKnownGoodAt},
 		{name: "crash loop fails fast", pods: []corev1.ContainerStatus{running, running, crash}, verdict: VerdictUnhealthy, code: outcome.Unhealthy, stamp: AnnotationFailedAt},
 	}
 	for _, tt := range tests {
@@ -41,14 +39,21 @@ func TestStatusRun(t *testing.T) {
 				objs = append(objs, pod(&rs, "web-"+string(rune('a'+i)), tt.ready, cs))
 			}
 			cs := fake.NewClientset(objs...)
-			var progress bytes.Buffer
-			s := Status{Clients: NewClients(cs, "shop"), Progress: &progress, TTY: tt.tty, Timeout: 10 * time.Second}
+			var rec progress.Recorder
+			s := Status{Clients: NewClients(cs, "shop"), Observer: &rec, Verification: Verification{Timeout: 10 * time.Second}}
 			res, err := s.Run(context.Background(), "web")
 			if res.Verdict != tt.verdict || outcome.KindOf(err) != tt.code {
-				t.Fatalf("verdict %s, err %v; progress:\n%s", res.Verdict, err, progress.String())
+				t.Fatalf("verdict %s, err %v; events:\n%v", res.Verdict, err, rec.Events())
 			}
-			if tt.tty && !strings.Contains(progress.String(), "\r\033[K") {
-				t.Errorf("a terminal gets a single updating line")
+			kinds := map[progress.Kind]int{}
+			for _, e := range rec.Events() {
+				kinds[e.Kind]++
+				if e.Target != "deployment/web" || e.Source != "rollout" {
+					t.Errorf("event %+v: want source rollout, target deployment/web", e)
+				}
+			}
+			if (tt.verdict == VerdictHealthy && kinds[progress.Update] == 0) || kinds[progress.Verdict] != 1 {
+				t.Errorf("events by kind %v: want updates while it rolls out and exactly one verdict", kinds)
 			}
 			got, err := cs.AppsV1().ReplicaSets("shop").Get(context.Background(), rs.Name, metav1.GetOptions{})
 			if err != nil {

@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -19,6 +16,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/progress"
 )
 
 // maxConflicts is how many times an undo re-reads and re-plans after a
@@ -29,21 +27,16 @@ const maxConflicts = 3
 // verifies the rollout with the same code as Status.
 type Undo struct {
 	Clients Clients
-	Clock   clock.WithTicker
-	// Progress receives the plan and live progress for humans; nil discards it.
-	Progress io.Writer
-	// TTY makes the progress a single updating line.
-	TTY bool
+	// Verification says how the rollout is watched and verified.
+	Verification Verification
+	// Observer receives the plan and the progress as events; nil discards them.
+	Observer progress.Observer
 	// ToRevision is the target revision; 0 means the last known good one.
 	ToRevision int64
 	// DryRun prints the plan and the template diff and changes nothing.
 	DryRun bool
 	// Force rolls back a Deployment managed by Argo CD or Flux.
-	Force        bool
-	Timeout      time.Duration
-	SettleWindow time.Duration
-	CheckURLs    []string
-	HTTPClient   *http.Client
+	Force bool
 	// Confirm is asked before the write with the plan; nil means yes. An
 	// error from it (e.g. "no terminal") ends the undo as a refusal.
 	Confirm func(*Plan) (bool, error)
@@ -89,7 +82,10 @@ type UndoResult struct {
 func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) {
 	clk := u.clock()
 	start := clk.Now()
-	out := newProgressPrinter(u.Progress, u.TTY)
+	target := "deployment/" + deployment
+	emit := func(kind progress.Kind, msg string, data any) {
+		progress.Emit(u.Observer, progress.Event{Time: clk.Now(), Kind: kind, Source: source, Target: target, Message: msg, Data: data})
+	}
 	res := &UndoResult{Deployment: deployment, Verdict: VerdictError}
 	finish := func(err error) (*UndoResult, error) {
 		res.Durations.Total = Duration(clk.Now().Sub(start))
@@ -110,14 +106,14 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 	for attempt := 0; ; attempt++ {
 		if plan.Skip {
 			res.Verdict = VerdictSkipped
-			out.printf("%s: skipped: already at %s", deployment, plan.Reason)
+			emit(progress.Info, fmt.Sprintf("%s: skipped: already at %s", deployment, plan.Reason), nil)
 			return finish(nil)
 		}
-		WritePlan(out.w, plan)
+		emit(progress.Plan, plan.Summary(), plan)
 		if u.DryRun {
 			res.Verdict = VerdictDryRun
 			res.Diff = &plan.Diff
-			out.printf("dry run: nothing changed")
+			emit(progress.Info, "dry run: nothing changed", nil)
 			return finish(nil)
 		}
 		if u.Confirm != nil {
@@ -156,15 +152,14 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 		}
 		changes := describeChange(before, plan.deployment)
 		res.ConcurrentChanges = append(res.ConcurrentChanges, changes...)
-		out.printf("%s: the deployment changed after rollback read it (resourceVersion %s -> %s); re-read and re-planned. What changed:", deployment, before.ResourceVersion, plan.ResourceVersion)
+		emit(progress.Warning, fmt.Sprintf("%s: the deployment changed after rollback read it (resourceVersion %s -> %s); re-read and re-planned. What changed:", deployment, before.ResourceVersion, plan.ResourceVersion), nil)
 		for _, c := range changes {
-			out.printf("  %s", c)
+			emit(progress.Warning, "  "+c, nil)
 		}
 	}
-	out.printf("%s: rolled back to revision %d; watching the rollout", deployment, plan.To.Number)
-	st := u.status()
-	m := st.monitor("undo")
-	m.out = out
+	emit(progress.Written, fmt.Sprintf("%s: rolled back to revision %d; watching the rollout", deployment, plan.To.Number), plan.To)
+	emit(progress.Verifying, "", nil)
+	m := u.status().monitor("undo")
 	sres := m.run(ctx, watchScope{
 		deployFields: fields.OneTermEqualSelector("metadata.name", deployment).String(),
 		podLabels:    selectorString(plan.deployment),
@@ -180,17 +175,11 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 	return finish(sres.Err())
 }
 
-func (u *Undo) clock() clock.WithTicker {
-	if u.Clock == nil {
-		return clock.RealClock{}
-	}
-	return u.Clock
-}
+func (u *Undo) clock() clock.WithTicker { return u.Verification.clock() }
 
 // status returns the Status whose watch engine the undo uses.
 func (u *Undo) status() *Status {
-	return &Status{Clients: u.Clients, Clock: u.clock(), Progress: u.Progress, TTY: u.TTY,
-		Timeout: u.Timeout, SettleWindow: u.SettleWindow, CheckURLs: u.CheckURLs, HTTPClient: u.HTTPClient}
+	return &Status{Clients: u.Clients, Verification: u.Verification, Observer: u.Observer}
 }
 
 // read gets the Deployment and its ReplicaSets and plans the undo.

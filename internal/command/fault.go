@@ -1,0 +1,34 @@
+package command
+
+import (
+	"os"
+	"strings"
+
+	"github.com/vibestack/rollback/pkg/journal"
+)
+
+// FaultEnv names the fault injection of the resume tests:
+// ROLLBACK_FAULT=ACTION[@STEP] kills the process (SIGKILL, as a crash
+// would) right after the first journal entry with that action (and step)
+// is on disk, e.g. step.written@config: after the configuration's data
+// was restored, before the restart. It is for tests; never set it in
+// production.
+const FaultEnv = "ROLLBACK_FAULT"
+
+// faultHook returns the journal hook of $ROLLBACK_FAULT, nil when unset.
+func (f *Factory) faultHook() func(journal.Entry) {
+	spec := f.Getenv(FaultEnv)
+	if spec == "" {
+		return nil
+	}
+	action, step, _ := strings.Cut(spec, "@")
+	return func(e journal.Entry) {
+		if string(e.Action) != action || (step != "" && e.Step != step) {
+			return
+		}
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			_ = p.Kill()
+		}
+		select {} // the kill is asynchronous: nothing more happens here
+	}
+}
