@@ -94,6 +94,7 @@ func TestMatch(t *testing.T) {
 		{"incident ids", []string{"incident inc-20261126-040058-3e4b"}, []string{"incident inc-20270101-000000-ffff"}, true},
 		{"progress lines left out", []string{"web: revision 3: 1/3 updated, 3/3 ready, 3/3 available, 3 old replicas left", "web: revision 3 rolled out"}, []string{"web: revision 3 rolled out"}, true},
 		{"snapshot tables", []string{"configmap/a  a.snap-20261126-021827-3d482f6c4e  219  1  3d482f6c4e  created"}, []string{"configmap/a  a.snap-20261201-201555-3d482f6c4e  468  1  3d482f6c4e  created"}, true},
+		{"kubectl's progress left out", []string{`Waiting for deployment "web" rollout to finish: 0 of 3 updated replicas are available...`, `deployment "web" successfully rolled out`}, []string{`deployment "web" successfully rolled out`}, true},
 		{"words still count", []string{"web: healthy"}, []string{"web: unhealthy"}, false},
 	}
 	for _, tt := range tests {

@@ -57,9 +57,10 @@ var rules = []rule{
 	{regexp.MustCompile(`("(rollout|settle|checks|total|plan|write|duration|detection|recovery|bake)"): \d+(\.\d+)?`), "$1: SECONDS"},
 }
 
-// progress matches the progress lines of a rollout watch, whose number and
-// replica counts depend on timing: they are left out of the comparison.
-var progress = regexp.MustCompile(`^(\S+ )?\S+: revision \d+: \d+/\d+ updated, `)
+// progress matches the progress lines of a rollout watch (rollback's and
+// `kubectl rollout status`'s), whose number and replica counts depend on
+// timing: they are left out of the comparison.
+var progress = regexp.MustCompile(`^((\S+ )?\S+: revision \d+: \d+/\d+ updated, |Waiting for deployment (spec update to be observed|"[^"]+" rollout to finish))`)
 
 // spaces are runs of blanks, which aligned tables widen and narrow with the
 // values in them.
