@@ -95,6 +95,7 @@ func TestMatch(t *testing.T) {
 		{"progress lines left out", []string{"web: revision 3: 1/3 updated, 3/3 ready, 3/3 available, 3 old replicas left", "web: revision 3 rolled out"}, []string{"web: revision 3 rolled out"}, true},
 		{"snapshot tables", []string{"configmap/a  a.snap-20261126-021827-3d482f6c4e  219  1  3d482f6c4e  created"}, []string{"configmap/a  a.snap-20261201-201555-3d482f6c4e  468  1  3d482f6c4e  created"}, true},
 		{"kubectl's progress left out", []string{`Waiting for deployment "web" rollout to finish: 0 of 3 updated replicas are available...`, `deployment "web" successfully rolled out`}, []string{`deployment "web" successfully rolled out`}, true},
+		{"journal entry numbers", []string{"21   2026-12-01 20:32:55  root@vm  db  step.started  database  -"}, []string{"22   2026-12-01 20:35:01  root@vm  db  step.started  database  -"}, true},
 		{"words still count", []string{"web: healthy"}, []string{"web: unhealthy"}, false},
 	}
 	for _, tt := range tests {

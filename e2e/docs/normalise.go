@@ -14,6 +14,12 @@ type rule struct {
 // rules are applied in order to every line of the recorded and the new
 // output before they are compared. Each one names what it stands for.
 var rules = []rule{
+	// the preflight's pods line reports the pods of a crash loop as it
+	// finds them, between two restarts or during one
+	{regexp.MustCompile(`^([!✓] pods\s+\S+\s+).*$`), "${1}POD HEALTH"},
+	// entry numbers of a journal timeline, which notifications sent in the
+	// background interleave
+	{regexp.MustCompile(`^\d+(\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})`), "SEQ$1"},
 	// incident ids: inc-20261126-040058-3e4b
 	{regexp.MustCompile(`\binc-\d{8}-\d{6}-[0-9a-f]{4}\b`), "inc-ID"},
 	// backup ids: 20261126T020432Z-postgres-shop-f0ce96
