@@ -169,8 +169,8 @@ func TestUndoForbiddenForViewer(t *testing.T) {
 	if code != exitcode.Refused {
 		t.Errorf("exit %d, want %d", code, exitcode.Refused)
 	}
-	if !strings.Contains(errOut, "permission denied") || !strings.Contains(errOut, "forbidden") {
-		t.Errorf("stderr must say permission denied / forbidden")
+	if !strings.Contains(errOut, "forbidden") || !strings.Contains(errOut, "may not") {
+		t.Errorf("stderr must say forbidden and what the identity may not do")
 	}
 	if after := getDeployment(t, ns, "web").ResourceVersion; after != before {
 		t.Errorf("resourceVersion %s -> %s: something changed", before, after)

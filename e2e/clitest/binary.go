@@ -64,7 +64,24 @@ func RemoveBinary() {
 // Main runs the tests with run (e.g. a sandboxenv.RunTests call), removes
 // the binary Binary built and returns run's exit code for os.Exit.
 func Main(run func() int) int {
+	defer IsolateJournals()()
 	code := run()
 	RemoveBinary()
 	return code
+}
+
+// IsolateJournals points ROLLBACK_JOURNAL_DIR, unless set, at a new
+// temporary directory for the rest of the test binary: every command that
+// changes something records an incident, and tests must not write into the
+// home directory of the machine they run on. The returned func removes it.
+func IsolateJournals() func() {
+	if os.Getenv("ROLLBACK_JOURNAL_DIR") != "" {
+		return func() {}
+	}
+	dir, err := os.MkdirTemp("", "rollback-e2e-journals-")
+	if err != nil {
+		return func() {}
+	}
+	os.Setenv("ROLLBACK_JOURNAL_DIR", dir)
+	return func() { os.RemoveAll(dir) }
 }

@@ -47,9 +47,15 @@ type controllerProc struct {
 // startController runs the controller binary with kubeconfig and extra args.
 func startController(t *testing.T, name, kubeconfig string, args ...string) *controllerProc {
 	t.Helper()
+	return startControllerEnv(t, name, kubeconfig, nil, args...)
+}
+
+// startControllerEnv runs the controller binary with env added to its environment.
+func startControllerEnv(t *testing.T, name, kubeconfig string, env map[string]string, args ...string) *controllerProc {
+	t.Helper()
 	full := append([]string{"guard", "--controller", "--kubeconfig", kubeconfig, "--identity", name,
 		"--health-addr", "127.0.0.1:0", "--journal-dir", t.TempDir()}, args...)
-	p := &controllerProc{name: name, Process: clitest.Start(t, clitest.Binary(t), nil, full...)}
+	p := &controllerProc{name: name, Process: clitest.Start(t, clitest.Binary(t), env, full...)}
 	t.Logf("started controller %s (pid %d): rollback %s", name, p.Pid(), strings.Join(full, " "))
 	t.Cleanup(func() {
 		// SIGTERM first: the controller releases the Lease.

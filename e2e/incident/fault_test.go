@@ -185,4 +185,3 @@ func knownGood(t *testing.T, ns string) *rollout.Revision {
 	}
 	return nil
 }
-

@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/vibestack/rollback/e2e/clitest"
 )
 
 // RunTests starts one sandbox for a test package, stores it in *sb, runs the
@@ -14,6 +16,7 @@ import (
 //
 //	func TestMain(m *testing.M) { os.Exit(sandboxenv.RunTests(m, &sb)) }
 func RunTests(m *testing.M, sb **Sandbox) int {
+	defer clitest.IsolateJournals()()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	s, err := Start(ctx)
 	cancel()

@@ -1,16 +1,21 @@
 package command
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
+	appsv1 "k8s.io/api/apps/v1"
 
+	"github.com/vibestack/rollback/pkg/lifecycle"
+	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
 func newAppRestartCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	var rec recordFlags
+	cmd := &cobra.Command{
 		Use:   "restart DEPLOYMENT",
 		Short: "Roll every pod (restartedAt with nanoseconds: two restarts within a second both take effect)",
 		Args:  cobra.ExactArgs(1),
@@ -19,7 +24,21 @@ func newAppRestartCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := rollout.Restart(ctxOf(cmd), cs.AppsV1().Deployments(ns), args[0], f.Clock.Now())
+			var d *appsv1.Deployment
+			step := rec.oneStep(f, cmd, args[0], "app", "deployment/"+args[0], cs.CoreV1().ConfigMaps(ns), nil,
+				lifecycle.Workload(cs.CoordinationV1().Leases(ns), ns, "deployment", args[0]))
+			step.Check = func(ctx context.Context) error {
+				return rollout.CheckRestart(ctx, cs.AppsV1().Deployments(ns), args[0])
+			}
+			_, err = step.Run(ctxOf(cmd),
+				func(ctx context.Context, _ progress.Observer) (lifecycle.StepOutcome, error) {
+					var err error
+					if d, err = rollout.Restart(ctx, cs.AppsV1().Deployments(ns), args[0], f.Clock.Now()); err != nil {
+						return lifecycle.StepOutcome{}, err
+					}
+					at := d.Spec.Template.Annotations[rollout.RestartedAtAnnotation]
+					return lifecycle.StepOutcome{After: map[string]any{"restartedAt": at}, Detail: "restarted (restartedAt " + at + ")"}, nil
+				})
 			if err != nil {
 				return err
 			}
@@ -31,6 +50,8 @@ func newAppRestartCmd(f *Factory) *cobra.Command {
 			return nil
 		},
 	}
+	rec.add(cmd)
+	return cmd
 }
 
 func newAppMarkGoodCmd(f *Factory) *cobra.Command {

@@ -1,12 +1,16 @@
 package command
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/lifecycle"
+	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -22,6 +26,7 @@ func newAppUndoCmd(f *Factory) *cobra.Command {
 		selector    string
 		all         bool
 		concurrency int
+		rec         recordFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "undo (DEPLOYMENT | -l SELECTOR [-A])",
@@ -64,7 +69,28 @@ With -l it undoes every matching Deployment concurrently.`,
 						return f.IO.Confirm(fmt.Sprintf("Roll back these %d deployments?", len(plans)))
 					}
 				}
-				res, err := b.Run(ctxOf(cmd))
+				var res *rollout.BulkResult
+				run := func(ctx context.Context, obs progress.Observer) (lifecycle.StepOutcome, error) {
+					b.Options.Observer = obs
+					var err error
+					res, err = b.Run(ctx)
+					out := lifecycle.StepOutcome{}
+					if res != nil {
+						out.After, out.Detail = res.Counts, fmt.Sprintf("%d deployments", len(res.Results))
+					}
+					return out, err
+				}
+				if dryRun {
+					_, err = run(ctxOf(cmd), f.observer())
+				} else {
+					// One incident for the bulk undo, without per-Deployment
+					// locks (a thousand Leases would double its requests).
+					var mirror corev1client.ConfigMapInterface
+					if ns != "" {
+						mirror = cs.CoreV1().ConfigMaps(ns)
+					}
+					_, err = rec.oneStep(f, cmd, "bulk-"+selectorName(selector), "app", "selector/"+selector, mirror, nil).Run(ctxOf(cmd), run)
+				}
 				if res != nil {
 					if f.JSON() {
 						if perr := printJSON(f, res); perr != nil {
@@ -84,7 +110,42 @@ With -l it undoes every matching Deployment concurrently.`,
 					return f.IO.Confirm(fmt.Sprintf("Roll back deployment %s to revision %d?", p.Deployment, p.To.Number))
 				}
 			}
-			res, err := u.Run(ctxOf(cmd), args[0])
+			var res *rollout.UndoResult
+			run := func(ctx context.Context, obs progress.Observer) (lifecycle.StepOutcome, error) {
+				u.Observer = obs
+				var err error
+				res, err = u.Run(ctx, args[0])
+				out := lifecycle.StepOutcome{}
+				if res != nil {
+					out.Skipped = res.Verdict == rollout.VerdictSkipped
+					out.Before = map[string]any{"revision": res.FromRevision, "images": res.ImagesBefore}
+					out.After = map[string]any{"revision": res.NewRevision, "restoredRevision": res.ToRevision, "images": res.ImagesAfter, "verdict": res.Verdict}
+					out.Detail = fmt.Sprintf("revision %d -> %d, %s", res.FromRevision, res.ToRevision, res.Verdict)
+				}
+				return out, err
+			}
+			if dryRun {
+				_, err = run(ctxOf(cmd), f.observer())
+			} else {
+				step := rec.oneStep(f, cmd, args[0], "app", "deployment/"+args[0], cs.CoreV1().ConfigMaps(ns), nil,
+					lifecycle.Workload(cs.CoordinationV1().Leases(ns), ns, "deployment", args[0]))
+				// Bad input and a missing terminal are refused before anything
+				// is recorded.
+				step.Check = func(ctx context.Context) error {
+					dry := u
+					dry.DryRun, dry.Observer, dry.Confirm = true, nil, nil
+					r, err := dry.Run(ctx, args[0])
+					if err == nil && !yes && !f.IO.InTTY && r.Verdict != rollout.VerdictSkipped {
+						err = exitcode.AsRefused(errAppNoTTY)
+						r.Verdict, r.Error = rollout.VerdictRefused, err.Error()
+					}
+					if err != nil {
+						res = r
+					}
+					return err
+				}
+				_, err = step.Run(ctxOf(cmd), run)
+			}
 			if res != nil {
 				if f.JSON() {
 					if perr := printJSON(f, res); perr != nil {
@@ -105,5 +166,29 @@ With -l it undoes every matching Deployment concurrently.`,
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "with -l: look in every namespace")
 	cmd.Flags().IntVar(&concurrency, "concurrency", rollout.DefaultConcurrency, "with -l: concurrent writes")
 	v.add(cmd)
+	rec.add(cmd)
 	return cmd
+}
+
+// selectorName turns a label selector into a name for the incident's
+// record (app=web,tier!=db -> app-web-tier-db).
+func selectorName(sel string) string {
+	var b []rune
+	for _, r := range sel {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b = append(b, r)
+		case r >= 'A' && r <= 'Z':
+			b = append(b, r+'a'-'A')
+		case len(b) > 0 && b[len(b)-1] != '-':
+			b = append(b, '-')
+		}
+	}
+	for len(b) > 0 && b[len(b)-1] == '-' {
+		b = b[:len(b)-1]
+	}
+	if len(b) > 40 {
+		b = b[:40]
+	}
+	return string(b)
 }

@@ -1,14 +1,18 @@
 package command
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/configs"
+	"github.com/vibestack/rollback/pkg/lifecycle"
+	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -18,6 +22,7 @@ type configUndoFlags struct {
 	dryRun, yes          bool
 	verify               verifyFlags
 	keep                 int
+	rec                  recordFlags
 }
 
 // newConfigUndoCmd returns "config undo DEPLOYMENT --config NAME".
@@ -56,6 +61,7 @@ overwritten), and the rollout is watched and verified like "rollback app undo".`
 	fs.BoolVar(&fl.dryRun, "dry-run", false, "print the plan and the key-level diff, change nothing")
 	fs.BoolVarP(&fl.yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
 	fl.verify.add(cmd)
+	fl.rec.add(cmd)
 	fs.IntVar(&fl.keep, "keep", configs.DefaultKeep, "snapshots to keep per object")
 	return cmd
 }
@@ -96,7 +102,40 @@ func runConfigUndo(cmd *cobra.Command, f *Factory, fl *configUndoFlags, deployme
 		}
 		return f.IO.Confirm("roll back?")
 	}
-	res, err := u.Run(cmd.Context(), deployment)
+	var res *configs.UndoResult
+	run := func(ctx context.Context, obs progress.Observer) (lifecycle.StepOutcome, error) {
+		u.Observer, u.Verify.(*rollout.Status).Observer = obs, obs
+		var err error
+		res, err = u.Run(ctx, deployment)
+		out := lifecycle.StepOutcome{}
+		if res != nil {
+			out.Skipped = res.Verdict == "skipped"
+			if res.Plan != nil {
+				out.Before, out.After = map[string]any{"contents": res.From}, map[string]any{"contents": res.To}
+				out.Detail = fmt.Sprintf("%s: %s -> %s, %s", res.Strategy, res.From, res.To, res.Verdict)
+			}
+		}
+		return out, err
+	}
+	if fl.dryRun {
+		_, err = run(cmd.Context(), f.observer())
+	} else {
+		step := fl.rec.oneStep(f, cmd, deployment, "config", configTarget(fl.config), cs.CoreV1().ConfigMaps(ns), nil,
+			lifecycle.Workload(cs.CoordinationV1().Leases(ns), ns, "deployment", deployment))
+		// Bad input and a missing terminal are refused before anything is
+		// recorded.
+		step.Check = func(ctx context.Context) error {
+			dry := *u
+			dry.DryRun, dry.Observer, dry.Confirm = true, nil, nil
+			p, err := dry.Run(ctx, deployment)
+			if err == nil && !fl.yes && !f.IO.InTTY && p.Skipped == "" {
+				configs.WritePlan(f.IO.ErrOut, p.Plan)
+				err = exitcode.AsRefused(errors.New("no terminal to confirm on; nothing was changed: run again with --yes, or with --dry-run to only see the plan"))
+			}
+			return err
+		}
+		_, err = step.Run(cmd.Context(), run)
+	}
 	if res != nil {
 		if f.JSON() {
 			if perr := configPrintJSON(f.IO.Out, res); perr != nil && err == nil {
@@ -107,4 +146,13 @@ func runConfigUndo(cmd *cobra.Command, f *Factory, fl *configUndoFlags, deployme
 		}
 	}
 	return err
+}
+
+// configTarget names the object of --config for the record: KIND/NAME, or
+// the base name of a versioned object.
+func configTarget(config string) string {
+	if strings.Contains(config, "/") {
+		return strings.ToLower(config)
+	}
+	return "config/" + config
 }

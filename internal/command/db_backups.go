@@ -1,11 +1,14 @@
 package command
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vibestack/rollback/pkg/dbrollback"
+	"github.com/vibestack/rollback/pkg/lifecycle"
+	"github.com/vibestack/rollback/pkg/progress"
 )
 
 func newDBBackupsCmd(f *Factory) *cobra.Command {
@@ -37,21 +40,32 @@ func newDBRestoreCmd(f *Factory) *cobra.Command {
 	var d dbFlags
 	var yes bool
 	var dir string
+	var rec recordFlags
 	cmd := &cobra.Command{
 		Use:   "restore BACKUP_ID",
 		Short: "Restore a backup this tool made (checked by sha256 and a full read-back first)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := dbrollback.Restore(cmd.Context(), dbrollback.RestoreOptions{
-				DatabaseURL: d.databaseURL(),
-				BackupDir:   dbBackupDir(dir),
-				ID:          args[0],
-				Confirm: dbConfirmer(f, yes, func(b *dbrollback.Backup) string {
-					return fmt.Sprintf("Replace the contents of the database with backup %s (%s version %d, taken %s)?", b.ID, b.MigrationTool, b.MigrationVersion, b.Created.Format("2006-01-02 15:04:05Z"))
-				}),
-				Observer:    f.observer(),
-				LockTimeout: d.lockTimeout,
-			})
+			var res *dbrollback.RestoreResult
+			_, err := rec.oneStep(f, cmd, "database", "db", "database", nil, passwordOf(d.databaseURL())).Run(cmd.Context(),
+				func(ctx context.Context, obs progress.Observer) (lifecycle.StepOutcome, error) {
+					var err error
+					res, err = dbrollback.Restore(ctx, dbrollback.RestoreOptions{
+						DatabaseURL: d.databaseURL(),
+						BackupDir:   dbBackupDir(dir),
+						ID:          args[0],
+						Confirm: dbConfirmer(f, yes, func(b *dbrollback.Backup) string {
+							return fmt.Sprintf("Replace the contents of the database with backup %s (%s version %d, taken %s)?", b.ID, b.MigrationTool, b.MigrationVersion, b.Created.Format("2006-01-02 15:04:05Z"))
+						}),
+						Observer:    obs,
+						LockTimeout: d.lockTimeout,
+					})
+					if res == nil {
+						return lifecycle.StepOutcome{}, err
+					}
+					return lifecycle.StepOutcome{After: map[string]any{"backupID": res.Backup.ID, "version": res.Version},
+						Detail: fmt.Sprintf("restored backup %s, version %d", res.Backup.ID, res.Version)}, err
+				})
 			if err != nil {
 				return err
 			}
@@ -65,5 +79,6 @@ func newDBRestoreCmd(f *Factory) *cobra.Command {
 	d.bind(cmd, false)
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	cmd.Flags().StringVar(&dir, "backup-dir", "", dbBackupDirUsage)
+	rec.add(cmd)
 	return cmd
 }

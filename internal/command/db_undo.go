@@ -1,11 +1,14 @@
 package command
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vibestack/rollback/pkg/dbrollback"
+	"github.com/vibestack/rollback/pkg/lifecycle"
+	"github.com/vibestack/rollback/pkg/progress"
 )
 
 func newDBUndoCmd(f *Factory) *cobra.Command {
@@ -13,6 +16,7 @@ func newDBUndoCmd(f *Factory) *cobra.Command {
 	var r dbRequestFlags
 	var yes, acceptLoss bool
 	var dir, backupVerified string
+	var rec recordFlags
 	cmd := &cobra.Command{
 		Use:   "undo --steps N | --to VERSION",
 		Short: "Back up and verify, then revert migrations under the tool's lock, then verify",
@@ -28,19 +32,37 @@ func newDBUndoCmd(f *Factory) *cobra.Command {
 On failure it reports the exact state and the restore command.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := dbrollback.Undo(cmd.Context(), dbrollback.UndoOptions{
-				Options:        d.options(),
-				Request:        r.request(cmd),
-				AcceptDataLoss: acceptLoss,
-				BackupDir:      dbBackupDir(dir),
-				BackupVerified: backupVerified,
-				Confirm: dbConfirmer(f, yes, func(p *dbrollback.Plan) string {
-					dbrollback.WritePlan(f.IO.ErrOut, p)
-					return fmt.Sprintf("Back up %s, then revert %d migration(s) to version %d?", p.Status.Database, len(p.Steps), p.To)
-				}),
-				Observer: f.observer(),
-				Clock:    f.Clock,
-			})
+			var res *dbrollback.UndoResult
+			_, err := rec.oneStep(f, cmd, "database", "db", "database", nil, passwordOf(d.databaseURL())).Run(cmd.Context(),
+				func(ctx context.Context, obs progress.Observer) (lifecycle.StepOutcome, error) {
+					var err error
+					res, err = dbrollback.Undo(ctx, dbrollback.UndoOptions{
+						Options:        d.options(),
+						Request:        r.request(cmd),
+						AcceptDataLoss: acceptLoss,
+						BackupDir:      dbBackupDir(dir),
+						BackupVerified: backupVerified,
+						Confirm: dbConfirmer(f, yes, func(p *dbrollback.Plan) string {
+							dbrollback.WritePlan(f.IO.ErrOut, p)
+							return fmt.Sprintf("Back up %s, then revert %d migration(s) to version %d?", p.Status.Database, len(p.Steps), p.To)
+						}),
+						Observer: obs,
+						Clock:    f.Clock,
+					})
+					out := lifecycle.StepOutcome{}
+					if res != nil {
+						out.Skipped = res.Skipped
+						out.After = map[string]any{"version": res.Version, "dirty": res.Dirty, "verified": res.Verified}
+						if res.Plan != nil {
+							out.Before = map[string]any{"version": res.Plan.From}
+							out.Detail = fmt.Sprintf("version %d -> %d", res.Plan.From, res.Version)
+						}
+						if res.Backup != nil {
+							out.After.(map[string]any)["backupID"] = res.Backup.ID
+						}
+					}
+					return out, err
+				})
 			if res != nil && (err == nil || res.Failure != nil) {
 				if f.JSON() {
 					if jerr := dbWriteJSON(f.IO.Out, res); jerr != nil {
@@ -60,5 +82,6 @@ On failure it reports the exact state and the restore command.`,
 	fl.BoolVar(&acceptLoss, "accept-data-loss", false, "allow downs that destroy data (DROP TABLE, DROP COLUMN, TRUNCATE, ...)")
 	fl.StringVar(&dir, "backup-dir", "", dbBackupDirUsage)
 	fl.StringVar(&backupVerified, "backup-verified", "", "ID of an existing verified backup of this database at its current version, instead of taking one")
+	rec.add(cmd)
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/klog/v2"
 
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/guardcontroller"
@@ -116,6 +117,8 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 
 	// The controller logs JSON records (log/slog) on stderr.
 	logger := slog.New(slog.NewJSONHandler(f.IO.ErrOut, nil)).With("controller", identity)
+	// client-go's leader election logs through klog: the same JSON records.
+	klog.SetSlogLogger(logger)
 	ctx, cancel := context.WithCancel(ctxOf(cmd))
 	defer cancel()
 	health := &guardcontroller.Health{}

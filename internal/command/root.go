@@ -133,7 +133,14 @@ var subcommands = []func(*Factory) *cobra.Command{
 // Execute runs the command line args and returns the process exit code.
 // Errors are printed once, here, on stderr.
 func Execute(ctx context.Context, io *iostreams.IOStreams, args []string) int {
-	root := NewRoot(NewFactory(io))
+	return ExecuteWith(ctx, NewFactory(io), args)
+}
+
+// ExecuteWith runs the command line args with the Factory f (tests give
+// one with fake clients and a fake clock) and returns the exit code.
+func ExecuteWith(ctx context.Context, f *Factory, args []string) int {
+	io := f.IO
+	root := NewRoot(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

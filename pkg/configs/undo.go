@@ -61,6 +61,9 @@ type Undo struct {
 // Data of its Written events).
 type Phase string
 
+// String returns the phase's name.
+func (p Phase) String() string { return string(p) }
+
 // The phases an undo reports in its Written events.
 const (
 	// ContinueRestored: the data was restored or the template switched.

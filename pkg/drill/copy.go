@@ -168,7 +168,7 @@ func (d *Drill) detect(ctx context.Context) (string, error) {
 	if st.Failure != nil {
 		return fmt.Sprintf("%s: %s", st.Failure.Pod, st.Failure.Reason), nil
 	}
-	return st.Verdict + ": " + st.Reason, nil
+	return string(st.Verdict) + ": " + st.Reason, nil
 }
 
 func (d *Drill) status() *rollout.Status {

@@ -157,6 +157,7 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 		err = outcome.AsUnhealthy(fmt.Errorf("deployment %s revision %d failed guard (%s) and %s", r.name, res.Revision, reason, why))
 	default:
 		res.Verdict = VerdictFailed
+		res.RollbackError = undoErr.Error()
 		final = r.event(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and the rollback failed: %v", r.name, res.Revision, undoErr), reason)
 		err = fmt.Errorf("deployment %s revision %d failed guard (%s); roll back: %w", r.name, res.Revision, reason, undoErr)
 		if outcome.KindOf(undoErr) == outcome.Refused {
@@ -302,15 +303,7 @@ func (g *Guard) lockAndStart(ctx context.Context, in *lifecycle.Incident, name s
 	if err := in.Record(ctx, journal.Entry{Step: "app", Action: journal.ActionStepStarted, Target: target, Before: before}); err != nil {
 		return ctx, nil, outcome.AsRefused(fmt.Errorf("%w; the rollback did not start", err))
 	}
-	obs := progress.Tee(g.Observer, progress.Func(func(e progress.Event) {
-		switch e.Kind {
-		case progress.Written:
-			in.Log(ctx, journal.Entry{Step: "app", Action: journal.ActionStepWritten, Target: target, Result: journal.ResultOK, Inputs: map[string]any{"detail": e.Message, "source": e.Source}})
-		case progress.Verifying:
-			in.Log(ctx, journal.Entry{Step: "app", Action: journal.ActionStepVerifying, Target: target})
-		}
-	}))
-	return ctx, obs, nil
+	return ctx, in.StepObserver(ctx, "app", target, g.Observer), nil
 }
 
 func (r *run) lastRound() []promquery.Sample {

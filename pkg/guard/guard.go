@@ -149,6 +149,9 @@ type Result struct {
 	Status *rollout.StatusResult `json:"status,omitempty"`
 	// Undo is the rollback's result when there was one.
 	Undo *rollout.UndoResult `json:"undo,omitempty"`
+	// RollbackError says why the rollback failed or did not start (the
+	// Deployment's lock held by someone else, a refusal, ...).
+	RollbackError string `json:"rollbackError,omitempty"`
 	// Notifications are the delivery results of the notifications sent.
 	Notifications []notify.Result `json:"notifications,omitempty"`
 	// Warnings are problems that did not change the verdict.

@@ -266,6 +266,9 @@ func (w *work) guard(ctx context.Context, bakeStarted time.Time) {
 	phase, reason := PhaseFailed, ""
 	if res != nil {
 		reason = res.Reason
+		if res.RollbackError != "" {
+			reason = "not rolled back: " + res.RollbackError + "; the release: " + res.Reason
+		}
 		switch res.Verdict {
 		case guard.VerdictPassed:
 			phase = PhasePassed

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/vibestack/rollback/pkg/configs"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/outcome"
@@ -107,22 +106,10 @@ func (s *session) target(ctx context.Context, step, target, cluster string, plan
 	return res, err
 }
 
-// targetObserver passes a target's events on to the run's observer and
-// journals its writes (step.written) and the start of its verification
-// (step.verifying), so that a resume knows how far the target got.
+// targetObserver is the observer of one target: it journals the target's
+// writes and the start of its verification (lifecycle.Incident.StepObserver).
 func (s *session) targetObserver(ctx context.Context, step, target string) progress.Observer {
-	return progress.Tee(s.r.Observer, progress.Func(func(e progress.Event) {
-		switch e.Kind {
-		case progress.Written:
-			in := map[string]any{"detail": e.Message, "source": e.Source}
-			if p, ok := e.Data.(configs.Phase); ok {
-				in["phase"] = string(p)
-			}
-			s.log(ctx, journal.Entry{Step: step, Action: journal.ActionStepWritten, Target: target, Result: journal.ResultOK, Inputs: in})
-		case progress.Verifying:
-			s.log(ctx, journal.Entry{Step: step, Action: journal.ActionStepVerifying, Target: target})
-		}
-	}))
+	return s.in.StepObserver(ctx, step, target, s.r.Observer)
 }
 
 // targetName qualifies a target with its cluster when there are several.

@@ -35,7 +35,7 @@ type Closed struct {
 }
 
 // Close ends the incident: it sends the last notification, waits (bounded)
-// for the deliveries, records the closing entry, releases the locks,
+// for the deliveries, releases the locks, records the closing entry,
 // writes the report atomically and closes the journal. It runs even when
 // ctx is cancelled (an interrupt must still leave a record).
 func (in *Incident) Close(ctx context.Context, c Closing) (*Closed, error) {
@@ -59,9 +59,9 @@ func (in *Incident) Close(ctx context.Context, c Closing) (*Closed, error) {
 	if c.Action == "" {
 		c.Action = journal.ActionIncidentClosed
 	}
-	in.Log(ctx, journal.Entry{Step: c.Step, Action: c.Action, Result: c.Result, Error: c.Error, Inputs: c.Inputs})
 	in.unlock()
-	if err := report.WriteFile(in.ReportPath(), in.j.Entries()); err != nil {
+	in.Log(ctx, journal.Entry{Step: c.Step, Action: c.Action, Result: c.Result, Error: c.Error, Inputs: c.Inputs})
+	if err := report.WriteFile(in.ReportPath(), in.reportEntries(ctx)); err != nil {
 		out.Warnings = append(out.Warnings, "could not write the report: "+err.Error())
 		in.warn("warning: could not write the report: %v", err)
 	} else {
@@ -87,4 +87,19 @@ func (in *Incident) Abandon() {
 	in.mu.Unlock()
 	in.unlock()
 	_ = in.j.Close()
+}
+
+// reportEntries are the entries the report is made of: the cluster
+// mirror's when it holds more than this process's journal (another process,
+// a previous controller leader, wrote part of the incident), else the
+// journal's.
+func (in *Incident) reportEntries(ctx context.Context) []journal.Entry {
+	entries := in.j.Entries()
+	if in.o.Mirror == nil {
+		return entries
+	}
+	if m, err := journal.ReadMirror(ctx, in.o.Mirror, in.id); err == nil && len(m) > len(entries) {
+		return m
+	}
+	return entries
 }

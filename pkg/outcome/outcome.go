@@ -132,3 +132,41 @@ func Worst(kinds ...Kind) Kind {
 	}
 	return w
 }
+
+// Verdict is how one watched, verified or rolled-back workload ended.
+type Verdict string
+
+// The verdicts of a watch, an undo and a bulk undo.
+const (
+	// VerdictHealthy: rolled out and verified.
+	VerdictHealthy Verdict = "healthy"
+	// VerdictUnhealthy: verification failed (crash loop, pull error, ...).
+	VerdictUnhealthy Verdict = "unhealthy"
+	// VerdictTimeout: not verified within the timeout.
+	VerdictTimeout Verdict = "timeout"
+	// VerdictSkipped: nothing to do (already at the target).
+	VerdictSkipped Verdict = "skipped"
+	// VerdictDryRun: only planned.
+	VerdictDryRun Verdict = "dry-run"
+	// VerdictRefused: refused, nothing changed.
+	VerdictRefused Verdict = "refused"
+	// VerdictCancelled: interrupted, or cancelled at a prompt.
+	VerdictCancelled Verdict = "cancelled"
+	// VerdictError: an unexpected error.
+	VerdictError Verdict = "error"
+)
+
+// Kind returns the kind of outcome a verdict is.
+func (v Verdict) Kind() Kind {
+	switch v {
+	case VerdictHealthy, VerdictSkipped, VerdictDryRun:
+		return OK
+	case VerdictRefused, VerdictCancelled:
+		return Refused
+	case VerdictUnhealthy:
+		return Unhealthy
+	case VerdictTimeout:
+		return TimedOut
+	}
+	return Failed
+}

@@ -31,8 +31,8 @@ type BulkUndo struct {
 	Namespace string
 	Selector  string
 	// Options carries the per-Deployment settings (ToRevision, DryRun,
-	// Force, Timeout, SettleWindow, CheckURLs, Clock, Progress, TTY);
-	// its Clients, Confirm and BeforeWrite are not used.
+	// Force, Verification, Observer); its Clients, Confirm and BeforeWrite
+	// are not used.
 	Options Undo
 	// ConfirmAll is asked once before any write with every plan to apply;
 	// nil means yes.
@@ -43,11 +43,11 @@ type BulkUndo struct {
 
 // BulkResult is the outcome of a bulk undo, one result per Deployment.
 type BulkResult struct {
-	Selector  string         `json:"selector"`
-	Namespace string         `json:"namespace,omitempty"`
-	Results   []*UndoResult  `json:"results"`
-	Counts    map[string]int `json:"counts"`
-	Total     Duration       `json:"total"`
+	Selector  string          `json:"selector"`
+	Namespace string          `json:"namespace,omitempty"`
+	Results   []*UndoResult   `json:"results"`
+	Counts    map[Verdict]int `json:"counts"`
+	Total     Duration        `json:"total"`
 }
 
 // Err returns the most severe error of the results (timeout over unhealthy
@@ -55,7 +55,7 @@ type BulkResult struct {
 func (r *BulkResult) Err() error {
 	worst, n := outcome.OK, 0
 	for _, res := range r.Results {
-		if k := verdictKind(res.Verdict); k != outcome.OK {
+		if k := res.Verdict.Kind(); k != outcome.OK {
 			n++
 			worst = outcome.Worst(worst, k)
 		}
@@ -64,21 +64,6 @@ func (r *BulkResult) Err() error {
 		return nil
 	}
 	return outcome.As(worst, fmt.Errorf("%d of %d deployments were not rolled back healthy (see the table)", n, len(r.Results)))
-}
-
-// verdictKind returns the outcome kind of a verdict.
-func verdictKind(v string) outcome.Kind {
-	switch v {
-	case VerdictHealthy, VerdictSkipped, VerdictDryRun:
-		return outcome.OK
-	case VerdictRefused, VerdictCancelled:
-		return outcome.Refused
-	case VerdictUnhealthy:
-		return outcome.Unhealthy
-	case VerdictTimeout:
-		return outcome.TimedOut
-	}
-	return outcome.Failed
 }
 
 // bulkItem is one Deployment of a bulk undo.
@@ -96,7 +81,7 @@ func (b *BulkUndo) Run(ctx context.Context) (*BulkResult, error) {
 	clk := b.Options.clock()
 	start := clk.Now()
 	out := bulkEmitter{obs: b.Options.Observer, clk: clk}
-	res := &BulkResult{Selector: b.Selector, Namespace: b.Namespace, Counts: map[string]int{}}
+	res := &BulkResult{Selector: b.Selector, Namespace: b.Namespace, Counts: map[Verdict]int{}}
 	list, err := b.Clientset.AppsV1().Deployments(b.Namespace).List(ctx, metav1.ListOptions{LabelSelector: b.Selector})
 	if err != nil {
 		return nil, fmt.Errorf("list deployments matching %q: %w", b.Selector, err)

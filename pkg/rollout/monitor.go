@@ -517,7 +517,7 @@ func (m *monitor) finishCtx(ctx context.Context, t *tracked) {
 }
 
 // finish records the verdict of t and stamps its revision.
-func (m *monitor) finish(ctx context.Context, t *tracked, verdict, reason string, failure *PodFailure) {
+func (m *monitor) finish(ctx context.Context, t *tracked, verdict Verdict, reason string, failure *PodFailure) {
 	now := m.clock.Now()
 	t.done = true
 	t.res.Verdict, t.res.Reason, t.res.Failure = verdict, reason, failure

@@ -161,7 +161,7 @@ func WriteBulkResult(w io.Writer, b *BulkResult) {
 	}
 	tw.Flush()
 	var parts []string
-	for _, v := range []string{VerdictHealthy, VerdictSkipped, VerdictDryRun, VerdictRefused, VerdictCancelled, VerdictUnhealthy, VerdictTimeout, VerdictError} {
+	for _, v := range []Verdict{VerdictHealthy, VerdictSkipped, VerdictDryRun, VerdictRefused, VerdictCancelled, VerdictUnhealthy, VerdictTimeout, VerdictError} {
 		if n := b.Counts[v]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, v))
 		}

@@ -64,7 +64,7 @@ func TestWritePlanAndResults(t *testing.T) {
 	golden(t, "status-result.golden", buf.String())
 
 	buf.Reset()
-	b := &BulkResult{Selector: "tier=web", Counts: map[string]int{VerdictHealthy: 1, VerdictRefused: 1}, Total: Duration(3 * time.Second), Results: []*UndoResult{
+	b := &BulkResult{Selector: "tier=web", Counts: map[Verdict]int{VerdictHealthy: 1, VerdictRefused: 1}, Total: Duration(3 * time.Second), Results: []*UndoResult{
 		{Namespace: "a", Deployment: "web", FromRevision: 3, ToRevision: 2, NewRevision: 4, Verdict: VerdictHealthy, Durations: UndoDurations{Total: Duration(2 * time.Second)}},
 		{Namespace: "b", Deployment: "api", Verdict: VerdictRefused, Error: "deployment api is paused"},
 	}}
@@ -78,7 +78,7 @@ func TestUndoWithoutWrite(t *testing.T) {
 		image   string
 		dryRun  bool
 		confirm func(*Plan) (bool, error)
-		verdict string
+		verdict Verdict
 		code    bool // an error is expected
 	}{
 		{name: "dry run", image: "app:crash", dryRun: true, verdict: VerdictDryRun},

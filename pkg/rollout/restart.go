@@ -49,6 +49,19 @@ func Restart(ctx context.Context, deployments appsv1client.DeploymentInterface, 
 	return out, nil
 }
 
+// CheckRestart refuses (exit code 2) what Restart would refuse, reading
+// only: a Deployment that does not exist or is paused.
+func CheckRestart(ctx context.Context, deployments appsv1client.DeploymentInterface, name string) error {
+	d, err := deployments.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return getError(err, "deployment", name)
+	}
+	if d.Spec.Paused {
+		return outcome.AsRefused(fmt.Errorf("deployment %s is paused, so a restart would not roll its pods: resume it first with `rollback app resume %s`", name, name))
+	}
+	return nil
+}
+
 // Resume un-pauses Deployment name; it reports false when it was not paused.
 func Resume(ctx context.Context, deployments appsv1client.DeploymentInterface, name string) (bool, error) {
 	changed := false

@@ -13,16 +13,19 @@ import (
 	"github.com/vibestack/rollback/pkg/progress"
 )
 
-// Verdicts of a status, an undo and a bulk undo.
+// Verdict is the typed verdict of a status, an undo and a bulk undo.
+type Verdict = outcome.Verdict
+
+// Verdicts of a status, an undo and a bulk undo (see pkg/outcome).
 const (
-	VerdictHealthy   = "healthy"
-	VerdictUnhealthy = "unhealthy"
-	VerdictTimeout   = "timeout"
-	VerdictSkipped   = "skipped"
-	VerdictDryRun    = "dry-run"
-	VerdictRefused   = "refused"
-	VerdictCancelled = "cancelled"
-	VerdictError     = "error"
+	VerdictHealthy   = outcome.VerdictHealthy
+	VerdictUnhealthy = outcome.VerdictUnhealthy
+	VerdictTimeout   = outcome.VerdictTimeout
+	VerdictSkipped   = outcome.VerdictSkipped
+	VerdictDryRun    = outcome.VerdictDryRun
+	VerdictRefused   = outcome.VerdictRefused
+	VerdictCancelled = outcome.VerdictCancelled
+	VerdictError     = outcome.VerdictError
 )
 
 // Duration is a time.Duration that JSON encodes as seconds.
@@ -68,7 +71,7 @@ type StatusResult struct {
 	Revision   int64       `json:"revision"`
 	ReplicaSet string      `json:"replicaSet,omitempty"`
 	Images     []string    `json:"images"`
-	Verdict    string      `json:"verdict"`
+	Verdict    Verdict     `json:"verdict"`
 	Reason     string      `json:"reason,omitempty"`
 	Failure    *PodFailure `json:"failure,omitempty"`
 	Progress   Progress    `json:"progress"`

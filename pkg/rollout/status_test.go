@@ -23,7 +23,7 @@ func TestStatusRun(t *testing.T) {
 		name    string
 		pods    []corev1.ContainerStatus
 		ready   bool
-		verdict string
+		verdict Verdict
 		code    outcome.Kind
 		stamp   string
 	}{

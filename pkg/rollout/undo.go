@@ -56,11 +56,11 @@ type UndoDurations struct {
 
 // UndoResult is the outcome of an undo of one Deployment.
 type UndoResult struct {
-	Deployment   string `json:"deployment"`
-	Namespace    string `json:"namespace"`
-	Verdict      string `json:"verdict"`
-	FromRevision int64  `json:"fromRevision"`
-	ToRevision   int64  `json:"toRevision"`
+	Deployment   string  `json:"deployment"`
+	Namespace    string  `json:"namespace"`
+	Verdict      Verdict `json:"verdict"`
+	FromRevision int64   `json:"fromRevision"`
+	ToRevision   int64   `json:"toRevision"`
 	// NewRevision is the number the Deployment controller gave the target
 	// revision when it rolled it out again.
 	NewRevision       int64         `json:"newRevision,omitempty"`
