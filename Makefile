@@ -11,12 +11,13 @@ SANDBOX_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pk
 export ROLLBACK_SANDBOX_BIN := $(BIN)/rollback-sandbox
 export ROLLBACK_BIN := $(BIN)/rollback
 
-.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo bench bench-db bench-guard install fuzz docs docs-examples release
+.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo demo-helm bench bench-db bench-guard bench-helm install fuzz docs docs-examples release
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/rollback ./cmd/rollback
+	$(GO) build -o $(BIN)/rollback-helm ./cmd/rollback-helm
 
 sandbox-build:
 	cd sandbox && $(GO) build -ldflags '$(SANDBOX_LDFLAGS)' -o $(BIN)/rollback-sandbox ./cmd/rollback-sandbox
@@ -51,6 +52,9 @@ test-main:
 demo: build sandbox-build deps
 	bash scripts/demo.sh
 
+demo-helm: build sandbox-build deps
+	bash scripts/demo-helm.sh
+
 bench: build sandbox-build
 	$(GO) run ./bench/app
 
@@ -60,12 +64,28 @@ bench-db: build deps
 bench-guard: build sandbox-build deps
 	$(GO) run ./bench/guard
 
+bench-helm: build sandbox-build deps
+	$(GO) run ./bench/helm
+
 install: build
 	install -D $(BIN)/rollback $(or $(PREFIX),/usr/local)/bin/rollback
+	install -D $(BIN)/rollback-helm $(or $(PREFIX),/usr/local)/bin/rollback-helm
 	ln -sf rollback $(or $(PREFIX),/usr/local)/bin/kubectl-rollback
 
+# Every parser of outside input is fuzzed; the corpora are in
+# testdata/fuzz/FuzzXxx beside each target and replayed by every `go test`.
+FUZZTIME ?= 20s
+FUZZ_TARGETS := pkg/runbook:FuzzParse pkg/redact:FuzzRedact pkg/termsafe:FuzzString \
+	pkg/promquery:FuzzExpand pkg/guardcontroller:FuzzParseSettings pkg/guardcontroller:FuzzURLPolicy \
+	pkg/guardcontroller:FuzzReadState pkg/dbrollback:FuzzScanDataLoss pkg/dbrollback:FuzzSplitStatements \
+	pkg/dbrollback:FuzzGooseDown pkg/dbrollback:FuzzMigrationName pkg/configs:FuzzObjectFromManifest \
+	pkg/journal:FuzzReadLines pkg/journal:FuzzDecodeMirror
+
 fuzz:
-	$(GO) test ./pkg/runbook/ -run '^$$' -fuzz=FuzzParse -fuzztime=60s
+	@set -eo pipefail; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test ./$$pkg/ -run '^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) 2>&1 | tail -3; \
+	done
 
 # The command reference (docs/reference/*.md and man pages in docs/reference/man)
 # is generated from the cobra commands; a unit test fails while it is out of date.

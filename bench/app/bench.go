@@ -25,9 +25,9 @@ import (
 )
 
 type options struct {
-	runs, p3Runs, p3Deployments int
-	out, only                   string
-	rollback, kubectl, script   string
+	runs, p3Runs, p3Deployments, p6Deployments int
+	out, only                                  string
+	rollback, kubectl, script                  string
 }
 
 // env is a running benchmark: the sandbox and the results so far.
@@ -51,7 +51,7 @@ func benchmark(ctx context.Context, o options) error {
 	parts := []struct {
 		name string
 		run  func(context.Context) error
-	}{{"p1", e.p1}, {"p2", e.p2}, {"p3", e.p3}}
+	}{{"p1", e.p1}, {"p2", e.p2}, {"p3", e.p3}, {"p6", e.p6}}
 	for _, p := range parts {
 		if o.only != "" && !strings.Contains(o.only, p.name) {
 			continue

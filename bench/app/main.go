@@ -31,6 +31,7 @@ func run(ctx context.Context, args []string) error {
 	fs.IntVar(&o.runs, "runs", 10, "alternating A/B runs for P1 and P2")
 	fs.IntVar(&o.p3Runs, "p3-runs", 10, "alternating A/B runs for P3 (100 deployments each)")
 	fs.IntVar(&o.p3Deployments, "p3-deployments", 100, "deployments in P3 (spread over 10 namespaces)")
+	fs.IntVar(&o.p6Deployments, "p6-deployments", 1000, "deployments in P6, the scale run (spread over 50 namespaces)")
 	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "markdown file whose \"Application rollback\" section is rewritten")
 	fs.StringVar(&o.only, "only", "", "run only these parts, e.g. p1,p2")
 	if err := fs.Parse(args); err != nil {

@@ -28,6 +28,7 @@ type report struct {
 	p5Anon, p5File                       int64 // KiB, peaks sampled from /proc
 	p3Requests                           int64
 	p3Counted                            int
+	p6                                   *scaleRun
 }
 
 // cpuSample is the CPU time one P3 arm cost: the tool's processes and the
@@ -117,6 +118,15 @@ func (r *report) markdown(o options) string {
 			peak = max(peak, x)
 		}
 		w("- P5 peak RSS of `rollback` during P3: **%.1f MiB** (max of %d runs; goal <= 80 MB: %s), from the kernel's rusage maxrss. Sampled from /proc every 10 ms, the peaks were RssAnon %.1f MiB (heap, stacks) and RssFile %.1f MiB (pages of the executable mapped from the page cache). For scale: `rollback --version` alone peaks at %.1f MiB.", float64(peak)/1024, len(r.p5RSS), met(float64(peak)*1024 <= 80e6), float64(r.p5Anon)/1024, float64(r.p5File)/1024, float64(r.p5Baseline)/1024)
+	}
+	if s := r.p6; s != nil {
+		n := float64(s.deployments)
+		toolMS := s.tool.Seconds() * 1000 / n
+		rssMB := float64(s.maxRSS) * 1024 / 1e6
+		per := float64(s.requests) / float64(max(s.counted, 1))
+		w("- P6, scale: one `rollback app undo -l ... -A --yes --settle 0s` of **%d Deployments in 50 namespaces** (1 replica each) took %s. The tool's CPU: %.2f CPU-s = **%.2f ms per Deployment** (goal <= 5: %s); its peak RSS **%.1f MB** (goal <= 120 MB: %s; RssAnon %.1f MiB, RssFile %.1f MiB); API requests **%.2f per Deployment** (%d for %d, counted in-process as for P3; goal <= 2.5: %s). The control plane spent %.2f CPU-s (%.2f ms per Deployment): on %d CPUs the floor of the wall time is %.1f s.",
+			s.deployments, secs(s.took), s.tool.Seconds(), toolMS, met(toolMS <= 5), rssMB, met(rssMB <= 120), float64(s.anon)/1024, float64(s.file)/1024,
+			per, s.requests, s.counted, met(per <= 2.5), s.controlPlane.Seconds(), s.controlPlane.Seconds()*1000/n, runtime.NumCPU(), (s.tool+s.controlPlane).Seconds()/float64(runtime.NumCPU()))
 	}
 	w("")
 	w("Samples (seconds):")

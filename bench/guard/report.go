@@ -2,11 +2,12 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/vibestack/rollback/bench/mdsection"
 )
 
 const sectionTitle = "## Automated rollback (guard)"
@@ -52,7 +53,7 @@ their own Deployments. guard fails fast on CrashLoopBackOff with the watch code 
 detects the http500 release on the first analysis round whose 10 s error-rate window shows the 5xx (failure limit 0,
 interval 2 s). Recovery uses --settle 0s; the default --settle 10s adds 10 s of restart watching to the recovery.
 `)
-	return replaceSection(o.out, b.String())
+	return mdsection.Replace(o.out, sectionTitle, b.String())
 }
 
 func caseName(c string) string {
@@ -103,28 +104,4 @@ func medRecover(ss []sample) string {
 		return "none: the bad release stays"
 	}
 	return fmt.Sprintf("%.2f s", median(ds).Seconds())
-}
-
-// replaceSection appends section to file, or replaces the section with the
-// same title (up to the next "## " heading) when the file has one.
-func replaceSection(file, section string) error {
-	data, err := os.ReadFile(file)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	text := string(data)
-	if i := strings.Index(text, sectionTitle+"\n"); i >= 0 {
-		rest := text[i+len(sectionTitle)+1:]
-		end := len(text)
-		if j := strings.Index(rest, "\n## "); j >= 0 {
-			end = i + len(sectionTitle) + 1 + j + 1
-		}
-		text = text[:i] + section + text[end:]
-	} else {
-		if text != "" && !strings.HasSuffix(text, "\n\n") {
-			text = strings.TrimRight(text, "\n") + "\n\n"
-		}
-		text += section
-	}
-	return os.WriteFile(file, []byte(text), 0o644)
 }

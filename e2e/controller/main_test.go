@@ -54,7 +54,7 @@ func startController(t *testing.T, name, kubeconfig string, args ...string) *con
 func startControllerEnv(t *testing.T, name, kubeconfig string, env map[string]string, args ...string) *controllerProc {
 	t.Helper()
 	full := append([]string{"guard", "--controller", "--kubeconfig", kubeconfig, "--identity", name,
-		"--health-addr", "127.0.0.1:0", "--journal-dir", t.TempDir()}, args...)
+		"--health-addr", "127.0.0.1:0", "--journal-dir", t.TempDir(), "--allow-url", "http://127.0.0.1:*"}, args...)
 	p := &controllerProc{name: name, Process: clitest.Start(t, clitest.Binary(t), env, full...)}
 	t.Logf("started controller %s (pid %d): rollback %s", name, p.Pid(), strings.Join(full, " "))
 	t.Cleanup(func() {

@@ -3,22 +3,17 @@
 package controller_test
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	authnv1 "k8s.io/api/authentication/v1"
 	authzv1 "k8s.io/api/authorization/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/pkg/guardcontroller"
@@ -40,44 +35,6 @@ func kubectl(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-// serviceAccountKubeconfig writes a kubeconfig (context "sandbox") that
-// authenticates as ServiceAccount ns/name with a token from the
-// TokenRequest API, and returns its path and a clientset for it.
-func serviceAccountKubeconfig(t *testing.T, ns, name string) (string, kubernetes.Interface) {
-	t.Helper()
-	exp := int64(3600)
-	tr, err := sb.Clientset.CoreV1().ServiceAccounts(ns).CreateToken(ctx(t), name, &authnv1.TokenRequest{
-		Spec: authnv1.TokenRequestSpec{ExpirationSeconds: &exp},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("TokenRequest for serviceaccount %s/%s: %v", ns, name, err)
-	}
-	ca := sb.Config.TLSClientConfig.CAData
-	if len(ca) == 0 && sb.Config.TLSClientConfig.CAFile != "" {
-		if ca, err = os.ReadFile(sb.Config.TLSClientConfig.CAFile); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["sandbox"] = &clientcmdapi.Cluster{Server: sb.Config.Host, CertificateAuthorityData: ca}
-	cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
-	cfg.Contexts["sandbox"] = &clientcmdapi.Context{Cluster: "sandbox", AuthInfo: name}
-	cfg.CurrentContext = "sandbox"
-	path := filepath.Join(t.TempDir(), name+".kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := clientcmd.BuildConfigFromFlags("", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return path, cs
-}
-
 // The shipped RBAC (deploy/rbac.yaml, applied for real) is enough: the
 // controller, running as ServiceAccount rollback-system/rollback-guard with
 // a TokenRequest token and nothing else, guards a crash-looping release and
@@ -86,10 +43,9 @@ func serviceAccountKubeconfig(t *testing.T, ns, name string) (string, kubernetes
 // requests show what it must not do is forbidden. The whole kustomization
 // (Deployment, PodDisruptionBudget) passes a server-side dry run.
 func TestShippedRBACIsEnoughAndNothingMore(t *testing.T) {
-	kubectl(t, "apply", "-f", "deploy/namespace.yaml", "-f", "deploy/rbac.yaml", "-f", "deploy/lease-policy.yaml")
-	kubectl(t, "apply", "--dry-run=server", "-k", "deploy/")
+	kubectl(t, "apply", "-k", "deploy/")
 
-	kc, sa := serviceAccountKubeconfig(t, "rollback-system", "rollback-guard")
+	kc, sa := sb.ServiceAccount(t, "rollback-system", "rollback-guard")
 	ns := sb.Namespace(t)
 	// Settings from a ConfigMap (read with the ServiceAccount's configmaps get).
 	if _, err := sb.Clientset.CoreV1().ConfigMaps(ns).Create(ctx(t), &corev1.ConfigMap{
@@ -198,6 +154,75 @@ func TestShippedRBACIsEnoughAndNothingMore(t *testing.T) {
 		t.Logf("delete deployment as the controller: %v", err)
 	}
 	getDeployment(t, ns, "web") // still there
+
+	// The admission policies (deploy/base/admission-policy.yaml) refuse what
+	// RBAC alone would allow the ServiceAccount; the undo above went through.
+	refused := []struct {
+		name  string
+		patch func() error
+	}{
+		{"change serviceAccountName", func() error {
+			_, err := sa.AppsV1().Deployments(ns).Patch(ctx(t), "web", types.MergePatchType, []byte(`{"spec":{"template":{"spec":{"serviceAccountName":"default"}}}}`), metav1.PatchOptions{})
+			return err
+		}},
+		{"add a container", func() error {
+			_, err := sa.AppsV1().Deployments(ns).Patch(ctx(t), "web", types.JSONPatchType, []byte(`[{"op":"add","path":"/spec/template/spec/containers/-","value":{"name":"miner","image":"evil/miner:1"}}]`), metav1.PatchOptions{})
+			return err
+		}},
+		{"mount a hostPath", func() error {
+			_, err := sa.AppsV1().Deployments(ns).Patch(ctx(t), "web", types.JSONPatchType, []byte(`[{"op":"add","path":"/spec/template/spec/volumes","value":[{"name":"root","hostPath":{"path":"/"}}]}]`), metav1.PatchOptions{})
+			return err
+		}},
+		{"scale a Deployment by patch", func() error {
+			_, err := sa.AppsV1().Deployments(ns).Patch(ctx(t), "web", types.MergePatchType, []byte(`{"spec":{"replicas":9}}`), metav1.PatchOptions{})
+			return err
+		}},
+		{"patch a Deployment that is not guarded", func() error {
+			_, err := sa.AppsV1().Deployments(ns).Patch(ctx(t), "bad", types.MergePatchType, []byte(`{"metadata":{"annotations":{"rollback.vibestack.dev/guard":"disabled"}}}`), metav1.PatchOptions{})
+			if err == nil {
+				_, err = sa.AppsV1().Deployments(ns).Patch(ctx(t), "bad", types.MergePatchType, []byte(`{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"evil/x:1"}]}}}}`), metav1.PatchOptions{})
+			}
+			return err
+		}},
+		{"create a ConfigMap in kube-system", func() error {
+			_, err := sa.CoreV1().ConfigMaps("kube-system").Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "rollback-inc-x",
+				Labels: map[string]string{"app.kubernetes.io/managed-by": "rollback"}}}, metav1.CreateOptions{})
+			return err
+		}},
+		{"patch a ConfigMap in kube-system", func() error {
+			// One that would pass every other rule: named and labelled like a mirror.
+			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "rollback-inc-" + strings.ToLower(t.Name()[:8]), Namespace: "kube-system",
+				Labels: map[string]string{"app.kubernetes.io/managed-by": "rollback"}}}
+			if _, err := sb.Clientset.CoreV1().ConfigMaps("kube-system").Create(ctx(t), cm, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+				t.Fatal(err)
+			}
+			_, err := sa.CoreV1().ConfigMaps("kube-system").Patch(ctx(t), cm.Name, types.MergePatchType, []byte(`{"data":{"x":"y"}}`), metav1.PatchOptions{})
+			return err
+		}},
+		{"write a ConfigMap that is not a journal mirror", func() error {
+			_, err := sa.CoreV1().ConfigMaps(ns).Patch(ctx(t), "web-guard", types.MergePatchType, []byte(`{"data":{"bake":"0s"}}`), metav1.PatchOptions{})
+			return err
+		}},
+		{"relabel a ReplicaSet", func() error {
+			rss, err := sb.Clientset.AppsV1().ReplicaSets(ns).List(ctx(t), metav1.ListOptions{LabelSelector: "app=web"})
+			if err != nil || len(rss.Items) == 0 {
+				t.Fatalf("replicasets: %v", err)
+			}
+			_, err = sa.AppsV1().ReplicaSets(ns).Patch(ctx(t), rss.Items[0].Name, types.MergePatchType, []byte(`{"metadata":{"labels":{"app":"other"}}}`), metav1.PatchOptions{})
+			return err
+		}},
+	}
+	for _, tt := range refused {
+		err := tt.patch()
+		if err == nil || !(apierrors.IsInvalid(err) || apierrors.IsForbidden(err)) {
+			t.Errorf("%s as the controller: %v, want refused by the admission policy", tt.name, err)
+			continue
+		}
+		t.Logf("%s as the controller: %v", tt.name, err)
+	}
+	if d := getDeployment(t, ns, "web"); d.Spec.Template.Spec.ServiceAccountName != "" || len(d.Spec.Template.Spec.Containers) != 1 {
+		t.Errorf("the refused patches changed the Deployment: %+v", d.Spec.Template.Spec)
+	}
 
 	// Leases: the controller writes only rollback's own (the admission
 	// policy), wherever RBAC lets it write Leases.

@@ -11,6 +11,7 @@ import (
 	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/dbrollback"
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // result is one CLI run.
@@ -28,7 +29,7 @@ func run(t *testing.T, args ...string) result {
 func redactArgs(args []string) string { return redactLine(strings.Join(args, " ")) }
 
 func redactLine(s string) string {
-	return dbrollback.RedactURL(strings.ReplaceAll(s, password, "xxxxx"))
+	return redact.String(strings.ReplaceAll(s, password, "xxxxx"))
 }
 
 func assertNoPassword(t *testing.T, outputs ...string) {

@@ -219,6 +219,8 @@ func dbVersion(t *testing.T, u string) int64 {
 type runbookOpts struct {
 	ns, migrations, webhookEnv, promURL, httpURL string
 	steps                                        []string
+	// moreDeployments are rolled back beside vibestack-app.
+	moreDeployments []string
 }
 
 func writeRunbook(t *testing.T, dir string, o runbookOpts) string {
@@ -226,7 +228,7 @@ func writeRunbook(t *testing.T, dir string, o runbookOpts) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "apiVersion: rollback.vibestack.dev/v1\nkind: Runbook\napp: %s\n", appName)
 	fmt.Fprintf(&b, "clusters:\n  - context: sandbox\n    namespace: %s\n", o.ns)
-	fmt.Fprintf(&b, "deployments: [%s]\nconfigs:\n  - kind: ConfigMap\n    name: %s\n  - kind: Secret\n    name: %s\n", deployName, configName, secretName)
+	fmt.Fprintf(&b, "deployments: [%s]\nconfigs:\n  - kind: ConfigMap\n    name: %s\n  - kind: Secret\n    name: %s\n", strings.Join(append([]string{deployName}, o.moreDeployments...), ", "), configName, secretName)
 	if o.migrations != "" {
 		fmt.Fprintf(&b, "database:\n  urlFromEnv: VIBESTACK_DATABASE_URL\n  migrationsDir: %s\n  tool: migrate\n  backupDir: backups\n", o.migrations)
 	}

@@ -36,7 +36,7 @@ func TestGo(t *testing.T) {
 	}
 	line(t, out, "✓ access         deployments.apps")
 	line(t, out, "✓ access         leases.coordination.k8s.io")
-	line(t, out, "✓ gitops")
+	line(t, out, "✓ owners")
 	line(t, out, "✓ monitoring     http ")
 	if !strings.HasSuffix(out, "\nGO\n") {
 		t.Errorf("stdout does not end with GO:\n%s", out)
@@ -143,8 +143,8 @@ func TestNoGoGitOps(t *testing.T) {
 	if code != 2 {
 		t.Fatalf("exit code %d, want 2 (NO-GO)", code)
 	}
-	if l := line(t, out, "✗ gitops"); !strings.Contains(l, "managed by Argo CD (shop-web)") {
-		t.Errorf("gitops line %q", l)
+	if l := line(t, out, "✗ owners"); !strings.Contains(l, "Argo CD Application shop-web") {
+		t.Errorf("owners line %q", l)
 	}
 	if !strings.Contains(out, "argocd app set shop-web --sync-policy none") {
 		t.Errorf("no suspend command:\n%s", out)

@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/vibestack/rollback/pkg/rollout"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/vibestack/rollback/pkg/rollout"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // newAppCmd returns the "app" command group: application rollback.
@@ -60,7 +61,7 @@ func (v *verifyFlags) bind(cmd *cobra.Command, urls bool) {
 // value returns the verification the flags describe, on f's clock.
 func (v *verifyFlags) value(f *Factory) rollout.Verification {
 	return rollout.Verification{Timeout: v.timeout, Settle: v.settle, CheckURLs: v.checkURLs,
-		HTTPClient: &http.Client{Timeout: rollout.DefaultCheckTimeout}, Clock: f.Clock}
+		HTTPClient: safehttp.NewClient(rollout.DefaultCheckTimeout), Clock: f.Clock}
 }
 
 // printJSON writes v as one JSON object on stdout.

@@ -9,6 +9,7 @@ import (
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/configs"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
@@ -36,9 +37,12 @@ then watch the rollout (failing fast on crash loops and image pull errors) and
 verify it: every pod ready, restarts stable over --settle, each --check-url 2xx.
 On success the revision is stamped known-good.
 
-Refuses, changing nothing, a paused Deployment, a pruned revision, a Deployment
-managed by Argo CD or Flux (unless --force), and a fallback target that never
-became healthy (unless --to-revision). Without a terminal, --yes is required.
+Refuses, changing nothing, a Deployment whose owner would revert the undo or
+keeps its own history (an operator's custom resource, Argo CD with automated
+sync, Flux, a Helm release: use rollback helm undo RELEASE), unless --force;
+a paused Deployment; a pruned revision; a target whose pods could not start
+(a ConfigMap, Secret, key, PersistentVolumeClaim or ServiceAccount missing);
+and a fallback target that never became healthy (unless --to-revision). Without a terminal, --yes is required.
 With -l it undoes every matching Deployment concurrently.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -54,7 +58,7 @@ With -l it undoes every matching Deployment concurrently.`,
 			}
 			u := rollout.Undo{
 				Clients: rollout.NewClients(cs, ns), Verification: v.value(f), Observer: f.observer(),
-				ToRevision: toRevision, DryRun: dryRun, Force: force,
+				ToRevision: toRevision, DryRun: dryRun, Force: force, Snapshots: configs.SnapshotFinder{Client: cs},
 			}
 			if selector != "" {
 				if all {
@@ -161,7 +165,7 @@ With -l it undoes every matching Deployment concurrently.`,
 	cmd.Flags().Int64Var(&toRevision, "to-revision", 0, "revision to roll back to (default: the last known good one)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and the pod template diff; change nothing")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
-	cmd.Flags().BoolVar(&force, "force", false, "roll back even though Argo CD or Flux manages the deployment")
+	cmd.Flags().BoolVar(&force, "force", false, "roll back even though an operator, Argo CD, Flux or a Helm release manages the deployment (the result says what drift that leaves)")
 	cmd.Flags().StringVarP(&selector, "selector", "l", "", "undo every deployment matching this label selector")
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "with -l: look in every namespace")
 	cmd.Flags().IntVar(&concurrency, "concurrency", rollout.DefaultConcurrency, "with -l: concurrent writes")

@@ -10,6 +10,7 @@ import (
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/featureflags"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // newFlagCmd returns the "flag" command group: turn feature flags off and on.
@@ -181,9 +182,9 @@ func (o *flagSetOptions) print(f *Factory, r flagSetResult, verb, v string) erro
 		where = "; recorded in incident " + r.Incident
 	}
 	if r.Skipped {
-		fmt.Fprintf(f.IO.Out, "skipped: feature flag %s in %s is already %q%s\n", r.Flag, r.Provider, r.After, where)
+		fmt.Fprintf(termsafe.Writer(f.IO.Out), "skipped: feature flag %s in %s is already %q%s\n", r.Flag, r.Provider, r.After, where)
 		return nil
 	}
-	fmt.Fprintf(f.IO.Out, "%sd feature flag %s in %s: %q -> %q%s\n", verb, r.Flag, r.Provider, r.Before, v, where)
+	fmt.Fprintf(termsafe.Writer(f.IO.Out), "%sd feature flag %s in %s: %q -> %q%s\n", verb, r.Flag, r.Provider, r.Before, v, where)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vibestack/rollback/pkg/featureflags"
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // flagListOptions are the options of "flag list".
@@ -50,7 +51,7 @@ func (o *flagListOptions) Run(ctx context.Context, f *Factory) error {
 		return printJSON(f, flagListResult{Provider: t.provider.String(), Flags: flags})
 	}
 	fmt.Fprintf(f.IO.ErrOut, "feature flags in %s:\n", t.provider)
-	tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(termsafe.Writer(f.IO.Out), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FLAG\tVALUE")
 	for _, fl := range flags {
 		fmt.Fprintf(tw, "%s\t%s\n", fl.Name, fl.Value)

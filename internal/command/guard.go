@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strconv"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/rollout"
 	"github.com/vibestack/rollback/pkg/runbook"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // guardOptions are the flags of `rollback guard`.
@@ -89,7 +89,7 @@ digits in the key become _).`,
 	fl.DurationVar(&o.bake, "bake", 5*time.Minute, "how long the release must stay healthy after its rollout completed")
 	fl.DurationVar(&o.interval, "interval", 30*time.Second, "time between two analysis rounds")
 	fl.StringVar(&o.promURL, "prom-url", "", "Prometheus server URL (default: the runbook's healthChecks.prometheus.url)")
-	fl.Var(&promQueryFlag{q: &o.queries}, "prom-query", "PromQL query (a Go template), followed by its --max or --min (repeatable pairs; default: the runbook's queries)")
+	fl.Var(&promQueryFlag{q: &o.queries}, "prom-query", "PromQL query (placeholders {{.namespace}}, {{.deployment}}, {{.revision}}, {{.app}}, {{.label_KEY}}), followed by its --max or --min (repeatable pairs; default: the runbook's queries)")
 	fl.Var(&promThresholdFlag{q: &o.queries, max: true}, "max", "highest healthy value of the preceding --prom-query")
 	fl.Var(&promThresholdFlag{q: &o.queries}, "min", "lowest healthy value of the preceding --prom-query")
 	fl.IntVar(&o.failureLimit, "failure-limit", guard.DefaultFailureLimit, "failed rounds tolerated; one more rolls back (Argo Rollouts' failureLimit, default 0)")
@@ -115,7 +115,7 @@ func (o *guardOptions) run(ctx context.Context, f *Factory, name string) error {
 	if err != nil {
 		return err
 	}
-	hc := &http.Client{Timeout: 10 * time.Second}
+	hc := safehttp.NewClient(10 * time.Second)
 	v := o.verify.value(f)
 	v.HTTPClient = hc
 	g := &guard.Guard{
@@ -147,6 +147,8 @@ func (o *guardOptions) run(ctx context.Context, f *Factory, name string) error {
 			return err
 		}
 	}
+	secrets = append(secrets, urlSecrets(append([]string{g.PrometheusURL}, g.Verification.CheckURLs...)...)...)
+	f.Redact.Add(secrets...)
 	if err := g.Validate(); err != nil {
 		return err
 	}
@@ -157,7 +159,7 @@ func (o *guardOptions) run(ctx context.Context, f *Factory, name string) error {
 	g.Clients, g.Namespace = rollout.NewClients(cs, ns), ns
 	g.Leases = cs.CoordinationV1().Leases(ns)
 	if len(chans) > 0 {
-		g.Notify = &notify.Dispatcher{Channels: chans, Clock: f.Clock}
+		g.Notify = &notify.Dispatcher{Channels: chans, Clock: f.Clock, Redactor: f.Redact}
 	}
 	g.Incidents = func(ctx context.Context, id string) (*lifecycle.Incident, error) {
 		return lifecycle.Open(ctx, lifecycle.Options{ID: id, App: g.App, Actor: g.Actor, Process: f.Process, JournalDir: o.journalDir,

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,6 +17,7 @@ import (
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/guardcontroller"
 	"github.com/vibestack/rollback/pkg/notify"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // guardControllerFlags are the flags of `rollback guard --controller`.
@@ -28,12 +29,13 @@ type guardControllerFlags struct {
 	healthAddr     string
 	maxConcurrent  int
 	identity       string
+	allowURLs      []string
 }
 
 // guardControllerFlagNames are the flags that apply only to --controller.
 var guardControllerFlagNames = map[string]bool{
 	"controller": true, "lease-namespace": true, "lease-duration": true, "renew-deadline": true,
-	"retry-period": true, "health-addr": true, "max-concurrent": true, "identity": true,
+	"retry-period": true, "health-addr": true, "max-concurrent": true, "identity": true, "allow-url": true,
 	"journal-dir": true, // guard's own flag: where the local copies of incident journals go
 	"file":        true, // guard's own flag: the runbook whose notifications every incident uses
 }
@@ -48,10 +50,11 @@ func (g *guardControllerFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&g.healthAddr, "health-addr", ":8081", "with --controller: address of the /healthz and /readyz endpoints (empty: none)")
 	fl.IntVar(&g.maxConcurrent, "max-concurrent", guardcontroller.DefaultMaxConcurrent, "with --controller: how many Deployments are guarded at once")
 	fl.StringVar(&g.identity, "identity", "", "with --controller: this replica's name in the Lease, states and Events (default hostname_pid)")
+	fl.StringArrayVar(&g.allowURLs, "allow-url", nil, "with --controller: URL pattern scheme://host[:port][/path-prefix] (*.name for subdomains, :* for any port) that check and Prometheus URLs in annotations may match (repeatable; also the key "+guardcontroller.SettingsKeyAllowURLs+" of ConfigMap "+guardcontroller.SettingsConfigMap+" in the lease namespace; default: cluster Service names *.svc and *.svc.cluster.local only)")
 }
 
 // run runs the guard controller until the command's context ends. Without
-// -n it watches every namespace; with -n only that one.
+// -n it watches every namespace; with -n only those named (comma-separated).
 func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFlag) error {
 	if args := cmd.Flags().Args(); len(args) > 0 {
 		return exitcode.AsRefused(fmt.Errorf("guard --controller takes no DEPLOYMENT (got %q): it guards every Deployment annotated %s=%s", args[0], guardcontroller.AnnotationGuard, guardcontroller.EnabledValue))
@@ -86,13 +89,17 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 	if err != nil {
 		return fmt.Errorf("create kubernetes client: %w", err)
 	}
-	namespace := ""
+	namespaces := []string{""}
 	if fl := cmd.Flags().Lookup("namespace"); fl != nil && fl.Changed {
-		namespace = fl.Value.String()
+		namespaces = strings.Split(fl.Value.String(), ",")
 	}
 	leaseNS := g.leaseNamespace
 	if leaseNS == "" {
 		leaseNS = guardcontroller.LeaseNamespace(os.Getenv)
+	}
+	allow, err := guardcontroller.LoadURLPolicy(ctxOf(cmd), leaseClient.CoreV1().ConfigMaps(leaseNS), g.allowURLs)
+	if err != nil {
+		return exitcode.AsRefused(err)
 	}
 	identity := g.identity
 	if identity == "" {
@@ -102,7 +109,11 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 	if fl := cmd.Flags().Lookup("journal-dir"); fl != nil {
 		journalDir = fl.Value.String()
 	}
-	hc := &http.Client{Timeout: 5 * time.Second}
+	// Notification receivers are outside the cluster; check and Prometheus
+	// URLs go through the allowlist, also on redirects and after name
+	// resolution.
+	hc := safehttp.NewClient(10 * time.Second)
+	checks := safehttp.NewGuardedClient(5*time.Second, allow.CheckURL)
 	var chans []notify.Channel
 	var secrets []string
 	if rf.path != "" {
@@ -113,6 +124,7 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 		if chans, secrets, err = notify.FromRunbook(rb.Notifications, f.Getenv, hc); err != nil {
 			return err
 		}
+		f.Redact.Add(secrets...)
 	}
 
 	// The controller logs JSON records (log/slog) on stderr.
@@ -134,6 +146,7 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 			}
 		}()
 	}
+	logger.Info(fmt.Sprintf("check and Prometheus URLs allowed: %s", allow))
 	logger.Info(fmt.Sprintf("%s: campaigning for lease %s/%s", identity, leaseNS, guardcontroller.LeaseName))
 	health.SetReady()
 	le := guardcontroller.LeaderElection{
@@ -149,12 +162,35 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 		},
 	}
 	err = le.Run(ctx, func(lctx context.Context) error {
-		c := &guardcontroller.Controller{
-			Client: cs, Namespace: namespace, Clock: f.Clock, Logger: logger, Identity: identity,
-			MaxConcurrent: g.maxConcurrent, HTTPClient: hc,
-			OnSynced: health.SetSynced, JournalDir: journalDir, Channels: chans, Secrets: secrets, LockDuration: g.leaseDuration,
+		// One controller per watched namespace (one for all namespaces
+		// without -n), all under the same leadership.
+		errc := make(chan error, len(namespaces))
+		synced := make(chan struct{}, len(namespaces))
+		for _, ns := range namespaces {
+			c := &guardcontroller.Controller{
+				Client: cs, Namespace: strings.TrimSpace(ns), Clock: f.Clock, Logger: logger, Identity: identity,
+				MaxConcurrent: g.maxConcurrent, HTTPClient: checks, AllowURLs: allow,
+				OnSynced: func() { synced <- struct{}{} }, JournalDir: journalDir, Channels: chans, Secrets: secrets, LockDuration: g.leaseDuration,
+			}
+			go func() { errc <- c.Run(lctx) }()
 		}
-		return c.Run(lctx)
+		go func() {
+			for range namespaces {
+				select {
+				case <-synced:
+				case <-lctx.Done():
+					return
+				}
+			}
+			health.SetSynced()
+		}()
+		var first error
+		for range namespaces {
+			if err := <-errc; err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
 	})
 	if errors.Is(err, guardcontroller.ErrLostLeadership) {
 		return fmt.Errorf("guard controller %s: %w; exiting so that it restarts as a candidate", identity, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // newIncidentCmd returns the "incident" command group: read incident journals.
@@ -112,7 +113,7 @@ func (o *incidentListOptions) Run(ctx context.Context, f *Factory) error {
 		fmt.Fprintln(f.IO.ErrOut, "no incidents recorded")
 		return nil
 	}
-	tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(termsafe.Writer(f.IO.Out), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "INCIDENT\tAPP\tSTATUS\tOPENED\tDURATION\tBY\tENTRIES")
 	for _, s := range list {
 		dur := "-"

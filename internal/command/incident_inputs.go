@@ -3,7 +3,6 @@ package command
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/vibestack/rollback/pkg/incident"
 	"github.com/vibestack/rollback/pkg/preflight"
@@ -41,7 +40,8 @@ func loadIncidentInputs(f *Factory, rf *runbookFlag, steps []string) (*incidentI
 		in.clusters = append(in.clusters, incident.Cluster{Context: c.Context, Namespace: c.Namespace, Client: c.Client})
 	}
 	_, in.secrets = notificationChannels(rb, opts.HTTPClient)
-	in.secrets = append(in.secrets, urlSecrets(opts.DatabaseURL)...)
+	in.secrets = append(in.secrets, runbookURLSecrets(rb, opts.DatabaseURL)...)
+	f.Redact.Add(in.secrets...)
 	return in, nil
 }
 
@@ -63,19 +63,4 @@ func (in *incidentInputs) preflight(f *Factory) func(ctx context.Context, steps 
 		}
 		return cl, nil
 	}
-}
-
-// urlSecrets returns the values of a URL that must never be shown: the URL
-// itself and its password.
-func urlSecrets(raw string) []string {
-	if raw == "" {
-		return nil
-	}
-	out := []string{raw}
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		if p, ok := u.User.Password(); ok && p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

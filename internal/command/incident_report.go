@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -52,8 +51,8 @@ func (o *incidentReportOptions) Run(ctx context.Context, f *Factory, id string) 
 		_, err := f.IO.Out.Write(buf.Bytes())
 		return err
 	}
-	if err := os.WriteFile(o.out, buf.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("write incident report: %w", err)
+	if err := report.WriteFile(o.out, es); err != nil {
+		return err
 	}
 	if f.JSON() {
 		return printJSON(f, struct {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // incidentShowOptions are the options of "incident show".
@@ -46,7 +47,7 @@ func (o *incidentShowOptions) Run(ctx context.Context, f *Factory, id string) er
 
 // writeTimeline prints entries as a table, errors on their own line.
 func writeTimeline(w io.Writer, es []journal.Entry) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(termsafe.Writer(w), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tTIME (UTC)\tACTOR\tSTEP\tACTION\tTARGET\tRESULT")
 	for _, e := range es {
 		target := e.Target

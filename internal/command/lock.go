@@ -10,6 +10,7 @@ import (
 
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/clusterlock"
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // newLockCmd returns "lock": inspect and break the per-application cluster
@@ -105,7 +106,7 @@ A free lock is skipped (exit code 0).`,
 				fmt.Fprintf(f.IO.Out, "skipped: lock %s is free, nothing to break\n", info.Lease)
 				return nil
 			}
-			fmt.Fprintf(f.IO.Out, "broke lock %s/%s held by %s for incident %s since %s\n",
+			fmt.Fprintf(termsafe.Writer(f.IO.Out), "broke lock %s/%s held by %s for incident %s since %s\n",
 				info.Namespace, info.Lease, info.Holder, orDash(info.Incident), info.Since.UTC().Format(time.RFC3339))
 			return nil
 		},
@@ -138,6 +139,7 @@ func lockFor(f *Factory, name string) (*clusterlock.Lock, error) {
 
 // writeLockInfo prints a lock's state for people.
 func writeLockInfo(w io.Writer, info *clusterlock.Info, now time.Time) {
+	w = termsafe.Writer(w) // the holder and incident come from the Lease
 	if info.Free {
 		fmt.Fprintf(w, "lock %s: free\n", info.Lease)
 		return

@@ -19,6 +19,7 @@ import (
 	"github.com/vibestack/rollback/pkg/preflight"
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/runbook"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // preflightOptions are the flags of "preflight".
@@ -41,7 +42,7 @@ asks people to check by hand, and say GO or NO-GO:
   access         every verb and resource the rollback needs, per cluster (SelfSubjectAccessReview)
   revisions      each Deployment's current and last known good revision and their difference
   pods           pods not ready, restarts, Warning events of the last 15 minutes
-  gitops         Argo CD or Flux owners that would revert the rollback
+  owners         operators, Argo CD, Flux and Helm releases that would revert the rollback or keep their own history
   monitoring     each Prometheus query against its threshold, each HTTP health check
   database       reachable, migration version, backup tool version, free disk for a backup
   notifications  each channel configured and reachable
@@ -101,7 +102,7 @@ func preflightFor(f *Factory, rb *runbook.Runbook, path string, steps []string) 
 	opts := &preflight.Options{
 		Runbook:    rb,
 		Steps:      steps,
-		HTTPClient: &http.Client{},
+		HTTPClient: safehttp.NewClient(0),
 		Clock:      f.Clock,
 	}
 	for _, c := range rb.Clusters {
@@ -120,7 +121,10 @@ func preflightFor(f *Factory, rb *runbook.Runbook, path string, steps []string) 
 			return nil, fmt.Errorf("preflight: prometheus client: %w", err)
 		}
 	}
-	opts.Channels, _ = notificationChannels(rb, opts.HTTPClient)
+	var secrets []string
+	opts.Channels, secrets = notificationChannels(rb, opts.HTTPClient)
+	f.Redact.Add(secrets...)
+	f.Redact.Add(runbookURLSecrets(rb, opts.DatabaseURL)...)
 	return opts, nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // Progress renderings (--progress).
@@ -59,9 +60,12 @@ func (r *renderer) Observe(e progress.Event) {
 		fmt.Fprintf(r.w, "%s\n", b)
 		return
 	}
+	// Messages quote the cluster (pod messages, Events): no control
+	// character of theirs reaches the terminal.
+	e.Message = termsafe.Text(e.Message)
 	if e.Kind == progress.Update {
 		if r.tty {
-			fmt.Fprintf(r.w, "\r\033[K%s (%s)", e.Message, rollout.Duration(e.Elapsed))
+			fmt.Fprintf(r.w, "\r\033[K%s (%s)", termsafe.String(e.Message), rollout.Duration(e.Elapsed))
 			r.pending = true
 			return
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/vibestack/rollback/internal/kubeflags"
 	"github.com/vibestack/rollback/internal/version"
 	"github.com/vibestack/rollback/pkg/clusterlock"
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // Factory carries what every command needs: streams, cluster access flags,
@@ -37,21 +38,33 @@ type Factory struct {
 	// Output is -o (text or json); Progress is --progress.
 	Output   string
 	Progress string
+	// Helm builds the `helm` command group; nil runs the rollback-helm
+	// binary (see HelmBinary), which sets the real one.
+	Helm func(*Factory) *cobra.Command
+	// Args are the command line arguments being run.
+	Args []string
+
+	// Redact removes secrets from everything written to IO.Out and
+	// IO.ErrOut; commands register the secret values they learn.
+	Redact *redact.Redactor
 
 	renderOnce sync.Once
 	render     *renderer
 }
 
 // NewFactory returns a Factory for io with kubectl-compatible cluster flags.
+// Its streams redact what is written to them (see pkg/redact).
 func NewFactory(io *iostreams.IOStreams) *Factory {
 	kube := kubeflags.NewConfigFlags()
+	red := redact.New()
 	return &Factory{
-		IO:      io,
+		IO:      io.Redacted(red),
 		Kube:    kube,
 		Clients: kubeClients{kube: kube},
 		Clock:   clock.RealClock{},
 		Getenv:  os.Getenv,
 		Process: clusterlock.NewProcessID(),
+		Redact:  red,
 	}
 }
 
@@ -69,6 +82,7 @@ last known good state, verifies the result and records what it did.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			registerSecretFlags(cmd, f.Redact)
 			switch f.Progress {
 			case progressAuto, progressText, progressJSON, progressNone:
 			default:
@@ -93,6 +107,11 @@ last known good state, verifies the result and records what it did.`,
 	for _, add := range subcommands {
 		root.AddCommand(add(f))
 	}
+	helm := f.Helm
+	if helm == nil {
+		helm = newHelmExecCmd
+	}
+	root.AddCommand(helm(f))
 	setUpHelp(root)
 	refuseBadArgs(root)
 	return root
@@ -139,12 +158,17 @@ func Execute(ctx context.Context, io *iostreams.IOStreams, args []string) int {
 // ExecuteWith runs the command line args with the Factory f (tests give
 // one with fake clients and a fake clock) and returns the exit code.
 func ExecuteWith(ctx context.Context, f *Factory, args []string) int {
+	f.Args = args
 	io := f.IO
 	root := NewRoot(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitcode.OK
+	}
+	var child *exitCodeError
+	if errors.As(err, &child) {
+		return child.code
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "required flag(s)") || strings.HasPrefix(msg, "unknown command") {
 		// cobra's check of MarkFlagRequired flags and of subcommand names:

@@ -3,6 +3,7 @@ package command
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,7 +19,7 @@ type runFlags struct {
 	rb                         runbookFlag
 	steps                      []string
 	reason, resume, journalDir string
-	pauseAfter                 string
+	pauseAfter, pauseFile      string
 	yes, dryRun, acceptNoGo    bool
 	force, acceptDataLoss      bool
 	dbSteps                    int
@@ -61,7 +62,7 @@ continues from the journal without repeating finished steps.`,
 	fs.BoolVarP(&fl.yes, "yes", "y", false, "do not stop at the confirmation gates (required without a terminal)")
 	fs.BoolVar(&fl.dryRun, "dry-run", false, "plan every step and change nothing (no journal, no lock, no notification)")
 	fs.BoolVar(&fl.acceptNoGo, "accept-no-go", false, "go ahead although preflight says NO-GO (recorded)")
-	fs.BoolVar(&fl.force, "force", false, "roll back deployments managed by Argo CD or Flux")
+	fs.BoolVar(&fl.force, "force", false, "roll back deployments whose owner (an operator, Argo CD, Flux, a Helm release) would revert the undo or keeps its own history")
 	fs.BoolVar(&fl.acceptDataLoss, "accept-data-loss", false, "allow database downs that destroy data (DROP TABLE, ...)")
 	fs.IntVar(&fl.dbSteps, "db-steps", 0, "migrations the db step reverts (default 1)")
 	fs.Int64Var(&fl.dbTo, "db-to", 0, "version the db step reverts to (instead of --db-steps)")
@@ -71,6 +72,8 @@ continues from the journal without repeating finished steps.`,
 	fs.DurationVar(&fl.lockDuration, "lock-duration", clusterlock.DefaultDuration, "cluster lock lease duration (renewed while running)")
 	fs.StringVar(&fl.pauseAfter, "pause-after", "", "stop after this step and wait (drills and tests); resume with --resume")
 	_ = fs.MarkHidden("pause-after")
+	fs.StringVar(&fl.pauseFile, "pause-file", "", "with --pause-after: go on once this file is removed (tests change the cluster or database in between)")
+	_ = fs.MarkHidden("pause-file")
 	return cmd
 }
 
@@ -104,9 +107,24 @@ func runIncident(cmd *cobra.Command, f *Factory, fl *runFlags) error {
 	}
 	if fl.pauseAfter != "" {
 		r.AfterStep = func(step string) {
-			if step == fl.pauseAfter {
+			if step != fl.pauseAfter {
+				return
+			}
+			if fl.pauseFile == "" {
 				fmt.Fprintf(f.IO.ErrOut, "paused after step %s; stop this process and continue with `rollback run --resume ID`\n", step)
 				<-ctx.Done()
+				return
+			}
+			fmt.Fprintf(f.IO.ErrOut, "paused after step %s until %s is removed\n", step, fl.pauseFile)
+			for {
+				if _, err := os.Stat(fl.pauseFile); err != nil {
+					return
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-f.Clock.After(100 * time.Millisecond):
+				}
 			}
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // IOStreams are the streams of one command invocation: results go to Out,
@@ -35,6 +37,14 @@ func System() *IOStreams {
 		InTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
+}
+
+// Redacted returns a copy of s whose Out and ErrOut pass everything written
+// through r first.
+func (s *IOStreams) Redacted(r *redact.Redactor) *IOStreams {
+	c := *s
+	c.Out, c.ErrOut = r.Writer(s.Out), r.Writer(s.ErrOut)
+	return &c
 }
 
 // Test returns streams backed by buffers, none of them a terminal.

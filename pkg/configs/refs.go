@@ -1,10 +1,11 @@
 package configs
 
 import (
-	"fmt"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/vibestack/rollback/pkg/podrefs"
 )
 
 // Ref is one ConfigMap or Secret a pod template references, with every
@@ -68,54 +69,7 @@ func SwitchReferences(spec *corev1.PodSpec, kind Kind, from, to string) []string
 }
 
 // visitRefs calls fn with a pointer to every ConfigMap or Secret name in
-// spec, so that callers can read or rewrite it.
+// spec, so that callers can read or rewrite it (podrefs.Visit walks the spec).
 func visitRefs(spec *corev1.PodSpec, fn func(kind Kind, name *string, place string)) {
-	containers := func(kind string, cs []corev1.Container) {
-		for i := range cs {
-			c := &cs[i]
-			for j := range c.EnvFrom {
-				ef := &c.EnvFrom[j]
-				if ef.ConfigMapRef != nil {
-					fn(KindConfigMap, &ef.ConfigMapRef.Name, fmt.Sprintf("%s %s envFrom", kind, c.Name))
-				}
-				if ef.SecretRef != nil {
-					fn(KindSecret, &ef.SecretRef.Name, fmt.Sprintf("%s %s envFrom", kind, c.Name))
-				}
-			}
-			for j := range c.Env {
-				e := &c.Env[j]
-				if e.ValueFrom == nil {
-					continue
-				}
-				if r := e.ValueFrom.ConfigMapKeyRef; r != nil {
-					fn(KindConfigMap, &r.Name, fmt.Sprintf("%s %s env %s", kind, c.Name, e.Name))
-				}
-				if r := e.ValueFrom.SecretKeyRef; r != nil {
-					fn(KindSecret, &r.Name, fmt.Sprintf("%s %s env %s", kind, c.Name, e.Name))
-				}
-			}
-		}
-	}
-	containers("initContainer", spec.InitContainers)
-	containers("container", spec.Containers)
-	for i := range spec.Volumes {
-		v := &spec.Volumes[i]
-		if v.ConfigMap != nil {
-			fn(KindConfigMap, &v.ConfigMap.Name, "volume "+v.Name)
-		}
-		if v.Secret != nil {
-			fn(KindSecret, &v.Secret.SecretName, "volume "+v.Name)
-		}
-		if v.Projected != nil {
-			for j := range v.Projected.Sources {
-				src := &v.Projected.Sources[j]
-				if src.ConfigMap != nil {
-					fn(KindConfigMap, &src.ConfigMap.Name, "projected volume "+v.Name)
-				}
-				if src.Secret != nil {
-					fn(KindSecret, &src.Secret.Name, "projected volume "+v.Name)
-				}
-			}
-		}
-	}
+	podrefs.Visit(spec, func(s podrefs.Site) { fn(Kind(s.Kind), s.Name, s.Place) })
 }

@@ -6,11 +6,14 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // WriteHistory prints a HistoryResult for humans. Values never appear:
 // keys are shown with their sizes and short hashes.
 func WriteHistory(w io.Writer, h *HistoryResult) {
+	w = termsafe.Writer(w)
 	if len(h.Configs) == 0 {
 		fmt.Fprintf(w, "deployment %s/%s references no ConfigMap or Secret\n", h.Namespace, h.Deployment)
 		return
@@ -84,6 +87,7 @@ func stamp(t time.Time) string {
 // WritePlan prints what an undo will do: the strategy, the references a
 // versioned undo switches and the key-level diff.
 func WritePlan(w io.Writer, p *Plan) {
+	w = termsafe.Writer(w)
 	ref := p.Kind.lower() + "/" + p.Name
 	switch p.Strategy {
 	case StrategyVersioned:
@@ -112,6 +116,7 @@ func WritePlan(w io.Writer, p *Plan) {
 
 // WriteUndoResult prints the outcome of an undo in one line.
 func WriteUndoResult(w io.Writer, r *UndoResult) {
+	w = termsafe.Writer(w)
 	ref := r.Kind.lower() + "/" + r.Name
 	switch r.Verdict {
 	case "skipped":
@@ -135,6 +140,7 @@ func WriteUndoResult(w io.Writer, r *UndoResult) {
 
 // WriteSnapshots prints the snapshots `rollback config snapshot` took.
 func WriteSnapshots(w io.Writer, r *SnapshotAllResult) {
+	w = termsafe.Writer(w)
 	if len(r.Snapshots) == 0 && len(r.Missing) == 0 {
 		fmt.Fprintf(w, "skipped: deployment %s/%s references no ConfigMap or Secret\n", r.Namespace, r.Deployment)
 		return

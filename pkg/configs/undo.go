@@ -31,6 +31,12 @@ type Undo struct {
 	Clock  clock.PassiveClock
 	// Observer receives progress events; nil discards them.
 	Observer progress.Observer
+	// DataOnly restores the data of an unversioned object and stops there:
+	// no restart and no verification, because the caller rolls the pods out
+	// itself (rollback run's app step, whose template undo recreates them
+	// with the restored data: one rollout for both steps). The verdict is
+	// "restored". A versioned object is refused: its switch is a rollout.
+	DataOnly bool
 	// Continue resumes an undo that was interrupted after a write: after
 	// ContinueRestored the data (or the template switch) already landed and
 	// only the restart (unversioned objects) and the verification are left;
@@ -97,7 +103,14 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 	}
 	res := &UndoResult{Plan: p}
 	defer func() { res.Duration = rollout.Duration(u.Clock.Since(start)) }()
+	if u.DataOnly && p.Strategy == StrategyVersioned {
+		return nil, outcome.AsRefused(fmt.Errorf("restore %s: a versioned object is switched in the pod template, which rolls the pods; restore it with a rollout", p.current.Ref()))
+	}
 	if u.Continue != "" && !u.DryRun {
+		if u.DataOnly {
+			res.Verdict = "restored"
+			return res, nil
+		}
 		return u.continueAfterWrite(ctx, deployment, res)
 	}
 	switch {
@@ -149,6 +162,10 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 			how = "update (keys removed)"
 		}
 		u.emit(progress.Written, p, fmt.Sprintf("restored %s from %s (%s, field manager %s)", p.current.Ref(), p.To, how, FieldManager), ContinueRestored)
+		if u.DataOnly {
+			res.Verdict = "restored"
+			return res, nil
+		}
 		if err := u.restart(ctx, deployment, p); err != nil {
 			return res, err
 		}

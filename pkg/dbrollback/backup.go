@@ -19,6 +19,8 @@ import (
 	"github.com/vibestack/rollback/pkg/progress"
 
 	"k8s.io/utils/clock"
+
+	"github.com/vibestack/rollback/pkg/atomicfile"
 )
 
 // DefaultBackupDir is the backup directory when neither --backup-dir nor
@@ -64,8 +66,8 @@ type backupRequest struct {
 // dump by reading it back completely, and writes the metadata beside it. On
 // any failure it removes what it wrote and returns an error.
 func takeBackup(ctx context.Context, t *Target, req backupRequest) (*Backup, error) {
-	if err := os.MkdirAll(req.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create backup directory: %w", err)
+	if err := privateDir(req.dir); err != nil {
+		return nil, err
 	}
 	start := req.clock.Now()
 	b := &Backup{
@@ -106,7 +108,7 @@ func takeBackup(ctx context.Context, t *Target, req backupRequest) (*Backup, err
 		os.Remove(partial)
 		return nil, t.redactErr(fmt.Errorf("backup %s: check %s: %w", t, partial, err))
 	}
-	if err := os.Rename(partial, final); err != nil {
+	if err := atomicfile.Rename(partial, final); err != nil {
 		os.Remove(partial)
 		return nil, fmt.Errorf("backup: %w", err)
 	}
@@ -138,12 +140,29 @@ func writeMeta(dir string, b *Backup) error {
 	if err != nil {
 		return fmt.Errorf("write backup metadata: %w", err)
 	}
-	path := filepath.Join(dir, b.ID+".json")
-	if err := os.WriteFile(path+".tmp", append(data, '\n'), 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, b.ID+".json"), append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write backup metadata: %w", err)
 	}
-	if err := os.Rename(path+".tmp", path); err != nil {
-		return fmt.Errorf("write backup metadata: %w", err)
+	return nil
+}
+
+// privateDir creates dir 0700, or makes an existing one 0700: a backup is a
+// full copy of the database, for its owner's eyes only.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create backup directory: %w", err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("backup directory: %w", err)
+	}
+	if !st.IsDir() {
+		return refusef("backup directory %s is not a directory", dir)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return refusef("backup directory %s is readable by others (mode %04o) and cannot be made private: %v; choose another --backup-dir or fix its mode", dir, st.Mode().Perm(), err)
+		}
 	}
 	return nil
 }

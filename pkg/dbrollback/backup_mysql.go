@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+
+	"github.com/vibestack/rollback/pkg/atomicfile"
 )
 
 // backupMySQL runs mysqldump --single-transaction --quick --routines
@@ -23,7 +25,7 @@ func backupMySQL(ctx context.Context, t *Target, path string, b *Backup) error {
 		return err
 	}
 	b.DumpTool, b.DumpToolVersion = "mysqldump", ver
-	args := append(mysqlClientArgs(t), "--single-transaction", "--quick", "--routines", "--triggers", "--events", t.Name)
+	args := append(mysqlClientArgs(t), "--single-transaction", "--quick", "--routines", "--triggers", "--events", "--", t.Name)
 	cmd := exec.CommandContext(ctx, "mysqldump", args...)
 	cmd.Env = append(os.Environ(), t.env()...)
 	stderr := &limitedBuffer{n: 4096}
@@ -32,7 +34,7 @@ func backupMySQL(ctx context.Context, t *Target, path string, b *Backup) error {
 	if err != nil {
 		return fmt.Errorf("mysqldump: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	f, err := atomicfile.Create(path, 0o600)
 	if err != nil {
 		return fmt.Errorf("create dump file: %w", err)
 	}
@@ -74,12 +76,13 @@ func checkMySQLTrailer(tail []byte) error {
 	return nil
 }
 
-// mysqlClientArgs returns the connection arguments for mysqldump and mysql,
-// without the password.
+// mysqlClientArgs returns the connection options for mysqldump and mysql,
+// without the password, each as one --name=value argument so that no value
+// is read as an option. The database name goes after "--".
 func mysqlClientArgs(t *Target) []string {
-	args := []string{"--protocol=tcp", "-h", t.Host, "-P", t.Port}
+	args := []string{"--protocol=tcp", "--host=" + t.Host, "--port=" + t.Port}
 	if t.User != "" {
-		args = append(args, "-u", t.User)
+		args = append(args, "--user="+t.User)
 	}
 	return args
 }

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vibestack/rollback/pkg/atomicfile"
 )
 
 // backupPostgres runs pg_dump -Fc and streams its output at once into the
@@ -31,7 +33,7 @@ func backupPostgres(ctx context.Context, t *Target, path string, b *Backup, lock
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	dump := exec.CommandContext(ctx, "pg_dump", "-Fc", "--lock-wait-timeout="+strconv.FormatInt(lockTimeout.Milliseconds(), 10), "-d", t.libpqURL())
+	dump := exec.CommandContext(ctx, "pg_dump", "-Fc", "--lock-wait-timeout="+strconv.FormatInt(lockTimeout.Milliseconds(), 10), "--dbname="+t.libpqURL())
 	dump.Env = append(os.Environ(), t.env()...)
 	dumpErr := &limitedBuffer{n: 4096}
 	dump.Stderr = dumpErr
@@ -48,7 +50,7 @@ func backupPostgres(ctx context.Context, t *Target, path string, b *Backup, lock
 		return fmt.Errorf("pg_restore: %w", err)
 	}
 
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	f, err := atomicfile.Create(path, 0o600)
 	if err != nil {
 		return fmt.Errorf("create dump file: %w", err)
 	}

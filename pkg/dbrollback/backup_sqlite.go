@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/vibestack/rollback/pkg/atomicfile"
 )
 
 // backupSQLite copies the database with VACUUM INTO (a consistent snapshot
@@ -21,8 +23,18 @@ func backupSQLite(ctx context.Context, t *Target, path string, b *Backup) error 
 		return fmt.Errorf("read sqlite version: %w", err)
 	}
 	b.DumpToolVersion = "SQLite " + b.DumpToolVersion
+	// VACUUM INTO writes into an empty file that exists: create it 0600
+	// first, so that the copy of the database is never readable by others.
+	f, err := atomicfile.Create(path, 0o600)
+	if err != nil {
+		return fmt.Errorf("create backup file: %w", err)
+	}
+	f.Close()
 	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
 		return fmt.Errorf("VACUUM INTO %s: %w", path, err)
+	}
+	if err := syncFile(path); err != nil {
+		return err
 	}
 	if err := sqliteIntegrity(ctx, path); err != nil {
 		return err
@@ -33,6 +45,19 @@ func backupSQLite(ctx context.Context, t *Target, path string, b *Backup) error 
 	}
 	b.Size, b.SHA256 = size, sum
 	b.Verification = "PRAGMA integrity_check returned ok"
+	return nil
+}
+
+// syncFile fsyncs the file at path.
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", path, err)
+	}
 	return nil
 }
 

@@ -53,16 +53,15 @@ func readMigrations(dir, tool string) ([]Migration, error) {
 		path := filepath.Join(dir, e.Name())
 		switch tool {
 		case ToolMigrate:
-			g := migrateFile.FindStringSubmatch(e.Name())
-			if g == nil {
+			v, name, direction, ok, err := parseMigrationName(tool, e.Name())
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
 				continue
 			}
-			v, err := strconv.ParseInt(g[1], 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("migration %s: bad version: %w", e.Name(), err)
-			}
-			m := get(v, g[2])
-			if g[3] == "down" {
+			m := get(v, name)
+			if direction == "down" {
 				b, err := os.ReadFile(path)
 				if err != nil {
 					return nil, fmt.Errorf("read migration: %w", err)
@@ -71,19 +70,18 @@ func readMigrations(dir, tool string) ([]Migration, error) {
 				m.HasDown = hasStatements(m.DownSQL)
 			}
 		case ToolGoose:
-			g := gooseFile.FindStringSubmatch(e.Name())
-			if g == nil {
-				continue
-			}
-			v, err := strconv.ParseInt(g[1], 10, 64)
+			v, name, _, ok, err := parseMigrationName(tool, e.Name())
 			if err != nil {
-				return nil, fmt.Errorf("migration %s: bad version: %w", e.Name(), err)
+				return nil, err
+			}
+			if !ok {
+				continue
 			}
 			b, err := os.ReadFile(path)
 			if err != nil {
 				return nil, fmt.Errorf("read migration: %w", err)
 			}
-			m := get(v, g[2])
+			m := get(v, name)
 			m.DownFile = path
 			m.DownLine, m.DownSQL = gooseDown(string(b))
 			if m.DownLine == 0 {
@@ -98,6 +96,29 @@ func readMigrations(dir, tool string) ([]Migration, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	return out, nil
+}
+
+// parseMigrationName reads a migration file name in tool's layout: its
+// version, name and direction (up or down; "" for goose, whose file holds
+// both). ok is false for a file that is not a migration; a migration whose
+// version does not fit in 64 bits is an error.
+func parseMigrationName(tool, file string) (version int64, name, direction string, ok bool, err error) {
+	re := gooseFile
+	if tool == ToolMigrate {
+		re = migrateFile
+	}
+	g := re.FindStringSubmatch(file)
+	if g == nil {
+		return 0, "", "", false, nil
+	}
+	v, err := strconv.ParseInt(g[1], 10, 64)
+	if err != nil {
+		return 0, "", "", false, fmt.Errorf("migration %s: bad version: %w", file, err)
+	}
+	if tool == ToolMigrate {
+		direction = g[3]
+	}
+	return v, g[2], direction, true, nil
 }
 
 // gooseDown returns the line after "-- +goose Down" and the text of the down

@@ -8,8 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/vibestack/rollback/pkg/atomicfile"
 	"github.com/vibestack/rollback/pkg/progress"
 )
 
@@ -76,6 +78,9 @@ func restore(ctx context.Context, t *Target, o RestoreOptions) (*RestoreResult, 
 	}
 	var lk *undoLock
 	if t.Engine == SQLite {
+		if err := checkSQLiteRestore(t.Name); err != nil {
+			return nil, err
+		}
 		lk, err = flockFile(t.Name + ".rollback.lock")
 	} else {
 		db, oerr := open(ctx, t, o.LockTimeout)
@@ -94,14 +99,14 @@ func restore(ctx context.Context, t *Target, o RestoreOptions) (*RestoreResult, 
 	emit(o.Observer, progress.Info, "restore: %s into %s", b.ID, t)
 	switch t.Engine {
 	case Postgres:
-		err = runRestoreCmd(ctx, t, nil, "pg_restore", "--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges", "-d", t.libpqURL(), path)
+		err = runRestoreCmd(ctx, t, nil, "pg_restore", "--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges", "--dbname="+t.libpqURL(), "--", path)
 	case MySQL:
 		f, ferr := os.Open(path)
 		if ferr != nil {
 			return nil, ferr
 		}
 		defer f.Close()
-		err = runRestoreCmd(ctx, t, f, "mysql", append(mysqlClientArgs(t), "--binary-mode", t.Name)...)
+		err = runRestoreCmd(ctx, t, f, "mysql", append(mysqlClientArgs(t), "--binary-mode", "--", t.Name)...)
 	case SQLite:
 		err = restoreSQLite(path, t.Name)
 	}
@@ -128,33 +133,80 @@ func runRestoreCmd(ctx context.Context, t *Target, stdin io.Reader, name string,
 	return nil
 }
 
-// restoreSQLite replaces the database file with a copy of the backup.
+// checkSQLiteRestore refuses (nothing changed) to replace a database file
+// that another process has open, or whose owner this user cannot give back
+// to the restored file.
+func checkSQLiteRestore(target string) error {
+	if users := openersOf(target, target+"-wal", target+"-shm", target+"-journal"); len(users) > 0 {
+		names := make([]string, len(users))
+		for i, u := range users {
+			names[i] = u.String()
+		}
+		return refusef("sqlite database %s is open by %s: the restore replaces the file, and a process holding it open would go on using the old one (and its -wal) and could corrupt the restored database; stop it, then run the restore again; nothing was changed", target, strings.Join(names, ", "))
+	}
+	st, err := os.Stat(target)
+	if err != nil {
+		return nil // a missing file is simply created
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() && os.Geteuid() != 0 {
+		return refusef("sqlite database %s belongs to uid %d: the restored file must keep that owner; run the restore as that user or as root; nothing was changed", target, sys.Uid)
+	}
+	return nil
+}
+
+// restoreSQLite replaces the database file with a copy of the backup that
+// keeps the file's owner and mode: a new file beside it, fsynced, the old
+// -wal, -shm and -journal removed (nobody has them open: checked first),
+// renamed over it, the directory fsynced.
 func restoreSQLite(backup, target string) error {
+	mode, uid, gid := os.FileMode(0o600), -1, -1
+	if st, err := os.Stat(target); err == nil {
+		mode = st.Mode().Perm()
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+			uid, gid = int(sys.Uid), int(sys.Gid)
+		}
+	}
 	src, err := os.Open(backup)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	tmp := target + ".restore-tmp"
-	dst, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	dst, tmp, err := atomicfile.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".restore-", 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(dst, src); err != nil {
+	fail := func(err error) error {
 		dst.Close()
 		os.Remove(tmp)
 		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		return fail(err)
+	}
+	if uid >= 0 && (uid != os.Geteuid() || gid != os.Getegid()) {
+		if err := dst.Chown(uid, gid); err != nil {
+			return fail(fmt.Errorf("give the restored file the owner %d:%d of %s: %w", uid, gid, target, err))
+		}
+	}
+	if err := dst.Chmod(mode); err != nil {
+		return fail(err)
 	}
 	if err := dst.Sync(); err != nil {
-		dst.Close()
+		return fail(err)
+	}
+	if err := dst.Close(); err != nil {
 		os.Remove(tmp)
 		return err
 	}
-	dst.Close()
+	// The old WAL first: a stale WAL beside the restored file would be
+	// replayed into it.
 	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
-		os.Remove(target + suffix)
+		if err := os.Remove(target + suffix); err != nil && !os.IsNotExist(err) {
+			os.Remove(tmp)
+			return err
+		}
 	}
-	return os.Rename(tmp, target)
+	return atomicfile.Rename(tmp, target)
 }
 
 // trackedVersion reads the version recorded by tool after a restore.

@@ -25,6 +25,10 @@ type UndoOptions struct {
 	// BackupVerified names an existing verified backup of this database at
 	// the current version to use instead of taking a new one.
 	BackupVerified string
+	// PreferBackup names a verified backup taken earlier (the incident's
+	// early backup): it is used when the database is still at the version
+	// it was taken at, otherwise a fresh backup is taken.
+	PreferBackup string
 	// Confirm is asked after the plan is made and before anything is done;
 	// nil means the user already said yes (--yes).
 	Confirm func(*Plan) (bool, error)
@@ -124,7 +128,17 @@ func (s *session) undo(ctx context.Context, o UndoOptions) (*UndoResult, error) 
 	}
 
 	// 1. Backup, verified by reading it back; nothing else happens if it fails.
-	if o.BackupVerified != "" {
+	if o.BackupVerified == "" && o.PreferBackup != "" {
+		if b, err := s.usableBackup(ctx, o.BackupDir, o.PreferBackup, st); err == nil {
+			emit(o.Observer, progress.Info, "backup: using the early backup %s, still at version %d (sha256 re-checked)", b.ID, st.Version)
+			res.Backup = b
+		} else {
+			emit(o.Observer, progress.Warning, "backup: the early backup %s cannot be used (%v); taking a fresh one", o.PreferBackup, err)
+		}
+	}
+	if res.Backup != nil {
+		// the early backup
+	} else if o.BackupVerified != "" {
 		b, err := s.usableBackup(ctx, o.BackupDir, o.BackupVerified, st)
 		if err != nil {
 			return res, err

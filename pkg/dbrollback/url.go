@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // Engine names a database engine.
@@ -58,7 +60,7 @@ func ParseURL(raw string) (*Target, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("parse database URL %s: invalid URL", RedactURL(raw))
+		return nil, fmt.Errorf("parse database URL %s: invalid URL (a password with spaces or other special characters must be percent-encoded, e.g. %%20 for a space)", redact.URL(raw))
 	}
 	t := &Target{query: u.Query()}
 	switch strings.ToLower(u.Scheme) {
@@ -73,7 +75,7 @@ func ParseURL(raw string) (*Target, error) {
 			p = u.Host + u.Path
 		}
 		if p == "" {
-			return nil, fmt.Errorf("database URL %s has no file path: use sqlite:///path/to/db.sqlite", RedactURL(raw))
+			return nil, fmt.Errorf("database URL %s has no file path: use sqlite:///path/to/db.sqlite", redact.URL(raw))
 		}
 		abs, err := filepath.Abs(p)
 		if err != nil {
@@ -98,7 +100,7 @@ func ParseURL(raw string) (*Target, error) {
 	}
 	t.Name = strings.TrimPrefix(u.Path, "/")
 	if t.Name == "" {
-		return nil, fmt.Errorf("database URL %s names no database: add /DBNAME", RedactURL(raw))
+		return nil, fmt.Errorf("database URL %s names no database: add /DBNAME", redact.URL(raw))
 	}
 	return t, nil
 }
@@ -178,6 +180,10 @@ func (t *Target) libpqURL() string {
 func (t *Target) mysqlDSN(vars map[string]string) string {
 	c := mysql.NewConfig()
 	c.User, c.Passwd, c.Net, c.Addr, c.DBName = t.User, t.password, "tcp", net.JoinHostPort(t.Host, t.Port), t.Name
+	if c.Passwd == "" {
+		// As the mysql client does: a password the URL lacks may be in MYSQL_PWD.
+		c.Passwd = os.Getenv("MYSQL_PWD")
+	}
 	c.MultiStatements, c.ParseTime = true, true
 	c.Timeout = 10 * time.Second
 	c.Params = map[string]string{}
@@ -197,8 +203,13 @@ func (t *Target) mysqlDSN(vars map[string]string) string {
 }
 
 // env returns the environment entries that carry the password to pg_dump,
-// pg_restore, mysqldump and mysql without putting it on a command line.
+// pg_restore, mysqldump and mysql without putting it on a command line. A
+// URL without a password sets nothing, so that a password the user put in
+// PGPASSWORD or MYSQL_PWD (or ~/.pgpass, ~/.my.cnf) is used.
 func (t *Target) env() []string {
+	if t.password == "" {
+		return nil
+	}
 	switch t.Engine {
 	case Postgres:
 		return []string{"PGPASSWORD=" + t.password}
@@ -208,46 +219,18 @@ func (t *Target) env() []string {
 	return nil
 }
 
-// Redact removes the password of t from s (plain and URL-encoded forms) and
-// any other password in a URL found in s.
-func (t *Target) Redact(s string) string {
-	if t != nil && len(t.password) >= 3 {
-		s = strings.ReplaceAll(s, t.password, "xxxxx")
-		if enc := url.QueryEscape(t.password); enc != t.password {
-			s = strings.ReplaceAll(s, enc, "xxxxx")
-		}
-		if enc := url.PathEscape(t.password); enc != t.password {
-			s = strings.ReplaceAll(s, enc, "xxxxx")
-		}
-	}
-	return RedactURL(s)
-}
+// Redact removes the password of t from s (plain and encoded forms, of any
+// length) and every credential pkg/redact recognises.
+func (t *Target) Redact(s string) string { return t.redactor().String(s) }
 
-var urlPassword = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^@\s]*@`)
-
-// RedactURL replaces the password of every URL in s with "xxxxx".
-func RedactURL(s string) string {
-	return urlPassword.ReplaceAllString(s, "${1}:xxxxx@")
-}
-
-// redactedError carries an error whose message had a password removed; it
-// still unwraps to the original so that errors.Is and exit codes work.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redactErr returns err with the password of t removed from its message.
-func (t *Target) redactErr(err error) error {
-	if err == nil {
+// redactor knows the password of t.
+func (t *Target) redactor() *redact.Redactor {
+	if t == nil {
 		return nil
 	}
-	msg := t.Redact(err.Error())
-	if msg == err.Error() {
-		return err
-	}
-	return &redactedError{msg: msg, err: err}
+	return redact.New(t.password)
 }
+
+// redactErr returns err with the password of t removed from its message; it
+// still unwraps to err so that errors.Is and exit codes work.
+func (t *Target) redactErr(err error) error { return t.redactor().Error(err) }

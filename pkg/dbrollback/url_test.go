@@ -71,3 +71,43 @@ func TestRedact(t *testing.T) {
 		t.Errorf("libpqURL carries the password: %s", tg.libpqURL())
 	}
 }
+
+// TestParseURLErrorsNeverEchoThePassword: a URL that does not parse (a space
+// or a newline in the password) is shown as scheme and host only.
+func TestParseURLErrorsNeverEchoThePassword(t *testing.T) {
+	for _, raw := range []string{
+		"postgres://app:pa ss-S3CRET@db:5432/shop",
+		"postgres://app:pa\nss-S3CRET@db/shop",
+		"mysql://root:50%-S3CRET@db/shop",
+	} {
+		_, err := ParseURL(raw)
+		if err == nil {
+			t.Fatalf("ParseURL(%q) succeeded", raw)
+		}
+		if strings.Contains(err.Error(), "S3CRET") || !strings.Contains(err.Error(), "://db") {
+			t.Errorf("ParseURL(%q): %v", raw, err)
+		}
+	}
+}
+
+// TestRedactAnyPassword: an unencoded '@' in a password is hidden whole, and
+// passwords of one or two characters are hidden too.
+func TestRedactAnyPassword(t *testing.T) {
+	for _, tc := range []struct{ raw, text, secret string }{
+		{"postgres://app:ab@h/db", "auth failed for ab (postgres://app:ab@h/db)", "ab"},
+		{"postgres://app:x@h/db", "password x rejected", "x"},
+	} {
+		tg, err := ParseURL(tc.raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tg.Redact(tc.text)
+		if strings.Contains(" "+got+" ", " "+tc.secret+" ") || strings.Contains(got, ":"+tc.secret+"@") {
+			t.Errorf("Redact(%q) = %q", tc.text, got)
+		}
+	}
+	tg, _ := ParseURL("postgres://app@h/db")
+	if got := tg.Redact("url postgres://app:p@ss-S3CRET@h/db"); strings.Contains(got, "ss-S3CRET") {
+		t.Errorf("an @ in a password is redacted partially: %q", got)
+	}
+}

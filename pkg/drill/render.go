@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // WriteResult prints a drill's outcome: verdict, timings, the comparison
 // with earlier drills, and where the report is.
 func WriteResult(w io.Writer, r *Result) {
+	w = termsafe.Writer(w)
 	fmt.Fprintf(w, "drill %s of %s in namespace %s: %s\n", r.Incident, r.App, r.Namespace, r.Verdict)
 	fmt.Fprintf(w, "bad release:     %s\n", r.BadRelease)
 	if r.Detected != "" {

@@ -240,7 +240,7 @@ func (g *Guard) RollBack(ctx context.Context, in *lifecycle.Incident, name strin
 	res, err := u.Run(ctx, name)
 	e := journal.Entry{Step: "app", Action: journal.ActionStepCompleted, Target: "deployment/" + name, Before: before, Result: journal.ResultOK}
 	if res != nil {
-		e.After = map[string]any{"revision": res.ToRevision, "newRevision": res.NewRevision, "images": res.ImagesAfter, "verdict": res.Verdict}
+		e.After = map[string]any{"revision": res.ToRevision, "newRevision": res.NewRevision, "images": res.ImagesAfter, "verdict": res.Verdict, "ownership": res.Ownership}
 		if res.Verdict == rollout.VerdictSkipped {
 			e.Action, e.Result = journal.ActionStepSkipped, journal.ResultSkipped
 		}
@@ -366,8 +366,4 @@ func firstBad(samples []promquery.Sample, o promquery.Outcome) string {
 		}
 	}
 	return "several rounds"
-}
-
-func isMissingKey(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "map has no entry for key")
 }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/vibestack/rollback/pkg/promquery"
+	"github.com/vibestack/rollback/pkg/redact"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -130,7 +131,7 @@ func ok(m map[string]int32, k string) bool { _, found := m[k]; return found }
 // checkURL is one round's request to a --check-url: 2xx passes, any other
 // status fails, no answer is inconclusive.
 func (g *Guard) checkURL(ctx context.Context, raw string) promquery.Sample {
-	s := promquery.Sample{Check: "url " + shortURL(raw), Outcome: promquery.Inconclusive}
+	s := promquery.Sample{Check: "url " + redact.URL(raw), Outcome: promquery.Inconclusive}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
 	if err != nil {
 		s.Detail = "bad url"
@@ -142,7 +143,7 @@ func (g *Guard) checkURL(ctx context.Context, raw string) promquery.Sample {
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		s.Detail = "no answer: " + err.Error()
+		s.Detail = "no answer: " + redact.String(err.Error())
 		return s
 	}
 	resp.Body.Close()
@@ -153,13 +154,4 @@ func (g *Guard) checkURL(ctx context.Context, raw string) promquery.Sample {
 	}
 	s.Outcome = promquery.Pass
 	return s
-}
-
-// shortURL prints a URL without credentials and query (which may hold tokens).
-func shortURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(bad url)"
-	}
-	return u.Scheme + "://" + u.Host + u.Path
 }

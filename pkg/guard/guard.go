@@ -22,6 +22,7 @@ import (
 	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/rollout"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // Verdicts of a guard run.
@@ -185,7 +186,7 @@ func (g *Guard) Validate() error {
 		if (c.Max == nil) == (c.Min == nil) {
 			return outcome.AsRefused(fmt.Errorf("query %q needs exactly one threshold: --max X or --min X", c.Query))
 		}
-		if _, err := promquery.Expand(c.Query, map[string]string{}); err != nil && !isMissingKey(err) {
+		if err := promquery.Validate(c.Query); err != nil {
 			return outcome.AsRefused(fmt.Errorf("query %q: %w", c.Query, err))
 		}
 	}
@@ -221,7 +222,7 @@ func (g *Guard) clock() clock.WithTicker {
 
 func (g *Guard) httpClient() *http.Client {
 	if g.Verification.HTTPClient == nil {
-		return &http.Client{Timeout: rollout.DefaultCheckTimeout}
+		return safehttp.NewClient(rollout.DefaultCheckTimeout)
 	}
 	return g.Verification.HTTPClient
 }

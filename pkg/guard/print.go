@@ -5,11 +5,14 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // WriteResult prints r for people: what was guarded, the verdict and why,
 // the analysis counts, the rollback and its timings.
 func WriteResult(w io.Writer, r *Result) {
+	w = termsafe.Writer(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s:\t%s\n", k, fmt.Sprintf(format, args...)) }
 	row("deployment", "%s/%s", r.Namespace, r.Deployment)

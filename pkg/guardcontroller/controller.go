@@ -52,6 +52,9 @@ type Controller struct {
 	RunGuard func(ctx context.Context, g *guard.Guard, name string) (*guard.Result, error)
 	// OnSynced, when set, is called once the caches are synced.
 	OnSynced func()
+	// AllowURLs is the allowlist of the check and Prometheus URLs the
+	// Deployments' settings may name (DefaultURLPolicy when zero).
+	AllowURLs URLPolicy
 	// JournalDir holds the local copies of incident journals and their
 	// reports (journal.DefaultDir() when empty); every entry is also
 	// mirrored to a ConfigMap in the Deployment's namespace.
@@ -330,7 +333,7 @@ func (c *Controller) settings(ctx context.Context, d *appsv1.Deployment) (Settin
 			data = map[string]string{}
 		}
 	}
-	return ParseSettings(d.Annotations, data)
+	return ParseSettings(d.Annotations, data, c.AllowURLs)
 }
 
 // warnOnce records a Warning Event unless the same one was recorded last.

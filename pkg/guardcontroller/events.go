@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/vibestack/rollback/pkg/progress"
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // Component is the source component of the controller's Events.
@@ -44,7 +45,7 @@ type recorder struct {
 
 // logf writes one log record.
 func (r *recorder) logf(format string, args ...any) {
-	r.log.Info(redactURLs(fmt.Sprintf(format, args...)))
+	r.log.Info(redact.String(fmt.Sprintf(format, args...)))
 }
 
 // observer returns the progress observer of the work on Deployment key
@@ -61,14 +62,14 @@ func (r *recorder) observer(key string) progress.Observer {
 		case progress.Update:
 			level = slog.LevelDebug
 		}
-		r.log.Log(context.Background(), level, redactURLs(e.Message), "deployment", key, "kind", string(e.Kind), "source", e.Source, "target", e.Target)
+		r.log.Log(context.Background(), level, redact.String(e.Message), "deployment", key, "kind", string(e.Kind), "source", e.Source, "target", e.Target)
 	})
 }
 
 // event records an Event on d (type Normal or Warning) and logs it. A failed
 // Event write is logged, never fatal.
 func (r *recorder) event(ctx context.Context, d *appsv1.Deployment, typ, reason, format string, args ...any) {
-	msg := redactURLs(fmt.Sprintf(format, args...))
+	msg := redact.String(fmt.Sprintf(format, args...))
 	r.log.Info(msg, "deployment", d.Namespace+"/"+d.Name, "event", reason, "type", typ)
 	now := metav1.NewTime(r.clock.Now())
 	ev := &corev1.Event{

@@ -51,11 +51,19 @@ func DefaultSettings() Settings {
 // configKeyQueries is the ConfigMap key of the Prometheus queries (YAML list).
 const configKeyQueries = "queries"
 
+// Limits of the settings: tenant input never makes the controller run an
+// unbounded amount of work per round.
+const (
+	MaxCheckURLs = 20
+	MaxQueries   = 50
+)
+
 // ParseSettings reads the settings strictly: first the referenced
 // ConfigMap's data (configData, nil when there is none), then the
-// Deployment's annotations, which override it. Every problem is reported,
-// naming the annotation or key, never the value of a URL (it may hold a token).
-func ParseSettings(annotations, configData map[string]string) (Settings, error) {
+// Deployment's annotations, which override it. Every URL must be allowed by
+// allow. Every problem is reported, naming the annotation or key, never the
+// value of a URL (it may hold a token).
+func ParseSettings(annotations, configData map[string]string, allow URLPolicy) (Settings, error) {
 	s := DefaultSettings()
 	var errs []error
 	keys := make([]string, 0, len(configData))
@@ -79,6 +87,10 @@ func ParseSettings(annotations, configData map[string]string) (Settings, error) 
 			continue
 		}
 		a, ok := byConfigKey[k]
+		if !ok && k == "allowURLs" {
+			errs = append(errs, fmt.Errorf("%s: the URL allowlist is the cluster admin's, set on the controller (--allow-url or its own settings ConfigMap), not per Deployment", where))
+			continue
+		}
 		if !ok {
 			errs = append(errs, fmt.Errorf("%s: unknown setting; known keys: %s", where, knownConfigKeys()))
 			continue
@@ -106,6 +118,16 @@ func ParseSettings(annotations, configData map[string]string) (Settings, error) 
 	}
 	if len(s.Checks) > 0 && s.PrometheusURL == "" {
 		errs = append(errs, fmt.Errorf("%d prometheus queries but no Prometheus: set annotation %s or configmap key prometheus-url", len(s.Checks), AnnotationPrometheusURL))
+	}
+	for i, u := range s.CheckURLs {
+		if err := allow.Check(u); err != nil {
+			errs = append(errs, fmt.Errorf("check URL %d: %w", i+1, err))
+		}
+	}
+	if s.PrometheusURL != "" {
+		if err := allow.Check(s.PrometheusURL); err != nil {
+			errs = append(errs, fmt.Errorf("prometheus URL: %w", err))
+		}
 	}
 	if s.Interval > s.Bake && s.Bake > 0 {
 		errs = append(errs, fmt.Errorf("interval %s is longer than the bake %s: no analysis round would run; shorten the interval", s.Interval, s.Bake))
@@ -150,6 +172,9 @@ func (s *Settings) set(a, v string) error {
 				return fmt.Errorf("entry %d: %w", i+1, err)
 			}
 			s.CheckURLs = append(s.CheckURLs, u)
+		}
+		if len(s.CheckURLs) > MaxCheckURLs {
+			return fmt.Errorf("%d check URLs, more than the limit of %d", len(s.CheckURLs), MaxCheckURLs)
 		}
 		return nil
 	case AnnotationPrometheusURL:
@@ -210,6 +235,9 @@ func parseQueries(v string) ([]promquery.Check, error) {
 	if err := dec.Decode(&qs); err != nil {
 		return nil, fmt.Errorf("not a YAML list of {name, query, max|min}: %w", err)
 	}
+	if len(qs) > MaxQueries {
+		return nil, fmt.Errorf("%d queries, more than the limit of %d", len(qs), MaxQueries)
+	}
 	seen := map[string]bool{}
 	var out []promquery.Check
 	for i, q := range qs {
@@ -222,6 +250,9 @@ func parseQueries(v string) ([]promquery.Check, error) {
 			return nil, fmt.Errorf("query %q has no query", q.Name)
 		case (q.Max == nil) == (q.Min == nil):
 			return nil, fmt.Errorf("query %q needs exactly one of max and min", q.Name)
+		}
+		if err := promquery.Validate(q.Query); err != nil {
+			return nil, fmt.Errorf("query %q: %w", q.Name, err)
 		}
 		seen[q.Name] = true
 		out = append(out, promquery.Check{Name: q.Name, Query: q.Query, Max: q.Max, Min: q.Min})

@@ -53,11 +53,21 @@ func TestParseSettings(t *testing.T) {
 		{name: "query with an unknown field", config: map[string]string{"prometheus-url": "http://p", "queries": "- name: e\n  query: up\n  maximum: 1\n"},
 			wantErr: []string{"field maximum not found"}},
 		{name: "unknown configmap key", config: map[string]string{"bake-time": "5m"}, wantErr: []string{`configmap key "bake-time": unknown setting`}},
+		{name: "a URL outside the allowlist", ann: map[string]string{AnnotationCheckURLs: "http://web/healthz,http://169.254.169.254/latest/meta-data", AnnotationPrometheusURL: "http://evil.example.com:9090"},
+			wantErr: []string{"check URL 2: http://169.254.169.254 is a link-local or cloud metadata address", "prometheus URL: http://evil.example.com:9090 is not in the controller's URL allowlist"}},
+		{name: "a query template is refused", config: map[string]string{"prometheus-url": "http://p", "queries": "- name: e\n  query: '{{range 20000}}{{range 1000}}xxxxxxxxxxxxxxxx{{end}}{{end}}'\n  max: 1\n"},
+			wantErr: []string{`query "e": query template`, "{{.namespace}}"}},
+		{name: "allowURLs is not a per-Deployment key", config: map[string]string{"allowURLs": "http://*"}, wantErr: []string{"the URL allowlist is the cluster admin's"}},
+		{name: "too many check URLs", ann: map[string]string{AnnotationCheckURLs: strings.Repeat("http://web/,", MaxCheckURLs+1)}, wantErr: []string{"more than the limit of 20"}},
 		{name: "interval longer than the bake", ann: map[string]string{AnnotationBake: "10s", AnnotationInterval: "1m"}, wantErr: []string{"interval 1m0s is longer than the bake 10s"}},
+	}
+	allow, err := ParseURLPolicy([]string{"http://web,https://web.example.com", "http://prom:9090", "http://p"})
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseSettings(tt.ann, tt.config)
+			got, err := ParseSettings(tt.ann, tt.config, allow)
 			if tt.wantErr != nil {
 				if err == nil {
 					t.Fatalf("no error, want %q", tt.wantErr)

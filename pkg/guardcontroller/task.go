@@ -14,6 +14,7 @@ import (
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/notify"
+	"github.com/vibestack/rollback/pkg/redact"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -371,7 +372,7 @@ func (w *work) closeIncident(ctx context.Context, in *lifecycle.Incident, phase,
 	if phase != PhaseRolledBack {
 		kind, result = notify.KindFailed, journal.ResultFailed
 	}
-	summary = redactURLs(summary)
+	summary = redact.String(summary)
 	if _, err := in.Close(ctx, lifecycle.Closing{Step: "guard", Action: journal.ActionIncidentClosed, Result: result,
 		Inputs: map[string]any{"summary": summary}, Notify: &notify.Event{Kind: kind, Step: "guard", Summary: w.key() + " " + summary}}); err != nil {
 		w.c.rec.logf("%s: close incident: %v", w.key(), err)
@@ -400,7 +401,7 @@ func (w *work) resumeIncident(ctx context.Context) *lifecycle.Incident {
 // finish persists the verdict of the task's revision, unless the state
 // already belongs to another revision, and records it as an Event.
 func (w *work) finish(ctx context.Context, phase, reason string, landed *State) {
-	reason = oneLine(redactURLs(reason))
+	reason = oneLine(redact.String(reason))
 	w.mu.Lock()
 	w.state.Hash, w.state.Revision = w.cur.Hash, w.cur.Revision
 	w.mu.Unlock()

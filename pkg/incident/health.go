@@ -9,7 +9,9 @@ import (
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/promquery"
+	"github.com/vibestack/rollback/pkg/redact"
 	"github.com/vibestack/rollback/pkg/runbook"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // healthAfter runs the runbook's health checks until they all pass or
@@ -82,21 +84,21 @@ func (s *session) httpCheck(ctx context.Context, h runbook.HTTPCheck) HealthChec
 	defer cancel()
 	hc := s.r.HTTPClient
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = safehttp.NewClient(0)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.URL, nil)
 	if err != nil {
-		return HealthCheck{Name: h.URL, Outcome: string(promquery.Inconclusive), Detail: err.Error()}
+		return HealthCheck{Name: redact.URL(h.URL), Outcome: string(promquery.Inconclusive), Detail: "invalid URL"}
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return HealthCheck{Name: h.URL, Outcome: string(promquery.Inconclusive), Detail: "unreachable"}
+		return HealthCheck{Name: redact.URL(h.URL), Outcome: string(promquery.Inconclusive), Detail: "unreachable"}
 	}
 	resp.Body.Close()
 	if resp.StatusCode != want {
-		return HealthCheck{Name: h.URL, Outcome: string(promquery.Fail), Detail: fmt.Sprintf("status %d, want %d", resp.StatusCode, want)}
+		return HealthCheck{Name: redact.URL(h.URL), Outcome: string(promquery.Fail), Detail: fmt.Sprintf("status %d, want %d", resp.StatusCode, want)}
 	}
-	return HealthCheck{Name: h.URL, Outcome: string(promquery.Pass), Detail: fmt.Sprintf("status %d", resp.StatusCode)}
+	return HealthCheck{Name: redact.URL(h.URL), Outcome: string(promquery.Pass), Detail: fmt.Sprintf("status %d", resp.StatusCode)}
 }
 
 func sampleDetail(s promquery.Sample) string {

@@ -62,7 +62,7 @@ type Run struct {
 	Confirm func(step, question string) (bool, error)
 	// AcceptNoGo goes ahead although preflight says NO-GO (recorded).
 	AcceptNoGo bool
-	// Force rolls back Deployments managed by Argo CD or Flux.
+	// Force rolls back Deployments whose owner (an operator, Argo CD, Flux, a Helm release) would revert the undo.
 	Force bool
 	// AcceptDataLoss allows database downs that destroy data.
 	AcceptDataLoss bool

@@ -5,12 +5,15 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // WriteResult prints a run's outcome for humans: the verdict, one line per
 // step and target, the health checks, notifications, and where the journal
 // and the report are.
 func WriteResult(w io.Writer, r *Result) {
+	w = termsafe.Writer(w)
 	if r.Incident != "" {
 		fmt.Fprintf(w, "incident %s: %s %s (%s)\n", r.Incident, r.App, r.Verdict, r.Duration)
 	} else {

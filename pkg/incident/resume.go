@@ -59,8 +59,15 @@ func (s *session) completedSteps() []string {
 // stepDone reports whether the journal shows step as finished for all its targets.
 func (s *session) stepDone(step string) bool { return slices.Contains(s.completedSteps(), step) }
 
-// targetDone reports whether step finished for target (cluster-qualified) before the resume.
+// targetDone reports whether step finished for target (cluster-qualified)
+// before the resume, or earlier in this run.
 func (s *session) targetDone(step, target string) bool {
+	s.mu.Lock()
+	now := s.doneNow[step+"\x00"+target]
+	s.mu.Unlock()
+	if now {
+		return true
+	}
 	for _, e := range s.prior {
 		if e.Step == step && e.Target == target && (e.Action == "step.completed" || e.Action == "step.skipped") {
 			return true

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -31,6 +32,14 @@ type session struct {
 	// abandon is set when a resume is refused the lock: the incident is
 	// another process's, so this one leaves it open and writes no report.
 	abandon bool
+
+	mu sync.Mutex
+	// doneNow are the step/target pairs finished in this process.
+	doneNow map[string]bool
+	// mergedResults are the config targets the app step restored (mergeConfig).
+	mergedResults map[string]StepResult
+	// early is the database backup started at the beginning (nil: none).
+	early *earlyBackup
 }
 
 // Run executes the incident: see the package documentation.
@@ -162,6 +171,8 @@ func (s *session) execute(ctx context.Context) error {
 	if err := s.preflight(ctx); err != nil {
 		return err
 	}
+	s.startEarlyBackup(ctx)
+	defer s.stopEarlyBackup()
 	for _, step := range s.steps {
 		if err := s.runStep(ctx, step); err != nil {
 			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {

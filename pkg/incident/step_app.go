@@ -2,8 +2,12 @@ package incident
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
+	"github.com/vibestack/rollback/pkg/configs"
+	"github.com/vibestack/rollback/pkg/ownership"
 	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
@@ -14,27 +18,47 @@ type appPlan struct {
 	To           int64    `json:"to"`
 	ImagesBefore []string `json:"imagesBefore"`
 	ImagesAfter  []string `json:"imagesAfter"`
+	// Ownership is the plan's ownership check (who else manages the Deployment).
+	Ownership *ownership.Verdict `json:"ownership,omitempty"`
 }
 
 // appStep rolls every Deployment back to its last known good revision with
-// rollout.Undo, in every cluster.
+// rollout.Undo, in every cluster, all at once: their rollouts and settle
+// windows run concurrently, never one after another. With mergeConfig the
+// configuration is restored first, so that each Deployment rolls out once.
 func (s *session) appStep(ctx context.Context) ([]StepResult, error) {
-	var out []StepResult
-	for _, c := range s.r.Clusters {
-		for _, name := range s.r.Runbook.Deployments {
-			res, err := s.appTarget(ctx, c, name)
-			out = append(out, res)
-			if err != nil {
-				return out, err
-			}
+	if s.mergeConfig() {
+		if err := s.restoreConfigsForApp(ctx); err != nil {
+			return nil, err
 		}
 	}
-	return out, nil
+	type job struct {
+		c    Cluster
+		name string
+	}
+	var jobs []job
+	for _, c := range s.r.Clusters {
+		for _, name := range s.r.Runbook.Deployments {
+			jobs = append(jobs, job{c, name})
+		}
+	}
+	out := make([]StepResult, len(jobs))
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i], errs[i] = s.appTarget(ctx, j.c, j.name)
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // undo is the undo of one Deployment in cluster c, reporting to obs.
 func (s *session) undo(c Cluster, obs progress.Observer) rollout.Undo {
-	return rollout.Undo{Clients: rollout.NewClients(c.Client, c.Namespace), Verification: s.r.Verification, Observer: obs, Force: s.r.Force}
+	return rollout.Undo{Clients: rollout.NewClients(c.Client, c.Namespace), Verification: s.r.Verification, Observer: obs, Force: s.r.Force, Snapshots: configs.SnapshotFinder{Client: c.Client}}
 }
 
 func (s *session) appTarget(ctx context.Context, c Cluster, name string) (StepResult, error) {
@@ -50,9 +74,23 @@ func (s *session) appTarget(ctx context.Context, c Cluster, name string) (StepRe
 	}
 	if plan.Verdict == rollout.VerdictSkipped {
 		// Already at the last known good revision: a resume after the
-		// write, or nothing to undo. Verify it instead of rolling back.
+		// write, or nothing to undo. Verify it instead of rolling back;
+		// when its configuration was restored for this rollout, restart it
+		// first so that its pods pick the configuration up.
 		written := len(s.targetWrittenPhases("app", target)) > 0
+		restart, err := s.needsRollout(ctx, c, name)
+		if err != nil {
+			return StepResult{Step: "app", Target: target, Cluster: c.Context, Verdict: stepFailed, Error: err.Error()}, err
+		}
 		return s.target(ctx, "app", target, c.Context, nil, func(obs progress.Observer) (StepResult, error) {
+			if restart && !written {
+				if _, err := rollout.Restart(ctx, c.Client.AppsV1().Deployments(c.Namespace), name, s.r.Clock.Now()); err != nil {
+					return StepResult{}, err
+				}
+				written = true
+				progress.Emit(obs, progress.Event{Time: s.r.Clock.Now(), Kind: progress.Written, Source: "incident", Target: target,
+					Message: fmt.Sprintf("%s: restarted so that its pods pick up the restored configuration", name)})
+			}
 			st := rollout.Status{Clients: rollout.NewClients(c.Client, c.Namespace), Verification: s.r.Verification, Observer: obs}
 			progress.Emit(obs, progress.Event{Time: s.r.Clock.Now(), Kind: progress.Verifying, Source: "incident", Target: target})
 			sr, err := st.Run(ctx, name)
@@ -70,7 +108,7 @@ func (s *session) appTarget(ctx context.Context, c Cluster, name string) (StepRe
 			return res, err
 		})
 	}
-	p := appPlan{From: plan.FromRevision, To: plan.ToRevision, ImagesBefore: plan.ImagesBefore, ImagesAfter: plan.ImagesAfter}
+	p := appPlan{From: plan.FromRevision, To: plan.ToRevision, ImagesBefore: plan.ImagesBefore, ImagesAfter: plan.ImagesAfter, Ownership: plan.Ownership}
 	return s.target(ctx, "app", target, c.Context, p, func(obs progress.Observer) (StepResult, error) {
 		// The same target choice as the plan (the last known good
 		// revision); the plan is journaled, the undo re-plans on conflicts.

@@ -27,11 +27,18 @@ type configPlan struct {
 
 // configStep restores every ConfigMap and Secret of the runbook with
 // configs.Undo, through the first runbook Deployment that references it.
+// When the app step already restored them (one rollout for both steps,
+// see mergeConfig), it reports what the app step did.
 func (s *session) configStep(ctx context.Context) ([]StepResult, error) {
 	var out []StepResult
 	for _, c := range s.r.Clusters {
 		for _, ref := range s.r.Runbook.Configs {
-			res, err := s.configTarget(ctx, c, ref)
+			target := s.targetName(c.Context, lower(ref.Kind)+"/"+ref.Name)
+			if res, ok := s.merged(target); ok {
+				out = append(out, res)
+				continue
+			}
+			res, err := s.configTarget(ctx, c, ref, false)
 			out = append(out, res)
 			if err != nil {
 				return out, err
@@ -41,7 +48,10 @@ func (s *session) configStep(ctx context.Context) ([]StepResult, error) {
 	return out, nil
 }
 
-func (s *session) configTarget(ctx context.Context, c Cluster, ref runbook.ConfigRef) (StepResult, error) {
+// configTarget restores one object. dataOnly restores the data of an
+// unversioned object without restart or verification: the app step's
+// template undo rolls the pods out with it (mergeConfig).
+func (s *session) configTarget(ctx context.Context, c Cluster, ref runbook.ConfigRef, dataOnly bool) (StepResult, error) {
 	kind := lower(ref.Kind)
 	target := s.targetName(c.Context, kind+"/"+ref.Name)
 	skip := func(detail string) (StepResult, error) {
@@ -79,11 +89,17 @@ func (s *session) configTarget(ctx context.Context, c Cluster, ref runbook.Confi
 		}
 	}
 	cont := s.configContinue(ctx, c, target, plan)
+	dataOnly = dataOnly && plan.Strategy != string(configs.StrategyVersioned)
 	return s.target(ctx, "config", target, c.Context, plan, func(obs progress.Observer) (StepResult, error) {
 		u := s.configUndo(c, plan.Config, plan.To, obs)
-		u.Continue = cont
+		u.Continue, u.DataOnly = cont, dataOnly
 		ur, err := u.Run(ctx, plan.Deployment)
 		res := StepResult{Before: map[string]any{"contents": plan.From}, After: map[string]any{"contents": plan.To}}
+		if dataOnly && err == nil {
+			res.After["rolledOutWithApp"] = true
+			res.Detail = fmt.Sprintf("%s: %s -> %s; its pods pick it up in the app step's rollout (one rollout for both steps)", plan.Strategy, plan.From, plan.To)
+			return res, nil
+		}
 		if ur != nil {
 			res.Detail = fmt.Sprintf("%s: %s -> %s (%s), %s", plan.Strategy, plan.From, plan.To, plan.Deployment, ur.Verdict)
 			if ur.Snapshot != nil {

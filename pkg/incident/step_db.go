@@ -31,7 +31,7 @@ func (s *session) dbStep(ctx context.Context) ([]StepResult, error) {
 		err := outcome.AsRefused(fmt.Errorf("no database URL: set %s", dbURLSource(rb.URLFromEnv, rb.URLFromFile)))
 		return []StepResult{{Step: "db", Target: target, Verdict: stepFailed, Error: err.Error()}}, err
 	}
-	opts := dbrollback.Options{DatabaseURL: s.r.DatabaseURL, MigrationsDir: s.relative(rb.MigrationsDir), Tool: dbTool(rb.Tool), LockTimeout: 10 * time.Second}
+	opts := s.dbOptions()
 	var plan dbPlan
 	if !s.recordedPlan("db", target, &plan) {
 		req := dbrollback.Request{Steps: s.db.Steps, To: s.db.To, HasTo: s.db.HasTo}
@@ -58,6 +58,7 @@ func (s *session) dbStep(ctx context.Context) ([]StepResult, error) {
 		ur, err := dbrollback.Undo(ctx, dbrollback.UndoOptions{
 			Options: opts, Request: dbrollback.Request{To: plan.To, HasTo: true},
 			AcceptDataLoss: s.r.AcceptDataLoss, BackupDir: s.backupDir(), Observer: obs, Clock: s.r.Clock,
+			PreferBackup: s.earlyBackupID(ctx),
 		})
 		res := StepResult{Before: map[string]any{"version": plan.From}}
 		if ur != nil {
@@ -100,6 +101,9 @@ func (s *session) backupDir() string {
 	}
 	return s.relative(d)
 }
+
+// dbLockTimeout bounds the database statements' lock waits.
+const dbLockTimeout = 10 * time.Second
 
 func dbTool(t string) string {
 	if t == "auto" {

@@ -102,6 +102,14 @@ func (s *session) target(ctx context.Context, step, target, cluster string, plan
 		e.Action, e.Result = journal.ActionStepCompleted, journal.ResultOK
 	}
 	s.log(ctx, e)
+	if err == nil {
+		s.mu.Lock()
+		if s.doneNow == nil {
+			s.doneNow = map[string]bool{}
+		}
+		s.doneNow[step+"\x00"+target] = true
+		s.mu.Unlock()
+	}
 	s.progress("  %s %s: %s %s", step, target, res.Verdict, res.Detail)
 	return res, err
 }

@@ -59,6 +59,10 @@ const (
 	ActionStepFailed    Action = "step.failed"
 	ActionStepCancelled Action = "step.cancelled"
 
+	// ActionBackupTaken records a verified database backup taken ahead of
+	// the db step (rollback run starts it with the incident).
+	ActionBackupTaken Action = "backup.taken"
+
 	// ActionHealthChecked records health checks (Inputs["phase"] before or after).
 	ActionHealthChecked Action = "health.checked"
 
@@ -69,6 +73,12 @@ const (
 	// ActionFlagDisabled and ActionFlagEnabled record a feature flag change.
 	ActionFlagDisabled Action = "flag.disabled"
 	ActionFlagEnabled  Action = "flag.enabled"
+
+	// ActionHelmPendingRecovered and ActionHelmPendingRecoveryFailed record
+	// a pending-* Helm revision marked failed (rollback helm undo
+	// --recover-pending); Before holds the revision, status and since when.
+	ActionHelmPendingRecovered      Action = "helm.pending-recovered"
+	ActionHelmPendingRecoveryFailed Action = "helm.pending-recovery-failed"
 
 	// ActionGuardFailed records why guard judged a release bad.
 	ActionGuardFailed Action = "guard.failed"

@@ -9,10 +9,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"k8s.io/utils/clock"
+
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // Options configure Open.
@@ -26,14 +27,15 @@ type Options struct {
 	// Mirror, when set, receives every entry after it is on disk; best effort.
 	Mirror Mirror
 	// Redact lists secret values: every occurrence in a written entry becomes
-	// "[REDACTED]". Empty strings are skipped.
+	// Redacted (pkg/redact also removes the credentials it recognises, such
+	// as URL passwords, from every entry). Empty strings are skipped.
 	Redact []string
 	// Actor is the Actor of entries that set none.
 	Actor string
 }
 
 // Redacted replaces secret values in journal entries.
-const Redacted = "[REDACTED]"
+const Redacted = redact.Mask
 
 // Journal is an incident's open journal: an append-only JSON-lines file.
 type Journal struct {
@@ -43,6 +45,7 @@ type Journal struct {
 	f         *os.File
 	entries   []Entry
 	mirrorErr []error
+	redactor  *redact.Redactor
 }
 
 // Open opens (creating when needed) the journal of o.Incident in o.Dir: the
@@ -74,14 +77,7 @@ func Open(o Options) (*Journal, error) {
 		f.Close()
 		return nil, fmt.Errorf("open journal %s: %w", o.Incident, err)
 	}
-	var secrets []string
-	for _, s := range o.Redact {
-		if s != "" {
-			secrets = append(secrets, s)
-		}
-	}
-	o.Redact = secrets
-	return &Journal{o: o, path: path, f: f, entries: entries}, nil
+	return &Journal{o: o, path: path, f: f, entries: entries, redactor: redact.New(o.Redact...)}, nil
 }
 
 // truncateTorn makes sure the file ends with a newline, so that a line torn
@@ -141,7 +137,7 @@ func (j *Journal) Append(ctx context.Context, e Entry) (Entry, error) {
 	if e.Actor == "" {
 		e.Actor = j.o.Actor
 	}
-	line, clean, err := encode(e, j.o.Redact)
+	line, clean, err := encode(e, j.redactor)
 	if err != nil {
 		return Entry{}, fmt.Errorf("append %s to journal %s: %w", e.Action, j.o.Incident, err)
 	}
@@ -181,19 +177,17 @@ func (j *Journal) write(line []byte) error {
 }
 
 // encode returns e as one redacted JSON line and the entry as it was written.
-func encode(e Entry, secrets []string) ([]byte, Entry, error) {
+func encode(e Entry, r *redact.Redactor) ([]byte, Entry, error) {
 	raw, err := json.Marshal(e)
 	if err != nil {
 		return nil, Entry{}, err
 	}
-	if len(secrets) > 0 {
-		var doc any
-		if err := json.Unmarshal(raw, &doc); err != nil {
-			return nil, Entry{}, err
-		}
-		if raw, err = json.Marshal(redact(doc, secrets)); err != nil {
-			return nil, Entry{}, err
-		}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, Entry{}, err
+	}
+	if raw, err = json.Marshal(r.Value(doc)); err != nil {
+		return nil, Entry{}, err
 	}
 	var clean Entry
 	if err := json.Unmarshal(raw, &clean); err != nil {
@@ -204,29 +198,6 @@ func encode(e Entry, secrets []string) ([]byte, Entry, error) {
 		return nil, Entry{}, err
 	}
 	return append(raw, '\n'), clean, nil
-}
-
-// redact replaces every secret in every string (and map key) of v.
-func redact(v any, secrets []string) any {
-	switch v := v.(type) {
-	case string:
-		for _, s := range secrets {
-			v = strings.ReplaceAll(v, s, Redacted)
-		}
-		return v
-	case []any:
-		for i := range v {
-			v[i] = redact(v[i], secrets)
-		}
-		return v
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, x := range v {
-			out[redact(k, secrets).(string)] = redact(x, secrets)
-		}
-		return out
-	}
-	return v
 }
 
 // Entries returns a copy of every entry so far, including those read at Open.

@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +33,7 @@ import (
 	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/progress"
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // DefaultNotifyWait bounds the wait for notification deliveries at Close.
@@ -125,7 +125,7 @@ func Open(ctx context.Context, o Options) (*Incident, error) {
 		return nil, fmt.Errorf("open journal of incident %s: %w", in.id, err)
 	}
 	in.j = j
-	in.disp = &notify.Dispatcher{Channels: o.Channels, Clock: o.Clock, OnResult: in.recordNotification}
+	in.disp = &notify.Dispatcher{Channels: o.Channels, Clock: o.Clock, OnResult: in.recordNotification, Redactor: redact.New(o.Secrets...)}
 	return in, nil
 }
 
@@ -194,15 +194,8 @@ func (in *Incident) Notify(ev notify.Event) {
 	in.disp.Send(ev)
 }
 
-// redact removes the secrets from s.
-func (in *Incident) redact(s string) string {
-	for _, sec := range in.o.Secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, journal.Redacted)
-		}
-	}
-	return s
-}
+// redact removes the secrets (and the credentials pkg/redact recognises) from s.
+func (in *Incident) redact(s string) string { return redact.New(in.o.Secrets...).String(s) }
 
 // recordNotification journals one delivery result.
 func (in *Incident) recordNotification(res notify.Result) {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"k8s.io/utils/clock"
+
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // Defaults of a Dispatcher.
@@ -34,13 +36,21 @@ type Dispatcher struct {
 	// OnResult is called once per (event, channel) when delivered or given
 	// up, possibly from another goroutine.
 	OnResult func(Result)
+	// Redactor removes secrets from every event before it is sent (its
+	// summary, reason, fields, ...), besides the channels' own URLs and
+	// keys and the credentials pkg/redact recognises; nil knows none.
+	Redactor *redact.Redactor
 
 	once    sync.Once
 	mu      sync.Mutex
 	queues  []*queue
 	pending sync.WaitGroup
 	results []Result
+	red     *redact.Redactor
 }
+
+// secretHolder is implemented by channels whose URL or key is secret.
+type secretHolder interface{ secrets() []string }
 
 // queue holds one channel's undelivered events.
 type queue struct {
@@ -66,7 +76,11 @@ func (d *Dispatcher) init() {
 		if d.Clock == nil {
 			d.Clock = clock.RealClock{}
 		}
+		d.red = redact.New(d.Redactor.Secrets()...)
 		for _, ch := range d.Channels {
+			if s, ok := ch.(secretHolder); ok {
+				d.red.Add(s.secrets()...)
+			}
 			d.queues = append(d.queues, &queue{ch: ch})
 		}
 	})
@@ -75,6 +89,7 @@ func (d *Dispatcher) init() {
 // Send queues ev for every channel and returns at once.
 func (d *Dispatcher) Send(ev Event) {
 	d.init()
+	ev = redactEvent(d.red, ev)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, q := range d.queues {
@@ -126,7 +141,7 @@ func (d *Dispatcher) deliver(ch Channel, ev Event) Result {
 			r.Err = ""
 			break
 		}
-		r.Err = err.Error()
+		r.Err = d.red.String(err.Error())
 		var de *deliveryError
 		if r.Attempts >= d.Attempts || (errors.As(err, &de) && de.permanent) {
 			break
@@ -160,4 +175,19 @@ func (d *Dispatcher) Results() []Result {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return append([]Result(nil), d.results...)
+}
+
+// redactEvent returns ev with every text redacted.
+func redactEvent(r *redact.Redactor, ev Event) Event {
+	ev.Summary, ev.Reason, ev.Actor = r.String(ev.Summary), r.String(ev.Reason), r.String(ev.Actor)
+	ev.ReportURL, ev.Step, ev.App = r.String(ev.ReportURL), r.String(ev.Step), r.String(ev.App)
+	fields := make([]Field, len(ev.Fields))
+	for i, f := range ev.Fields {
+		fields[i] = Field{Name: r.String(f.Name), Value: r.String(f.Value)}
+	}
+	ev.Fields = fields
+	if ev.Escalation != nil {
+		ev.Escalation = r.Value(ev.Escalation).([]string)
+	}
+	return ev
 }

@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/vibestack/rollback/pkg/redact"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // endpoint is a secret destination URL: errors name the channel and host only.
@@ -18,18 +21,12 @@ type endpoint struct {
 }
 
 func newEndpoint(channel, raw string, extra ...string) (endpoint, error) {
-	ep := endpoint{channel: channel, raw: raw, secrets: append([]string{raw}, extra...)}
+	ep := endpoint{channel: channel, raw: raw, secrets: append(redact.WebhookURLSecrets(raw), extra...)}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return ep, fmt.Errorf("%s: the configured URL is not an http(s) URL (value not shown: it holds a token): set it like https://host/path", channel)
 	}
 	ep.host = u.Host
-	if p := strings.Trim(u.EscapedPath(), "/"); p != "" {
-		ep.secrets = append(ep.secrets, u.EscapedPath(), u.Path)
-	}
-	if u.RawQuery != "" {
-		ep.secrets = append(ep.secrets, u.RawQuery)
-	}
 	return ep, nil
 }
 
@@ -47,16 +44,12 @@ func (ep endpoint) reason(err error) string {
 	case errors.As(err, &ue):
 		err = ue.Err // drop "Post <url>:"
 	}
-	msg := err.Error()
-	for _, s := range ep.secrets {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "[REDACTED]")
-		}
-	}
-	// A URL quoted by a wrapped error ("Post \"https://...\": ...").
+	msg := redact.New(ep.secrets...).String(err.Error())
+	// A URL quoted by a wrapped error ("Post \"https://...\": ..."): its
+	// path may be the token, so only its scheme and host are shown.
 	for _, f := range strings.Fields(msg) {
 		if t := strings.Trim(f, `"':,`); strings.Contains(t, "://") {
-			msg = strings.ReplaceAll(msg, t, "[REDACTED]")
+			msg = strings.ReplaceAll(msg, t, redact.Host(t))
 		}
 	}
 	return msg
@@ -106,7 +99,7 @@ func (ep endpoint) check(ctx context.Context, hc *http.Client, target string) er
 
 func clientOr(hc *http.Client) *http.Client {
 	if hc == nil {
-		return &http.Client{}
+		return safehttp.NewClient(0)
 	}
 	return hc
 }

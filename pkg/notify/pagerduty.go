@@ -45,6 +45,8 @@ func NewPagerDuty(routingKey, eventsURL string, hc *http.Client) Channel {
 // Name names the channel.
 func (p *pagerDutyChannel) Name() string { return "pagerduty" }
 
+func (p *pagerDutyChannel) secrets() []string { return p.ep.secrets }
+
 // Wants reports whether p sends events of kind: not progress.
 func (p *pagerDutyChannel) Wants(kind string) bool { return kind != KindProgress }
 

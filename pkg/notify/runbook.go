@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/redact"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
 
@@ -28,6 +29,7 @@ func FromRunbook(n runbook.Notifications, getenv func(string) string, hc *http.C
 	var bad []string
 	if s := n.Slack; s != nil {
 		u := need(s.WebhookURLFromEnv, "the Slack incoming webhook URL")
+		secrets = append(secrets, redact.WebhookURLSecrets(u)...)
 		if u != "" {
 			if _, err := newEndpoint("slack", u); err != nil {
 				bad = append(bad, s.WebhookURLFromEnv+" is not an http(s) URL (value not shown)")
@@ -37,6 +39,7 @@ func FromRunbook(n runbook.Notifications, getenv func(string) string, hc *http.C
 	}
 	if w := n.Webhook; w != nil {
 		u := need(w.URLFromEnv, "the webhook URL")
+		secrets = append(secrets, redact.WebhookURLSecrets(u)...)
 		var secret []byte
 		if w.HMACSecretFromEnv != "" {
 			secret = []byte(need(w.HMACSecretFromEnv, "the webhook HMAC signing secret"))

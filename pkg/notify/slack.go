@@ -28,6 +28,8 @@ func NewSlack(webhookURL string, hc *http.Client) Channel {
 // Name names the channel.
 func (s *slackChannel) Name() string { return "slack" }
 
+func (s *slackChannel) secrets() []string { return s.ep.secrets }
+
 // Send delivers ev once.
 func (s *slackChannel) Send(ctx context.Context, ev Event) error {
 	if s.err != nil {

@@ -50,6 +50,8 @@ func NewWebhook(url string, secret []byte, hc *http.Client) Channel {
 // Name names the channel.
 func (w *webhookChannel) Name() string { return "webhook" }
 
+func (w *webhookChannel) secrets() []string { return w.ep.secrets }
+
 // Send delivers ev once.
 func (w *webhookChannel) Send(ctx context.Context, ev Event) error {
 	if w.err != nil {

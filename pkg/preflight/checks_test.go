@@ -58,7 +58,7 @@ func TestHTTPHealthChecks(t *testing.T) {
 		{"healthy", srv.URL + "/healthz", 200, OK, "http " + srv.URL + "/healthz"},
 		{"unhealthy is a warning", srv.URL + "/broken", 200, Warn, "http " + srv.URL + "/broken"},
 		{"expected status", srv.URL + "/broken", 500, OK, "http " + srv.URL + "/broken"},
-		{"no answer is unknown", closed + "/healthz?token=s3cr3t-token", 200, Unknown, "http " + closed + "/healthz"},
+		{"no answer is unknown", closed + "/healthz?token=s3cr3t-token", 200, Unknown, "http " + closed + "/healthz?token=xxxxx"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,7 +223,7 @@ func TestDeploymentChecksWithFakeCluster(t *testing.T) {
 	for key, want := range map[string]Status{
 		"prod revisions web":     Fail, // no earlier revision
 		"prod revisions missing": Fail,
-		"prod gitops web":        Fail,
+		"prod owners web":        Fail,
 		"prod pods web":          OK,
 		"gone access kubeconfig": Fail,
 	} {
@@ -231,8 +231,8 @@ func TestDeploymentChecksWithFakeCluster(t *testing.T) {
 			t.Errorf("%s: %+v, want %q", key, got[key], want)
 		}
 	}
-	if !strings.Contains(got["prod gitops web"].Fix, "argocd app set shop-web --sync-policy none") {
-		t.Errorf("gitops fix %q", got["prod gitops web"].Fix)
+	if !strings.Contains(got["prod owners web"].Fix, "argocd app set shop-web --sync-policy none") {
+		t.Errorf("owners fix %q", got["prod owners web"].Fix)
 	}
 	if rep.Go || rep.Problems != 4 {
 		t.Errorf("go %t with %d problems, want NO-GO with 4", rep.Go, rep.Problems)

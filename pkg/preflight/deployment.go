@@ -12,14 +12,17 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/vibestack/rollback/pkg/configs"
+	"github.com/vibestack/rollback/pkg/ownership"
+	"github.com/vibestack/rollback/pkg/podrefs"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
 // RecentEvents is how far back Warning events are reported.
 const RecentEvents = 15 * time.Minute
 
-// deploymentJob checks one Deployment: its revisions and rollback target,
-// its pods and events, and its GitOps owner.
+// deploymentJob checks one Deployment: its revisions and rollback target
+// (which must be able to start), its pods and events, and its owners.
 func (o *Options) deploymentJob(c Cluster, name string) job {
 	return func(ctx context.Context) []Check {
 		clients := rollout.NewClients(c.Client, c.Namespace)
@@ -45,20 +48,29 @@ func (o *Options) deploymentJob(c Cluster, name string) job {
 		if err != nil {
 			checks = append(checks, Check{Cluster: c.Context, Group: GroupRevisions, Name: name, Status: Unknown,
 				Detail: fmt.Sprintf("list replicasets of deployment %s: %v", name, err), Fix: "see the access checks above"})
-		} else {
-			checks = append(checks, revisionCheck(c.Context, d, rss.Items))
+			return append(checks, o.podsCheck(ctx, c, clients, d, sel.String()))
 		}
-		checks = append(checks, o.podsCheck(ctx, c, clients, d, sel.String()))
-		return append(checks, gitopsCheck(c.Context, d))
+		// Owners are their own check: plan as if forced, with the same
+		// ownership and start checks as `rollback app undo`.
+		p, err := rollout.PlanUndo(ctx, d, rss.Items, rollout.PlanOptions{Force: true,
+			Owners: ownership.Checker{Applications: clients.Applications},
+			Start:  &podrefs.Checker{Namespace: c.Namespace, ConfigMaps: clients.ConfigMaps, Secrets: clients.Secrets, PVCs: clients.PVCs, ServiceAccounts: clients.ServiceAccounts, Snapshots: configs.SnapshotFinder{Client: c.Client}}})
+		checks = append(checks, revisionCheck(c.Context, d, p, err), o.podsCheck(ctx, c, clients, d, sel.String()))
+		return append(checks, ownersCheck(c.Context, d, p.Ownership))
 	}
 }
 
 // revisionCheck reports the current revision, the rollback target chosen
-// as `rollback app undo` would (rollout.PlanUndo) and their difference.
-func revisionCheck(cluster string, d *appsv1.Deployment, rss []appsv1.ReplicaSet) Check {
+// as `rollback app undo` would (the plan p and its error err) and their
+// difference.
+func revisionCheck(cluster string, d *appsv1.Deployment, p *rollout.Plan, err error) Check {
 	ch := Check{Cluster: cluster, Group: GroupRevisions, Name: d.Name}
-	// GitOps owners are their own check: plan as if forced.
-	p, err := rollout.PlanUndo(d, rss, 0, true)
+	if err != nil && len(p.Missing) > 0 {
+		ch.Status = Fail
+		ch.Detail = err.Error()
+		ch.Fix = "create what is missing (restore it from the snapshot named), or pick another revision with `rollback app undo --to-revision N`"
+		return ch
+	}
 	if err != nil {
 		ch.Status = Fail
 		ch.Detail = "no rollback target: " + err.Error()
@@ -93,8 +105,12 @@ func revisionCheck(cluster string, d *appsv1.Deployment, rss []appsv1.ReplicaSet
 		ch.Status = Warn
 		ch.Fix = fmt.Sprintf("the target was never verified: stamp good revisions in CI with `rollback app mark-good %s`", d.Name)
 	}
+	owners := map[string]bool{}
+	for _, w := range append(p.Ownership.ForcedWarnings(), p.Ownership.Notes()...) {
+		owners[w] = true
+	}
 	for _, w := range p.Warnings {
-		if !strings.Contains(w, "managed by") {
+		if !owners[w] {
 			ch.Detail += "; " + w
 		}
 	}
@@ -192,16 +208,33 @@ func (o *Options) warningEvents(ctx context.Context, clients rollout.Clients, na
 	return out
 }
 
-// gitopsCheck fails when Argo CD or Flux manages the Deployment: its next
-// sync would revert the rollback.
-func gitopsCheck(cluster string, d *appsv1.Deployment) Check {
-	ch := Check{Cluster: cluster, Group: GroupGitOps, Name: d.Name, Status: OK, Detail: "no Argo CD or Flux owner"}
-	if g := rollout.DetectGitOps(d); g != nil {
+// ownersCheck fails when an owner would revert the rollback (an operator,
+// Argo CD with automated sync, Flux) or keeps its own history (a Helm
+// release): the fix is the command that suspends it or hands over to it.
+func ownersCheck(cluster string, d *appsv1.Deployment, v *ownership.Verdict) Check {
+	ch := Check{Cluster: cluster, Group: GroupOwners, Name: d.Name, Status: OK, Detail: v.Summary()}
+	if notes := v.Notes(); len(notes) > 0 {
+		ch.Status = Warn
+		ch.Detail += "; " + strings.Join(notes, "; ")
+	}
+	if o := v.Blocking(); o != nil {
 		ch.Status = Fail
-		ch.Detail = fmt.Sprintf("managed by %s (%s): its next sync reverts the rollback", g.Tool, g.Name)
-		ch.Fix = fmt.Sprintf("suspend the sync first: %s (or roll back in Git)", g.Suspend)
+		ch.Detail = fmt.Sprintf("%s: %s", o.Title(), o.Why)
+		if o.Kind == ownership.KindHelm {
+			ch.Fix = fmt.Sprintf("roll it back through its release: %s", o.Command())
+		} else {
+			ch.Fix = fmt.Sprintf("suspend it first: %s%s", o.Command(), alsoIn(o.Kind))
+		}
 	}
 	return ch
+}
+
+// alsoIn says where else the fix of an owner can be made.
+func alsoIn(k ownership.Kind) string {
+	if k == ownership.KindOperator {
+		return " (or roll back through the custom resource)"
+	}
+	return " (or roll back in Git)"
 }
 
 func oneLine(s string) string {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/vibestack/rollback/pkg/promquery"
+	"github.com/vibestack/rollback/pkg/redact"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
 
@@ -62,9 +63,9 @@ func (o *Options) prometheusJob(promURL string, q runbook.PrometheusQuery) job {
 			ch.Status = Unknown
 			ch.Detail = s.Detail
 			if ch.Detail == "" {
-				ch.Detail = "no answer from Prometheus at " + hostOnly(promURL)
+				ch.Detail = "no answer from Prometheus at " + redact.Host(promURL)
 			}
-			ch.Fix = fmt.Sprintf("cannot verify the rollback without monitoring: make Prometheus at %s reachable and the query return one series, or fix the query %q in the runbook", hostOnly(promURL), q.Name)
+			ch.Fix = fmt.Sprintf("cannot verify the rollback without monitoring: make Prometheus at %s reachable and the query return one series, or fix the query %q in the runbook", redact.Host(promURL), q.Name)
 		}
 		return []Check{ch}
 	}
@@ -93,7 +94,7 @@ func formatValue(v float64) string {
 // (the app is unhealthy, which is why we roll back); no answer is unknown.
 func (o *Options) httpJob(h runbook.HTTPCheck) job {
 	return func(ctx context.Context) []Check {
-		shown := safeURL(h.URL)
+		shown := redact.URL(h.URL)
 		ch := Check{Group: GroupMonitoring, Name: "http " + shown}
 		if h.Timeout.Duration > 0 {
 			var cancel context.CancelFunc
@@ -133,23 +134,4 @@ func urlErr(err error) string {
 		return ue.Err.Error()
 	}
 	return err.Error()
-}
-
-// safeURL shows a URL without user info and query (either may hold a token).
-func safeURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
-}
-
-// hostOnly shows scheme and host of a URL, nothing that could be a secret.
-func hostOnly(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "(invalid URL)"
-	}
-	return u.Scheme + "://" + u.Host
 }

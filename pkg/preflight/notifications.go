@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/vibestack/rollback/pkg/notify"
+	"github.com/vibestack/rollback/pkg/redact"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
 
@@ -76,9 +77,9 @@ func (o *Options) notificationJobs() []job {
 			where := s.name
 			switch {
 			case s.urlEnv != "":
-				where = hostOnly(o.Getenv(s.urlEnv))
+				where = redact.Host(o.Getenv(s.urlEnv))
 			case s.url != "":
-				where = hostOnly(s.url)
+				where = redact.Host(s.url)
 			}
 			c := byName[s.name]
 			if c == nil {

@@ -1,6 +1,6 @@
 // Package preflight checks the pre-rollback checklist of the runbook (seed
 // section 1) instead of having people read it: access, revisions, pods,
-// GitOps owners, monitoring, database and notifications, each as a check
+// owners (operators, Argo CD, Flux, Helm), monitoring, database and notifications, each as a check
 // with a status, and a final GO / NO-GO.
 package preflight
 
@@ -20,6 +20,7 @@ import (
 	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/runbook"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // Status is the verdict of one check.
@@ -60,7 +61,7 @@ const (
 	GroupAccess        = "access"
 	GroupRevisions     = "revisions"
 	GroupPods          = "pods"
-	GroupGitOps        = "gitops"
+	GroupOwners        = "owners"
 	GroupMonitoring    = "monitoring"
 	GroupDatabase      = "database"
 	GroupNotifications = "notifications"
@@ -70,7 +71,7 @@ const (
 type Check struct {
 	// Cluster is the kubeconfig context the check is about ("" when none).
 	Cluster string `json:"cluster,omitempty"`
-	// Group is access, revisions, pods, gitops, monitoring, database or notifications.
+	// Group is access, revisions, pods, owners, monitoring, database or notifications.
 	Group string `json:"group"`
 	// Name says what was checked: a resource, a Deployment, a query.
 	Name string `json:"name"`
@@ -133,7 +134,7 @@ type Options struct {
 	Channels []notify.Channel
 	// Prometheus is the client of the runbook's Prometheus; nil when it has none.
 	Prometheus *promquery.Client
-	// HTTPClient runs the HTTP health checks; http.DefaultClient when nil.
+	// HTTPClient runs the HTTP health checks; safehttp.NewClient(0) when nil.
 	HTTPClient *http.Client
 	// Clock gives the time (recent events, report time); the real clock when nil.
 	Clock clock.Clock
@@ -175,15 +176,14 @@ func (o *Options) Run(ctx context.Context) (*Report, error) {
 	for _, r := range results {
 		rep.Checks = append(rep.Checks, r...)
 	}
-	order := []string{GroupAccess, GroupRevisions, GroupPods, GroupGitOps, GroupMonitoring, GroupDatabase, GroupNotifications}
+	order := []string{GroupAccess, GroupRevisions, GroupPods, GroupOwners, GroupMonitoring, GroupDatabase, GroupNotifications}
 	slices.SortStableFunc(rep.Checks, func(a, b Check) int {
 		return slices.Index(order, a.Group) - slices.Index(order, b.Group)
 	})
 	for i := range rep.Checks {
 		rep.Checks[i].Detail = flatten(rep.Checks[i].Detail)
 	}
-	redact(rep.Checks, o.secrets())
-	redactDatabase(rep.Checks, o.DatabaseURL)
+	redactChecks(rep.Checks, o.redactor())
 	rep.Go, rep.Problems = Verdict(rep.Checks)
 	return rep, nil
 }
@@ -196,7 +196,7 @@ func (o *Options) defaults() {
 		o.Timeout = DefaultTimeout
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = http.DefaultClient
+		o.HTTPClient = safehttp.NewClient(0)
 	}
 	if o.Getenv == nil {
 		o.Getenv = getenv

@@ -1,55 +1,29 @@
 package preflight
 
 import (
-	"net/url"
-	"strings"
-
-	"github.com/vibestack/rollback/pkg/dbrollback"
+	"github.com/vibestack/rollback/pkg/redact"
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
-// secrets returns the secret values preflight knows of: the notification
-// settings' values and the database URL's password.
-func (o *Options) secrets() []string {
-	var out []string
+// redactor knows the secret values preflight was given: the notification
+// settings' values (a webhook URL's path is its token) and the database
+// URL's password.
+func (o *Options) redactor() *redact.Redactor {
+	r := redact.New()
 	for _, s := range o.channelSettings() {
 		for _, e := range s.env {
-			if v := o.Getenv(e); v != "" {
-				out = append(out, v)
-				// A webhook URL's path usually is the token.
-				if u, err := url.Parse(v); err == nil && u.Host != "" && len(u.Path) > 1 {
-					out = append(out, u.Path)
-				}
-			}
+			r.Add(redact.WebhookURLSecrets(o.Getenv(e))...)
 		}
 	}
-	return out
+	r.AddURL(o.DatabaseURL)
+	return r
 }
 
-// redact removes every known secret, every URL password and the database
-// URL's password from the checks' texts.
-func redact(checks []Check, secrets []string) {
-	clean := func(s string) string {
-		for _, sec := range secrets {
-			if len(sec) >= 4 {
-				s = strings.ReplaceAll(s, sec, "xxxxx")
-			}
-		}
-		return dbrollback.RedactURL(s)
-	}
+// redactChecks removes every secret and control character (a pod message
+// or an Event may hold escape sequences) from the checks' texts.
+func redactChecks(checks []Check, r *redact.Redactor) {
 	for i := range checks {
-		checks[i].Detail = clean(checks[i].Detail)
-		checks[i].Fix = clean(checks[i].Fix)
-	}
-}
-
-// redactDatabase removes the password of the database URL from the checks.
-func redactDatabase(checks []Check, rawURL string) {
-	t, err := dbrollback.ParseURL(rawURL)
-	if err != nil {
-		return
-	}
-	for i := range checks {
-		checks[i].Detail = t.Redact(checks[i].Detail)
-		checks[i].Fix = t.Redact(checks[i].Fix)
+		checks[i].Detail = termsafe.String(r.String(checks[i].Detail))
+		checks[i].Fix = termsafe.String(r.String(checks[i].Fix))
 	}
 }

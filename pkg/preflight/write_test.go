@@ -52,7 +52,7 @@ func goReport() *Report {
 		{Cluster: "prod", Group: GroupAccess, Name: "deployments.apps", Status: OK, Detail: "user alice may get, list, watch, patch, update"},
 		{Cluster: "prod", Group: GroupRevisions, Name: "vibestack-app", Status: OK, Detail: "current 2 (vibestack:v2) -> target 1 (vibestack:v1): last known good revision 1; diff: app image: vibestack:v2 -> vibestack:v1"},
 		{Cluster: "prod", Group: GroupPods, Name: "vibestack-app", Status: Warn, Detail: "0/3 ready, 12 restarts"},
-		{Cluster: "prod", Group: GroupGitOps, Name: "vibestack-app", Status: OK, Detail: "no Argo CD or Flux owner"},
+		{Cluster: "prod", Group: GroupOwners, Name: "vibestack-app", Status: OK, Detail: "no operator, Argo CD, Flux or Helm owner"},
 		{Group: GroupNotifications, Name: "channels", Status: Warn, Detail: "no notification channel in the runbook", Fix: "tell the stakeholders by hand"},
 	}
 	ok, n := Verdict(checks)

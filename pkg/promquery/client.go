@@ -10,12 +10,14 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"github.com/vibestack/rollback/pkg/redact"
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // DefaultTimeout bounds one query when the caller's context has no earlier deadline.
@@ -35,10 +37,10 @@ type Client struct {
 func New(rawURL string, hc *http.Client) (*Client, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("prometheus url %q: want http(s)://host[:port][/path]", redactURL(rawURL))
+		return nil, fmt.Errorf("prometheus url %q: want http(s)://host[:port][/path]", redact.URL(rawURL))
 	}
 	if hc == nil {
-		hc = &http.Client{}
+		hc = safehttp.NewClient(0)
 	}
 	c, err := api.NewClient(api.Config{Address: rawURL, Client: hc})
 	if err != nil {
@@ -49,20 +51,6 @@ func New(rawURL string, hc *http.Client) (*Client, error) {
 
 // Host is the host:port of the server, safe to print.
 func (c *Client) Host() string { return c.host }
-
-// Expand renders chk.Query as a text/template over vars; a variable the
-// template uses but vars lacks is an error.
-func Expand(query string, vars map[string]string) (string, error) {
-	t, err := template.New("query").Option("missingkey=error").Parse(query)
-	if err != nil {
-		return "", fmt.Errorf("query template: %w", err)
-	}
-	var b strings.Builder
-	if err := t.Execute(&b, vars); err != nil {
-		return "", fmt.Errorf("query template: %w", err)
-	}
-	return b.String(), nil
-}
 
 // Evaluate runs chk once with its query template expanded over vars and
 // judges the value; it never returns Pass on an error. The outcome is
@@ -188,12 +176,3 @@ func BadQuery(s Sample) bool {
 }
 
 func formatValue(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
-
-// redactURL drops the user info of a URL for messages.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable url)"
-	}
-	return u.Redacted()
-}

@@ -20,7 +20,7 @@ const (
 type Check struct {
 	// Name labels the check in output.
 	Name string `json:"name"`
-	// Query is PromQL, a Go text/template over Vars ({{.namespace}}, {{.deployment}}, {{.label_app}} ...).
+	// Query is PromQL with placeholders ({{.namespace}}, {{.deployment}}, {{.label_app}} ...; see Placeholders).
 	Query string `json:"query"`
 	// Max is the highest healthy value, nil when unused.
 	Max *float64 `json:"max,omitempty"`

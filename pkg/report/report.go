@@ -5,6 +5,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/redact"
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // RCAQuestions are the questions of the runbook's post-rollback actions
@@ -43,10 +46,14 @@ func Write(w io.Writer, entries []journal.Entry) error {
 		}
 		norm[i] = n
 	}
-	bw := bufio.NewWriter(w)
+	var buf bytes.Buffer
+	bw := bufio.NewWriter(&buf)
 	r := &writer{w: bw, entries: norm}
 	r.all()
-	if err := bw.Flush(); err != nil {
+	_ = bw.Flush()
+	// The whole report at once: no secret or escape sequence is split
+	// between two writes.
+	if _, err := io.WriteString(w, termsafe.Text(redact.String(buf.String()))); err != nil {
 		return fmt.Errorf("write incident report: %w", err)
 	}
 	return nil

@@ -234,6 +234,8 @@ func (b *BulkUndo) startMonitor(ctx context.Context, ns string) *nsMonitor {
 func (b *BulkUndo) planNamespace(ctx context.Context, ns string, ds []*appsv1.Deployment, nm *nsMonitor) []*bulkItem {
 	var out []*bulkItem
 	syncErr := nm.w.waitSynced(ctx, b.Options.Verification.Timeout)
+	// One start check per namespace: each object is read once.
+	start := nm.clients.startChecker(ns, b.Options.Snapshots)
 	for _, d := range ds {
 		it := &bulkItem{res: &UndoResult{Deployment: d.Name, Namespace: ns, Verdict: VerdictError, ImagesBefore: templateImages(&d.Spec.Template)}}
 		out = append(out, it)
@@ -249,7 +251,7 @@ func (b *BulkUndo) planNamespace(ctx context.Context, ns string, ds []*appsv1.De
 		for i, rs := range owned {
 			rss[i] = *rs
 		}
-		plan, err := PlanUndo(d, rss, b.Options.ToRevision, b.Options.Force)
+		plan, err := PlanUndo(ctx, d, rss, b.Options.planOptions(nm.clients, ns, start))
 		fill(it.res, plan)
 		if err != nil {
 			it.res.Error = err.Error()

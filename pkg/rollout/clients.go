@@ -1,10 +1,13 @@
 package rollout
 
 import (
+	"k8s.io/client-go/kubernetes"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
 
-	"k8s.io/client-go/kubernetes"
+	"github.com/vibestack/rollback/pkg/ownership"
+	"github.com/vibestack/rollback/pkg/podrefs"
 )
 
 // Clients are the namespaced API clients this package uses.
@@ -13,14 +16,43 @@ type Clients struct {
 	ReplicaSets appsv1client.ReplicaSetInterface
 	Pods        corev1client.PodInterface
 	Events      corev1client.EventInterface
+	// ConfigMaps, Secrets, PVCs and ServiceAccounts are read before an undo
+	// to check that the target revision can start; when ConfigMaps is nil
+	// the check is not made.
+	ConfigMaps      corev1client.ConfigMapInterface
+	Secrets         corev1client.SecretInterface
+	PVCs            corev1client.PersistentVolumeClaimInterface
+	ServiceAccounts corev1client.ServiceAccountInterface
+	// Applications reads Argo CD Applications for the ownership check; nil
+	// reads none (an Argo CD marker then blocks as if automated sync were on).
+	Applications ownership.ApplicationReader
 }
 
 // NewClients returns the clients of namespace from cs.
 func NewClients(cs kubernetes.Interface, namespace string) Clients {
-	return Clients{
-		Deployments: cs.AppsV1().Deployments(namespace),
-		ReplicaSets: cs.AppsV1().ReplicaSets(namespace),
-		Pods:        cs.CoreV1().Pods(namespace),
-		Events:      cs.CoreV1().Events(namespace),
+	c := Clients{
+		Deployments:     cs.AppsV1().Deployments(namespace),
+		ReplicaSets:     cs.AppsV1().ReplicaSets(namespace),
+		Pods:            cs.CoreV1().Pods(namespace),
+		Events:          cs.CoreV1().Events(namespace),
+		ConfigMaps:      cs.CoreV1().ConfigMaps(namespace),
+		Secrets:         cs.CoreV1().Secrets(namespace),
+		PVCs:            cs.CoreV1().PersistentVolumeClaims(namespace),
+		ServiceAccounts: cs.CoreV1().ServiceAccounts(namespace),
 	}
+	// Fake clientsets have no REST client.
+	if rc, ok := cs.CoreV1().RESTClient().(*rest.RESTClient); ok && rc != nil {
+		c.Applications = ownership.RESTApplications(rc)
+	}
+	return c
+}
+
+// startChecker returns the check that an undo target can start in
+// namespace, or nil when the clients cannot make it.
+func (c Clients) startChecker(namespace string, snapshots podrefs.SnapshotFinder) *podrefs.Checker {
+	if c.ConfigMaps == nil {
+		return nil
+	}
+	return &podrefs.Checker{Namespace: namespace, ConfigMaps: c.ConfigMaps, Secrets: c.Secrets, PVCs: c.PVCs,
+		ServiceAccounts: c.ServiceAccounts, Snapshots: snapshots}
 }

@@ -21,6 +21,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/vibestack/rollback/pkg/progress"
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // tickInterval wakes the watch loop to end settle windows and timeouts and
@@ -110,10 +111,12 @@ func owned[T any](store cache.Indexer, uid types.UID) []T {
 }
 
 // startInformer lists and watches with lw until ctx ends, keeping objects
-// without managedFields, and pokes notify (without blocking) on every event,
-// so that bursts of events are judged once.
-func startInformer(ctx context.Context, lw cache.ListerWatcher, obj runtime.Object, notify chan struct{}) informer {
-	poke := func() {
+// without managedFields; on every event it tells touch which object changed
+// and pokes notify (without blocking), so that bursts of events are judged
+// once.
+func startInformer(ctx context.Context, lw cache.ListerWatcher, obj runtime.Object, notify chan struct{}, touch func(any)) informer {
+	poke := func(o any) {
+		touch(o)
 		select {
 		case notify <- struct{}{}:
 		default:
@@ -125,9 +128,9 @@ func startInformer(ctx context.Context, lw cache.ListerWatcher, obj runtime.Obje
 		ListerWatcher: lw,
 		ObjectType:    obj,
 		Handler: cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(any) { poke() },
-			UpdateFunc: func(any, any) { poke() },
-			DeleteFunc: func(any) { poke() },
+			AddFunc:    func(o any) { poke(o) },
+			UpdateFunc: func(_, o any) { poke(o) },
+			DeleteFunc: func(o any) { poke(o) },
 		},
 		Transform: func(o any) (any, error) {
 			if m, ok := o.(metav1.Object); ok {
@@ -150,13 +153,69 @@ type watches struct {
 
 	mu       sync.Mutex
 	firstErr error // the first list or watch error before the caches synced
+	// touched are the Deployments an event changed (their own, one of
+	// their ReplicaSets' or pods') since the last look; touchedAll says
+	// the owner of some event could not be told.
+	touched    map[string]bool
+	touchedAll bool
+}
+
+// touch records which Deployment the changed object o belongs to: the
+// Deployment itself, the controller of a ReplicaSet, the controller of the
+// ReplicaSet of a pod. Only those are judged again, so that the cost of an
+// event does not grow with the number of Deployments watched.
+func (w *watches) touch(o any) {
+	if d, ok := o.(cache.DeletedFinalStateUnknown); ok {
+		o = d.Obj
+	}
+	name, ok := "", false
+	switch o := o.(type) {
+	case *appsv1.Deployment:
+		name, ok = o.Name, true
+	case *appsv1.ReplicaSet:
+		name, ok = controllerName(o, "Deployment")
+	case *corev1.Pod:
+		if rsName, isRS := controllerName(o, "ReplicaSet"); isRS {
+			if obj, exists, _ := w.replicaSets.store.GetByKey(o.Namespace + "/" + rsName); exists {
+				name, ok = controllerName(obj.(*appsv1.ReplicaSet), "Deployment")
+			}
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !ok {
+		w.touchedAll = true
+		return
+	}
+	if w.touched == nil {
+		w.touched = map[string]bool{}
+	}
+	w.touched[name] = true
+}
+
+// takeTouched returns the Deployments touched since the last call (all
+// when an owner could not be told) and forgets them.
+func (w *watches) takeTouched() (names map[string]bool, all bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	names, all = w.touched, w.touchedAll
+	w.touched, w.touchedAll = nil, false
+	return names, all
+}
+
+// controllerName returns the name of o's controller when it is of kind.
+func controllerName(o metav1.Object, kind string) (string, bool) {
+	if ref := metav1.GetControllerOfNoCopy(o); ref != nil && ref.Kind == kind {
+		return ref.Name, true
+	}
+	return "", false
 }
 
 // watch starts the watches of scope; stop them with w.stop.
 func (m *monitor) watch(ctx context.Context, scope watchScope) *watches {
 	ctx, cancel := context.WithCancel(ctx)
 	c := m.clients
-	w := &watches{notify: make(chan struct{}, 1), stop: cancel}
+	w := &watches{notify: make(chan struct{}, 1), stop: cancel, touchedAll: true}
 	w.deploys = startInformer(ctx, &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.FieldSelector, o.LabelSelector = scope.deployFields, scope.deployLabels
@@ -166,7 +225,7 @@ func (m *monitor) watch(ctx context.Context, scope watchScope) *watches {
 			o.FieldSelector, o.LabelSelector = scope.deployFields, scope.deployLabels
 			return w.noteWatch(c.Deployments.Watch(ctx, o))
 		},
-	}, &appsv1.Deployment{}, w.notify)
+	}, &appsv1.Deployment{}, w.notify, w.touch)
 	w.replicaSets = startInformer(ctx, &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.LabelSelector = scope.podLabels
@@ -176,7 +235,7 @@ func (m *monitor) watch(ctx context.Context, scope watchScope) *watches {
 			o.LabelSelector = scope.podLabels
 			return w.noteWatch(c.ReplicaSets.Watch(ctx, o))
 		},
-	}, &appsv1.ReplicaSet{}, w.notify)
+	}, &appsv1.ReplicaSet{}, w.notify, w.touch)
 	w.pods = startInformer(ctx, &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.LabelSelector = scope.podLabels
@@ -186,7 +245,7 @@ func (m *monitor) watch(ctx context.Context, scope watchScope) *watches {
 			o.LabelSelector = scope.podLabels
 			return w.noteWatch(c.Pods.Watch(ctx, o))
 		},
-	}, &corev1.Pod{}, w.notify)
+	}, &corev1.Pod{}, w.notify, w.touch)
 	return w
 }
 
@@ -269,6 +328,7 @@ func (m *monitor) follow(ctx context.Context, w *watches, names []string, minGen
 	defer ticker.Stop()
 	pending := len(targets)
 	for pending > 0 {
+		tick := false
 		select {
 		case <-ctx.Done():
 			for _, t := range targets {
@@ -280,6 +340,7 @@ func (m *monitor) follow(ctx context.Context, w *watches, names []string, minGen
 			continue
 		case <-notify:
 		case <-ticker.C():
+			tick = true
 		}
 		if !deploys.synced() || !replicaSets.synced() || !pods.synced() {
 			if m.timeout > 0 && m.clock.Since(now) >= m.timeout {
@@ -292,8 +353,9 @@ func (m *monitor) follow(ctx context.Context, w *watches, names []string, minGen
 			}
 			continue
 		}
+		touched, all := w.takeTouched()
 		for _, t := range targets {
-			if t.done {
+			if t.done || !(all || touched[t.name] || (tick && m.dueAtTick(t))) {
 				continue
 			}
 			m.step(ctx, t, deploys.store, replicaSets.store, pods.store)
@@ -307,6 +369,13 @@ func (m *monitor) follow(ctx context.Context, w *watches, names []string, minGen
 		out[t.name] = t.res
 	}
 	return out
+}
+
+// dueAtTick reports whether t must be judged at a tick without an event:
+// its settle window or its timeout may have run out, or a terminal shows
+// its progress with the time elapsed (a single, not quiet, watch).
+func (m *monitor) dueAtTick(t *tracked) bool {
+	return !m.quiet || !t.completeAt.IsZero() || (m.timeout > 0 && m.clock.Since(t.start) >= m.timeout)
 }
 
 // podsOf returns the pods rs controls, sorted by name, so that the first
@@ -485,7 +554,7 @@ func (m *monitor) emit(kind progress.Kind, t *tracked, msg string, data any) {
 func (m *monitor) checkURLs(ctx context.Context) []URLCheck {
 	var out []URLCheck
 	for _, u := range m.urls {
-		c := URLCheck{URL: u}
+		c := URLCheck{URL: redact.URL(u)}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err == nil {
 			var resp *http.Response
@@ -496,7 +565,7 @@ func (m *monitor) checkURLs(ctx context.Context) []URLCheck {
 			}
 		}
 		if err != nil {
-			c.Error = err.Error()
+			c.Error = redact.String(err.Error())
 		}
 		c.OK = err == nil && c.Status >= 200 && c.Status < 300
 		out = append(out, c)

@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -8,6 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/ownership"
+	"github.com/vibestack/rollback/pkg/podrefs"
 )
 
 // Plan is what an undo will do to one Deployment, computed from one read.
@@ -22,33 +25,55 @@ type Plan struct {
 	Diff            TemplateDiff `json:"diff"`
 	Warnings        []string     `json:"warnings,omitempty"`
 	// Skip is true when the Deployment already runs the target's template.
-	Skip   bool         `json:"skip"`
-	GitOps *GitOpsOwner `json:"gitops,omitempty"`
+	Skip bool `json:"skip"`
+	// Ownership is who else manages the Deployment (operator, Argo CD,
+	// Flux, Helm) and whether that owner would revert the undo.
+	Ownership *ownership.Verdict `json:"ownership,omitempty"`
+	// Missing is what the target's pod template needs that the namespace
+	// lacks; an undo with anything missing is refused.
+	Missing []podrefs.Missing `json:"missing,omitempty"`
 
 	deployment *appsv1.Deployment
 }
 
-// PlanUndo decides what undoing d to toRevision (0: the last known good
-// revision) does, from d and the ReplicaSets of its namespace. It refuses
-// (exit code 2) a paused Deployment, a Deployment managed by Argo CD or Flux
-// unless force, a pruned or unknown revision, and a fallback target that
-// never became healthy.
-func PlanUndo(d *appsv1.Deployment, rss []appsv1.ReplicaSet, toRevision int64, force bool) (*Plan, error) {
+// PlanOptions are the choices and checks of PlanUndo.
+type PlanOptions struct {
+	// ToRevision is the target revision; 0 means the last known good one.
+	ToRevision int64
+	// Force goes ahead although an owner would revert the undo (the plan
+	// then warns what drift that leaves).
+	Force bool
+	// Owners is the ownership check.
+	Owners ownership.Checker
+	// Start checks that the target revision can start; nil does not check.
+	Start *podrefs.Checker
+}
+
+// PlanUndo decides what undoing d to o.ToRevision does, from d and the
+// ReplicaSets of its namespace. It refuses (exit code 2) a Deployment that
+// an owner would revert (an operator, Argo CD with automated sync, Flux)
+// or whose Helm release keeps its history, unless o.Force; a paused
+// Deployment; a pruned or unknown revision; a fallback target that never
+// became healthy; and a target whose pod template needs a ConfigMap,
+// Secret, key, PersistentVolumeClaim or ServiceAccount that does not exist.
+func PlanUndo(ctx context.Context, d *appsv1.Deployment, rss []appsv1.ReplicaSet, o PlanOptions) (*Plan, error) {
 	name := d.Name
 	revs := revisions(d, rss)
 	cur := current(revs)
 	p := &Plan{Deployment: name, Namespace: d.Namespace, ResourceVersion: d.ResourceVersion, From: cur, deployment: d}
+	v := o.Owners.Check(ctx, "Deployment", d)
+	p.Ownership = &v
+	if err := v.Refusal(); err != nil {
+		if !o.Force {
+			return p, err
+		}
+		p.Warnings = append(p.Warnings, v.ForcedWarnings()...)
+	}
+	p.Warnings = append(p.Warnings, v.Notes()...)
 	if d.Spec.Paused {
 		return p, outcome.AsRefused(fmt.Errorf("deployment %s is paused, and a paused Deployment does not roll out: resume it first with `rollback app resume %s -n %s` and try again", name, name, d.Namespace))
 	}
-	if g := DetectGitOps(d); g != nil {
-		p.GitOps = g
-		if !force {
-			return p, outcome.AsRefused(fmt.Errorf("deployment %s is managed by %s (%s), which would revert the rollback at its next sync: suspend it first (`%s`) or roll back in Git; then re-run with --force", name, g.Tool, g.Name, g.Suspend))
-		}
-		p.Warnings = append(p.Warnings, fmt.Sprintf("deployment is managed by %s (%s): with sync on it will revert this rollback; suspend it with `%s`", g.Tool, g.Name, g.Suspend))
-	}
-	t, err := ChooseTarget(name, revs, cur, toRevision)
+	t, err := ChooseTarget(name, revs, cur, o.ToRevision)
 	if err != nil {
 		return p, err
 	}
@@ -56,6 +81,16 @@ func PlanUndo(d *appsv1.Deployment, rss []appsv1.ReplicaSet, toRevision int64, f
 	if equalIgnoreHash(&t.Revision.rs.Spec.Template, &d.Spec.Template) {
 		p.Skip = true
 		return p, nil
+	}
+	if o.Start != nil {
+		r := o.Start.Check(ctx, &t.Revision.rs.Spec.Template)
+		p.Missing = r.Missing
+		for _, u := range r.Unchecked {
+			p.Warnings = append(p.Warnings, "could not check that the target can start: "+u)
+		}
+		if err := r.Refusal(fmt.Sprintf("revision %d of deployment %s", t.Revision.Number, name), d.Namespace, fmt.Sprintf("rollback config undo %s -n %s", name, d.Namespace)); err != nil {
+			return p, err
+		}
 	}
 	p.Diff = DiffTemplates(&d.Spec.Template, &t.Revision.rs.Spec.Template)
 	if _, ok := d.Annotations[corev1.LastAppliedConfigAnnotation]; ok {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // timeFormat is how times are printed for humans.
@@ -12,6 +14,7 @@ const timeFormat = "2006-01-02 15:04:05Z"
 
 // WritePlan prints an undo plan for humans.
 func WritePlan(w io.Writer, p *Plan) {
+	w = termsafe.Writer(w)
 	from := "no revision (template matches no ReplicaSet)"
 	if p.From != nil {
 		from = fmt.Sprintf("revision %d (%s)", p.From.Number, imagesString(p.From.Images))
@@ -20,6 +23,9 @@ func WritePlan(w io.Writer, p *Plan) {
 	fmt.Fprintf(w, "  from: %s\n", from)
 	fmt.Fprintf(w, "  to:   revision %d (%s)\n", p.To.Number, imagesString(p.To.Images))
 	fmt.Fprintf(w, "  why:  %s\n", p.Reason)
+	if p.Ownership != nil {
+		fmt.Fprintf(w, "  owners: %s\n", p.Ownership.Summary())
+	}
 	fmt.Fprintf(w, "  pod template changes:\n")
 	p.Diff.Write(w, "    ")
 	for _, warn := range p.Warnings {
@@ -38,6 +44,7 @@ func (p *Plan) Summary() string {
 
 // WriteUndoResult prints the result of an undo for humans (stdout).
 func WriteUndoResult(w io.Writer, r *UndoResult) {
+	w = termsafe.Writer(w)
 	switch r.Verdict {
 	case VerdictSkipped:
 		fmt.Fprintf(w, "%s: skipped, already at revision %d (%s)\n", r.Deployment, r.ToRevision, imagesString(r.ImagesAfter))
@@ -70,6 +77,7 @@ func WriteUndoResult(w io.Writer, r *UndoResult) {
 
 // WriteStatusResult prints the verdict of a status for humans (stdout).
 func WriteStatusResult(w io.Writer, r *StatusResult) {
+	w = termsafe.Writer(w)
 	fmt.Fprintf(w, "%s: revision %d (%s): %s\n", r.Deployment, r.Revision, imagesString(r.Images), r.Verdict)
 	if r.Reason != "" {
 		fmt.Fprintf(w, "  reason: %s\n", r.Reason)
@@ -87,6 +95,7 @@ func WriteStatusResult(w io.Writer, r *StatusResult) {
 
 // WriteHistory prints a history table for humans (stdout).
 func WriteHistory(w io.Writer, h *HistoryResult) {
+	w = termsafe.Writer(w)
 	fmt.Fprintf(w, "deployment %s in namespace %s: current revision %s, last known good revision %s\n",
 		h.Deployment, h.Namespace, revOrNone(h.Current), revOrNone(h.LastGood))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -149,6 +158,7 @@ func orDash(s string) string {
 
 // WriteBulkResult prints the summary table of a bulk undo (stdout).
 func WriteBulkResult(w io.Writer, b *BulkResult) {
+	w = termsafe.Writer(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAMESPACE\tDEPLOYMENT\tFROM\tTO\tNOW\tVERDICT\tTIME\tDETAIL")
 	for _, r := range b.Results {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/redact"
 )
 
 // MarkGood stamps the current revision of Deployment name known-good (see the
@@ -64,6 +65,7 @@ func StampGood(ctx context.Context, replicaSets ReplicaSetPatcher, rs *appsv1.Re
 // StampFailed records that rs failed (reason, at most 200 bytes). A
 // known-good stamp stays for the history; the newer failure outranks it.
 func StampFailed(ctx context.Context, replicaSets ReplicaSetPatcher, rs *appsv1.ReplicaSet, reason string, now time.Time) error {
+	reason = redact.String(reason)
 	if len(reason) > 200 {
 		reason = reason[:200]
 	}

@@ -16,6 +16,8 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/ownership"
+	"github.com/vibestack/rollback/pkg/podrefs"
 	"github.com/vibestack/rollback/pkg/progress"
 )
 
@@ -35,8 +37,12 @@ type Undo struct {
 	ToRevision int64
 	// DryRun prints the plan and the template diff and changes nothing.
 	DryRun bool
-	// Force rolls back a Deployment managed by Argo CD or Flux.
+	// Force rolls back a Deployment that an owner (operator, Argo CD,
+	// Flux, a Helm release) manages; the result says what drift that leaves.
 	Force bool
+	// Snapshots names the config snapshot that brings back a missing
+	// ConfigMap, Secret or key in a refusal; nil names none.
+	Snapshots podrefs.SnapshotFinder
 	// Confirm is asked before the write with the plan; nil means yes. An
 	// error from it (e.g. "no terminal") ends the undo as a refusal.
 	Confirm func(*Plan) (bool, error)
@@ -63,16 +69,21 @@ type UndoResult struct {
 	ToRevision   int64   `json:"toRevision"`
 	// NewRevision is the number the Deployment controller gave the target
 	// revision when it rolled it out again.
-	NewRevision       int64         `json:"newRevision,omitempty"`
-	ImagesBefore      []string      `json:"imagesBefore"`
-	ImagesAfter       []string      `json:"imagesAfter"`
-	Reason            string        `json:"reason,omitempty"`
-	Diff              *TemplateDiff `json:"diff,omitempty"`
-	Warnings          []string      `json:"warnings,omitempty"`
-	ConcurrentChanges []string      `json:"concurrentChanges,omitempty"`
-	Status            *StatusResult `json:"status,omitempty"`
-	Error             string        `json:"error,omitempty"`
-	Durations         UndoDurations `json:"durations"`
+	NewRevision  int64         `json:"newRevision,omitempty"`
+	ImagesBefore []string      `json:"imagesBefore"`
+	ImagesAfter  []string      `json:"imagesAfter"`
+	Reason       string        `json:"reason,omitempty"`
+	Diff         *TemplateDiff `json:"diff,omitempty"`
+	Warnings     []string      `json:"warnings,omitempty"`
+	// Ownership is the ownership check of the plan: who else manages the
+	// Deployment and whether it would revert the undo.
+	Ownership *ownership.Verdict `json:"ownership,omitempty"`
+	// Missing is what the target needed that did not exist (a refusal).
+	Missing           []podrefs.Missing `json:"missing,omitempty"`
+	ConcurrentChanges []string          `json:"concurrentChanges,omitempty"`
+	Status            *StatusResult     `json:"status,omitempty"`
+	Error             string            `json:"error,omitempty"`
+	Durations         UndoDurations     `json:"durations"`
 }
 
 // Run undoes deployment: read, plan (refusing what is unsafe), confirm,
@@ -192,7 +203,16 @@ func (u *Undo) read(ctx context.Context, name string) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list replicasets of deployment %s: %w", name, err)
 	}
-	return PlanUndo(d, rss.Items, u.ToRevision, u.Force)
+	return PlanUndo(ctx, d, rss.Items, u.planOptions(u.Clients, d.Namespace, nil))
+}
+
+// planOptions are the plan options of an undo with clients in namespace;
+// start, when set, is the start check to share (a bulk undo's namespace).
+func (u *Undo) planOptions(c Clients, namespace string, start *podrefs.Checker) PlanOptions {
+	if start == nil {
+		start = c.startChecker(namespace, u.Snapshots)
+	}
+	return PlanOptions{ToRevision: u.ToRevision, Force: u.Force, Owners: ownership.Checker{Applications: c.Applications}, Start: start}
 }
 
 // fill copies what the plan knows into the result.
@@ -211,6 +231,7 @@ func fill(res *UndoResult, p *Plan) {
 	}
 	res.Reason = p.Reason
 	res.Warnings = p.Warnings
+	res.Ownership, res.Missing = p.Ownership, p.Missing
 }
 
 // undoPatch returns the JSON patch that puts the target's template on the

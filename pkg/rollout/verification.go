@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"k8s.io/utils/clock"
+
+	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
 // DefaultCheckTimeout bounds one health-check request when Verification
@@ -43,7 +45,7 @@ func (v Verification) clock() clock.WithTicker {
 // httpClient returns v's HTTP client, a default one when unset.
 func (v Verification) httpClient() *http.Client {
 	if v.HTTPClient == nil {
-		return &http.Client{Timeout: DefaultCheckTimeout}
+		return safehttp.NewClient(DefaultCheckTimeout)
 	}
 	return v.HTTPClient
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vibestack/rollback/pkg/promquery"
 )
 
 // locator finds the line of a value in the parsed YAML tree.
@@ -170,7 +172,11 @@ func validate(found *issues, rb *Runbook, l locator) {
 				}
 				names[q.Name] = true
 			}
-			need(q.Query, fmt.Sprintf("healthChecks.prometheus.queries[%d].query (PromQL)", i), append(at, "query")...)
+			if need(q.Query, fmt.Sprintf("healthChecks.prometheus.queries[%d].query (PromQL)", i), append(at, "query")...) {
+				if err := promquery.Validate(q.Query); err != nil {
+					found.add(l.line(append(at, "query")...), "healthChecks.prometheus.queries[%d].query: %v", i, err)
+				}
+			}
 			if (q.Max == nil) == (q.Min == nil) {
 				found.add(l.line(at...), "healthChecks.prometheus.queries[%d] must set exactly one of max (highest healthy value) or min (lowest healthy value)", i)
 			}

@@ -43,6 +43,19 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheu
 fi
 log "$(prometheus --version 2>&1 | head -1)"
 
+# --- helm ---------------------------------------------------------------------
+# The e2e tests of rollback helm (e2e/helm) and bench/helm use the helm CLI
+# as the referee, built from the same module version rollback links
+# (helm.sh/helm/v4 in go.mod) into bin/.
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+helm_version="$(cd "$repo" && go list -m -f '{{.Version}}' helm.sh/helm/v4)"
+# helm prints only major.minor; the module version is in the binary's build info.
+if [[ "$(go version -m "$repo/bin/helm" 2>/dev/null | awk '$1=="mod" {print $3}')" != "$helm_version" ]]; then
+	log "building helm ${helm_version} into bin/helm"
+	GOBIN="$repo/bin" go install "helm.sh/helm/v4/cmd/helm@${helm_version}"
+fi
+log "helm ${helm_version} (bin/helm)"
+
 # --- PostgreSQL ---------------------------------------------------------------
 if ! pg_lsclusters -h 2>/dev/null | grep -q .; then
 	ver=$(ls /usr/lib/postgresql | sort -n | tail -1)

@@ -1,0 +1,261 @@
+package helmrelease
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"helm.sh/helm/v4/pkg/action"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/ownership"
+	"github.com/vibestack/rollback/pkg/podrefs"
+	"github.com/vibestack/rollback/pkg/rollout"
+)
+
+// Pending describes a release whose last Helm operation never finished.
+type Pending struct {
+	Revision    int       `json:"revision"`
+	Status      string    `json:"status"`
+	Since       time.Time `json:"since"`
+	Description string    `json:"description"`
+	// Writer names who wrote the record (the field managers of its Secret),
+	// when the storage tells.
+	Writer string `json:"writer,omitempty"`
+}
+
+// String says who left what pending since when.
+func (p Pending) String() string {
+	s := fmt.Sprintf("revision %d is %s since %s (%q)", p.Revision, p.Status, p.Since.UTC().Format(time.RFC3339), p.Description)
+	if p.Writer != "" {
+		s += ", written by " + p.Writer
+	}
+	return s
+}
+
+// Plan is what an undo of a release will do, computed from one read.
+type Plan struct {
+	Release   string   `json:"release"`
+	Namespace string   `json:"namespace"`
+	From      Revision `json:"from"`
+	To        Revision `json:"to"`
+	Reason    string   `json:"reason"`
+	// Skip is true when the release already is at the target.
+	Skip bool `json:"skip"`
+	// Pending is set when the current revision is pending-*.
+	Pending *Pending `json:"pending,omitempty"`
+	// Values are the user-supplied values that change (secrets redacted).
+	Values []ValueChange `json:"values,omitempty"`
+	// Objects are the rendered objects that change.
+	Objects []ObjectChange `json:"objects,omitempty"`
+	// Ownership is the ownership check of every Deployment of the release,
+	// without the release itself.
+	Ownership []ownership.Verdict `json:"ownership,omitempty"`
+	// Missing is what the target's workloads need that neither the
+	// namespace nor the target's own manifest has.
+	Missing  []podrefs.Missing `json:"missing,omitempty"`
+	Warnings []string          `json:"warnings,omitempty"`
+	// FieldManager is the field manager Helm's rollback applies as: the
+	// one that applied the release's workloads (helm for the CLI,
+	// helm-controller for Flux), so that server-side apply does not
+	// conflict with it.
+	FieldManager string `json:"fieldManager"`
+
+	target  []object
+	current []object
+}
+
+// plan reads the history and decides the undo; a refusal comes with the
+// plan made so far.
+func (u *Undo) plan(ctx context.Context, cfg *action.Configuration, release string) (*Plan, error) {
+	revs, err := u.revisions(ctx, cfg, release)
+	if err != nil {
+		return nil, err
+	}
+	cur := revs[len(revs)-1]
+	p := &Plan{Release: release, Namespace: u.Namespace, From: cur, FieldManager: "helm"}
+	if cur.Health == HealthPending {
+		pd := &Pending{Revision: cur.Revision, Status: cur.Status, Since: cur.Updated, Description: cur.Description,
+			Writer: strings.Join(u.writersOf(ctx, release, cur.Revision), ", ")}
+		p.Pending = pd
+		if !u.RecoverPending {
+			return p, outcome.AsRefused(fmt.Errorf("release %s: %s: Helm refuses every upgrade and rollback until it ends; another helm operation may still be running, or one was killed midway; if none is running, re-run with --recover-pending to mark revision %d failed (through Helm's storage, recorded in the journal) and roll back",
+				release, pd, pd.Revision))
+		}
+	}
+	to, reason, err := chooseTarget(release, revs, u.ToRevision)
+	if err != nil {
+		return p, err
+	}
+	p.To, p.Reason = to, reason
+	if to.Revision == cur.Revision {
+		p.Skip = true
+		return p, nil
+	}
+	if p.current, err = parseManifest(cur.rel.Manifest, u.Namespace); err != nil {
+		return p, err
+	}
+	if p.target, err = parseManifest(to.rel.Manifest, u.Namespace); err != nil {
+		return p, err
+	}
+	p.Values = diffValues(cur.rel, to.rel)
+	p.Objects = diffObjects(p.current, p.target)
+	if err := u.checkOwners(ctx, p); err != nil {
+		return p, err
+	}
+	return p, u.checkStart(ctx, p)
+}
+
+// chooseTarget picks the revision to roll back to: toRevision when set
+// (any revision, by name), else the newest revision rollback verified good.
+func chooseTarget(release string, revs []Revision, toRevision int) (Revision, string, error) {
+	cur := revs[len(revs)-1]
+	if toRevision != 0 {
+		for _, r := range revs {
+			if r.Revision == toRevision {
+				return r, fmt.Sprintf("revision %d as asked with --to-revision (%s)", toRevision, healthText(r)), nil
+			}
+		}
+		return Revision{}, "", outcome.AsRefused(fmt.Errorf("release %s has no revision %d; revisions that exist: %s (helm keeps --history-max of them)", release, toRevision, revisionList(revs)))
+	}
+	if cur.Health == HealthGood {
+		return cur, fmt.Sprintf("revision %d is the last known good revision (verified %s)", cur.Revision, cur.HealthDetail), nil
+	}
+	for i := len(revs) - 2; i >= 0; i-- {
+		if revs[i].Health == HealthGood {
+			return revs[i], fmt.Sprintf("last known good revision %d (verified %s)", revs[i].Revision, revs[i].HealthDetail), nil
+		}
+	}
+	var seen []string
+	for i := len(revs) - 2; i >= 0 && len(seen) < 4; i-- {
+		seen = append(seen, fmt.Sprintf("%d %s", revs[i].Revision, healthText(revs[i])))
+	}
+	return Revision{}, "", outcome.AsRefused(fmt.Errorf("no revision of release %s is known good (rollback never verified one healthy), and rollback does not guess: the previous revisions are %s; pick one with `rollback helm undo %s --to-revision N` after reading `rollback helm history %s`, and stamp good releases in CI with `rollback helm mark-good %s`",
+		release, orNothing(strings.Join(seen, ", ")), release, release, release))
+}
+
+func healthText(r Revision) string {
+	if r.Health == HealthUnverified {
+		return "unverified, helm " + r.Status
+	}
+	return r.Health + ", helm " + r.Status
+}
+
+func revisionList(revs []Revision) string {
+	var s []string
+	for _, r := range revs {
+		s = append(s, fmt.Sprint(r.Revision))
+	}
+	return strings.Join(s, ", ")
+}
+
+func orNothing(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// checkOwners runs the ownership check on every Deployment of the current
+// release (the live objects), leaving out the release itself.
+func (u *Undo) checkOwners(ctx context.Context, p *Plan) error {
+	for _, o := range deployments(p.current) {
+		clients := rollout.NewClients(u.Clientset, o.Namespace)
+		d, err := clients.Deployments.Get(ctx, o.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read deployment %s/%s of release %s: %w", o.Namespace, o.Name, p.Release, err)
+		}
+		for _, mf := range d.ManagedFields {
+			if mf.Operation == metav1.ManagedFieldsOperationApply && mf.Manager != "" {
+				p.FieldManager = mf.Manager
+				break
+			}
+		}
+		v := ownership.Checker{Applications: clients.Applications}.Check(ctx, "Deployment", d).Without(ownership.KindHelm, p.Release)
+		p.Ownership = append(p.Ownership, v)
+		if err := v.Refusal(); err != nil {
+			if !u.Force {
+				return err
+			}
+			p.Warnings = append(p.Warnings, v.ForcedWarnings()...)
+		}
+		p.Warnings = append(p.Warnings, v.Notes()...)
+	}
+	return nil
+}
+
+// checkStart refuses a target whose workloads need objects that exist
+// neither in the namespace nor in the target's own manifest.
+func (u *Undo) checkStart(ctx context.Context, p *Plan) error {
+	inManifest := map[string]object{}
+	for _, o := range p.target {
+		inManifest[o.Kind+"/"+o.Name] = o
+	}
+	checkers := map[string]*podrefs.Checker{}
+	for _, o := range p.target {
+		if o.template == nil {
+			continue
+		}
+		c := checkers[o.Namespace]
+		if c == nil {
+			cs := u.Clientset.CoreV1()
+			c = &podrefs.Checker{Namespace: o.Namespace, ConfigMaps: cs.ConfigMaps(o.Namespace), Secrets: cs.Secrets(o.Namespace),
+				PVCs: cs.PersistentVolumeClaims(o.Namespace), ServiceAccounts: cs.ServiceAccounts(o.Namespace), Snapshots: u.Snapshots}
+			checkers[o.Namespace] = c
+		}
+		r := c.Check(ctx, o.template)
+		for _, m := range r.Missing {
+			if mo, ok := inManifest[string(m.Kind)+"/"+m.Name]; ok && (m.Key == "" || mo.keys[m.Key]) {
+				continue // the rollback creates it
+			}
+			p.Missing = append(p.Missing, m)
+		}
+		for _, w := range r.Unchecked {
+			p.Warnings = append(p.Warnings, "could not check that the target can start: "+w)
+		}
+	}
+	return podrefs.Result{Missing: p.Missing}.Refusal(fmt.Sprintf("revision %d of release %s", p.To.Revision, p.Release), u.Namespace, "")
+}
+
+// writersOf names the field managers of a release record stored as a
+// Secret (the default driver: Helm, helm-controller, ...), the latest
+// writer first; none when the storage does not tell.
+func (u *Undo) writersOf(ctx context.Context, release string, revision int) []string {
+	if u.Driver != "" && u.Driver != "secret" && u.Driver != "secrets" {
+		return nil
+	}
+	s, err := u.Clientset.CoreV1().Secrets(u.Namespace).Get(ctx, fmt.Sprintf("sh.helm.release.v1.%s.v%d", release, revision), metav1.GetOptions{})
+	if err != nil {
+		return nil
+	}
+	mfs := s.ManagedFields
+	sort.SliceStable(mfs, func(i, j int) bool {
+		if mfs[i].Time == nil || mfs[j].Time == nil {
+			return mfs[j].Time == nil && mfs[i].Time != nil
+		}
+		return mfs[i].Time.After(mfs[j].Time.Time)
+	})
+	var who []string
+	for _, mf := range mfs {
+		if mf.Manager != "" && !contains(who, mf.Manager) {
+			who = append(who, mf.Manager)
+		}
+	}
+	return who
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

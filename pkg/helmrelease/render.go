@@ -1,0 +1,125 @@
+package helmrelease
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteHistory prints a release's history for humans.
+func WriteHistory(w io.Writer, h *HistoryResult) {
+	last := "none"
+	if h.LastGood != 0 {
+		last = fmt.Sprint(h.LastGood)
+	}
+	fmt.Fprintf(w, "release %s in namespace %s: current revision %d, last known good revision %s\n", h.Release, h.Namespace, h.Current, last)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REVISION\tMARK\tSTATUS\tCHART\tAPP VERSION\tHEALTH\tUPDATED\tDESCRIPTION")
+	for _, r := range h.Revisions {
+		var marks []string
+		if r.Current {
+			marks = append(marks, "current")
+		}
+		if r.LastGood {
+			marks = append(marks, "last-good")
+		}
+		health := r.Health
+		if r.HealthDetail != "" {
+			health += " (" + short(r.HealthDetail, 50) + ")"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Revision, dash(strings.Join(marks, ",")), r.Status, dash(r.Chart), dash(r.AppVersion),
+			health, r.Updated.UTC().Format("2006-01-02 15:04:05Z"), dash(short(r.Description, 60)))
+	}
+	tw.Flush()
+}
+
+// WritePlan prints an undo plan for humans.
+func WritePlan(w io.Writer, p *Plan) {
+	fmt.Fprintf(w, "Undo helm release %s in namespace %s\n", p.Release, p.Namespace)
+	fmt.Fprintf(w, "  from: revision %d (%s, %s, %s)\n", p.From.Revision, p.From.Chart, p.From.Status, p.From.Health)
+	fmt.Fprintf(w, "  to:   revision %d (%s, %s)\n", p.To.Revision, p.To.Chart, p.To.Health)
+	fmt.Fprintf(w, "  why:  %s\n", p.Reason)
+	if p.Pending != nil {
+		fmt.Fprintf(w, "  pending: %s; --recover-pending marks it failed first\n", p.Pending)
+	}
+	fmt.Fprintf(w, "  values changes:\n")
+	if len(p.Values) == 0 {
+		fmt.Fprintf(w, "    (none)\n")
+	}
+	for _, v := range p.Values {
+		fmt.Fprintf(w, "    %s: %s -> %s\n", v.Path, v.From, v.To)
+	}
+	fmt.Fprintf(w, "  rendered objects changes:\n")
+	if len(p.Objects) == 0 {
+		fmt.Fprintf(w, "    (none)\n")
+	}
+	for _, o := range p.Objects {
+		fmt.Fprintf(w, "    %s: %s\n", o.Object, o.Change)
+		for _, c := range o.Template {
+			where := "pod"
+			if c.Container != "" {
+				where = "container " + c.Container
+			}
+			fmt.Fprintf(w, "      %s %s: %s -> %s\n", where, c.Field, c.From, c.To)
+		}
+	}
+	for _, v := range p.Ownership {
+		fmt.Fprintf(w, "  owners of %s %s: %s\n", strings.ToLower(v.Kind), v.Name, v.Summary())
+	}
+	for _, warn := range p.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", warn)
+	}
+}
+
+// WriteUndoResult prints the result of an undo for humans (stdout).
+func WriteUndoResult(w io.Writer, r *UndoResult) {
+	p := r.Plan
+	switch r.Verdict {
+	case VerdictSkipped:
+		fmt.Fprintf(w, "%s: skipped: %s\n", r.Release, p.Reason)
+		return
+	case VerdictDryRun:
+		fmt.Fprintf(w, "%s: dry run: would roll back from revision %d to revision %d; nothing changed\n", r.Release, p.From.Revision, p.To.Revision)
+		return
+	case VerdictRefused, VerdictError:
+		if r.NewRevision == 0 {
+			fmt.Fprintf(w, "%s: %s, nothing changed\n", r.Release, r.Verdict)
+		} else {
+			fmt.Fprintf(w, "%s: %s: Helm's rollback failed and recorded revision %d (see helm history %s -n %s)\n", r.Release, r.Verdict, r.NewRevision, r.Release, r.Namespace)
+		}
+		return
+	}
+	if r.RecoveredPending != nil {
+		fmt.Fprintf(w, "%s: pending revision %d (%s) marked failed\n", r.Release, r.RecoveredPending.Revision, r.RecoveredPending.Status)
+	}
+	fmt.Fprintf(w, "%s: %s: rolled back from revision %d to revision %d, now revision %d (marked %s)\n", r.Release, r.Verdict, p.From.Revision, p.To.Revision, r.NewRevision, dash(r.Marked))
+	for _, s := range r.Workloads {
+		line := fmt.Sprintf("  deployment %s: %s", s.Deployment, s.Verdict)
+		if s.Reason != "" && s.Verdict != VerdictHealthy {
+			line += ": " + s.Reason
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "  duration: %s\n", r.Durations)
+}
+
+// WriteMarkGood prints the result of mark-good.
+func WriteMarkGood(w io.Writer, r *MarkGoodResult) {
+	fmt.Fprintf(w, "%s: revision %d marked %s\n", r.Release, r.Revision, r.Marked)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func short(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n-3] + "..."
+	}
+	return s
+}

@@ -1,0 +1,274 @@
+package helmrelease
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/kube"
+	rcommon "helm.sh/helm/v4/pkg/release/common"
+
+	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/podrefs"
+	"github.com/vibestack/rollback/pkg/progress"
+	"github.com/vibestack/rollback/pkg/rollout"
+)
+
+// Recorder journals the actions of an undo (a *journal.Journal).
+type Recorder interface {
+	Append(ctx context.Context, e journal.Entry) (journal.Entry, error)
+}
+
+// Undo rolls a release back to its last known good revision through Helm's
+// library, then verifies every Deployment of the release.
+type Undo struct {
+	Config
+	// ToRevision is the target; 0 means the last known good revision.
+	ToRevision int
+	// DryRun plans and changes nothing.
+	DryRun bool
+	// RecoverPending marks a pending-* current revision failed (through
+	// Helm's storage) before rolling back.
+	RecoverPending bool
+	// Force goes ahead although an owner other than the release (Argo CD,
+	// Flux, an operator) would revert the rollback.
+	Force bool
+	// Verification is how every workload of the release is watched and
+	// verified (its Timeout also bounds Helm's rollback hooks).
+	Verification rollout.Verification
+	// Observer receives the plan and the progress; nil discards them.
+	Observer progress.Observer
+	// MaxHistory is Helm's --history-max for the rollback (0: unlimited).
+	MaxHistory int
+	// Confirm is asked with the plan before any write; nil means yes.
+	Confirm func(*Plan) (bool, error)
+	// Journal records the pending recovery and the rollback; nil records nothing.
+	Journal Recorder
+	// Snapshots names config snapshots in refusals over missing configuration.
+	Snapshots podrefs.SnapshotFinder
+}
+
+// Verdicts of an undo, beyond rollout's.
+const (
+	VerdictHealthy   = rollout.VerdictHealthy
+	VerdictUnhealthy = rollout.VerdictUnhealthy
+	VerdictSkipped   = rollout.VerdictSkipped
+	VerdictDryRun    = rollout.VerdictDryRun
+	VerdictRefused   = rollout.VerdictRefused
+	VerdictError     = rollout.VerdictError
+)
+
+// UndoResult is the outcome of an undo of a release.
+type UndoResult struct {
+	Release   string          `json:"release"`
+	Namespace string          `json:"namespace"`
+	Verdict   outcome.Verdict `json:"verdict"`
+	Plan      *Plan           `json:"plan,omitempty"`
+	// RecoveredPending is the pending revision marked failed first.
+	RecoveredPending *Pending `json:"recoveredPending,omitempty"`
+	// NewRevision is the revision Helm's rollback wrote.
+	NewRevision int `json:"newRevision,omitempty"`
+	// Workloads are the verifications of the release's Deployments.
+	Workloads []*rollout.StatusResult `json:"workloads,omitempty"`
+	// Marked says how the new revision was marked (good or failed).
+	Marked    string           `json:"marked,omitempty"`
+	Error     string           `json:"error,omitempty"`
+	Durations rollout.Duration `json:"duration"`
+}
+
+// Run plans, confirms, recovers a pending release when asked, rolls back
+// through action.Rollback and verifies. The error's outcome kind says how
+// it ended (refused, unhealthy, timeout).
+func (u *Undo) Run(ctx context.Context, release string) (*UndoResult, error) {
+	clk := u.clock()
+	start := clk.Now()
+	res := &UndoResult{Release: release, Namespace: u.Namespace, Verdict: VerdictError}
+	finish := func(err error) (*UndoResult, error) {
+		res.Durations = rollout.Duration(clk.Since(start))
+		if err != nil {
+			res.Error = err.Error()
+			if res.Verdict == VerdictError && outcome.KindOf(err) == outcome.Refused {
+				res.Verdict = VerdictRefused
+			}
+		}
+		return res, err
+	}
+	cfg, err := u.action()
+	if err != nil {
+		return finish(err)
+	}
+	p, err := u.plan(ctx, cfg, release)
+	res.Plan = p
+	if err != nil {
+		return finish(err)
+	}
+	if p.Skip {
+		res.Verdict = VerdictSkipped
+		u.printf("%s: skipped: %s", release, p.Reason)
+		return finish(nil)
+	}
+	var text strings.Builder
+	WritePlan(&text, p)
+	progress.Emit(u.Observer, progress.Event{Time: clk.Now(), Kind: progress.Plan, Source: source, Target: "helmrelease/" + release,
+		Message: strings.TrimRight(text.String(), "\n"), Data: p})
+	if u.DryRun {
+		res.Verdict = VerdictDryRun
+		u.printf("dry run: nothing changed")
+		return finish(nil)
+	}
+	if u.Confirm != nil {
+		ok, err := u.Confirm(p)
+		if err != nil {
+			return finish(outcome.AsRefused(err))
+		}
+		if !ok {
+			return finish(outcome.AsRefused(errors.New("cancelled at the prompt; nothing changed")))
+		}
+	}
+	target := "helmrelease/" + release
+	if p.Pending != nil {
+		if err := u.recoverPending(ctx, cfg, release, p.Pending); err != nil {
+			u.record(ctx, journal.Entry{Step: "helm", Action: journal.ActionHelmPendingRecoveryFailed, Target: target, Before: p.Pending, Result: journal.ResultFailed, Error: err.Error()})
+			return finish(err)
+		}
+		res.RecoveredPending = p.Pending
+		u.record(ctx, journal.Entry{Step: "helm", Action: journal.ActionHelmPendingRecovered, Target: target, Before: p.Pending,
+			After: map[string]any{"revision": p.Pending.Revision, "status": string(rcommon.StatusFailed)}, Result: journal.ResultOK})
+		u.printf("%s: revision %d was %s; marked failed", release, p.Pending.Revision, p.Pending.Status)
+	}
+	before := map[string]any{"revision": p.From.Revision, "status": p.From.Status, "chart": p.From.Chart}
+	u.record(ctx, journal.Entry{Step: "helm", Action: journal.ActionStepStarted, Target: target, Before: before,
+		Inputs: map[string]any{"toRevision": p.To.Revision, "reason": p.Reason, "ownership": p.Ownership}})
+	rb := action.NewRollback(cfg)
+	rb.Version, rb.WaitStrategy, rb.Timeout, rb.MaxHistory = p.To.Revision, kube.HookOnlyStrategy, u.timeout(), u.MaxHistory
+	if err := ctx.Err(); err != nil {
+		return finish(err)
+	}
+	// Helm's server-side apply must write as the field manager that owns
+	// the release's fields (helm for the CLI, helm-controller for Flux),
+	// or it conflicts with it. Helm's library takes the name from a
+	// package variable; this process does one rollback.
+	kube.ManagedFieldsManager = p.FieldManager
+	if err := rb.Run(release); err != nil {
+		err = fmt.Errorf("helm rollback of release %s to revision %d: %w", release, p.To.Revision, err)
+		if revs, herr := history(cfg, release, u.Namespace); herr == nil && revs[len(revs)-1].Version > p.From.Revision {
+			res.NewRevision = revs[len(revs)-1].Version
+			err = fmt.Errorf("%w; Helm recorded revision %d as %s", err, res.NewRevision, status(revs[len(revs)-1]))
+		}
+		u.record(ctx, journal.Entry{Step: "helm", Action: journal.ActionStepFailed, Target: target, Before: before, Result: journal.ResultFailed, Error: err.Error()})
+		return finish(err)
+	}
+	res.NewRevision = p.From.Revision + 1
+	u.printf("%s: rolled back to revision %d (now revision %d); verifying its workloads", release, p.To.Revision, res.NewRevision)
+	res.Workloads = u.verify(ctx, deployments(p.target))
+	res.Verdict = VerdictHealthy
+	var bad []string
+	var worst error
+	for _, w := range res.Workloads {
+		if err := w.Err(); err != nil {
+			bad = append(bad, w.Deployment+": "+w.Reason)
+			if worst == nil || outcome.KindOf(err) == outcome.TimedOut {
+				worst = err
+			}
+		}
+	}
+	mk := Mark{Verdict: MarkGood, At: clk.Now(), By: "undo", Hash: manifestHash(p.To.rel.Manifest)}
+	if len(bad) > 0 {
+		res.Verdict = VerdictUnhealthy
+		if outcome.KindOf(worst) == outcome.TimedOut {
+			res.Verdict = rollout.VerdictTimeout
+		}
+		mk.Verdict, mk.Reason = MarkFailed, strings.Join(bad, "; ")
+	}
+	m := u.marks()
+	m.release = release
+	if err := m.write(ctx, res.NewRevision, mk); err != nil {
+		p.Warnings = append(p.Warnings, err.Error())
+	} else {
+		res.Marked = mk.Verdict
+	}
+	e := journal.Entry{Step: "helm", Action: journal.ActionStepCompleted, Target: target, Before: before, Result: journal.ResultOK,
+		After: map[string]any{"revision": res.NewRevision, "restoredRevision": p.To.Revision, "verdict": res.Verdict, "marked": res.Marked}}
+	if worst != nil {
+		e.Action, e.Result, e.Error = journal.ActionStepFailed, journal.ResultFailed, worst.Error()
+		worst = outcome.As(outcome.KindOf(worst), fmt.Errorf("release %s rolled back to revision %d (now %d), but %w", release, p.To.Revision, res.NewRevision, worst))
+	}
+	u.record(ctx, e)
+	return finish(worst)
+}
+
+// recoverPending marks the pending revision failed through Helm's storage,
+// as `helm rollback` would need it to be.
+func (u *Undo) recoverPending(ctx context.Context, cfg *action.Configuration, release string, pd *Pending) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rels, err := history(cfg, release, u.Namespace)
+	if err != nil {
+		return err
+	}
+	for _, x := range rels {
+		if x.Version != pd.Revision {
+			continue
+		}
+		x.SetStatus(rcommon.StatusFailed, fmt.Sprintf("marked failed by rollback --recover-pending: was %s since %s (%s)", pd.Status, pd.Since.UTC().Format(time.RFC3339), pd.Description))
+		if err := cfg.Releases.Update(x); err != nil {
+			return fmt.Errorf("mark pending revision %d of release %s failed: %w", pd.Revision, release, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("mark pending revision %d of release %s failed: it is gone from the history", pd.Revision, release)
+}
+
+// verify watches and verifies every Deployment of the release with
+// rollout.Status, concurrently: the one verification.
+func (u *Undo) verify(ctx context.Context, objs []object) []*rollout.StatusResult {
+	out := make([]*rollout.StatusResult, len(objs))
+	var wg sync.WaitGroup
+	for i, o := range objs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := rollout.Status{Clients: rollout.NewClients(u.Clientset, o.Namespace), Verification: u.Verification.WithClock(u.clock()), Observer: u.Observer}
+			r, err := st.Run(ctx, o.Name)
+			if r == nil {
+				r = &rollout.StatusResult{Deployment: o.Name, Namespace: o.Namespace, Verdict: VerdictError}
+				if err != nil {
+					r.Reason = err.Error()
+				}
+			}
+			out[i] = r
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// timeout bounds Helm's rollback hooks: the verification's, else Helm's 5m.
+func (u *Undo) timeout() time.Duration {
+	if u.Verification.Timeout <= 0 {
+		return 5 * time.Minute
+	}
+	return u.Verification.Timeout
+}
+
+func (u *Undo) record(ctx context.Context, e journal.Entry) {
+	if u.Journal == nil {
+		return
+	}
+	if _, err := u.Journal.Append(ctx, e); err != nil {
+		u.printf("warning: journal %s: %v", e.Action, err)
+	}
+}
+
+// source is the Source of this package's progress events.
+const source = "helm"
+
+func (u *Undo) printf(format string, args ...any) {
+	progress.Emit(u.Observer, progress.Event{Time: u.clock().Now(), Kind: progress.Info, Source: source, Message: fmt.Sprintf(format, args...)})
+}
