@@ -265,7 +265,11 @@ func (s *session) check(t *testing.T, b Block) ([][]string, bool) {
 	for i, c := range b.Commands {
 		got := s.display(outputs[i])
 		shown[i] = Elide(c.Output, got)
-		if Match(c.Output, got) {
+		match := Match
+		if b.Unordered {
+			match = MatchUnordered
+		}
+		if match(c.Output, got) {
 			continue
 		}
 		changed = true

@@ -14,7 +14,9 @@
 //	```
 //
 // Blocks of one scenario in one file share their environment (working
-// directory, exported variables, namespace) in file order. A command goes
+// directory, shell variables, namespace) in file order. A block marked
+// "<!-- example: NAME unordered -->" compares each output as a set of
+// lines, for commands that report concurrent work as it finishes. A command goes
 // on over lines that end with "\" or that start with "> " (the shell's
 // continuation prompt). A line "..." in the recorded output stands for any
 // number of lines.
@@ -26,6 +28,8 @@ import (
 	"io/fs"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 )
 
@@ -35,6 +39,10 @@ type Block struct {
 	File string
 	// Scenario names the environment the block runs in.
 	Scenario string
+	// Unordered compares each command's output as a set of lines, for
+	// commands that report concurrent work in the order it finishes
+	// (marker "<!-- example: NAME unordered -->").
+	Unordered bool
 	// Start and End are the 0-based indices of the block's first and last
 	// content lines (the lines between the fences; End < Start when empty).
 	Start, End int
@@ -60,7 +68,7 @@ func (c Command) Shell() string {
 	return strings.Join(lines, "\n")
 }
 
-var marker = regexp.MustCompile(`^<!-- example: ([a-z0-9-]+) -->$`)
+var marker = regexp.MustCompile(`^<!-- example: ([a-z0-9-]+)( unordered)? -->$`)
 
 // Parse returns the console blocks of a Markdown file. Every ```console
 // block must be marked with its scenario, so that no example goes unchecked.
@@ -100,7 +108,7 @@ func Parse(file string, data []byte) ([]Block, error) {
 		}
 		b := Block{File: file, Start: i + 1, End: end - 1}
 		if m != nil {
-			b.Scenario = m[1]
+			b.Scenario, b.Unordered = m[1], m[2] != ""
 		}
 		cmds, err := parseCommands(lines[i+1 : end])
 		if err != nil {
@@ -227,6 +235,15 @@ func isEllipsis(line string) bool { return strings.TrimSpace(line) == "..." }
 // a "..." line of want matches any number of lines.
 func Match(want, got []string) bool {
 	return match(Normalise(want), Normalise(got))
+}
+
+// MatchUnordered reports whether got holds the lines of want, both
+// normalised, in any order.
+func MatchUnordered(want, got []string) bool {
+	w, g := Normalise(want), Normalise(got)
+	sort.Strings(w)
+	sort.Strings(g)
+	return slices.Equal(w, g)
 }
 
 func match(want, got []string) bool {

@@ -107,6 +107,16 @@ func TestMatch(t *testing.T) {
 	}
 }
 
+func TestUnordered(t *testing.T) {
+	blocks, err := Parse("f.md", []byte("<!-- example: x unordered -->\n```console\n$ ls\na\nb\n```\n"))
+	if err != nil || !blocks[0].Unordered {
+		t.Fatalf("unordered marker not parsed: %v %v", blocks, err)
+	}
+	if !MatchUnordered([]string{"a", "b"}, []string{"b", "a"}) || MatchUnordered([]string{"a", "b"}, []string{"a", "a"}) {
+		t.Error("MatchUnordered compares lines as a multiset")
+	}
+}
+
 func TestElide(t *testing.T) {
 	want := []string{"preflight: checking", "...", "preflight: GO", "step app"}
 	got := []string{"preflight: checking", "✓ access", "✓ revisions", "preflight: GO", "step app", "done"}
