@@ -11,7 +11,7 @@ SANDBOX_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pk
 export ROLLBACK_SANDBOX_BIN := $(BIN)/rollback-sandbox
 export ROLLBACK_BIN := $(BIN)/rollback
 
-.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo demo-helm bench bench-db bench-guard bench-helm install fuzz docs docs-examples release
+.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo demo-helm bench bench-db bench-guard bench-helm install fuzz print-sandbox-ldflags docs docs-examples release
 
 all: build
 
@@ -21,6 +21,10 @@ build:
 
 sandbox-build:
 	cd sandbox && $(GO) build -ldflags '$(SANDBOX_LDFLAGS)' -o $(BIN)/rollback-sandbox ./cmd/rollback-sandbox
+
+# For `go test` by hand in sandbox/: go test -ldflags "$(make -s -C .. print-sandbox-ldflags)" ...
+print-sandbox-ldflags:
+	@echo '$(SANDBOX_LDFLAGS)'
 
 # Start a sandbox in the foreground (Ctrl-C stops it); state under .sandbox/.
 sandbox: sandbox-build
