@@ -30,6 +30,9 @@ func newAppRestartCmd(f *Factory) *cobra.Command {
 				lifecycle.Workload(cs.CoordinationV1().Leases(ns), ns, "deployment", args[0]))
 			step.Evidence = []evidence.Source{evidence.Workload{Clients: rollout.NewClients(cs, ns), Namespace: ns, Name: args[0]}}
 			step.Check = func(ctx context.Context) error {
+				if err := mayPatch(ctx, cs, ns, "apps", "deployments", args[0]); err != nil {
+					return err
+				}
 				return rollout.CheckRestart(ctx, cs.AppsV1().Deployments(ns), args[0])
 			}
 			_, err = step.Run(ctxOf(cmd),

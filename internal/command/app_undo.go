@@ -140,6 +140,9 @@ With -l it undoes every matching Deployment concurrently.`,
 				// Bad input and a missing terminal are refused before anything
 				// is recorded.
 				step.Check = func(ctx context.Context) error {
+					if err := mayPatch(ctx, cs, ns, "apps", "deployments", args[0]); err != nil {
+						return err
+					}
 					dry := u
 					dry.DryRun, dry.Observer, dry.Confirm = true, nil, nil
 					r, err := dry.Run(ctx, args[0])
