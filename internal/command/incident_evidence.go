@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vibestack/rollback/internal/exitcode"
+	"github.com/vibestack/rollback/pkg/bytesize"
 	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/lifecycle"
@@ -109,7 +110,7 @@ func (o *incidentEvidenceOptions) Run(_ context.Context, f *Factory, id string) 
 	}
 	files, bytes := evidence.Count(archives)
 	fmt.Fprintln(termsafe.Writer(f.IO.Out), o.output)
-	fmt.Fprintf(f.IO.ErrOut, "exported the evidence of incident %s (%d bundle(s), %d files, %d bytes, every sha256 checked) and its report\n", id, len(archives), files, bytes)
+	fmt.Fprintf(f.IO.ErrOut, "exported the evidence of incident %s (%d bundle(s), %d files, %s, every sha256 checked) and its report\n", id, len(archives), files, bytesize.Human(bytes))
 	return nil
 }
 
@@ -165,7 +166,7 @@ func writeEvidenceFiles(f *Factory, res incidentEvidenceResult) error {
 		if m.StoppedBy != "" {
 			cut = fmt.Sprintf(", stopped by the %s limit", m.StoppedBy)
 		}
-		fmt.Fprintf(f.IO.ErrOut, "%s: %d files, %d bytes, collected in %s%s; every sha256 checked\n", b.Path, len(m.Files), m.Size(), m.Duration().Round(1e6), cut)
+		fmt.Fprintf(f.IO.ErrOut, "%s: %d files, %s, collected in %s%s; every sha256 checked\n", b.Path, len(m.Files), bytesize.Human(m.Size()), m.Duration().Round(1e6), cut)
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "FILE\tBYTES\tSHA256")
 		for _, fi := range m.Files {
@@ -207,7 +208,7 @@ func writeEvidenceList(w io.Writer, es []journal.Entry) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(termsafe.Writer(w), 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nEVIDENCE\tFILES\tBYTES\tCOLLECTED IN\tLIMIT HIT\tLEFT OUT")
+	fmt.Fprintln(tw, "\nEVIDENCE\tSIZE\tCOLLECTED IN\tLIMIT HIT")
 	for _, e := range rows {
 		m, _ := e.After.(map[string]any)
 		bundle, _ := m["bundle"].(string)
@@ -219,8 +220,11 @@ func writeEvidenceList(w io.Writer, es []journal.Entry) error {
 				bundle += " (not on this machine)"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%v\t%v\t%v\t%s\t%v\n", bundle, orDash(anyString(m["files"])), orDash(anyString(m["bytes"])),
-			orDash(anyString(m["duration"])), orDash(anyString(m["stoppedBy"])), orDash(anyString(m["skipped"])))
+		size := "-"
+		if n, ok := m["bytes"].(float64); ok {
+			size = bytesize.Human(int64(n))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", bundle, size, orDash(anyString(m["duration"])), orDash(anyString(m["stoppedBy"])))
 	}
 	return tw.Flush()
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vibestack/rollback/pkg/bytesize"
 	"github.com/vibestack/rollback/pkg/progress"
 
 	"k8s.io/utils/clock"
@@ -117,7 +118,7 @@ func takeBackup(ctx context.Context, t *Target, req backupRequest) (*Backup, err
 	if err := writeMeta(req.dir, b); err != nil {
 		return nil, err
 	}
-	emit(req.obs, progress.Info, "backup: %s verified (%s), %s, sha256 %s, %.1fs", b.ID, b.Verification, humanBytes(b.Size), b.SHA256[:12], b.DurationSeconds)
+	emit(req.obs, progress.Info, "backup: %s verified (%s), %s, sha256 %s, %.1fs", b.ID, b.Verification, bytesize.Human(b.Size), b.SHA256[:12], b.DurationSeconds)
 	return b, nil
 }
 
@@ -301,16 +302,4 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 		l.Buffer.Write(p[:min(room, len(p))])
 	}
 	return len(p), nil
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/vibestack/rollback/pkg/bytesize"
 )
 
 // WriteStatus writes st for humans.
@@ -79,7 +81,7 @@ func WriteBackups(w io.Writer, dir string, list []Backup) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCREATED\tDATABASE\tTOOL\tVERSION\tSIZE\tVERIFIED\tDURATION")
 	for _, b := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%t\t%.1fs\n", b.ID, b.Created.Format("2006-01-02 15:04:05Z"), b.Database, b.MigrationTool, b.MigrationVersion, humanBytes(b.Size), b.Verified, b.DurationSeconds)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%t\t%.1fs\n", b.ID, b.Created.Format("2006-01-02 15:04:05Z"), b.Database, b.MigrationTool, b.MigrationVersion, bytesize.Human(b.Size), b.Verified, b.DurationSeconds)
 	}
 	return tw.Flush()
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vibestack/rollback/pkg/atomicfile"
+	"github.com/vibestack/rollback/pkg/bytesize"
 	"github.com/vibestack/rollback/pkg/progress"
 )
 
@@ -60,7 +61,7 @@ func restore(ctx context.Context, t *Target, o RestoreOptions) (*RestoreResult, 
 	if b.Engine != t.Engine {
 		return nil, refusef("backup %s is a %s backup, %s is %s", b.ID, b.Engine, t, t.Engine)
 	}
-	emit(o.Observer, progress.Info, "restore: checking backup %s (%s)", b.ID, humanBytes(b.Size))
+	emit(o.Observer, progress.Info, "restore: checking backup %s (%s)", b.ID, bytesize.Human(b.Size))
 	if err := CheckBackup(ctx, o.BackupDir, b); err != nil {
 		return nil, refuse(fmt.Errorf("%w; nothing was changed", err))
 	}

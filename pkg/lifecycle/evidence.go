@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/vibestack/rollback/pkg/bytesize"
 	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/redact"
@@ -81,7 +82,7 @@ func (in *Incident) Collect(ctx context.Context, step string, sources ...evidenc
 		out.Bundle = path
 		e.Target = "evidence/" + filepath.Base(path)
 		after["bundle"], after["compressed"] = path, out.Compressed
-		in.info("incident/"+in.id, "evidence: %d files, %d bytes (%d compressed) in %s%s: %s", len(m.Files), m.Size(), out.Compressed,
+		in.info("incident/"+in.id, "evidence kept: %s (%s compressed) collected in %s%s: %s", bytesize.Human(m.Size()), bytesize.Human(out.Compressed),
 			rollout.Duration(m.Duration()), cutNote(m), path)
 	}
 	e.After = after
@@ -94,7 +95,7 @@ func cutNote(m evidence.Manifest) string {
 	if m.StoppedBy == "" {
 		return ""
 	}
-	return fmt.Sprintf(" (stopped by the %s limit, %d items left out)", m.StoppedBy, len(m.Skipped))
+	return fmt.Sprintf(" (stopped by the %s limit; the manifest lists what was left out)", m.StoppedBy)
 }
 
 // bundlePath returns a free path for this incident's next bundle.

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vibestack/rollback/pkg/bytesize"
 	"github.com/vibestack/rollback/pkg/dbrollback"
 )
 
@@ -135,7 +136,7 @@ func (o *Options) diskCheck(ctx context.Context) Check {
 		ch.Fix = "cannot tell whether a backup fits: fix database.backupDir in the runbook"
 		return ch
 	}
-	ch.Detail = fmt.Sprintf("%s free in %s for a database of %s", humanBytes(free), where, humanBytes(uint64(size)))
+	ch.Detail = fmt.Sprintf("%s free in %s for a database of %s", bytesize.Human(int64(free)), where, bytesize.Human(size))
 	switch {
 	case free < uint64(size):
 		ch.Status = Fail
@@ -168,17 +169,4 @@ func freeBytes(dir string) (uint64, string, error) {
 		}
 		p = filepath.Dir(p)
 	}
-}
-
-func humanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/vibestack/rollback/pkg/bytesize"
 	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/journal"
 )
@@ -40,8 +41,8 @@ func (r *writer) evidenceEntry(e journal.Entry) {
 	if b := str(after["bundle"]); b != "" {
 		where = fmt.Sprintf("is in `%s` (export it with `rollback incident evidence %s`)", b, e.Incident)
 	}
-	line := fmt.Sprintf("Collected at %s before the first change, in %s: %s files, %s bytes (%s compressed); the bundle %s.",
-		fmtTime(e.Time), orDash(str(after["duration"])), orDash(str(after["files"])), orDash(str(after["bytes"])), orDash(str(after["compressed"])), where)
+	line := fmt.Sprintf("Collected at %s before the first change, in %s: %s files, %s (%s compressed); the bundle %s.",
+		fmtTime(e.Time), orDash(str(after["duration"])), orDash(str(after["files"])), size(after["bytes"]), size(after["compressed"]), where)
 	if sb := str(after["stoppedBy"]); sb != "" {
 		line += fmt.Sprintf(" The %s limit cut it: %s items left out (the bundle's manifest lists them).", sb, orDash(str(after["skipped"])))
 	}
@@ -187,4 +188,13 @@ func oneLine(s string) string {
 func codeSafe(s string) string {
 	r := strings.NewReplacer("`", "'", "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;")
 	return r.Replace(s)
+}
+
+// size shows a journaled byte count for people.
+func size(v any) string {
+	n, ok := v.(float64)
+	if !ok {
+		return "-"
+	}
+	return bytesize.Human(int64(n))
 }
