@@ -152,8 +152,11 @@ With -l it undoes every matching Deployment concurrently.`,
 					}
 					if err != nil {
 						res = r
+						return err
 					}
-					return err
+					// The undo writes from this plan, not from a second read.
+					u.Planned = r.Plan()
+					return nil
 				}
 				_, err = step.Run(ctxOf(cmd), run)
 			}
