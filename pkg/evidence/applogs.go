@@ -181,12 +181,9 @@ func containerNames(p *corev1.Pod) []string {
 }
 
 func revisionNumbers(revs []revisionView) string {
-	var s []string
-	for _, r := range revs {
-		s = append(s, fmt.Sprint(r.Number))
+	ns := make([]int64, len(revs))
+	for i, r := range revs {
+		ns[i] = r.Number
 	}
-	if len(s) == 0 {
-		return "none"
-	}
-	return strings.Join(s, ", ")
+	return rollout.Numbers(ns)
 }

@@ -92,6 +92,9 @@ type Bundle struct {
 	data     map[string][]byte
 	max      int64
 	size     int64
+	// sealed is set when the collection ended: what sources and reads
+	// left behind at the deadline add later is dropped.
+	sealed bool
 }
 
 func newBundle(max int64) *Bundle {
@@ -124,6 +127,9 @@ func (b *Bundle) File(name string) ([]byte, bool) {
 func (b *Bundle) add(name string, data []byte, keepTail bool) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.sealed {
+		return false
+	}
 	if _, dup := b.data[name]; dup {
 		name = uniqueName(b.data, name)
 	}
@@ -155,12 +161,18 @@ func (b *Bundle) full() bool {
 func (b *Bundle) skip(what, why string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.sealed {
+		return
+	}
 	b.manifest.Skipped = append(b.manifest.Skipped, Skip{What: what, Why: why})
 }
 
 func (b *Bundle) fail(source string, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.sealed {
+		return
+	}
 	b.manifest.Errors = append(b.manifest.Errors, SourceError{Source: source, Error: err.Error()})
 }
 
@@ -170,6 +182,29 @@ func (b *Bundle) stoppedBy(why string) {
 	if b.manifest.StoppedBy == "" {
 		b.manifest.StoppedBy = why
 	}
+}
+
+// seal ends the collection: the late reads that did not keep their file
+// are recorded as cut by the budget, and nothing is added afterwards.
+func (b *Bundle) seal(late []logTask) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sealed {
+		return
+	}
+	recorded := map[string]bool{}
+	for _, s := range b.manifest.Skipped {
+		recorded[s.What] = true
+	}
+	for _, e := range b.manifest.Errors {
+		recorded[e.Source] = true
+	}
+	for _, t := range late {
+		if _, kept := b.data[t.file]; !kept && !recorded[t.what()] {
+			b.manifest.Skipped = append(b.manifest.Skipped, Skip{What: t.what(), Why: StoppedByBudget + ": cut while reading"})
+		}
+	}
+	b.sealed = true
 }
 
 func uniqueName(have map[string][]byte, name string) string {

@@ -81,30 +81,47 @@ func (c *Collect) Run(ctx context.Context) *Result {
 	cctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 
+	// Each source reads on its own; one still reading (or redacting) at the
+	// deadline is left behind: what it adds later is dropped (the bundle is
+	// sealed) and the manifest says it was cut.
+	var mu sync.Mutex
 	parts := make([]part, len(c.Sources))
 	tasks := make([][]logTask, len(c.Sources))
+	finished := make([]bool, len(c.Sources))
 	var wg sync.WaitGroup
 	for i, s := range c.Sources {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			parts[i], tasks[i] = s.start(cctx, col)
+			p, ts := s.start(cctx, col)
+			mu.Lock()
+			parts[i], tasks[i], finished[i] = p, ts, true
+			mu.Unlock()
 		}()
 	}
-	wg.Wait()
+	waitUntil(cctx, &wg)
+	var done []part
 	var all []logTask
-	for _, ts := range tasks {
-		all = append(all, ts...)
+	mu.Lock()
+	for i, s := range c.Sources {
+		if !finished[i] {
+			col.bundle.skip("the rest of "+s.Describe(), StoppedByBudget+": still reading at the deadline")
+			continue
+		}
+		if parts[i] != nil {
+			done = append(done, parts[i])
+		}
+		all = append(all, tasks[i]...)
 	}
-	col.readLogs(cctx, all)
+	mu.Unlock()
+	late := col.readLogs(cctx, all)
 	if cctx.Err() != nil && ctx.Err() == nil {
 		col.bundle.stoppedBy(StoppedByBudget)
 	}
+	col.bundle.seal(late)
 	res := &Result{Bundle: col.bundle}
-	for _, p := range parts {
-		if p != nil {
-			p.summarize(&res.Summary)
-		}
+	for _, p := range done {
+		p.summarize(&res.Summary)
 	}
 	col.bundle.mu.Lock()
 	m.Finished = clk.Now()
@@ -113,17 +130,27 @@ func (c *Collect) Run(ctx context.Context) *Result {
 }
 
 // readLogs reads the tasks' logs, most important first, logWorkers at a
-// time, until ctx ends; what is left is recorded as cut by the budget.
-func (col *collector) readLogs(ctx context.Context, tasks []logTask) {
+// time, until ctx ends; what is left is recorded as cut by the budget. The
+// reads still going on at the deadline are left behind and returned, for
+// the caller to seal the bundle against what they add later.
+func (col *collector) readLogs(ctx context.Context, tasks []logTask) (late []logTask) {
 	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].rank < tasks[j].rank })
 	next := make(chan logTask)
+	var mu sync.Mutex
+	reading := map[string]logTask{}
 	var wg sync.WaitGroup
 	for range min(logWorkers, len(tasks)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for t := range next {
+				mu.Lock()
+				reading[t.file] = t
+				mu.Unlock()
 				col.readLog(ctx, t)
+				mu.Lock()
+				delete(reading, t.file)
+				mu.Unlock()
 			}
 		}()
 	}
@@ -140,13 +167,42 @@ feed:
 		}
 	}
 	close(next)
-	wg.Wait()
 	why := StoppedByBudget + ": not read before the deadline"
 	if col.bundle.full() {
 		why = StoppedBySize + ": the size limit was reached"
 	}
-	for ; i < len(tasks); i++ {
-		col.bundle.skip(tasks[i].what(), why)
+	for j := i; j < len(tasks); j++ {
+		col.bundle.skip(tasks[j].what(), why)
+	}
+	if waitUntil(ctx, &wg) {
+		return nil
+	}
+	mu.Lock()
+	for _, t := range reading {
+		late = append(late, t)
+	}
+	mu.Unlock()
+	sort.Slice(late, func(i, j int) bool { return late[i].file < late[j].file })
+	return late
+}
+
+// waitUntil waits for wg or for ctx to end, and reports whether wg was done.
+func waitUntil(ctx context.Context, wg *sync.WaitGroup) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 // is written atomically with mode 0600; an existing path is refused.
 func Export(dest, prefix string, archives []*Archive, extra map[string][]byte) error {
 	if _, err := os.Lstat(dest); err == nil {
-		return fmt.Errorf("export evidence: %s exists: remove it or choose another --output", dest)
+		return fmt.Errorf("export evidence: %s exists: remove it or choose another destination", dest)
 	}
 	err := atomicfile.Write(dest, fileMode, func(w io.Writer) error {
 		zw := gzip.NewWriter(w)

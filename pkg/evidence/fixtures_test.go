@@ -75,13 +75,17 @@ func (p logPods) GetLogs(name string, opts *corev1.PodLogOptions) *restclient.Re
 	}
 	c := p.c
 	rc := &fakerest.RESTClient{
-		Client: fakerest.CreateHTTPClient(func(*http.Request) (*http.Response, error) {
+		Client: fakerest.CreateHTTPClient(func(req *http.Request) (*http.Response, error) {
 			c.mu.Lock()
 			c.reads++
 			delay := c.delay
 			log, ok := c.logs[key]
 			c.mu.Unlock()
-			time.Sleep(delay)
+			select {
+			case <-time.After(delay):
+			case <-req.Context().Done():
+				return nil, req.Context().Err()
+			}
 			if !ok {
 				body := `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"container \"app\" in pod \"` + name + `\" is waiting to start","reason":"BadRequest","code":400}`
 				return &http.Response{StatusCode: http.StatusBadRequest, Header: http.Header{"Content-Type": []string{"application/json"}}, Body: io.NopCloser(strings.NewReader(body))}, nil

@@ -3,6 +3,7 @@ package evidence
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 
@@ -149,7 +150,7 @@ func (p *workloadPart) summarize(s *Summary) {
 		}
 	}
 	p.mu.Lock()
-	errs := p.errors
+	errs := maps.Clone(p.errors)
 	p.mu.Unlock()
 	for _, ps := range badFirst(p.pods) {
 		ws.Pods++

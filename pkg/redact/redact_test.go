@@ -141,3 +141,13 @@ func TestValueAndWriter(t *testing.T) {
 		t.Error("wrapping twice")
 	}
 }
+
+// TestKeyWordsFoldedLikeThePatterns: the key patterns' cheap pre-check sees
+// every spelling the case-insensitive patterns match.
+func TestKeyWordsFoldedLikeThePatterns(t *testing.T) {
+	for _, in := range []string{"PASSWORD=hunter2", "api_\u212aey=hunter2", "pa\u017fsword=hunter2", "Pa\u017f\u017fword: hunter2", "Auth-Token=hunter2"} {
+		if out := String(in); strings.Contains(out, "hunter2") {
+			t.Errorf("String(%q) = %q", in, out)
+		}
+	}
+}

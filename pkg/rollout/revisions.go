@@ -155,12 +155,21 @@ func find(revs []Revision, n int64) *Revision {
 
 // numbers lists the revision numbers of revs ("1, 3, 4").
 func numbers(revs []Revision) string {
-	var s []string
-	for _, r := range revs {
-		s = append(s, fmt.Sprint(r.Number))
+	ns := make([]int64, len(revs))
+	for i, r := range revs {
+		ns[i] = r.Number
 	}
-	if len(s) == 0 {
+	return Numbers(ns)
+}
+
+// Numbers lists revision numbers for a message: "1, 3, 4", or "none".
+func Numbers(ns []int64) string {
+	if len(ns) == 0 {
 		return "none"
+	}
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = fmt.Sprint(n)
 	}
 	return strings.Join(s, ", ")
 }
