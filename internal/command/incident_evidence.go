@@ -25,14 +25,14 @@ import (
 // incidentEvidenceOptions are the options of "incident evidence".
 type incidentEvidenceOptions struct {
 	journalDir string
-	output     string
+	dest       string
 }
 
 // incidentEvidenceResult is the -o json answer of "incident evidence".
 type incidentEvidenceResult struct {
 	Incident string              `json:"incident"`
 	Bundles  []evidenceBundleRef `json:"bundles"`
-	Output   string              `json:"output,omitempty"`
+	Export   string              `json:"export,omitempty"`
 }
 
 type evidenceBundleRef struct {
@@ -44,7 +44,7 @@ type evidenceBundleRef struct {
 func newIncidentEvidenceCmd(f *Factory) *cobra.Command {
 	o := &incidentEvidenceOptions{}
 	cmd := &cobra.Command{
-		Use:   "evidence ID [--output DIR | --output FILE.tar.gz]",
+		Use:   "evidence ID [--export DIR | --export FILE.tar.gz]",
 		Short: "List or export the evidence an incident kept: the failing pods' logs, Events and status, checked by sha256",
 		Long: `Every rollback collects, before its first change, the evidence the rollback
 destroys: the logs of the failing pods (current and previous container), the
@@ -54,18 +54,18 @@ guard's analysis rounds. It is kept beside the journal as
 <journal-dir>/<id>.evidence.tar.gz, with a manifest holding the sha256 of each
 file.
 
-Without --output, lists the files of each bundle after checking every
-sha256. --output DIR extracts them (with the incident's report) into
-DIR/<id>/; --output FILE.tar.gz writes one archive to share, holding the
+Without --export, lists the files of each bundle after checking every
+sha256. --export DIR extracts them (with the incident's report) into
+DIR/<id>/; --export FILE.tar.gz writes one archive to share, holding the
 same. Nothing existing is overwritten.`,
 		Example: `  rollback incident evidence inc-20261126-033122-7f3a
-  rollback incident evidence inc-20261126-033122-7f3a --output ./rca
-  rollback incident evidence inc-20261126-033122-7f3a --output inc-20261126-033122-7f3a.tar.gz`,
+  rollback incident evidence inc-20261126-033122-7f3a --export ./rca
+  rollback incident evidence inc-20261126-033122-7f3a --export inc-20261126-033122-7f3a.tar.gz`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return o.Run(ctxOf(cmd), f, args[0]) },
 	}
 	cmd.Flags().StringVar(&o.journalDir, "journal-dir", "", "directory of incident journals (default $ROLLBACK_JOURNAL_DIR, else $XDG_STATE_HOME/rollback/incidents, else ~/.local/state/rollback/incidents)")
-	cmd.Flags().StringVar(&o.output, "output", "", "extract into this directory, or write this .tar.gz (default: list the files)")
+	cmd.Flags().StringVar(&o.dest, "export", "", "extract into this directory, or write this .tar.gz to share (default: list the files)")
 	return cmd
 }
 
@@ -96,43 +96,43 @@ func (o *incidentEvidenceOptions) Run(_ context.Context, f *Factory, id string) 
 		archives = append(archives, a)
 		res.Bundles = append(res.Bundles, evidenceBundleRef{Path: p, Manifest: a.Manifest})
 	}
-	if o.output != "" {
-		if err := o.export(id, es, archives); err != nil {
+	if o.dest != "" {
+		if err := o.write(id, es, archives); err != nil {
 			return err
 		}
-		res.Output = o.output
+		res.Export = o.dest
 	}
 	if f.JSON() {
 		return printJSON(f, res)
 	}
-	if o.output == "" {
+	if o.dest == "" {
 		return writeEvidenceFiles(f, res)
 	}
 	files, bytes := evidence.Count(archives)
-	fmt.Fprintln(termsafe.Writer(f.IO.Out), o.output)
+	fmt.Fprintln(termsafe.Writer(f.IO.Out), o.dest)
 	fmt.Fprintf(f.IO.ErrOut, "exported the evidence of incident %s (%d bundle(s), %d files, %s, every sha256 checked) and its report\n", id, len(archives), files, bytesize.Human(bytes))
 	return nil
 }
 
-// export writes the bundles and the report to --output.
-func (o *incidentEvidenceOptions) export(id string, es []journal.Entry, archives []*evidence.Archive) error {
+// write writes the bundles and the report to --export.
+func (o *incidentEvidenceOptions) write(id string, es []journal.Entry, archives []*evidence.Archive) error {
 	var rep bytes.Buffer
 	if err := report.Write(&rep, es); err != nil {
 		return err
 	}
 	extra := map[string][]byte{"report.md": rep.Bytes()}
-	if strings.HasSuffix(o.output, ".tar.gz") || strings.HasSuffix(o.output, ".tgz") {
-		if _, err := os.Lstat(o.output); err == nil {
-			return exitcode.AsRefused(fmt.Errorf("--output %s exists: remove it or choose another name; nothing was written", o.output))
+	if strings.HasSuffix(o.dest, ".tar.gz") || strings.HasSuffix(o.dest, ".tgz") {
+		if _, err := os.Lstat(o.dest); err == nil {
+			return exitcode.AsRefused(fmt.Errorf("--export %s exists: remove it or choose another name; nothing was written", o.dest))
 		}
-		return evidence.Export(o.output, id, archives, extra)
+		return evidence.Export(o.dest, id, archives, extra)
 	}
-	root := filepath.Join(o.output, id)
+	root := filepath.Join(o.dest, id)
 	if _, err := os.Lstat(root); err == nil {
-		return exitcode.AsRefused(fmt.Errorf("--output: %s exists: remove it or choose another directory; nothing was written", root))
+		return exitcode.AsRefused(fmt.Errorf("--export: %s exists: remove it or choose another directory; nothing was written", root))
 	}
 	for i, a := range archives {
-		if err := a.Extract(filepath.Join(o.output, filepath.FromSlash(evidence.ExportDir(id, i)))); err != nil {
+		if err := a.Extract(filepath.Join(o.dest, filepath.FromSlash(evidence.ExportDir(id, i)))); err != nil {
 			return err
 		}
 	}
@@ -150,7 +150,7 @@ func noEvidence(id, dir string, es []journal.Entry) error {
 		}
 		if m, ok := e.After.(map[string]any); ok {
 			if b, _ := m["bundle"].(string); b != "" {
-				return fmt.Errorf("the evidence of incident %s is not in %s: it was kept at %s by %s; run `rollback incident evidence %s --output FILE.tar.gz` there and share the file", id, dir, b, orDash(e.Actor), id)
+				return fmt.Errorf("the evidence of incident %s is not in %s: it was kept at %s by %s; run `rollback incident evidence %s --export FILE.tar.gz` there and share the file", id, dir, b, orDash(e.Actor), id)
 			}
 		}
 	}
