@@ -8,8 +8,9 @@
 // release, the guard controller, a drill and their failure paths, and then
 // searches every artifact for the canary: stdout and stderr of every
 // command, journals, reports, backup metadata, ConfigMaps, Events,
-// annotations of Deployments and ReplicaSets, the controller's log and every
-// notification body the receivers got. It must appear nowhere.
+// annotations of Deployments and ReplicaSets, the evidence bundles (file by
+// file), the controller's log and every notification body the receivers
+// got. It must appear nowhere.
 package canary_test
 
 import (
@@ -37,6 +38,7 @@ import (
 	"github.com/vibestack/rollback/e2e/sandboxenv"
 	"github.com/vibestack/rollback/e2e/webhooktest"
 	"github.com/vibestack/rollback/pkg/dbrollback"
+	"github.com/vibestack/rollback/pkg/evidence"
 )
 
 var sb *sandboxenv.Sandbox
@@ -203,13 +205,26 @@ func TestCanaryNeverLeaks(t *testing.T) {
 // migrations): journals, reports, backup metadata, controller journals.
 func files(t *testing.T, art *artifacts, dir string) {
 	t.Helper()
-	count := 0
+	count, bundles := 0, 0
 	must(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || filepath.Base(p) == "rollback.yaml" || strings.Contains(p, string(filepath.Separator)+"migrations"+string(filepath.Separator)) {
 			return err
 		}
 		if strings.HasSuffix(p, ".dump") {
 			return nil // the backup is the database itself (its data holds no credential, but pg_dump's archive is binary)
+		}
+		if strings.HasSuffix(p, ".evidence.tar.gz") || strings.Contains(p, ".evidence-") {
+			a, err := evidence.ReadFile(p) // compressed: searched file by file
+			if err != nil {
+				return err
+			}
+			bundles++
+			for name, data := range a.Files {
+				art.add("evidence "+strings.TrimPrefix(p, dir)+" "+name, string(data))
+			}
+			mj, _ := json.Marshal(a.Manifest)
+			art.add("evidence "+strings.TrimPrefix(p, dir)+" manifest", string(mj))
+			return nil
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -221,6 +236,9 @@ func files(t *testing.T, art *artifacts, dir string) {
 	}))
 	if count < 3 {
 		t.Errorf("only %d files written under %s (journals, reports, backup metadata expected)", count, dir)
+	}
+	if bundles == 0 {
+		t.Errorf("no evidence bundle was kept under %s (rollback run and guard keep one)", dir)
 	}
 }
 
