@@ -117,9 +117,9 @@ func setImage(t *testing.T, ns, name, image string) {
 	release(t, ns, name, `{"template":{"spec":{"containers":[{"name":"app","image":"`+image+`"}]}}}`)
 }
 
-// revisionPods waits until the newest ReplicaSet of Deployment name has
-// want pods and ready(pod) holds for each, and returns the pods' names and
-// the ReplicaSet's pod-template-hash.
+// revisionPods waits until the ReplicaSet of revision 2 of Deployment name
+// (the bad release) has want pods and ready(pod) holds for each, and
+// returns the pods' names and the ReplicaSet's pod-template-hash.
 func revisionPods(t *testing.T, ns, name string, want int, what string, ready func(corev1.Pod) bool) ([]string, string) {
 	t.Helper()
 	var names []string
@@ -129,17 +129,15 @@ func revisionPods(t *testing.T, ns, name string, want int, what string, ready fu
 		if err != nil {
 			return false
 		}
-		var newest *appsv1.ReplicaSet
-		for i := range rss.Items {
-			rs := &rss.Items[i]
-			if newest == nil || rs.Annotations["deployment.kubernetes.io/revision"] > newest.Annotations["deployment.kubernetes.io/revision"] {
-				newest = rs
+		hash = ""
+		for _, rs := range rss.Items {
+			if rs.Annotations["deployment.kubernetes.io/revision"] == "2" {
+				hash = rs.Labels["pod-template-hash"]
 			}
 		}
-		if newest == nil {
+		if hash == "" {
 			return false
 		}
-		hash = newest.Labels["pod-template-hash"]
 		names = names[:0]
 		for _, p := range sb.Pods(t, ns, "app="+name+",pod-template-hash="+hash) {
 			if p.DeletionTimestamp != nil || !ready(p) {
