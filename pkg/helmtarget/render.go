@@ -1,4 +1,4 @@
-package helmrelease
+package helmtarget
 
 import (
 	"fmt"
@@ -120,6 +120,30 @@ func short(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > n {
 		return s[:n-3] + "..."
+	}
+	return s
+}
+
+// Detail says in one line what an undo of a release did, for journals,
+// reports and step tables: "revision 3 -> 1 (web-1.0.0), now 4: healthy, marked good".
+func Detail(r *UndoResult) string {
+	p := r.Plan
+	if p == nil {
+		return string(r.Verdict)
+	}
+	switch r.Verdict {
+	case VerdictSkipped:
+		return "skipped: " + p.Reason
+	case VerdictDryRun:
+		return fmt.Sprintf("would roll back through Helm from revision %d (%s, %s) to revision %d (%s, %s)", p.From.Revision, p.From.Chart, p.From.Status, p.To.Revision, p.To.Chart, p.To.Health)
+	}
+	s := fmt.Sprintf("revision %d -> %d (%s)", p.From.Revision, p.To.Revision, dash(p.To.Chart))
+	if r.NewRevision != 0 {
+		s += fmt.Sprintf(", now %d", r.NewRevision)
+	}
+	s += ": " + string(r.Verdict)
+	if r.Marked != "" {
+		s += ", marked " + r.Marked
 	}
 	return s
 }
