@@ -1,7 +1,11 @@
 package command
 
 import (
+	"fmt"
+
+	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/helmtarget"
+	"github.com/vibestack/rollback/pkg/runbook"
 )
 
 // releases returns how this process rolls Helm releases back: in the
@@ -15,4 +19,17 @@ func (f *Factory) releases() *helmtarget.Exec {
 		x.Flags = f.Kube.Args()
 	}
 	return x
+}
+
+// releasesFor returns the releases of a runbook that lists Helm releases
+// (nil for one that lists none), refusing when rollback-helm is missing.
+func (f *Factory) releasesFor(rb *runbook.Runbook) (helmtarget.Releases, error) {
+	if len(rb.HelmReleases) == 0 {
+		return nil, nil
+	}
+	x := f.releases()
+	if x.Binary == "" {
+		return nil, exitcode.AsRefused(fmt.Errorf("the runbook lists Helm releases: %w; nothing was changed", x.Missing))
+	}
+	return x, nil
 }
