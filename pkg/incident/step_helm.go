@@ -24,6 +24,7 @@ type helmPlan struct {
 	From       int                 `json:"from"`
 	To         int                 `json:"to"`
 	FromStatus string              `json:"fromStatus"`
+	FromChart  string              `json:"fromChart"`
 	ToChart    string              `json:"toChart"`
 	ToHealth   string              `json:"toHealth"`
 	Reason     string              `json:"reason"`
@@ -34,7 +35,7 @@ type helmPlan struct {
 }
 
 func helmPlanOf(p *helmtarget.Plan) helmPlan {
-	return helmPlan{Release: p.Release, Namespace: p.Namespace, From: p.From.Revision, To: p.To.Revision, FromStatus: p.From.Status,
+	return helmPlan{Release: p.Release, Namespace: p.Namespace, From: p.From.Revision, To: p.To.Revision, FromStatus: p.From.Status, FromChart: p.From.Chart,
 		ToChart: p.To.Chart, ToHealth: p.To.Health, Reason: p.Reason, Pending: p.Pending, Deployments: p.Deployments, Ownership: p.Ownership}
 }
 
@@ -107,7 +108,7 @@ func (s *session) helmTarget(ctx context.Context, c Cluster, h runbook.HelmRelea
 	p := helmPlanOf(pre.Plan)
 	return s.target(ctx, "app", target, c.Context, p, func(obs progress.Observer) (StepResult, error) {
 		ur, err := s.r.Releases.Undo(ctx, ref, o, obs, rec)
-		res := StepResult{Before: map[string]any{"revision": p.From, "status": p.FromStatus}}
+		res := StepResult{Before: map[string]any{"revision": p.From, "status": p.FromStatus, "chart": p.FromChart}}
 		if ur != nil {
 			res.Detail = helmtarget.Detail(ur)
 			res.After = map[string]any{"revision": ur.NewRevision, "restoredRevision": p.To, "chart": p.ToChart, "verdict": ur.Verdict, "marked": ur.Marked}

@@ -62,12 +62,14 @@ func serve(ctx context.Context, f *command.Factory, ans *helmtarget.Answer) (any
 	if req.Ref.Context != "" {
 		*kf.Context = req.Ref.Context
 	}
+	if req.Ref.Namespace != "" {
+		// Helm's kube client puts the manifest's objects that name no
+		// namespace in the flags' namespace: the release's.
+		*kf.Namespace = req.Ref.Namespace
+	}
 	cfg, err := configOf(kf, f)
 	if err != nil {
 		return nil, err
-	}
-	if req.Ref.Namespace != "" {
-		cfg.Namespace = req.Ref.Namespace
 	}
 	o := req.Options
 	u := &helmrelease.Undo{Config: cfg, ToRevision: o.ToRevision, RecoverPending: o.RecoverPending, Force: o.Force,
