@@ -144,7 +144,7 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 	case undoErr == nil && rb.Verdict() == rollout.VerdictHealthy:
 		res.Verdict = VerdictRolledBack
 		r.printf("%s: rolled back from %s, verified healthy; recovery took %s", r.name, rb.Moved(), res.Recovery)
-		final = r.event(notify.KindSucceeded, fmt.Sprintf("%s rolled back from %s, known good, and verified healthy", r.name, rb.Moved()), reason)
+		final = r.event(notify.KindSucceeded, fmt.Sprintf("%s rolled back from %s, known good, verified healthy", r.name, rb.Moved()), reason)
 		err = fmt.Errorf("deployment %s revision %d failed guard (%s); rolled back from %s", r.name, res.Revision, reason, rb.Moved())
 		if timedOut {
 			err = outcome.AsTimeout(err)

@@ -74,7 +74,7 @@ func (r *Rollback) Reason() string {
 
 // Moved returns the revisions a rollback went from and to and the new
 // one ("" when nothing was rolled back), for messages: "revision 3 to
-// revision 1 (now 4)", "Helm release web from revision 3 to revision 1 (now 4)".
+// revision 1 (now 4)", "revision 3 to revision 1 of Helm release web (now 4)".
 func (r *Rollback) Moved() string {
 	switch {
 	case r == nil:
@@ -83,9 +83,9 @@ func (r *Rollback) Moved() string {
 		return fmt.Sprintf("revision %d to revision %d (now %d)", r.Undo.FromRevision, r.Undo.ToRevision, r.Undo.NewRevision)
 	case r.Helm != nil && r.Helm.Plan != nil && r.Helm.NewRevision != 0:
 		p := r.Helm.Plan
-		return fmt.Sprintf("Helm release %s from revision %d to revision %d (now %d)", r.Release, p.From.Revision, p.To.Revision, r.Helm.NewRevision)
+		return fmt.Sprintf("revision %d to revision %d of Helm release %s (now %d)", p.From.Revision, p.To.Revision, r.Release, r.Helm.NewRevision)
 	case r.Verified != nil:
-		return fmt.Sprintf("Helm release %s to revision %d, rolled back before and verified now", r.Release, r.Verified.Revision)
+		return fmt.Sprintf("a bad revision to revision %d of Helm release %s (rolled back before, verified now)", r.Verified.Revision, r.Release)
 	}
 	return ""
 }
