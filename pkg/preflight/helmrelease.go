@@ -129,7 +129,11 @@ func helmRevisionCheck(cluster string, ref helmtarget.Ref, ur *helmtarget.UndoRe
 		return ch
 	}
 	p := ur.Plan
-	cur := fmt.Sprintf("current %d (%s, %s, %s)", p.From.Revision, p.From.Chart, p.From.Status, p.From.Health)
+	state := p.From.Status
+	if p.From.Health != p.From.Status {
+		state += ", " + p.From.Health
+	}
+	cur := fmt.Sprintf("current %d (%s, %s)", p.From.Revision, p.From.Chart, state)
 	if ur.Verdict == helmtarget.VerdictSkipped {
 		ch.Status = Warn
 		ch.Detail = fmt.Sprintf("%s is already the target: %s", cur, p.Reason)
