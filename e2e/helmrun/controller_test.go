@@ -13,6 +13,29 @@ import (
 	"github.com/vibestack/rollback/pkg/journal"
 )
 
+// startController runs `rollback guard --controller` as replica name,
+// guarding ns with its Lease in leaseNS (3 s), journals in journalDir.
+func startController(t *testing.T, name, ns, leaseNS, journalDir string) *clitest.Process {
+	t.Helper()
+	p := start(t, nil, "guard", "--controller", "--identity", name, "--health-addr", "127.0.0.1:0",
+		"--journal-dir", journalDir, "-n", ns, "--lease-namespace", leaseNS, "--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms")
+	t.Cleanup(func() {
+		p.Stop(15 * time.Second)
+		t.Logf("controller %s output:\n%s%s", name, p.Stdout(), p.Stderr())
+	})
+	return p
+}
+
+// guardState returns the guard state of Deployment web in ns (nil: none).
+func guardState(t *testing.T, ns string) *guardcontroller.State {
+	t.Helper()
+	s, err := guardcontroller.ReadState(sb.Deployment(t, ns, "web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // TestControllerRollsBackThroughRelease: the guard controller guards a
 // Deployment installed by Helm (opted in through the chart's values); a
 // crash-looping `helm upgrade` is rolled back through the release, in the
@@ -25,12 +48,7 @@ func TestControllerRollsBackThroughRelease(t *testing.T) {
 		guardcontroller.AnnotationBake: "3s", guardcontroller.AnnotationInterval: "1s", guardcontroller.AnnotationSettle: "1s"}
 	r := goodRelease(t, ns, annotations)
 	journalDir := t.TempDir()
-	ctl := start(t, nil, "guard", "--controller", "--identity", "helm-replica", "--health-addr", "127.0.0.1:0",
-		"--journal-dir", journalDir, "-n", ns, "--lease-namespace", leaseNS, "--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms")
-	t.Cleanup(func() {
-		ctl.Stop(15 * time.Second)
-		t.Logf("controller output:\n%s%s", ctl.Stdout(), ctl.Stderr())
-	})
+	ctl := startController(t, "helm-replica", ns, leaseNS, journalDir)
 	clitest.WaitFor(t, 30*time.Second, "the controller leads", func() bool { return strings.Contains(ctl.Stderr(), "helm-replica: became the leader") })
 	if !strings.Contains(ctl.Stderr(), "Helm releases are rolled back with") {
 		t.Errorf("the controller did not find rollback-helm:\n%s", ctl.Stderr())
@@ -43,8 +61,8 @@ func TestControllerRollsBackThroughRelease(t *testing.T) {
 	}
 	var st guardcontroller.State
 	clitest.WaitFor(t, 2*time.Minute, "the controller rolled the release back", func() bool {
-		s, err := guardcontroller.ReadState(sb.Deployment(t, ns, "web"))
-		if err != nil || s == nil {
+		s := guardState(t, ns)
+		if s == nil {
 			return false
 		}
 		st = *s
@@ -72,4 +90,68 @@ func TestControllerRollsBackThroughRelease(t *testing.T) {
 		t.Errorf("journal of helmrelease/web: %+v", rel)
 	}
 	mustNotContain(t, "controller output", ctl.Stdout()+ctl.Stderr(), secrets...)
+}
+
+// TestControllerLeaderKilledDuringReleaseRollback: the leader is SIGKILLed
+// after Helm recorded its rollback, while it verifies it (a 6 s settle
+// window; its rollback-helm process dies with it). Helm's write cannot
+// carry the guard state, which still says rolling-back: the new leader
+// asks the release, finds it already renders the last good revision, only
+// verifies and marks it, and never rolls back a second time.
+func TestControllerLeaderKilledDuringReleaseRollback(t *testing.T) {
+	ns, leaseNS := sb.Namespace(t), sb.Namespace(t)
+	annotations := map[string]string{guardcontroller.AnnotationGuard: guardcontroller.EnabledValue,
+		guardcontroller.AnnotationBake: "3s", guardcontroller.AnnotationInterval: "1s", guardcontroller.AnnotationSettle: "6s", guardcontroller.AnnotationTimeout: "2m"}
+	r := goodRelease(t, ns, annotations)
+	a := startController(t, "replica-a", ns, leaseNS, t.TempDir())
+	clitest.WaitFor(t, 30*time.Second, "replica-a leads", func() bool { return strings.Contains(a.Stderr(), "replica-a: became the leader") })
+	b := startController(t, "replica-b", ns, leaseNS, t.TempDir())
+	clitest.WaitFor(t, 30*time.Second, "replica-b campaigns", func() bool { return strings.Contains(b.Stderr(), "campaigning for lease") })
+
+	v := helmenv.Values("vibestack/app:crash", "s3cret-two", 2)
+	v["deploymentAnnotations"] = annotations
+	if err := r.Upgrade("2.0.0", v); err != nil {
+		t.Fatal(err)
+	}
+	clitest.WaitFor(t, 90*time.Second, "replica-a's Helm rollback landed (phase rolling-back)", func() bool {
+		s := guardState(t, ns)
+		return s != nil && s.Phase == guardcontroller.PhaseRollingBack && s.Release == "web" && image(t, ns) == "vibestack/app:v1" &&
+			strings.Contains(a.Stderr(), "verifying its workloads")
+	})
+	a.Kill()
+	killed := *guardState(t, ns)
+	t.Logf("SIGKILLed replica-a while it verified the release's rollback; state %+v", killed)
+
+	clitest.WaitFor(t, 30*time.Second, "replica-b takes over", func() bool { return strings.Contains(b.Stderr(), "replica-b: became the leader") })
+	clitest.WaitFor(t, 90*time.Second, "replica-b finished the rollback", func() bool {
+		s := guardState(t, ns)
+		return s != nil && (s.Phase == guardcontroller.PhaseRolledBack || s.Phase == guardcontroller.PhaseFailed)
+	})
+	s := guardState(t, ns)
+	if s.Phase != guardcontroller.PhaseRolledBack || s.By != "replica-b" || killed.Incident == "" || s.Incident != killed.Incident {
+		t.Errorf("final state %+v does not continue %+v", s, killed)
+	}
+	h := helmenv.History(t, sb.Kubeconfig, ns, "web")
+	if len(h) != 3 || h.Line(3) != `3 deployed web-1.0.0 "Rollback to 1"` {
+		t.Errorf("helm history after the takeover (want exactly one rollback): %+v", h)
+	}
+	if !strings.Contains(b.Stderr(), "renders the manifest of the last known good revision 1") {
+		t.Errorf("replica-b does not say the release already runs its target")
+	}
+	if hist := rollbackHistory(t, ns); hist.LastGood != 3 {
+		t.Errorf("revision 3 not marked good after the takeover: last good %d", hist.LastGood)
+	}
+	// The journal mirror in the namespace holds both replicas' entries.
+	es, err := journal.ReadMirror(ctx(t), sb.Clientset.CoreV1().ConfigMaps(ns), s.Incident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]int{}
+	for _, e := range es {
+		actions[e.Actor+" "+string(e.Action)+" "+e.Target]++
+	}
+	if actions["replica-a step.written helmrelease/web"] != 1 || actions["replica-b incident.resumed deployment/web"] != 1 ||
+		actions["replica-b step.written helmrelease/web"] != 0 || actions["replica-b incident.closed "] != 1 {
+		t.Errorf("want replica-a's rollback, then replica-b's resume and verification; got %v", actions)
+	}
 }

@@ -125,11 +125,14 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 	}
 	// The rollback must not pick this revision, and history must show why.
 	r.stampFailed(ctx, reason, detected)
+	// The incident opens first, so that the controller persists its id
+	// with the phase: a rollback through a Helm release cannot carry the
+	// state in its own write, and the next leader continues the incident.
+	in := r.open(ctx, reason)
 	if g.OnPhase != nil {
 		g.OnPhase(PhaseRollingBack, detected)
 	}
 	r.printf("%s: revision %d is bad: %s; rolling back (detected after %s)", r.name, res.Revision, reason, res.Detection)
-	in := r.open(ctx, reason)
 	if in != nil {
 		in.Notify(r.event(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and is being rolled back: %s", r.name, res.Revision, reason), reason))
 	}
