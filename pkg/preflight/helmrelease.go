@@ -119,9 +119,11 @@ func helmRevisionCheck(cluster string, ref helmtarget.Ref, ur *helmtarget.UndoRe
 		case outcome.KindOf(err) != outcome.Refused:
 			ch.Status = Unknown
 			ch.Fix = "check that the release storage can be read (the access checks above) and that the release exists (helm list -n " + ref.Namespace + ")"
-		case p != nil && p.Pending != nil:
+		case p == nil:
+			ch.Fix = "fix the runbook's helmReleases (name, and namespace when it is not the cluster's): helm list -n " + ref.Namespace + " lists the releases"
+		case p.Pending != nil:
 			ch.Fix = fmt.Sprintf("make sure no helm operation on %s is running (%s); then `rollback helm undo %s -n %s --recover-pending` marks it failed and rolls back", ref.Name, p.Pending, ref.Name, ref.Namespace)
-		case p != nil && len(p.Missing) > 0:
+		case len(p.Missing) > 0:
 			ch.Fix = "create what is missing (restore it from the snapshot named), or pick another revision with `rollback helm undo " + ref.Name + " --to-revision N`"
 		default:
 			ch.Fix = fmt.Sprintf("see `%s`; mark good revisions in CI with `rollback helm mark-good %s`, or roll back by hand with `rollback helm undo %s --to-revision N`", history, ref.Name, ref.Name)
