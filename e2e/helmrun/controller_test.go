@@ -3,9 +3,15 @@
 package helmrun_test
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/helmenv"
@@ -153,5 +159,73 @@ func TestControllerLeaderKilledDuringReleaseRollback(t *testing.T) {
 	if actions["replica-a step.written helmrelease/web"] != 1 || actions["replica-b incident.resumed deployment/web"] != 1 ||
 		actions["replica-b step.written helmrelease/web"] != 0 || actions["replica-b incident.closed "] != 1 {
 		t.Errorf("want replica-a's rollback, then replica-b's resume and verification; got %v", actions)
+	}
+}
+
+// TestControllerRBACForHelmReleases: the controller runs as its
+// ServiceAccount with the shipped RBAC and admission policies (deploy/) plus
+// deploy/helm-releases.yaml in the release's namespace, applied for real,
+// and rolls a crash-looping `helm upgrade` back through the release without
+// a forbidden request; the admission policy still refuses it a ConfigMap
+// there that neither Helm nor rollback manages.
+func TestControllerRBACForHelmReleases(t *testing.T) {
+	if _, err := exec.LookPath("kubectl"); err != nil {
+		t.Skip("kubectl not installed")
+	}
+	kubectl := func(args ...string) {
+		cmd := exec.Command("kubectl", append([]string{"--kubeconfig", sb.Kubeconfig}, args...)...)
+		cmd.Dir = clitest.RepoRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	kubectl("apply", "-k", "deploy/")
+	ns := sb.Namespace(t)
+	kubectl("apply", "-n", ns, "-f", "deploy/helm-releases.yaml")
+	kc, sa := sb.ServiceAccount(t, "rollback-system", "rollback-guard")
+
+	annotations := map[string]string{guardcontroller.AnnotationGuard: guardcontroller.EnabledValue,
+		guardcontroller.AnnotationBake: "3s", guardcontroller.AnnotationInterval: "1s", guardcontroller.AnnotationSettle: "1s"}
+	r := goodRelease(t, ns, annotations)
+	ctl := clitest.Start(t, clitest.Binary(t), env(t, nil), "guard", "--controller", "--kubeconfig", kc, "--identity", "helm-sa",
+		"--health-addr", "127.0.0.1:0", "--journal-dir", t.TempDir(), "-n", ns, "--lease-namespace", "rollback-system",
+		"--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms")
+	t.Cleanup(func() {
+		ctl.Stop(15 * time.Second)
+		t.Logf("controller output:\n%s%s", ctl.Stdout(), ctl.Stderr())
+	})
+	clitest.WaitFor(t, 30*time.Second, "the controller leads", func() bool { return strings.Contains(ctl.Stderr(), "helm-sa: became the leader") })
+
+	v := helmenv.Values("vibestack/app:crash", "s3cret-two", 2)
+	v["deploymentAnnotations"] = annotations
+	if err := r.Upgrade("2.0.0", v); err != nil {
+		t.Fatal(err)
+	}
+	clitest.WaitFor(t, 2*time.Minute, "the controller rolled the release back", func() bool {
+		s := guardState(t, ns)
+		return s != nil && (s.Phase == guardcontroller.PhaseRolledBack || s.Phase == guardcontroller.PhaseFailed)
+	})
+	if s := guardState(t, ns); s.Phase != guardcontroller.PhaseRolledBack {
+		t.Fatalf("guard state %+v", s)
+	}
+	if line := helmenv.History(t, sb.Kubeconfig, ns, "web").Line(3); line != `3 deployed web-1.0.0 "Rollback to 1"` {
+		t.Errorf("helm history revision 3: %s", line)
+	}
+	if out := strings.ToLower(ctl.Stdout() + ctl.Stderr()); strings.Contains(out, "forbidden") {
+		t.Errorf("the controller hit a forbidden request with the shipped RBAC and deploy/helm-releases.yaml")
+	}
+	if hist := rollbackHistory(t, ns); healthOf(hist, 2) != "failed" || hist.LastGood != 3 {
+		t.Errorf("rollback's marks with the shipped RBAC: revision 2 %s, last good %d", healthOf(hist, 2), hist.LastGood)
+	}
+
+	other := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "not-helms"}, Data: map[string]string{"k": "v"}}
+	if _, err := sb.Clientset.CoreV1().ConfigMaps(ns).Create(ctx(t), other, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sa.CoreV1().ConfigMaps(ns).Patch(ctx(t), other.Name, types.MergePatchType, []byte(`{"data":{"k":"evil"}}`), metav1.PatchOptions{})
+	if !apierrors.IsInvalid(err) && !apierrors.IsForbidden(err) {
+		t.Errorf("patch a ConfigMap that neither Helm nor rollback manages as the controller: %v, want refused by the admission policy", err)
+	} else {
+		t.Logf("patch a ConfigMap that neither Helm nor rollback manages as the controller: %v", err)
 	}
 }
