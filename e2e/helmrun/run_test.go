@@ -50,7 +50,7 @@ func TestRunRollsReleaseBackPastFailedRevision(t *testing.T) {
 
 	// The referee: Helm recorded the rollback as its own.
 	h := helmenv.History(t, sb.Kubeconfig, ns, "web")
-	if len(h) != 4 || h.Line(4) != `4 deployed web-1.0.0 "Rollback to 1"` || h.Line(3) != h.Line(3) || h[2].Status != "failed" {
+	if len(h) != 4 || h.Line(4) != `4 deployed web-1.0.0 "Rollback to 1"` || h[1].Status != "superseded" || h[2].Status != "failed" {
 		t.Errorf("helm history after the run: %+v", h)
 	}
 	if v, st := helmenv.Status(t, sb.Kubeconfig, ns, "web"); v != 4 || st != "deployed" {

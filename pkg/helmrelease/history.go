@@ -22,11 +22,7 @@ type revision struct {
 
 // Run reads the release's history through Helm's storage and rollback's marks.
 func (h History) Run(ctx context.Context, release string) (*HistoryResult, error) {
-	cfg, err := h.action()
-	if err != nil {
-		return nil, err
-	}
-	revs, err := h.revisions(ctx, cfg, release)
+	revs, err := h.readRevisions(ctx, release)
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +37,16 @@ func (h History) Run(ctx context.Context, release string) (*HistoryResult, error
 		}
 	}
 	return res, nil
+}
+
+// readRevisions judges every revision of release through a new Helm
+// configuration.
+func (c *Config) readRevisions(ctx context.Context, release string) ([]revision, error) {
+	cfg, err := c.action()
+	if err != nil {
+		return nil, err
+	}
+	return c.revisions(ctx, cfg, release)
 }
 
 // revisions reads the history and judges every revision.

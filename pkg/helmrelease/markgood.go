@@ -13,11 +13,7 @@ import (
 // healthy; a CI pipeline runs it after `helm upgrade`. It refuses a
 // revision Helm did not record as deployed.
 func (u *Undo) MarkGood(ctx context.Context, release string) (*MarkGoodResult, error) {
-	cfg, err := u.action()
-	if err != nil {
-		return nil, err
-	}
-	revs, err := u.revisions(ctx, cfg, release)
+	revs, err := u.readRevisions(ctx, release)
 	if err != nil {
 		return nil, err
 	}
@@ -58,11 +54,7 @@ func (u *Undo) MarkGood(ctx context.Context, release string) (*MarkGoodResult, e
 // reason, so that no undo picks it and history says why: guard does it to
 // a release it judged bad, before rolling it back.
 func (u *Undo) MarkFailed(ctx context.Context, release string, revision int, reason string) (*MarkResult, error) {
-	cfg, err := u.action()
-	if err != nil {
-		return nil, err
-	}
-	revs, err := u.revisions(ctx, cfg, release)
+	revs, err := u.readRevisions(ctx, release)
 	if err != nil {
 		return nil, err
 	}

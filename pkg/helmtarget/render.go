@@ -5,10 +5,13 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // WriteHistory prints a release's history for humans.
 func WriteHistory(w io.Writer, h *HistoryResult) {
+	w = termsafe.Writer(w)
 	last := "none"
 	if h.LastGood != 0 {
 		last = fmt.Sprint(h.LastGood)
@@ -36,6 +39,7 @@ func WriteHistory(w io.Writer, h *HistoryResult) {
 
 // WritePlan prints an undo plan for humans.
 func WritePlan(w io.Writer, p *Plan) {
+	w = termsafe.Writer(w)
 	fmt.Fprintf(w, "Undo helm release %s in namespace %s\n", p.Release, p.Namespace)
 	fmt.Fprintf(w, "  from: revision %d (%s, %s, %s)\n", p.From.Revision, p.From.Chart, p.From.Status, p.From.Health)
 	fmt.Fprintf(w, "  to:   revision %d (%s, %s)\n", p.To.Revision, p.To.Chart, p.To.Health)
@@ -74,6 +78,7 @@ func WritePlan(w io.Writer, p *Plan) {
 
 // WriteUndoResult prints the result of an undo for humans (stdout).
 func WriteUndoResult(w io.Writer, r *UndoResult) {
+	w = termsafe.Writer(w)
 	p := r.Plan
 	switch r.Verdict {
 	case VerdictSkipped:
@@ -106,6 +111,7 @@ func WriteUndoResult(w io.Writer, r *UndoResult) {
 
 // WriteMarkGood prints the result of mark-good.
 func WriteMarkGood(w io.Writer, r *MarkGoodResult) {
+	w = termsafe.Writer(w)
 	fmt.Fprintf(w, "%s: revision %d marked %s\n", r.Release, r.Revision, r.Marked)
 }
 
