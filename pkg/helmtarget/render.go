@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/vibestack/rollback/pkg/rollout"
 	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
@@ -20,18 +21,11 @@ func WriteHistory(w io.Writer, h *HistoryResult) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REVISION\tMARK\tSTATUS\tCHART\tAPP VERSION\tHEALTH\tUPDATED\tDESCRIPTION")
 	for _, r := range h.Revisions {
-		var marks []string
-		if r.Current {
-			marks = append(marks, "current")
-		}
-		if r.LastGood {
-			marks = append(marks, "last-good")
-		}
 		health := r.Health
 		if r.HealthDetail != "" {
 			health += " (" + short(r.HealthDetail, 50) + ")"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Revision, dash(strings.Join(marks, ",")), r.Status, dash(r.Chart), dash(r.AppVersion),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Revision, rollout.MarkColumn(r.Current, r.LastGood), r.Status, dash(r.Chart), dash(r.AppVersion),
 			health, r.Updated.UTC().Format("2006-01-02 15:04:05Z"), dash(short(r.Description, 60)))
 	}
 	tw.Flush()
