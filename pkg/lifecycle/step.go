@@ -59,9 +59,9 @@ type OneStep struct {
 	// Check, when set, runs before anything is recorded (a plan, a read):
 	// bad input is refused without leaving an incident behind.
 	Check func(ctx context.Context) error
-	// Opened, when set, is told the incident once it is open, for a
+	// OnOpen, when set, is told the incident once it is open, for a
 	// change that journals entries of its own (Incident.Append).
-	Opened func(in *Incident)
+	OnOpen func(in *Incident)
 }
 
 // StepOutcome is what the change did, for the journal.
@@ -103,8 +103,8 @@ func (o OneStep) Run(ctx context.Context, do func(ctx context.Context, obs progr
 		return nil, err
 	}
 	res := &OneStepResult{Incident: in.ID(), Journal: in.JournalPath()}
-	if o.Opened != nil {
-		o.Opened(in)
+	if o.OnOpen != nil {
+		o.OnOpen(in)
 	}
 	if o.Join != "" {
 		for _, e := range in.Prior() {

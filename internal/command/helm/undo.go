@@ -83,7 +83,7 @@ under the release's cluster lock, the one rollback run and guard take.`,
 				cs := cfg.Clientset
 				step := record(f, release, "helm", helmtarget.Ref{Name: release}.Target(), cs.CoreV1().ConfigMaps(cfg.Namespace),
 					lifecycle.Workload(cs.CoordinationV1().Leases(cfg.Namespace), cfg.Namespace, "helmrelease", release))
-				step.Opened = func(in *lifecycle.Incident) { u.Journal = in }
+				step.OnOpen = func(in *lifecycle.Incident) { u.Journal = in }
 				// Bad input, a refused plan and a missing terminal are
 				// refused before anything is recorded.
 				step.Check = func(ctx context.Context) error {
