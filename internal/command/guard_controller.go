@@ -155,6 +155,14 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 		}()
 	}
 	logger.Info(fmt.Sprintf("check and Prometheus URLs allowed: %s", allow))
+	// Deployments a Helm release manages are rolled back through their
+	// release, in the rollback-helm program (one process per operation).
+	releases := f.releases()
+	if releases.Binary == "" {
+		logger.Warn(fmt.Sprintf("Deployments managed by Helm cannot be rolled back: %v", releases.Missing))
+	} else {
+		logger.Info(fmt.Sprintf("Helm releases are rolled back with %s", releases.Binary))
+	}
 	logger.Info(fmt.Sprintf("%s: campaigning for lease %s/%s", identity, leaseNS, guardcontroller.LeaseName))
 	health.SetReady()
 	le := guardcontroller.LeaderElection{
@@ -180,6 +188,7 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 				MaxConcurrent: g.maxConcurrent, HTTPClient: checks, AllowURLs: allow,
 				OnSynced: func() { synced <- struct{}{} }, JournalDir: journalDir, Channels: chans, Secrets: secrets, LockDuration: g.leaseDuration,
 				Evidence: lim,
+				Releases: releases,
 			}
 			go func() { errc <- c.Run(lctx) }()
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/guard"
+	"github.com/vibestack/rollback/pkg/helmtarget"
 	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
@@ -70,6 +71,10 @@ type Controller struct {
 	// Evidence bounds the evidence collected before each rollback
 	// (evidence.DefaultLimits() when nil; a zero Budget collects none).
 	Evidence *evidence.Limits
+	// Releases rolls back a Deployment that a Helm release manages through
+	// its release (Helm's library, in the rollback-helm program); nil
+	// refuses such a rollback as `rollback app undo` does.
+	Releases helmtarget.Releases
 
 	process  string
 	rec      *recorder
