@@ -1,0 +1,200 @@
+package main
+
+import (
+	"fmt"
+	"os/exec"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vibestack/rollback/bench/mdsection"
+)
+
+// report collects the samples of a run and writes its section.
+type report struct {
+	opts    options
+	started time.Time
+	total   time.Duration
+	dbs     []*database
+	// results[size][arm]
+	results map[string]map[string][]sample
+}
+
+var armTitle = map[string]string{
+	armManual:   "A: by hand (seed runbook + pg_dump)",
+	armRollback: "B: `rollback run --yes` (defaults)",
+	armNoSettle: "C: `rollback run --yes --settle 0s`",
+}
+
+func (r *report) markdown() string {
+	var b strings.Builder
+	o := r.opts
+	args := fmt.Sprintf("-runs %d -large-users %d", o.runs, o.largeUsers)
+	if !o.noSettle {
+		args += " -settle0=false"
+	}
+	if len(o.sizes) != 2 {
+		args += " -sizes " + strings.Join(o.sizes, ",")
+	}
+	var loads []float64
+	for _, byArm := range r.results {
+		for _, ss := range byArm {
+			for _, s := range ss {
+				loads = append(loads, s.load)
+			}
+		}
+	}
+	fmt.Fprintf(&b, "%s\n\n", sectionTitle)
+	fmt.Fprintf(&b, "Measured by `make bench-incident` (`go run ./bench/incident %s`) on %s: a fresh sandbox control plane (simulated pods Ready after 200 ms), %s, %s, 2 CPUs (%s/%s, shared with other work), %s. "+
+		"Load average (1 min) when the arms started: %s. Total run time %s.\n\n",
+		args, r.started.UTC().Format("2006-01-02 15:04 UTC"), toolVersion("pg_dump", "--version"), "kubectl "+toolVersion("kubectl", "version", "--client"),
+		runtime.GOOS, runtime.GOARCH, runtime.Version(), loadText(loads), r.total.Round(time.Second))
+	b.WriteString("The demo incident of `scripts/demo.sh` in a fresh namespace per run: vibestack-app 1.4.0 (3 replicas, ConfigMap vibestack-config v1 by `envFrom`, schema at migration 2) stamped known-good, then release 1.5.0: " +
+		"ConfigMap v2 (`kubectl apply`), migration 3 (`CREATE INDEX orders_user`), a crash-looping image; timing starts once `rollback app status` has reported the crash. " +
+		"Arms alternate (the first one rotates); every run is checked afterwards: image 1.4.0 on 3 Ready pods, all started after the recovery began, ConfigMap data v1, the Service answering 200, schema at version 2 without the index.\n\n")
+	b.WriteString("- A, the seed runbook by hand, in sequence: `kubectl rollout undo deployment/vibestack-app` + `kubectl rollout status`; `kubectl apply -f configmap-v1.yaml` (the previous manifest) + `kubectl rollout restart` + `kubectl rollout status`; " +
+		"`pg_dump -Fc -f backup.dump`; golang-migrate's CLI `migrate -path db/migrations -database URL down 1` (v4.20.1, `go install -tags postgres`). No reading of output, no typing: the commands' own time.\n")
+	b.WriteString("- B, `rollback run --yes --reason ...` with the runbook of the demo and the default safety settings: cluster lock, webhook notifications (a local receiver), preflight, one rollout for app and config watched through a 10 s settle window, " +
+		"the verified backup (taken from the start of the incident, beside the app step), the schema version checked against it, `migrate down` under the tool's lock, the runbook's HTTP health check, journal and report.\n")
+	if o.noSettle {
+		b.WriteString("- C, B with `--settle 0s`: not a default, shown to separate the fixed settle window from the rest of B's time.\n")
+	}
+	b.WriteString("\n")
+	arms := []string{armManual, armRollback}
+	if o.noSettle {
+		arms = append(arms, armNoSettle)
+	}
+	fmt.Fprintf(&b, "| database |")
+	for _, a := range arms {
+		fmt.Fprintf(&b, " %s |", armTitle[a])
+	}
+	fmt.Fprintf(&b, " ratio B/A |")
+	if o.noSettle {
+		fmt.Fprintf(&b, " ratio C/A |")
+	}
+	fmt.Fprintf(&b, " goal B/A <= 0.5 |\n|---|")
+	for range arms {
+		b.WriteString("---|")
+	}
+	b.WriteString("---|")
+	if o.noSettle {
+		b.WriteString("---|")
+	}
+	b.WriteString("---|\n")
+	for _, db := range r.dbs {
+		res := r.results[db.size]
+		a, bb := medianOf(res[armManual], total), medianOf(res[armRollback], total)
+		fmt.Fprintf(&b, "| %s |", db.describe(res))
+		for _, arm := range arms {
+			fmt.Fprintf(&b, " %.2f s |", medianOf(res[arm], total).Seconds())
+		}
+		fmt.Fprintf(&b, " %.2f |", bb.Seconds()/a.Seconds())
+		if o.noSettle {
+			fmt.Fprintf(&b, " %.2f |", medianOf(res[armNoSettle], total).Seconds()/a.Seconds())
+		}
+		goal := "(no goal at this size)"
+		if db.size == "large" {
+			goal = "met"
+			if bb.Seconds() > 0.5*a.Seconds() {
+				goal = "**not met**"
+			}
+		}
+		fmt.Fprintf(&b, " %s |\n", goal)
+	}
+	b.WriteString("\nPhases (medians, seconds). A: each group of commands. B and C: from the journal's timestamps (start = process start to `incident.opened`; lock+preflight = the lock, the first notification and the checklist; " +
+		"app+config = the app step with the merged config step, rollout and settle window; db = waiting for the early backup if still running, the version check and `migrate down`; health = the runbook's HTTP check; close = journal, report and notifications to the exit). " +
+		"The dump column is A's `pg_dump -Fc` and B's verified backup (its own duration, which runs beside the app step).\n\n")
+	for _, db := range r.dbs {
+		for _, arm := range arms {
+			ss := r.results[db.size][arm]
+			if len(ss) == 0 {
+				continue
+			}
+			var parts []string
+			for k, p := range ss[0].phases {
+				parts = append(parts, fmt.Sprintf("%s %.2f", p.name, medianOf(ss, func(s sample) time.Duration { return s.phases[k].d }).Seconds()))
+			}
+			dump := medianOf(ss, func(s sample) time.Duration { return s.backup })
+			size := medianInt(ss, func(s sample) int64 { return s.backupBytes })
+			line := fmt.Sprintf("- %s, %s: %s; dump %.2f s, %.1f MB", db.size, armTitle[arm], strings.Join(parts, ", "), dump.Seconds(), float64(size)/1e6)
+			if plain := medianOf(ss, func(s sample) time.Duration { return s.plain }); plain > 0 {
+				line += fmt.Sprintf(" (a plain-text `pg_dump -Fp` of the same database after the run: %.2f s)", plain.Seconds())
+			}
+			b.WriteString(line + "\n")
+		}
+	}
+	b.WriteString("\nSamples (seconds, with the 1-minute load average at the arm's start):\n\n")
+	for _, db := range r.dbs {
+		for _, arm := range arms {
+			var parts []string
+			for _, s := range r.results[db.size][arm] {
+				parts = append(parts, fmt.Sprintf("%.2f (%.1f)", s.total.Seconds(), s.load))
+			}
+			fmt.Fprintf(&b, "- %s %s: %s\n", db.size, strings.SplitN(armTitle[arm], ":", 2)[0], strings.Join(parts, ", "))
+		}
+	}
+	return b.String()
+}
+
+func (r *report) write(text string) error {
+	return mdsection.Replace(r.opts.out, sectionTitle, text)
+}
+
+// describe names the database with its size at the bad release.
+func (db *database) describe(res map[string][]sample) string {
+	dump := medianInt(res[armManual], func(s sample) int64 { return s.backupBytes })
+	if db.size == "small" {
+		return fmt.Sprintf("small: the demo's %d rows, %.1f MB on disk", db.rows, float64(db.bytes)/1e6)
+	}
+	return fmt.Sprintf("large: %.1f M rows, %.0f MB on disk (`pg_dump -Fc` %.0f MB)", float64(db.rows)/1e6, float64(db.bytes)/1e6, float64(dump)/1e6)
+}
+
+func total(s sample) time.Duration { return s.total }
+
+func medianOf(ss []sample, f func(sample) time.Duration) time.Duration {
+	var ds []time.Duration
+	for _, s := range ss {
+		ds = append(ds, f(s))
+	}
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	if len(ds)%2 == 0 {
+		return (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
+	}
+	return ds[len(ds)/2]
+}
+
+func medianInt(ss []sample, f func(sample) int64) int64 {
+	return int64(medianOf(ss, func(s sample) time.Duration { return time.Duration(f(s)) }))
+}
+
+func loadText(loads []float64) string {
+	if len(loads) == 0 {
+		return "n/a"
+	}
+	s := slices.Clone(loads)
+	sort.Float64s(s)
+	return fmt.Sprintf("min %.2f, median %.2f, max %.2f", s[0], s[len(s)/2], s[len(s)-1])
+}
+
+func toolVersion(bin string, args ...string) string {
+	out, err := exec.Command(bin, args...).Output()
+	if err != nil {
+		return bin + " (version unknown)"
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return strings.TrimPrefix(line, "Client Version: ")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
