@@ -11,7 +11,7 @@ SANDBOX_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pk
 export ROLLBACK_SANDBOX_BIN := $(BIN)/rollback-sandbox
 export ROLLBACK_BIN := $(BIN)/rollback
 
-.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo demo-helm bench bench-db bench-guard bench-helm install fuzz
+.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo demo-helm bench bench-db bench-guard bench-helm bench-incident install fuzz
 
 all: build
 
@@ -66,6 +66,16 @@ bench-guard: build sandbox-build deps
 
 bench-helm: build sandbox-build deps
 	$(GO) run ./bench/helm
+
+# The demo incident's time to verified recovery: rollback run against the seed
+# runbook by hand (kubectl, pg_dump and golang-migrate's CLI), two database sizes.
+bench-incident: build sandbox-build deps $(BIN)/migrate
+	$(GO) run ./bench/incident
+
+# golang-migrate's CLI (the manual arm of bench-incident), built from source.
+MIGRATE_VERSION := v4.20.1
+$(BIN)/migrate:
+	GOBIN=$(BIN) $(GO) install -tags postgres github.com/golang-migrate/migrate/v4/cmd/migrate@$(MIGRATE_VERSION)
 
 install: build
 	install -D $(BIN)/rollback $(or $(PREFIX),/usr/local)/bin/rollback
