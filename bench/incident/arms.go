@@ -34,6 +34,8 @@ type sample struct {
 	// backup (its own duration, from the journal); backupBytes its size.
 	backup      time.Duration
 	backupBytes int64
+	// backupLate: the db step started before rollback's backup was done.
+	backupLate bool
 	// plain is an extra, untimed-by-the-arm `pg_dump -Fp` after the
 	// manual arm (large database only).
 	plain time.Duration
@@ -215,6 +217,7 @@ func (o options) tool(ctx context.Context, f *fixture, t0 time.Time, s *sample, 
 			return fmt.Errorf("journal %s has no %q entry", res.Journal, k)
 		}
 	}
+	s.backupLate = at["backup.taken"].After(at["db step.started"])
 	span := func(name string, from, to time.Time) { s.phases = append(s.phases, phase{name, to.Sub(from)}) }
 	span("start", t0, at["incident.opened"])
 	span("lock+preflight", at["incident.opened"], at["preflight preflight.completed"])

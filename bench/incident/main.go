@@ -20,9 +20,9 @@
 //
 // The time of an arm runs from the start of its first command to the exit
 // of its last one; the bad release is in place and detected before (not
-// timed), and the result is checked after (not timed): image 1.4.0 on every
-// Ready pod, pods started after the configuration was restored,
-// ConfigMap data v1, the Service answering 200, the schema at version 2.
+// timed), and the result is checked after (not timed): image 1.4.0 on 3
+// Ready pods that run configuration v1, ConfigMap data v1, the Service
+// answering 200, the schema at version 2.
 package main
 
 import (
@@ -174,8 +174,8 @@ type database struct {
 	size string // small or large
 	name string
 	url  string
-	// bytes is pg_database_size at the bad release (migration 3 applied),
-	// dumpBytes the size of the manual arm's pg_dump -Fc (median).
+	// bytes is pg_database_size at the bad release (migration 3 applied);
+	// rows the rows of users and orders.
 	bytes int64
 	rows  int64
 }

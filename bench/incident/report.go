@@ -53,7 +53,8 @@ func (r *report) markdown() string {
 		runtime.GOOS, runtime.GOARCH, runtime.Version(), loadText(loads), r.total.Round(time.Second))
 	b.WriteString("The demo incident of `scripts/demo.sh` in a fresh namespace per run: vibestack-app 1.4.0 (3 replicas, ConfigMap vibestack-config v1 by `envFrom`, schema at migration 2) stamped known-good, then release 1.5.0: " +
 		"ConfigMap v2 (`kubectl apply`), migration 3 (`CREATE INDEX orders_user`), a crash-looping image; timing starts once `rollback app status` has reported the crash. " +
-		"Arms alternate (the first one rotates); every run is checked afterwards: image 1.4.0 on 3 Ready pods, all started after the recovery began, ConfigMap data v1, the Service answering 200, schema at version 2 without the index.\n\n")
+		"Arms alternate (the first one rotates); every run is checked afterwards: image 1.4.0 on 3 Ready pods that all run configuration v1 (started after the recovery began, or before v2 was applied and never restarted), no other pod, ConfigMap data v1, the Service answering 200, schema at version 2 without the index. " +
+		"(B's undo brings back the 1.4.0 ReplicaSet, whose pods never ran v2: it replaces only the crashing pod; A's `rollout restart` replaces all three.)\n\n")
 	b.WriteString("- A, the seed runbook by hand, in sequence: `kubectl rollout undo deployment/vibestack-app` + `kubectl rollout status`; `kubectl apply -f configmap-v1.yaml` (the previous manifest) + `kubectl rollout restart` + `kubectl rollout status`; " +
 		"`pg_dump -Fc -f backup.dump`; golang-migrate's CLI `migrate -path db/migrations -database URL down 1` (v4.20.1, `go install -tags postgres`). No reading of output, no typing: the commands' own time.\n")
 	b.WriteString("- B, `rollback run --yes --reason ...` with the runbook of the demo and the default safety settings: cluster lock, webhook notifications (a local receiver), preflight, one rollout for app and config watched through a 10 s settle window, " +
@@ -105,7 +106,7 @@ func (r *report) markdown() string {
 	}
 	b.WriteString("\nPhases (medians, seconds). A: each group of commands. B and C: from the journal's timestamps (start = process start to `incident.opened`; lock+preflight = the lock, the first notification and the checklist; " +
 		"app+config = the app step with the merged config step, rollout and settle window; db = waiting for the early backup if still running, the version check and `migrate down`; health = the runbook's HTTP check; close = journal, report and notifications to the exit). " +
-		"The dump column is A's `pg_dump -Fc` and B's verified backup (its own duration, which runs beside the app step).\n\n")
+		"dump: A's `pg_dump -Fc`, B's and C's verified backup (its own duration; it runs beside the app step), with the file's size.\n\n")
 	for _, db := range r.dbs {
 		for _, arm := range arms {
 			ss := r.results[db.size][arm]
@@ -118,13 +119,14 @@ func (r *report) markdown() string {
 			}
 			dump := medianOf(ss, func(s sample) time.Duration { return s.backup })
 			size := medianInt(ss, func(s sample) int64 { return s.backupBytes })
-			line := fmt.Sprintf("- %s, %s: %s; dump %.2f s, %.1f MB", db.size, armTitle[arm], strings.Join(parts, ", "), dump.Seconds(), float64(size)/1e6)
+			line := fmt.Sprintf("- %s, %s: %s; dump %.2f s, %s", db.size, armTitle[arm], strings.Join(parts, ", "), dump.Seconds(), megabytes(size))
 			if plain := medianOf(ss, func(s sample) time.Duration { return s.plain }); plain > 0 {
 				line += fmt.Sprintf(" (a plain-text `pg_dump -Fp` of the same database after the run: %.2f s)", plain.Seconds())
 			}
 			b.WriteString(line + "\n")
 		}
 	}
+	r.reading(&b)
 	b.WriteString("\nSamples (seconds, with the 1-minute load average at the arm's start):\n\n")
 	for _, db := range r.dbs {
 		for _, arm := range arms {
@@ -138,6 +140,47 @@ func (r *report) markdown() string {
 	return b.String()
 }
 
+// reading explains B's time from its phases, for each size.
+func (r *report) reading(b *strings.Builder) {
+	b.WriteString("\nReading:\n\n")
+	for _, db := range r.dbs {
+		res := r.results[db.size]
+		ss := res[armRollback]
+		if len(ss) == 0 {
+			continue
+		}
+		a, bt := medianOf(res[armManual], total), medianOf(ss, total)
+		appCfg := medianOf(ss, func(s sample) time.Duration { return phaseNamed(s, "app+config") })
+		rest := bt - appCfg
+		late := 0
+		for _, s := range ss {
+			if s.backupLate {
+				late++
+			}
+		}
+		fmt.Fprintf(b, "- %s: B's app+config phase, one rollout and its 10 s settle window, took %.2f s of B's %.2f s; the rest (start, lock, preflight, db, health, close) %.2f s. "+
+			"The verified backup (%.2f s) ran beside it and was still running when the db step began in %d of %d runs. ",
+			db.size, appCfg.Seconds(), bt.Seconds(), rest.Seconds(), medianOf(ss, func(s sample) time.Duration { return s.backup }).Seconds(), late, len(ss))
+		if c := res[armNoSettle]; len(c) > 0 {
+			fmt.Fprintf(b, "Without the settle window (C) the same incident took %.2f s (C/A %.2f). ", medianOf(c, total).Seconds(), medianOf(c, total).Seconds()/a.Seconds())
+		}
+		if db.size == "large" {
+			fmt.Fprintf(b, "B/A <= 0.5 needs A >= 2 x %.2f = %.2f s; A took %.2f s, %.2f s of it in `pg_dump -Fc`.",
+				bt.Seconds(), 2*bt.Seconds(), a.Seconds(), medianOf(res[armManual], func(s sample) time.Duration { return s.backup }).Seconds())
+		}
+		b.WriteString("\n")
+	}
+}
+
+func phaseNamed(s sample, name string) time.Duration {
+	for _, p := range s.phases {
+		if p.name == name {
+			return p.d
+		}
+	}
+	return 0
+}
+
 func (r *report) write(text string) error {
 	return mdsection.Replace(r.opts.out, sectionTitle, text)
 }
@@ -149,6 +192,14 @@ func (db *database) describe(res map[string][]sample) string {
 		return fmt.Sprintf("small: the demo's %d rows, %.1f MB on disk", db.rows, float64(db.bytes)/1e6)
 	}
 	return fmt.Sprintf("large: %.1f M rows, %.0f MB on disk (`pg_dump -Fc` %.0f MB)", float64(db.rows)/1e6, float64(db.bytes)/1e6, float64(dump)/1e6)
+}
+
+// megabytes formats n bytes in MB (kB below 1 MB).
+func megabytes(n int64) string {
+	if n < 1e6 {
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 }
 
 func total(s sample) time.Duration { return s.total }
