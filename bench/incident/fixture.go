@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -11,12 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/golang-migrate/migrate/v4"
-	mpgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
-	"github.com/golang-migrate/migrate/v4/source/iofs"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -78,7 +76,7 @@ func prepareDatabase(ctx context.Context, o options, size string) (*database, er
 		return nil, err
 	}
 	// At the good release: migration 2 (an interrupted run may have left 3).
-	if err := migrateTo(db.url, dir, 2); err != nil {
+	if err := o.migrateTo(ctx, db.url, dir, 2); err != nil {
 		return nil, err
 	}
 	conn, err := dbrollback.OpenDB(ctx, db.url)
@@ -136,29 +134,9 @@ func ensureDatabase(ctx context.Context, name string) error {
 	return nil
 }
 
-// migrateTo moves the database of url to version v with golang-migrate.
-func migrateTo(url, dir string, v uint) error {
-	conn, err := dbrollback.OpenDB(context.Background(), url)
-	if err != nil {
-		return err
-	}
-	src, err := iofs.New(os.DirFS(dir), ".")
-	if err != nil {
-		return err
-	}
-	drv, err := mpgx.WithInstance(conn, &mpgx.Config{})
-	if err != nil {
-		return err
-	}
-	m, err := migrate.NewWithInstance("iofs", src, "postgres", drv)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	if err := m.Migrate(v); err != nil && !errors.Is(err, migrate.ErrNoChange) {
-		return fmt.Errorf("migrate to %d: %w", v, err)
-	}
-	return nil
+// migrateTo moves the database of url to version v with golang-migrate's CLI.
+func (o options) migrateTo(ctx context.Context, url, dir string, v int) error {
+	return o.quiet(ctx, nil, "", o.migrate, "-path", dir, "-database", url+"?sslmode=disable", "goto", strconv.Itoa(v))
 }
 
 // release plays the demo's pipeline in a fresh namespace: release 1.4.0
@@ -342,7 +320,7 @@ func podReady(p *corev1.Pod) bool {
 func configManifest(ns string, data map[string]string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  namespace: %s\ndata:\n", configMap, ns)
-	for _, k := range sortedKeys(data) {
+	for _, k := range slices.Sorted(maps.Keys(data)) {
 		fmt.Fprintf(&b, "  %s: %q\n", k, data[k])
 	}
 	return []byte(b.String())
