@@ -69,8 +69,9 @@ bench-helm: build sandbox-build deps
 
 # The demo incident's time to verified recovery: rollback run against the seed
 # runbook by hand (kubectl, pg_dump and golang-migrate's CLI), two database sizes.
+# Flags go in BENCH_ARGS, e.g. BENCH_ARGS='-runs 3 -before /path/to/other/rollback'.
 bench-incident: build sandbox-build deps $(BIN)/migrate
-	$(GO) run ./bench/incident
+	$(GO) run ./bench/incident $(BENCH_ARGS)
 
 # golang-migrate's CLI (the manual arm of bench-incident), built from source.
 MIGRATE_VERSION := v4.20.1

@@ -72,6 +72,10 @@ func (o options) once(ctx context.Context, sb *sandboxenv.Sandbox, hooks *receiv
 		err = o.tool(ctx, f, t0, &s)
 	case armNoSettle:
 		err = o.tool(ctx, f, t0, &s, "--settle", "0s")
+	case armBefore:
+		b := o
+		b.rollback = o.before
+		err = b.tool(ctx, f, t0, &s)
 	}
 	s.total = time.Since(t0)
 	if err != nil {

@@ -48,6 +48,7 @@ const (
 	armManual   = "manual"
 	armRollback = "rollback"
 	armNoSettle = "rollback-settle0"
+	armBefore   = "rollback-before"
 )
 
 type options struct {
@@ -56,12 +57,14 @@ type options struct {
 	sizes      []string
 	noSettle   bool
 	verbose    bool
-	out        string
-	rollback   string
-	migrate    string
-	kubectl    string
-	pipeline   string
-	work       string
+	// before is another rollback binary (arm B0), beforeLabel what it is.
+	before, beforeLabel string
+	out                 string
+	rollback            string
+	migrate             string
+	kubectl             string
+	pipeline            string
+	work                string
 }
 
 func main() {
@@ -83,6 +86,8 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&sizes, "sizes", "small,large", "database sizes to run (small, large)")
 	fs.BoolVar(&o.noSettle, "settle0", true, "also run `rollback run --settle 0s` (arm C, to read the phases)")
 	fs.BoolVar(&o.verbose, "v", false, "print rollback's progress")
+	fs.StringVar(&o.before, "before", "", "another rollback binary to run as arm B0 (`rollback run --yes`, defaults), e.g. one built from main")
+	fs.StringVar(&o.beforeLabel, "before-label", "", "what the -before binary is (for the report)")
 	fs.StringVar(&o.out, "out", "docs/benchmarks.md", "markdown file whose \""+strings.TrimPrefix(sectionTitle, "## ")+"\" section is appended or replaced (empty: print only)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -113,6 +118,17 @@ func run(ctx context.Context, args []string) error {
 		}
 	}
 	o.kubectl, _ = exec.LookPath("kubectl")
+	if o.before != "" {
+		if o.before, err = filepath.Abs(o.before); err != nil {
+			return err
+		}
+		if _, err := os.Stat(o.before); err != nil {
+			return fmt.Errorf("-before: %w", err)
+		}
+		if o.beforeLabel == "" {
+			o.beforeLabel = o.before
+		}
+	}
 	if o.work, err = os.MkdirTemp("", "bench-incident-"); err != nil {
 		return err
 	}
@@ -135,10 +151,7 @@ func run(ctx context.Context, args []string) error {
 	defer hooks.close()
 
 	rep := &report{opts: o, started: started, results: map[string]map[string][]sample{}}
-	arms := []string{armManual, armRollback}
-	if o.noSettle {
-		arms = append(arms, armNoSettle)
-	}
+	arms := o.arms()
 	for _, size := range o.sizes {
 		db, err := prepareDatabase(ctx, o, size)
 		if err != nil {
@@ -167,6 +180,18 @@ func run(ctx context.Context, args []string) error {
 		return nil
 	}
 	return rep.write(text)
+}
+
+// arms are the arms of the run, in their first run's order.
+func (o options) arms() []string {
+	arms := []string{armManual, armRollback}
+	if o.noSettle {
+		arms = append(arms, armNoSettle)
+	}
+	if o.before != "" {
+		arms = append(arms, armBefore)
+	}
+	return arms
 }
 
 // database is one of the benchmark's databases.

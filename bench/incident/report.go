@@ -26,6 +26,7 @@ var armTitle = map[string]string{
 	armManual:   "A: by hand (seed runbook + pg_dump)",
 	armRollback: "B: `rollback run --yes` (defaults)",
 	armNoSettle: "C: `rollback run --yes --settle 0s`",
+	armBefore:   "B0: `rollback run --yes` (defaults), before",
 }
 
 func (r *report) markdown() string {
@@ -38,6 +39,9 @@ func (r *report) markdown() string {
 	if len(o.sizes) != 2 {
 		args += " -sizes " + strings.Join(o.sizes, ",")
 	}
+	if o.before != "" {
+		args += " -before BIN"
+	}
 	var loads []float64
 	for _, byArm := range r.results {
 		for _, ss := range byArm {
@@ -47,7 +51,7 @@ func (r *report) markdown() string {
 		}
 	}
 	fmt.Fprintf(&b, "%s\n\n", sectionTitle)
-	fmt.Fprintf(&b, "Measured by `make bench-incident` (`go run ./bench/incident %s`) on %s: a fresh sandbox control plane (simulated pods Ready after 200 ms), %s, %s, 2 CPUs (%s/%s, shared with other work), %s. "+
+	fmt.Fprintf(&b, "Measured by `make bench-incident BENCH_ARGS='%s'` on %s: a fresh sandbox control plane (simulated pods Ready after 200 ms), %s, %s, 2 CPUs (%s/%s, shared with other work), %s. "+
 		"Load average (1 min) when the arms started: %s. Total run time %s.\n\n",
 		args, r.started.UTC().Format("2006-01-02 15:04 UTC"), toolVersion("pg_dump", "--version"), "kubectl "+toolVersion("kubectl", "version", "--client"),
 		runtime.GOOS, runtime.GOARCH, runtime.Version(), loadText(loads), r.total.Round(time.Second))
@@ -62,28 +66,23 @@ func (r *report) markdown() string {
 	if o.noSettle {
 		b.WriteString("- C, B with `--settle 0s`: not a default, shown to separate the fixed settle window from the rest of B's time.\n")
 	}
-	b.WriteString("\n")
-	arms := []string{armManual, armRollback}
-	if o.noSettle {
-		arms = append(arms, armNoSettle)
+	if o.before != "" {
+		fmt.Fprintf(&b, "- B0, B with another build of rollback (BIN: %s), in the same run.\n", o.beforeLabel)
 	}
+	b.WriteString("\n")
+	arms := o.arms()
 	fmt.Fprintf(&b, "| database |")
 	for _, a := range arms {
 		fmt.Fprintf(&b, " %s |", armTitle[a])
 	}
-	fmt.Fprintf(&b, " ratio B/A |")
-	if o.noSettle {
-		fmt.Fprintf(&b, " ratio C/A |")
+	for _, a := range arms[1:] {
+		fmt.Fprintf(&b, " ratio %s/A |", armLetter(a))
 	}
 	fmt.Fprintf(&b, " goal B/A <= 0.5 |\n|---|")
 	for range arms {
-		b.WriteString("---|")
+		b.WriteString("---|---|")
 	}
-	b.WriteString("---|")
-	if o.noSettle {
-		b.WriteString("---|")
-	}
-	b.WriteString("---|\n")
+	b.WriteString("\n")
 	for _, db := range r.dbs {
 		res := r.results[db.size]
 		a, bb := medianOf(res[armManual], total), medianOf(res[armRollback], total)
@@ -91,9 +90,8 @@ func (r *report) markdown() string {
 		for _, arm := range arms {
 			fmt.Fprintf(&b, " %.2f s |", medianOf(res[arm], total).Seconds())
 		}
-		fmt.Fprintf(&b, " %.2f |", bb.Seconds()/a.Seconds())
-		if o.noSettle {
-			fmt.Fprintf(&b, " %.2f |", medianOf(res[armNoSettle], total).Seconds()/a.Seconds())
+		for _, arm := range arms[1:] {
+			fmt.Fprintf(&b, " %.2f |", medianOf(res[arm], total).Seconds()/a.Seconds())
 		}
 		goal := "(no goal at this size)"
 		if db.size == "large" {
@@ -134,7 +132,7 @@ func (r *report) markdown() string {
 			for _, s := range r.results[db.size][arm] {
 				parts = append(parts, fmt.Sprintf("%.2f (%.1f)", s.total.Seconds(), s.load))
 			}
-			fmt.Fprintf(&b, "- %s %s: %s\n", db.size, strings.SplitN(armTitle[arm], ":", 2)[0], strings.Join(parts, ", "))
+			fmt.Fprintf(&b, "- %s %s: %s\n", db.size, armLetter(arm), strings.Join(parts, ", "))
 		}
 	}
 	return b.String()
@@ -163,6 +161,9 @@ func (r *report) reading(b *strings.Builder) {
 			db.size, appCfg.Seconds(), bt.Seconds(), rest.Seconds(), medianOf(ss, func(s sample) time.Duration { return s.backup }).Seconds(), late, len(ss))
 		if c := res[armNoSettle]; len(c) > 0 {
 			fmt.Fprintf(b, "Without the settle window (C) the same incident took %.2f s (C/A %.2f). ", medianOf(c, total).Seconds(), medianOf(c, total).Seconds()/a.Seconds())
+		}
+		if b0 := res[armBefore]; len(b0) > 0 {
+			fmt.Fprintf(b, "B0 (the other build) took %.2f s, its backup %.2f s. ", medianOf(b0, total).Seconds(), medianOf(b0, func(s sample) time.Duration { return s.backup }).Seconds())
 		}
 		if db.size == "large" {
 			fmt.Fprintf(b, "B/A <= 0.5 needs A >= 2 x %.2f = %.2f s; A took %.2f s, %.2f s of it in `pg_dump -Fc`.",
@@ -193,6 +194,9 @@ func (db *database) describe(res map[string][]sample) string {
 	}
 	return fmt.Sprintf("large: %.1f M rows, %.0f MB on disk (`pg_dump -Fc` %.0f MB)", float64(db.rows)/1e6, float64(db.bytes)/1e6, float64(dump)/1e6)
 }
+
+// armLetter is the arm's letter (A, B, C, B0).
+func armLetter(arm string) string { return strings.SplitN(armTitle[arm], ":", 2)[0] }
 
 // megabytes formats n bytes in MB (kB below 1 MB).
 func megabytes(n int64) string {
