@@ -11,12 +11,15 @@
 //     window, the runbook's HTTP health check, a verified backup);
 //   - C (for reading B's phases, not part of the goal): `rollback run --yes
 //     --settle 0s`;
+//   - B0 (with -before BIN): B with another build of rollback, for example
+//     one built from main, to compare two versions of the tool in one run;
 //
 // each at two database sizes (the demo's own few rows, and about 500 MB),
 // alternating the arms, and writes the section "Incident time to recovery"
 // of docs/benchmarks.md with medians and ratios.
 //
-//	make bench-incident   # or: go run ./bench/incident [-runs 5] [-large-users N] [-sizes small,large]
+//	make bench-incident [BENCH_ARGS='-runs 5 -before BIN']
+//	go run ./bench/incident [-runs 5] [-large-users N] [-sizes small,large] [-before BIN -before-label TEXT]
 //
 // The time of an arm runs from the start of its first command to the exit
 // of its last one; the bad release is in place and detected before (not
