@@ -25,6 +25,7 @@ type apiServerOptions struct {
 	port    int
 	etcdURL string
 	creds   credentials
+	kubelet *kubeletPKI
 }
 
 type apiServer struct {
@@ -61,6 +62,13 @@ func startAPIServer(ctx context.Context, wg *sync.WaitGroup, o apiServerOptions)
 		"--service-account-signing-key-file=" + o.creds.saKeyFile,
 		"--service-cluster-ip-range=10.0.0.0/16",
 		"--endpoint-reconciler-type=none",
+		// pods/log, exec and port-forward reach the simulated kubelets on
+		// the nodes' InternalIP (127.0.0.1) and their status port, over TLS
+		// verified both ways.
+		"--kubelet-preferred-address-types=InternalIP",
+		"--kubelet-certificate-authority=" + o.kubelet.caFile,
+		"--kubelet-client-certificate=" + o.kubelet.clientCertFile,
+		"--kubelet-client-key=" + o.kubelet.clientKeyFile,
 		// Pods need no ServiceAccount: without it, a pod created right after
 		// its namespace is not rejected while the default account is made.
 		"--disable-admission-plugins=ServiceAccount",

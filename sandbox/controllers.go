@@ -13,12 +13,19 @@ import (
 )
 
 // controllerNames are the kube-controller-manager controllers the sandbox
-// runs: enough for Deployments, ReplicaSets, cascading deletion, namespace
-// deletion, default ServiceAccounts and the aggregated ClusterRoles (view,
-// edit, admin) that the restricted user is bound to.
+// runs: enough for Deployments, ReplicaSets, StatefulSets and DaemonSets
+// (with their ControllerRevisions), PersistentVolumeClaims bound to the
+// sandbox provisioner's volumes and protected while pods use them, cascading
+// deletion, namespace deletion, default ServiceAccounts and the aggregated
+// ClusterRoles (view, edit, admin) that the restricted user is bound to.
 var controllerNames = []string{
 	"deployment-controller",
 	"replicaset-controller",
+	"statefulset-controller",
+	"daemonset-controller",
+	"persistentvolume-binder-controller",
+	"persistentvolumeclaim-protection-controller",
+	"persistentvolume-protection-controller",
 	"garbage-collector-controller",
 	"namespace-controller",
 	"serviceaccount-controller",
@@ -45,6 +52,8 @@ func startControllers(ctx context.Context, wg *sync.WaitGroup, kubeconfig string
 		"--kube-api-burst=1000",
 		"--concurrent-deployment-syncs=10",
 		"--concurrent-replicaset-syncs=10",
+		"--concurrent-statefulset-syncs=10",
+		"--concurrent-daemonset-syncs=10",
 	}
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("controller-manager flags: %w", err)

@@ -184,6 +184,13 @@ func (ep *serviceEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Sandbox-Pod", b.pod)
 	w.Header().Set("X-Sandbox-Version", b.version)
+	if b.log != nil {
+		code := http.StatusOK
+		if b.http500 {
+			code = http.StatusInternalServerError
+		}
+		b.log.logRequest(time.Now(), r.Method, r.URL.Path, code)
+	}
 	if b.http500 {
 		ep.count(http.StatusInternalServerError, b.version)
 		w.WriteHeader(http.StatusInternalServerError)

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,16 +13,45 @@ import (
 // Timings of the simulated container lifecycle.
 const (
 	crashRunTime    = 300 * time.Millisecond // a crashing container runs this long
+	stopTime        = 200 * time.Millisecond // a deleted pod's containers take this long to stop
 	maxCrashBackoff = 5 * time.Second        // back-off after the n-th crash is min(n s, this)
 	pullBackoffTime = time.Second            // ErrImagePull turns into ImagePullBackOff after this
 )
 
 // podSim is the simulator's memory of one pod, precise to the nanosecond
-// (status timestamps are rounded to seconds by the API).
+// (status timestamps are rounded to seconds by the API). mu guards it:
+// step runs under it, and the kubelet and endpoint servers read under it.
 type podSim struct {
+	mu         sync.Mutex
 	uid        string
 	start      time.Time
 	containers map[string]*containerSim
+	// logs holds the logs of the current and the previous run of each
+	// container, by container ID.
+	logs map[string]*containerLog
+	// stopAt is when the containers of a deleted pod have stopped.
+	stopAt time.Time
+}
+
+// terminate stops the containers of a pod being deleted, as a kubelet does
+// before it removes the pod: they log the signal, and stop after stopTime
+// (or the pod's shorter grace period). It returns how long is left.
+func (ps *podSim) terminate(pod *corev1.Pod, now time.Time) time.Duration {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.stopAt.IsZero() {
+		wait := stopTime
+		if g := pod.DeletionGracePeriodSeconds; g != nil && time.Duration(*g)*time.Second < wait {
+			wait = time.Duration(*g) * time.Second
+		}
+		ps.stopAt = now.Add(wait)
+		for _, cs := range ps.containers {
+			if cs.running && cs.log != nil {
+				cs.log.write(now, false, `level=info msg="received SIGTERM, shutting down"`)
+			}
+		}
+	}
+	return ps.stopAt.Sub(now)
 }
 
 type containerSim struct {
@@ -33,6 +63,9 @@ type containerSim struct {
 	restarts  int32
 	lastStart time.Time
 	lastEnd   time.Time
+
+	log         *containerLog // the current run's log; nil before the first start
+	readyLogged bool
 }
 
 // resolver gives a container's mode, or a *ContainerConfigError.
@@ -47,6 +80,9 @@ func (ps *podSim) step(pod *corev1.Pod, resolve resolver, readyDelay time.Durati
 	}
 	if ps.containers == nil {
 		ps.containers = map[string]*containerSim{}
+	}
+	if ps.logs == nil {
+		ps.logs = map[string]*containerLog{}
 	}
 	next := time.Duration(0)
 	wake := func(at time.Time) {
@@ -78,7 +114,7 @@ func (ps *podSim) step(pod *corev1.Pod, resolve resolver, readyDelay time.Durati
 			}
 			ps.containers[c.Name] = cs
 		}
-		st, ready, waitingOnly := cs.advance(c, ps.start, readyDelay, now, wake)
+		st, ready, waitingOnly := ps.advance(cs, c, readyDelay, now, wake)
 		if !ready {
 			allReady = false
 		}
@@ -90,12 +126,16 @@ func (ps *podSim) step(pod *corev1.Pod, resolve resolver, readyDelay time.Durati
 	status.ContainerStatuses = statuses
 	status.InitContainerStatuses = nil
 	for _, c := range pod.Spec.InitContainers {
+		if id := containerID(pod, c.Name, 0); ps.logs[id] == nil {
+			ps.logs[id] = initLog(c, ps.start)
+		}
 		started := false
 		status.InitContainerStatuses = append(status.InitContainerStatuses, corev1.ContainerStatus{
 			Name: c.Name, Image: c.Image, ImageID: imageID(c.Image), Ready: true, Started: &started,
 			ContainerID: containerID(pod, c.Name, 0),
 			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
 				Reason: "Completed", StartedAt: metav1.NewTime(ps.start), FinishedAt: metav1.NewTime(ps.start),
+				ContainerID: containerID(pod, c.Name, 0),
 			}},
 		})
 	}
@@ -127,9 +167,11 @@ func (ps *podSim) step(pod *corev1.Pod, resolve resolver, readyDelay time.Durati
 	return status, next
 }
 
-// advance moves one container along its mode's lifecycle and returns its
-// status, whether it is ready, and whether it has never run (pod Pending).
-func (cs *containerSim) advance(c corev1.Container, podStart time.Time, readyDelay time.Duration, now time.Time, wake func(time.Time)) (corev1.ContainerStatus, bool, bool) {
+// advance moves one container along its mode's lifecycle, writing its log,
+// and returns its status, whether it is ready, and whether it has never run
+// (pod Pending).
+func (ps *podSim) advance(cs *containerSim, c corev1.Container, readyDelay time.Duration, now time.Time, wake func(time.Time)) (corev1.ContainerStatus, bool, bool) {
+	podStart := ps.start
 	f := false
 	st := corev1.ContainerStatus{Name: c.Name, Image: c.Image, ImageID: imageID(c.Image), Started: &f}
 	if cs.configErr != "" {
@@ -157,12 +199,15 @@ func (cs *containerSim) advance(c corev1.Container, podStart time.Time, readyDel
 		switch {
 		case !cs.running && cs.restarts == 0 && cs.startedAt.IsZero():
 			cs.running, cs.startedAt = true, now
+			ps.openRun(cs, c, now)
 		case cs.running && !now.Before(cs.startedAt.Add(crashRunTime)):
 			cs.running = false
+			cs.endRun(c, now)
 			cs.restarts++
 			cs.lastStart, cs.lastEnd = cs.startedAt, now
 		case !cs.running && !now.Before(cs.lastEnd.Add(crashBackoff(cs.restarts))):
 			cs.running, cs.startedAt = true, now
+			ps.openRun(cs, c, now)
 		}
 		st.RestartCount = cs.restarts
 		st.ContainerID = cs.containerID(cs.restarts)
@@ -187,6 +232,7 @@ func (cs *containerSim) advance(c corev1.Container, podStart time.Time, readyDel
 	}
 	if cs.startedAt.IsZero() {
 		cs.running, cs.startedAt = true, now
+		ps.openRun(cs, c, now)
 	}
 	t := true
 	st.Started = &t
@@ -204,6 +250,7 @@ func (cs *containerSim) advance(c corev1.Container, podStart time.Time, readyDel
 		wake(readyAt)
 		return st, false, false
 	}
+	cs.logReady(readyAt)
 	st.Ready = true
 	return st, true, false
 }

@@ -27,7 +27,8 @@ type Options struct {
 	Dir string
 	// Port is the apiserver's TLS port on 127.0.0.1; 0 picks a free port.
 	Port int
-	// Nodes is the number of simulated nodes (default 3).
+	// Nodes is the number of simulated schedulable nodes (default 3); one
+	// more, TaintedNodeName, is tainted NoSchedule.
 	Nodes int
 	// ReadyDelay is how long a healthy container takes to become Ready
 	// (default 200ms).
@@ -125,6 +126,11 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)
 	}
+	nodes := nodeNames(opts.Nodes)
+	kubeletCerts, err := newKubeletPKI(dir, nodes)
+	if err != nil {
+		return nil, fmt.Errorf("start sandbox: %w", err)
+	}
 
 	etcdURL, closeEtcd, err := startEtcd(dir, logw)
 	if err != nil {
@@ -137,6 +143,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		port:    opts.Port,
 		etcdURL: etcdURL,
 		creds:   creds,
+		kubelet: kubeletCerts,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)
@@ -168,13 +175,16 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	if err := bindRestrictedUser(ctx, cs); err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)
 	}
+	if err := ensureStorageClass(ctx, cs); err != nil {
+		return nil, fmt.Errorf("start sandbox: %w", err)
+	}
 	if err := startControllers(ctx, &sb.wg, sb.Kubeconfig); err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)
 	}
 	if err := waitViewRole(ctx, cs); err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)
 	}
-	sim, err := startSimulator(ctx, &sb.wg, cs, opts.Nodes, opts.ReadyDelay)
+	sim, err := startSimulator(ctx, &sb.wg, cs, nodes, opts.ReadyDelay, kubeletCerts)
 	if err != nil {
 		return nil, fmt.Errorf("start sandbox: %w", err)
 	}

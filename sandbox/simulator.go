@@ -11,7 +11,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -23,16 +22,19 @@ import (
 	"k8s.io/klog/v2"
 )
 
-// simulator stands in for the scheduler and the kubelets: it keeps N nodes
-// Ready, binds unscheduled pods to them round-robin, drives each pod's
-// status by its containers' modes, and deletes terminating pods.
+// simulator stands in for the scheduler and the kubelets: it keeps the
+// nodes Ready and serves their kubelet API (container logs), binds
+// unscheduled pods round-robin to the nodes that fit them, drives each
+// pod's status and logs by its containers' modes, and deletes terminating
+// pods.
 type simulator struct {
 	client     kubernetes.Interface
-	nodes      []string
 	readyDelay time.Duration
 	next       atomic.Uint64
 
 	pods       corev1listers.PodLister
+	nodes      corev1listers.NodeLister
+	claims     corev1listers.PersistentVolumeClaimLister
 	services   corev1listers.ServiceLister
 	configMaps corev1listers.ConfigMapLister
 	secrets    corev1listers.SecretLister
@@ -44,7 +46,10 @@ type simulator struct {
 
 const simWorkers = 4
 
-func startSimulator(ctx context.Context, wg *sync.WaitGroup, cs kubernetes.Interface, nodes int, readyDelay time.Duration) (*simulator, error) {
+// unschedulableRetry is how often a pod that fits no node is looked at again.
+const unschedulableRetry = 250 * time.Millisecond
+
+func startSimulator(ctx context.Context, wg *sync.WaitGroup, cs kubernetes.Interface, nodes []string, readyDelay time.Duration, pki *kubeletPKI) (*simulator, error) {
 	s := &simulator{
 		client:     cs,
 		readyDelay: readyDelay,
@@ -53,20 +58,29 @@ func startSimulator(ctx context.Context, wg *sync.WaitGroup, cs kubernetes.Inter
 			workqueue.NewTypedItemExponentialFailureRateLimiter[string](10*time.Millisecond, 2*time.Second),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "sandbox-pods"}),
 	}
-	for i := 1; i <= nodes; i++ {
-		name := fmt.Sprintf("sandbox-node-%d", i)
-		if err := s.ensureNode(ctx, name, i); err != nil {
-			return nil, err
-		}
-		s.nodes = append(s.nodes, name)
-	}
-
+	// Asking for a lister registers its informer with the factory.
 	factory := informers.NewSharedInformerFactory(cs, 0)
 	podInformer := factory.Core().V1().Pods()
 	s.pods = podInformer.Lister()
+	s.nodes = factory.Core().V1().Nodes().Lister()
+	s.claims = factory.Core().V1().PersistentVolumeClaims().Lister()
 	s.services = factory.Core().V1().Services().Lister()
 	s.configMaps = factory.Core().V1().ConfigMaps().Lister()
 	s.secrets = factory.Core().V1().Secrets().Lister()
+
+	for _, name := range nodes {
+		port, err := startKubelet(ctx, wg, name, s, pki)
+		if err != nil {
+			return nil, err
+		}
+		if err := ensureNode(ctx, s, name, port); err != nil {
+			return nil, err
+		}
+	}
+
+	if err := startProvisioner(ctx, wg, cs, factory); err != nil {
+		return nil, err
+	}
 	enqueue := func(obj any) {
 		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
 			s.queue.Add(key)
@@ -80,17 +94,12 @@ func startSimulator(ctx context.Context, wg *sync.WaitGroup, cs kubernetes.Inter
 				obj = tomb.Obj
 			}
 			if pod, ok := obj.(*corev1.Pod); ok {
-				s.mu.Lock()
-				delete(s.sims, pod.UID)
-				s.mu.Unlock()
+				s.forget(pod.UID)
 			}
 		},
 	}); err != nil {
 		return nil, fmt.Errorf("pod simulator: %w", err)
 	}
-	factory.Core().V1().Services().Informer()
-	factory.Core().V1().ConfigMaps().Informer()
-	factory.Core().V1().Secrets().Informer()
 	factory.Start(ctx.Done())
 	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
 		if !ok {
@@ -115,58 +124,47 @@ func startSimulator(ctx context.Context, wg *sync.WaitGroup, cs kubernetes.Inter
 	return s, nil
 }
 
-// ensureNode creates (or refreshes) a Ready node.
-func (s *simulator) ensureNode(ctx context.Context, name string, index int) error {
-	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
-		"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", "sandbox": "true",
-	}}}
-	created, err := s.client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		created, err = s.client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+// podSim returns the simulator's memory of pod uid, made on first use.
+func (s *simulator) podSim(uid types.UID) *podSim {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps := s.sims[uid]
+	if ps == nil {
+		ps = &podSim{uid: string(uid)}
+		s.sims[uid] = ps
 	}
-	if err != nil {
-		return fmt.Errorf("create node %s: %w", name, err)
-	}
-	now := metav1.Now()
-	capacity := corev1.ResourceList{
-		corev1.ResourceCPU:    resource.MustParse("8"),
-		corev1.ResourceMemory: resource.MustParse("32Gi"),
-		corev1.ResourcePods:   resource.MustParse("250"),
-	}
-	created.Status = corev1.NodeStatus{
-		Capacity:    capacity,
-		Allocatable: capacity,
-		Phase:       corev1.NodeRunning,
-		Addresses: []corev1.NodeAddress{
-			{Type: corev1.NodeInternalIP, Address: nodeIP(index)},
-			{Type: corev1.NodeHostName, Address: name},
-		},
-		NodeInfo: corev1.NodeSystemInfo{
-			KubeletVersion: "v1.37.2-sandbox", OperatingSystem: "linux", Architecture: "amd64",
-			ContainerRuntimeVersion: "sandbox://1.0", OSImage: "rollback-sandbox",
-		},
-	}
-	for _, c := range []struct {
-		t      corev1.NodeConditionType
-		status corev1.ConditionStatus
-		reason string
-	}{
-		{corev1.NodeReady, corev1.ConditionTrue, "KubeletReady"},
-		{corev1.NodeMemoryPressure, corev1.ConditionFalse, "KubeletHasSufficientMemory"},
-		{corev1.NodeDiskPressure, corev1.ConditionFalse, "KubeletHasNoDiskPressure"},
-		{corev1.NodePIDPressure, corev1.ConditionFalse, "KubeletHasSufficientPID"},
-	} {
-		created.Status.Conditions = append(created.Status.Conditions, corev1.NodeCondition{
-			Type: c.t, Status: c.status, Reason: c.reason, LastHeartbeatTime: now, LastTransitionTime: now,
-		})
-	}
-	if _, err := s.client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("mark node %s Ready: %w", name, err)
-	}
-	return nil
+	return ps
 }
 
-func nodeIP(index int) string { return fmt.Sprintf("10.1.0.%d", index) }
+// forget drops a deleted pod, ending the logs its followers read.
+func (s *simulator) forget(uid types.UID) {
+	s.mu.Lock()
+	ps := s.sims[uid]
+	delete(s.sims, uid)
+	s.mu.Unlock()
+	if ps == nil {
+		return
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for _, l := range ps.logs {
+		l.close()
+	}
+}
+
+// runLog returns the log of the run with containerID of a container of
+// pod uid, or nil when the simulator does not know it.
+func (s *simulator) runLog(uid types.UID, containerID string) *containerLog {
+	s.mu.Lock()
+	ps := s.sims[uid]
+	s.mu.Unlock()
+	if ps == nil {
+		return nil
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.logs[containerID]
+}
 
 func (s *simulator) processNext(ctx context.Context) bool {
 	key, quit := s.queue.Get()
@@ -204,6 +202,9 @@ func (s *simulator) sync(ctx context.Context, key string) (time.Duration, error)
 		return 0, err
 	}
 	if pod.DeletionTimestamp != nil {
+		if wait := s.podSim(pod.UID).terminate(pod, time.Now()); wait > 0 {
+			return wait, nil
+		}
 		zero := int64(0)
 		err := s.client.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{
 			GracePeriodSeconds: &zero,
@@ -218,8 +219,16 @@ func (s *simulator) sync(ctx context.Context, key string) (time.Duration, error)
 		return 0, nil
 	}
 	if pod.Spec.NodeName == "" {
-		node := s.nodes[s.next.Add(1)%uint64(len(s.nodes))]
-		err := s.client.CoreV1().Pods(ns).Bind(ctx, &corev1.Binding{
+		nodes, err := s.nodes.List(labels.Everything())
+		if err != nil {
+			return 0, err
+		}
+		fit, why := fitNodes(pod, nodes, s.claims.PersistentVolumeClaims(ns).Get)
+		if why != nil {
+			return unschedulableRetry, s.markUnschedulable(ctx, pod, why.message)
+		}
+		node := fit[s.next.Add(1)%uint64(len(fit))]
+		err = s.client.CoreV1().Pods(ns).Bind(ctx, &corev1.Binding{
 			ObjectMeta: metav1.ObjectMeta{Name: name, UID: pod.UID},
 			Target:     corev1.ObjectReference{Kind: "Node", Name: node},
 		}, metav1.CreateOptions{})
@@ -229,16 +238,11 @@ func (s *simulator) sync(ctx context.Context, key string) (time.Duration, error)
 		return 0, err
 	}
 
-	s.mu.Lock()
-	ps := s.sims[pod.UID]
-	if ps == nil {
-		ps = &podSim{uid: string(pod.UID)}
-		s.sims[pod.UID] = ps
-	}
-	s.mu.Unlock()
-
+	ps := s.podSim(pod.UID)
 	resolve := func(c corev1.Container) (Mode, error) { return containerMode(ns, c, s) }
-	status, after := ps.step(pod, resolve, s.readyDelay, s.hostIP(pod.Spec.NodeName), podIP(pod), time.Now())
+	ps.mu.Lock()
+	status, after := ps.step(pod, resolve, s.readyDelay, NodeIP, podIP(pod), time.Now())
+	ps.mu.Unlock()
 	if !statusChanged(pod.Status, status) {
 		return after, nil
 	}
@@ -250,13 +254,45 @@ func (s *simulator) sync(ctx context.Context, key string) (time.Duration, error)
 	return after, nil
 }
 
-func (s *simulator) hostIP(node string) string {
-	for i, n := range s.nodes {
-		if n == node {
-			return nodeIP(i + 1)
+// markUnschedulable records, like the scheduler, why pod fits no node: its
+// PodScheduled condition and a FailedScheduling Event, when the reason
+// changes.
+func (s *simulator) markUnschedulable(ctx context.Context, pod *corev1.Pod, message string) error {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Message == message {
+			return nil
 		}
 	}
-	return nodeIP(0)
+	updated := pod.DeepCopy()
+	cond := corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+		Reason: corev1.PodReasonUnschedulable, Message: message, LastTransitionTime: metav1.Now()}
+	replaced := false
+	for i, c := range updated.Status.Conditions {
+		if c.Type == corev1.PodScheduled {
+			updated.Status.Conditions[i], replaced = cond, true
+		}
+	}
+	if !replaced {
+		updated.Status.Conditions = append(updated.Status.Conditions, cond)
+	}
+	updated.Status.Phase = corev1.PodPending
+	if _, err := s.client.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	now := metav1.Now()
+	_, err := s.client.CoreV1().Events(pod.Namespace).Create(ctx, &corev1.Event{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: pod.Name + ".", Namespace: pod.Namespace},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name,
+			UID: pod.UID, ResourceVersion: pod.ResourceVersion},
+		Reason: "FailedScheduling", Message: message, Type: corev1.EventTypeWarning,
+		Source:         corev1.EventSource{Component: "default-scheduler"},
+		FirstTimestamp: now, LastTimestamp: now, Count: 1,
+		ReportingController: "default-scheduler", ReportingInstance: "rollback-sandbox",
+	}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsForbidden(err) {
+		klog.V(2).InfoS("pod simulator: FailedScheduling event", "pod", klog.KObj(pod), "err", err)
+	}
+	return nil
 }
 
 func podIP(pod *corev1.Pod) string {
@@ -290,6 +326,7 @@ type backend struct {
 	image   string
 	version string
 	http500 bool
+	log     *containerLog // the current run's log of its first container
 }
 
 // backends returns the ready pods in namespace matching selector.
@@ -306,12 +343,16 @@ func (s *simulator) backends(namespace string, selector labels.Selector) ([]back
 		c := pod.Spec.Containers[0]
 		b := backend{pod: pod.Name, image: c.Image, version: ImageTag(c.Image)}
 		s.mu.Lock()
-		if ps := s.sims[pod.UID]; ps != nil {
+		ps := s.sims[pod.UID]
+		s.mu.Unlock()
+		if ps != nil {
+			ps.mu.Lock()
 			if cs := ps.containers[c.Name]; cs != nil {
 				b.http500 = cs.mode.Kind == KindHTTP500
+				b.log = cs.log
 			}
+			ps.mu.Unlock()
 		}
-		s.mu.Unlock()
 		out = append(out, b)
 	}
 	return out, nil

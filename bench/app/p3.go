@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/vibestack/rollback/pkg/rollout"
@@ -19,70 +18,15 @@ import (
 // Deployment.
 func (e *env) p3(ctx context.Context) error {
 	const namespaces = 10
-	per := e.o.p3Deployments / namespaces
-	type dep struct{ ns, name string }
-	var deps []dep
-	for i := 0; i < namespaces; i++ {
-		ns, err := e.namespace(ctx, "bench-p3")
-		if err != nil {
-			return err
-		}
-		defer e.deleteNamespace(ns)
-		for j := 0; j < per; j++ {
-			deps = append(deps, dep{ns, fmt.Sprintf("svc-%d", j)})
-		}
-	}
-	logf("P3: %d deployments in %d namespaces, %d alternating runs", len(deps), namespaces, e.o.p3Runs)
-	e.rep.p5Baseline = e.timed(ctx, e.o.rollback, "--version").maxRSS
-	sel := "bench=p3-" + deps[0].ns
-	if err := parallel(len(deps), 20, func(i int) error {
-		d := deploymentSpec(deps[i].ns, deps[i].name, "vibestack/app:v1", 3)
-		d.Labels["bench"] = "p3-" + deps[0].ns
-		if _, err := e.cs.AppsV1().Deployments(d.Namespace).Create(ctx, d, createOpts); err != nil {
-			return err
-		}
-		if err := e.waitRolledOut(ctx, d.Namespace, d.Name); err != nil {
-			return err
-		}
-		return rollout.MarkGood(ctx, rollout.NewClients(e.cs, d.Namespace), d.Name, time.Now())
-	}); err != nil {
+	fl, cleanup, err := e.newFleet(ctx, "P3", "bench-p3", namespaces, e.o.p3Deployments/namespaces, 3)
+	defer cleanup()
+	if err != nil {
 		return err
 	}
-	release := 0
-	breakRelease := func() error {
-		release++
-		if err := parallel(len(deps), 20, func(i int) error {
-			d := e.get(ctx, deps[i].ns, deps[i].name)
-			if d == nil {
-				return fmt.Errorf("get %s/%s", deps[i].ns, deps[i].name)
-			}
-			var rev int
-			fmt.Sscan(d.Annotations["deployment.kubernetes.io/revision"], &rev)
-			if err := setImage(ctx, e.cs, deps[i].ns, deps[i].name, fmt.Sprintf("vibestack/app:crash-%d", release), "bad release"); err != nil {
-				return err
-			}
-			return e.waitRevision(ctx, deps[i].ns, deps[i].name, rev+1)
-		}); err != nil {
-			return err
-		}
-		// Time the undo of a release seen failing, not one still being
-		// created: every new pod has crashed at least once and the control
-		// plane is quiet again, so neither arm pays for the release.
-		image := fmt.Sprintf("vibestack/app:crash-%d", release)
-		return until(ctx, "every bad pod crash-looping", func() bool {
-			pods, err := e.cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
-			if err != nil {
-				return false
-			}
-			crashed := 0
-			for _, p := range pods.Items {
-				if p.Spec.Containers[0].Image == image && len(p.Status.ContainerStatuses) > 0 && p.Status.ContainerStatuses[0].RestartCount > 0 {
-					crashed++
-				}
-			}
-			return crashed >= len(deps)
-		})
-	}
+	deps, sel := fl.deps, fl.selector()
+	logf("P3: %d alternating runs", e.o.p3Runs)
+	e.rep.p5Baseline = e.timed(ctx, e.o.rollback, "--version").maxRSS
+	breakRelease := func() error { return fl.breakRelease(ctx) }
 	arms := []func() error{
 		func() error {
 			cp0 := e.controlPlaneCPU()

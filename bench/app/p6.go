@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/vibestack/rollback/pkg/rollout"
@@ -19,58 +18,13 @@ import (
 // RoundTripper the API requests per Deployment.
 func (e *env) p6(ctx context.Context) error {
 	const namespaces = 50
-	per := e.o.p6Deployments / namespaces
-	type dep struct{ ns, name string }
-	var deps []dep
-	for i := 0; i < namespaces; i++ {
-		ns, err := e.namespace(ctx, "bench-p6")
-		if err != nil {
-			return err
-		}
-		defer e.deleteNamespace(ns)
-		for j := 0; j < per; j++ {
-			deps = append(deps, dep{ns, fmt.Sprintf("svc-%d", j)})
-		}
-	}
-	logf("P6: %d deployments in %d namespaces", len(deps), namespaces)
-	label := "p6-" + deps[0].ns
-	sel := "bench=" + label
-	if err := parallel(len(deps), 20, func(i int) error {
-		d := deploymentSpec(deps[i].ns, deps[i].name, "vibestack/app:v1", 1)
-		d.Labels["bench"] = label
-		if _, err := e.cs.AppsV1().Deployments(d.Namespace).Create(ctx, d, createOpts); err != nil {
-			return err
-		}
-		if err := e.waitRolledOut(ctx, d.Namespace, d.Name); err != nil {
-			return err
-		}
-		return rollout.MarkGood(ctx, rollout.NewClients(e.cs, d.Namespace), d.Name, time.Now())
-	}); err != nil {
+	fl, cleanup, err := e.newFleet(ctx, "P6", "bench-p6", namespaces, e.o.p6Deployments/namespaces, 1)
+	defer cleanup()
+	if err != nil {
 		return err
 	}
-	release := 0
-	breakRelease := func() error {
-		release++
-		image := fmt.Sprintf("vibestack/app:crash-%d", release)
-		if err := parallel(len(deps), 20, func(i int) error {
-			return setImage(ctx, e.cs, deps[i].ns, deps[i].name, image, "bad release")
-		}); err != nil {
-			return err
-		}
-		return until(ctx, "every bad pod crash-looping", func() bool {
-			pods, err := e.cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: ""})
-			if err != nil {
-				return false
-			}
-			crashed := 0
-			for _, p := range pods.Items {
-				if p.Spec.Containers[0].Image == image && len(p.Status.ContainerStatuses) > 0 && p.Status.ContainerStatuses[0].RestartCount > 0 {
-					crashed++
-				}
-			}
-			return crashed >= len(deps)
-		})
-	}
+	deps, sel := fl.deps, fl.selector()
+	breakRelease := func() error { return fl.breakRelease(ctx) }
 	if err := breakRelease(); err != nil {
 		return err
 	}

@@ -18,10 +18,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +35,7 @@ import (
 	"github.com/vibestack/rollback/e2e/pgtest"
 	"github.com/vibestack/rollback/e2e/promenv"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
+	"github.com/vibestack/rollback/e2e/webhooktest"
 	"github.com/vibestack/rollback/pkg/dbrollback"
 )
 
@@ -81,50 +79,12 @@ func (a *artifacts) check(t *testing.T) {
 // receiver is a real HTTP server on loopback standing in for Slack, the
 // generic webhook and PagerDuty; it keeps every body. Slack answers 500
 // (a failure path), the others accept.
-type receiver struct {
-	base string
-	mu   sync.Mutex
-	got  []string
-}
-
-func newReceiver(t *testing.T) *receiver {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &receiver{base: "http://" + l.Addr().String()}
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		if req.Method != http.MethodPost {
-			return
-		}
-		// The body only: the URL is the destination (the Slack URL's path
-		// is the canary by design).
-		r.mu.Lock()
-		r.got = append(r.got, string(body))
-		r.mu.Unlock()
-		switch {
-		case strings.HasPrefix(req.URL.Path, "/services/"):
-			w.WriteHeader(http.StatusInternalServerError)
-		case strings.HasPrefix(req.URL.Path, "/v2/enqueue"):
-			w.WriteHeader(http.StatusAccepted)
-			_, _ = w.Write([]byte(`{"status":"success","message":"Event processed","dedup_key":"x"}`))
-		default:
-			w.WriteHeader(http.StatusNoContent)
-		}
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return r
-}
-
 // bodies returns what the receiver got; PagerDuty's own routing key, which
-// the Events API needs in the body, is taken out.
-func (r *receiver) bodies(key string) (string, int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	all := strings.Join(r.got, "\n")
-	return strings.ReplaceAll(all, `"routing_key":"`+key+`"`, `"routing_key":"(the key)"`), len(r.got)
+// the Events API needs in the body, is taken out. Only bodies: the URL is
+// the destination (the Slack URL's path is the canary by design).
+func bodies(r *webhooktest.Receiver, key string) (string, int) {
+	all := r.Bodies()
+	return strings.ReplaceAll(strings.Join(all, "\n"), `"routing_key":"`+key+`"`, `"routing_key":"(the key)"`), len(all)
 }
 
 func newCanary() string {
@@ -148,7 +108,7 @@ func TestCanaryNeverLeaks(t *testing.T) {
 	art := &artifacts{canary: canary, texts: map[string]string{}}
 	ctx := ctxT(t)
 	ns := sb.Namespace(t)
-	rcv := newReceiver(t)
+	rcv := webhooktest.New(t, webhooktest.Options{})
 	dbURL, migrations := canaryDatabase(t, canary)
 	endpoint := goodRelease(t, ns, canary)
 	prom := promenv.Start(ctx, t, func() []promenv.Target { return nil })
@@ -157,11 +117,11 @@ func TestCanaryNeverLeaks(t *testing.T) {
 	dir := t.TempDir()
 	journals := filepath.Join(dir, "incidents")
 	backups := filepath.Join(dir, "backups")
-	rb := writeRunbook(t, dir, ns, migrations, backups, checkURL, promURL, rcv.base)
+	rb := writeRunbook(t, dir, ns, migrations, backups, checkURL, promURL, rcv.URL)
 	env := map[string]string{
 		"APP_DATABASE_URL":     dbURL,
-		"SLACK_URL":            rcv.base + "/services/T0/B0/" + canary,
-		"HOOK_URL":             rcv.base + "/hook?token=" + canary,
+		"SLACK_URL":            rcv.URL + "/services/T0/B0/" + canary,
+		"HOOK_URL":             rcv.URL + "/hook?token=" + canary,
 		"HOOK_SECRET":          canary,
 		"PD_KEY":               canary,
 		"ROLLBACK_JOURNAL_DIR": journals,
@@ -229,7 +189,7 @@ func TestCanaryNeverLeaks(t *testing.T) {
 	cli("drill", nil, "drill", "-f", rb, "-n", ns+"-drill", "--settle", "1s", "--journal-dir", journals)
 
 	// Every artifact.
-	body, n := rcv.bodies(canary)
+	body, n := bodies(rcv, canary)
 	if n == 0 {
 		t.Error("the receivers got no notification")
 	}

@@ -5,63 +5,19 @@ package controller_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"k8s.io/utils/clock"
 
+	"github.com/vibestack/rollback/e2e/webhooktest"
 	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/guardcontroller"
 	"github.com/vibestack/rollback/pkg/journal"
 )
-
-// hooks is a real HTTP receiver of the generic webhook notifications.
-type hooks struct {
-	url string
-	mu  sync.Mutex
-	got []map[string]any
-}
-
-func newHooks(t *testing.T) *hooks {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &hooks{url: "http://" + l.Addr().String() + "/hook"}
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var ev map[string]any
-		if json.Unmarshal(body, &ev) == nil {
-			h.mu.Lock()
-			h.got = append(h.got, ev)
-			h.mu.Unlock()
-		}
-		w.WriteHeader(http.StatusOK)
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return h
-}
-
-// kinds returns the kinds of the notifications received so far.
-func (h *hooks) kinds() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []string
-	for _, ev := range h.got {
-		k, _ := ev["kind"].(string)
-		out = append(out, k)
-	}
-	return out
-}
 
 // TestControllerIncidentNotifiedAndReported: the controller's rollback is
 // an incident like any other: the notifications of the runbook given with
@@ -69,7 +25,7 @@ func (h *hooks) kinds() []string {
 // rollback), and the incident's report is written.
 func TestControllerIncidentNotifiedAndReported(t *testing.T) {
 	ns, leaseNS := sb.Namespace(t), sb.Namespace(t)
-	h := newHooks(t)
+	h := webhooktest.New(t, webhooktest.Options{Secret: "whsec-controller-1"})
 	dir := t.TempDir()
 	rb := filepath.Join(dir, "rollback.yaml")
 	if err := os.WriteFile(rb, []byte("apiVersion: rollback.vibestack.dev/v1\nkind: Runbook\napp: guard-controller\n"+
@@ -80,7 +36,7 @@ func TestControllerIncidentNotifiedAndReported(t *testing.T) {
 	newDeployment(t, ns, "web", "vibestack/app:v1", guardAnnotations(map[string]string{"bake": "3s", "interval": "1s", "settle": "1s"}))
 	markGood(t, ns, "web")
 	journalDir := filepath.Join(dir, "incidents")
-	ctl := startControllerEnv(t, "replica-n", sb.Kubeconfig, map[string]string{"GUARD_WEBHOOK_URL": h.url, "GUARD_WEBHOOK_SECRET": "whsec-controller-1"},
+	ctl := startControllerEnv(t, "replica-n", sb.Kubeconfig, map[string]string{"GUARD_WEBHOOK_URL": h.URL + "/hook", "GUARD_WEBHOOK_SECRET": "whsec-controller-1"},
 		"-n", ns, "--lease-namespace", leaseNS, "--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms",
 		"-f", rb, "--journal-dir", journalDir)
 	eventually(t, 30*time.Second, "the controller leads", func() bool { return ctl.has("replica-n: became the leader") })
@@ -90,7 +46,7 @@ func TestControllerIncidentNotifiedAndReported(t *testing.T) {
 		return s.Revision == 2 && s.Phase == guardcontroller.PhaseRolledBack
 	})
 	eventually(t, 30*time.Second, "the notifications of the incident", func() bool {
-		k := strings.Join(h.kinds(), ",")
+		k := strings.Join(h.Kinds(), ",")
 		return strings.Contains(k, "failed") && strings.Contains(k, "succeeded")
 	})
 	s := state(t, ns, "web")
@@ -106,6 +62,9 @@ func TestControllerIncidentNotifiedAndReported(t *testing.T) {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}
+	}
+	if h.BadSignatures() != 0 {
+		t.Errorf("%d notifications with a wrong signature", h.BadSignatures())
 	}
 	if strings.Contains(ctl.output(), "whsec-controller-1") || strings.Contains(string(report), "whsec-controller-1") {
 		t.Error("the webhook secret is in the controller's output or the report")

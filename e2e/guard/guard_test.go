@@ -31,7 +31,7 @@ func TestHTTP500RolledBack(t *testing.T) {
 	journalDir := t.TempDir()
 	a.release(t, "example/web:http500-v2")
 	p := start(t, map[string]string{
-		"GUARD_WEBHOOK_URL":    rcv.srv.URL + "/hook/" + webhookToken,
+		"GUARD_WEBHOOK_URL":    rcv.URL + "/hook/" + webhookToken,
 		"GUARD_WEBHOOK_SECRET": webhookSecret,
 	}, "guard", "web", "-n", a.ns, "-f", runbookFile(t, a.ns), "--journal-dir", journalDir,
 		"--bake", "8s", "--interval", "1s", "--timeout", "60s", "--settle", "2s",
@@ -60,7 +60,7 @@ func TestHTTP500RolledBack(t *testing.T) {
 		t.Errorf("revision 2 health %s, want failed", bad.Health)
 	}
 	// Notification received by the webhook: failed, then succeeded (rolled back).
-	kinds := rcv.kinds()
+	kinds := rcv.Kinds()
 	if !slices.Contains(kinds, "failed") || !slices.Contains(kinds, "succeeded") {
 		t.Errorf("webhook got %v, want failed and succeeded", kinds)
 	}

@@ -10,13 +10,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +25,7 @@ import (
 	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/promenv"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
+	"github.com/vibestack/rollback/e2e/webhooktest"
 	"github.com/vibestack/rollback/pkg/guard"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
@@ -182,37 +179,9 @@ func eventually(t *testing.T, timeout time.Duration, what string, f func() error
 	}
 }
 
-// receiver is a local webhook receiver recording the events it gets.
-type receiver struct {
-	mu     sync.Mutex
-	events []map[string]any
-	srv    *httptest.Server
-}
-
-func newReceiver(t *testing.T) *receiver {
-	r := &receiver{}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		var ev map[string]any
-		if json.Unmarshal(body, &ev) == nil {
-			r.mu.Lock()
-			r.events = append(r.events, ev)
-			r.mu.Unlock()
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(r.srv.Close)
-	return r
-}
-
-func (r *receiver) kinds() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, e := range r.events {
-		out = append(out, fmt.Sprint(e["kind"]))
-	}
-	return out
+// newReceiver starts the real HTTP receiver of guard's webhook.
+func newReceiver(t *testing.T) *webhooktest.Receiver {
+	return webhooktest.New(t, webhooktest.Options{Secret: webhookSecret})
 }
 
 // runbookFile writes a runbook for web in ns with a generic webhook whose

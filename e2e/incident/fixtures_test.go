@@ -184,14 +184,20 @@ var migrations = []struct{ up, down string }{
 // returns its URL and the migrations directory.
 func database(t *testing.T) (string, string) {
 	t.Helper()
-	ctx := ctxT(t)
 	u := pgtest.NewDatabase(t, "incident")
 	dir := t.TempDir()
 	for i, m := range migrations {
 		must(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d_m%d.up.sql", i+1, i+1)), []byte(m.up), 0o644))
 		must(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d_m%d.down.sql", i+1, i+1)), []byte(m.down), 0o644))
 	}
-	conn, err := dbrollback.OpenDB(ctx, u)
+	migrateUp(t, u, dir)
+	return u, dir
+}
+
+// migrateUp applies every migration of dir to the database at u.
+func migrateUp(t *testing.T, u, dir string) {
+	t.Helper()
+	conn, err := dbrollback.OpenDB(ctxT(t), u)
 	must(t, err)
 	defer conn.Close()
 	src, err := iofs.New(os.DirFS(dir), ".")
@@ -201,7 +207,6 @@ func database(t *testing.T) (string, string) {
 	m, err := migrate.NewWithInstance("iofs", src, "postgres", drv)
 	must(t, err)
 	must(t, m.Up())
-	return u, dir
 }
 
 // dbVersion returns golang-migrate's version of the database at u.

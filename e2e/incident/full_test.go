@@ -69,14 +69,14 @@ func TestFullIncident(t *testing.T) {
 	mustContain(t, "run output", r.Stdout, "rolled-back", "deployment/vibestack-app", "configmap/vibestack-config", "secret/vibestack-secrets", "database", "report:")
 
 	waitFor(t, 10e9, "the end notification", func() bool {
-		k := rcv.kinds()
+		k := rcv.Kinds()
 		return len(k) > 0 && k[len(k)-1] == "succeeded"
 	})
-	kinds := strings.Join(rcv.kinds(), ",")
+	kinds := strings.Join(rcv.Kinds(), ",")
 	if !strings.HasPrefix(kinds, "started,") || strings.Count(kinds, "progress") < 3 || !strings.HasSuffix(kinds, ",succeeded") {
 		t.Errorf("webhook got %s, want started, 3 progress, succeeded", kinds)
 	}
-	if n := rcv.badSignatures(); n != 0 {
+	if n := rcv.BadSignatures(); n != 0 {
 		t.Errorf("%d webhook deliveries had a bad HMAC signature", n)
 	}
 
@@ -102,7 +102,7 @@ func TestFullIncident(t *testing.T) {
 	}
 	for _, secret := range []string{dbPassword, webhookSecret, "tok-Incident-44x", apiKeyV1, apiKeyV2} {
 		for what, text := range map[string]string{"stdout": r.Stdout + dry.Stdout, "stderr": r.Stderr + dry.Stderr, "journal": string(journalFile),
-			"report": string(report), "mirror": mirror, "notifications": strings.Join(rcv.bodies(), "\n")} {
+			"report": string(report), "mirror": mirror, "notifications": strings.Join(rcv.Bodies(), "\n")} {
 			if strings.Contains(text, secret) {
 				t.Errorf("the %s contains a secret value", what)
 			}

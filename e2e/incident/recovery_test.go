@@ -3,7 +3,6 @@
 package incident_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-migrate/migrate/v4"
-	mpgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
-	"github.com/golang-migrate/migrate/v4/source/iofs"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
@@ -198,16 +194,7 @@ func migrateTo4(t *testing.T, u, dir string) {
 	t.Helper()
 	must(t, os.WriteFile(filepath.Join(dir, "4_m4.up.sql"), []byte("CREATE INDEX users_name ON users (name);\n"), 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "4_m4.down.sql"), []byte("DROP INDEX users_name;\n"), 0o644))
-	conn, err := dbrollback.OpenDB(context.Background(), u)
-	must(t, err)
-	defer conn.Close()
-	src, err := iofs.New(os.DirFS(dir), ".")
-	must(t, err)
-	drv, err := mpgx.WithInstance(conn, &mpgx.Config{})
-	must(t, err)
-	m, err := migrate.NewWithInstance("iofs", src, "postgres", drv)
-	must(t, err)
-	must(t, m.Up())
+	migrateUp(t, u, dir)
 	if v := dbVersion(t, u); v != 4 {
 		must(t, fmt.Errorf("version after migrating = %d, want 4", v))
 	}

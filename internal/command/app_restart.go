@@ -28,6 +28,9 @@ func newAppRestartCmd(f *Factory) *cobra.Command {
 			step := rec.oneStep(f, cmd, args[0], "app", "deployment/"+args[0], cs.CoreV1().ConfigMaps(ns), nil,
 				lifecycle.Workload(cs.CoordinationV1().Leases(ns), ns, "deployment", args[0]))
 			step.Check = func(ctx context.Context) error {
+				if err := mayPatch(ctx, cs, ns, "apps", "deployments", args[0]); err != nil {
+					return err
+				}
 				return rollout.CheckRestart(ctx, cs.AppsV1().Deployments(ns), args[0])
 			}
 			_, err = step.Run(ctxOf(cmd),

@@ -136,6 +136,9 @@ With -l it undoes every matching Deployment concurrently.`,
 				// Bad input and a missing terminal are refused before anything
 				// is recorded.
 				step.Check = func(ctx context.Context) error {
+					if err := mayPatch(ctx, cs, ns, "apps", "deployments", args[0]); err != nil {
+						return err
+					}
 					dry := u
 					dry.DryRun, dry.Observer, dry.Confirm = true, nil, nil
 					r, err := dry.Run(ctx, args[0])
@@ -145,8 +148,11 @@ With -l it undoes every matching Deployment concurrently.`,
 					}
 					if err != nil {
 						res = r
+						return err
 					}
-					return err
+					// The undo writes from this plan, not from a second read.
+					u.Planned = r.Plan()
+					return nil
 				}
 				_, err = step.Run(ctxOf(cmd), run)
 			}

@@ -1,37 +1,24 @@
 package exitcode
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	"github.com/vibestack/rollback/pkg/outcome"
 )
 
-func TestCode(t *testing.T) {
-	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "web", errors.New("no"))
-	tests := []struct {
-		name string
-		err  error
-		want int
-	}{
-		{"nil", nil, OK},
-		{"plain", errors.New("boom"), Error},
-		{"refused", AsRefused(errors.New("paused")), Refused},
-		{"wrapped refused", fmt.Errorf("undo web: %w", AsRefused(errors.New("paused"))), Refused},
-		{"unhealthy", AsUnhealthy(errors.New("crash")), Unhealthy},
-		{"timeout", AsTimeout(errors.New("slow")), Timeout},
-		{"forbidden", fmt.Errorf("patch: %w", forbidden), Refused},
-		{"deadline", fmt.Errorf("watch: %w", context.DeadlineExceeded), Timeout},
-		{"cancelled", context.Canceled, Refused},
+// TestOfKind: each kind of outcome (pkg/outcome tells them apart) has its
+// documented exit code.
+func TestOfKind(t *testing.T) {
+	for kind, want := range map[outcome.Kind]int{
+		outcome.OK: OK, outcome.Failed: Error, outcome.Refused: Refused, outcome.Unhealthy: Unhealthy, outcome.TimedOut: Timeout,
+	} {
+		if got := OfKind(kind); got != want {
+			t.Errorf("OfKind(%s) = %d, want %d", kind, got, want)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := Code(tt.err); got != tt.want {
-				t.Errorf("Code(%v) = %d, want %d", tt.err, got, tt.want)
-			}
-		})
+	if got := Code(fmt.Errorf("undo web: %w", AsRefused(errors.New("paused")))); got != Refused {
+		t.Errorf("Code of a wrapped refusal = %d, want %d", got, Refused)
 	}
 }

@@ -48,7 +48,16 @@ type Undo struct {
 	Confirm func(*Plan) (bool, error)
 	// BeforeWrite, when set, runs between the read and the first write.
 	BeforeWrite func()
+	// Planned, when set, is the plan of an earlier read (Undo.Plan) that
+	// the first write uses instead of reading again; the write's
+	// preconditions still refuse it when the Deployment changed since.
+	Planned *Plan
 }
+
+// Plan returns the plan the undo made (a dry run's plan, which a single
+// command checks before it records anything and then hands to Run as
+// Undo.Planned); nil when it could not plan.
+func (r *UndoResult) Plan() *Plan { return r.plan }
 
 // UndoDurations are the durations of the phases of an undo.
 type UndoDurations struct {
@@ -84,6 +93,8 @@ type UndoResult struct {
 	Status            *StatusResult     `json:"status,omitempty"`
 	Error             string            `json:"error,omitempty"`
 	Durations         UndoDurations     `json:"durations"`
+
+	plan *Plan
 }
 
 // Run undoes deployment: read, plan (refusing what is unsafe), confirm,
@@ -108,7 +119,10 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 		}
 		return res, err
 	}
-	plan, err := u.read(ctx, deployment)
+	plan, err := u.Planned, error(nil)
+	if plan == nil || plan.Deployment != deployment {
+		plan, err = u.read(ctx, deployment)
+	}
 	res.Durations.Plan = Duration(clk.Now().Sub(start))
 	fill(res, plan)
 	if err != nil {
@@ -220,6 +234,7 @@ func fill(res *UndoResult, p *Plan) {
 	if p == nil {
 		return
 	}
+	res.plan = p
 	res.Namespace = p.Namespace
 	if p.From != nil {
 		res.FromRevision, res.ImagesBefore = p.From.Number, p.From.Images

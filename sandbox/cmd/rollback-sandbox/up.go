@@ -26,7 +26,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", ".sandbox", "state directory")
 	port := fs.Int("port", 0, "apiserver port on 127.0.0.1 (0: a free port)")
-	nodes := fs.Int("nodes", 3, "number of simulated nodes")
+	nodes := fs.Int("nodes", 3, "number of simulated schedulable nodes (plus one tainted node)")
 	readyDelay := fs.Duration("ready-delay", 200*time.Millisecond, "time a healthy container takes to become Ready")
 	background := fs.Bool("background", false, "run in the background; return once READY (stop with down)")
 	if err := fs.Parse(args); err != nil {
