@@ -73,6 +73,7 @@ func TestTwoEngineersOneTimeline(t *testing.T) {
 	t.Logf("until the mirror holds them: %v per entry", time.Since(start)/20)
 	appendOK(ana, journal.Entry{Action: journal.ActionIncidentClosed, Result: "ok"})
 	for _, j := range []*journal.Journal{ana, bo} {
+		j.Flush(ctx(t))
 		if errs := j.MirrorErrors(); len(errs) > 0 {
 			t.Errorf("mirror errors: %v", errs)
 		}
