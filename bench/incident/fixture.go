@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/vibestack/rollback/e2e/pgtest"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
 	"github.com/vibestack/rollback/pkg/dbrollback"
 )
@@ -72,7 +73,7 @@ func prepareDatabase(ctx context.Context, o options, size string) (*database, er
 		if err := o.quiet(ctx, nil, "", o.pipeline, "db-create", serverURL()+"/postgres", db.name); err != nil {
 			return nil, err
 		}
-	} else if err := ensureDatabase(ctx, db.name); err != nil {
+	} else if err := pgtest.EnsureDatabase(ctx, db.url, db.name); err != nil {
 		return nil, err
 	}
 	// At the good release: migration 2 (an interrupted run may have left 3).
@@ -113,25 +114,6 @@ func prepareDatabase(ctx context.Context, o options, size string) (*database, er
 		return nil, err
 	}
 	return db, nil
-}
-
-// ensureDatabase creates database name when it does not exist.
-func ensureDatabase(ctx context.Context, name string) error {
-	conn, err := dbrollback.OpenDB(ctx, serverURL()+"/postgres")
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	var exists bool
-	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
-		return err
-	}
-	if !exists {
-		if _, err := conn.ExecContext(ctx, `CREATE DATABASE "`+name+`"`); err != nil {
-			return fmt.Errorf("create database %s: %w", name, err)
-		}
-	}
-	return nil
 }
 
 // migrateTo moves the database of url to version v with golang-migrate's CLI.
@@ -176,7 +158,11 @@ func (o options) release(ctx context.Context, sb *sandboxenv.Sandbox, hooks *rec
 		return nil, err
 	}
 	f.url = url
-	if err := os.WriteFile(filepath.Join(f.dir, "rollback.yaml"), runbook(f.ns, f.url), 0o644); err != nil {
+	rb, err := exec.CommandContext(ctx, o.pipeline, "runbook", f.ns, f.url+"/healthz").Output()
+	if err != nil {
+		return nil, fmt.Errorf("demo-pipeline runbook: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(f.dir, "rollback.yaml"), rb, 0o644); err != nil {
 		return nil, err
 	}
 	// Release 1.5.0.
@@ -324,37 +310,6 @@ func configManifest(ns string, data map[string]string) []byte {
 		fmt.Fprintf(&b, "  %s: %q\n", k, data[k])
 	}
 	return []byte(b.String())
-}
-
-// runbook is the demo's rollback.yaml for namespace ns.
-func runbook(ns, url string) []byte {
-	return []byte(`apiVersion: rollback.vibestack.dev/v1
-kind: Runbook
-app: vibestack-app
-clusters:
-  - context: sandbox
-    namespace: ` + ns + `
-deployments: [vibestack-app]
-configs:
-  - kind: ConfigMap
-    name: vibestack-config
-database:
-  urlFromEnv: VIBESTACK_DATABASE_URL
-  migrationsDir: db/migrations
-  tool: migrate
-  backupDir: backups
-healthChecks:
-  http:
-    - url: ` + url + `/healthz
-      expectStatus: 200
-notifications:
-  webhook:
-    urlFromEnv: ROLLBACK_WEBHOOK_URL
-    hmacSecretFromEnv: ROLLBACK_WEBHOOK_SECRET
-escalation:
-  primary: {name: Dana (SRE on call), contact: "+1-555-0100"}
-steps: [app, config, db]
-`)
 }
 
 func writeFiles(dir string, sets ...map[string]string) error {

@@ -147,7 +147,7 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer sb.Stop()
-	hooks, err := startReceiver()
+	hooks, err := o.startReceiver(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,34 +1,41 @@
 package main
 
 import (
-	"io"
-	"net"
-	"net/http"
-	"sync/atomic"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
-// receiver is the webhook receiver of the demo's runbook: it answers 204
-// to every event and counts them.
+// receiver is the demo's webhook receiver (`demo-pipeline receive`), the
+// endpoint of the runbook's notifications.
 type receiver struct {
-	url    string
-	events atomic.Int64
-	srv    *http.Server
+	url string
+	cmd *exec.Cmd
 }
 
-func startReceiver() (*receiver, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
+// startReceiver starts the receiver and waits for its URL.
+func (o options) startReceiver(ctx context.Context) (*receiver, error) {
+	urlFile := filepath.Join(o.work, "webhook-url")
+	cmd := exec.CommandContext(ctx, o.pipeline, "receive", urlFile, filepath.Join(o.work, "webhook.log"))
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the webhook receiver: %w", err)
 	}
-	r := &receiver{url: "http://" + l.Addr().String() + "/hook"}
-	r.srv = &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		_, _ = io.Copy(io.Discard, req.Body)
-		r.events.Add(1)
-		w.WriteHeader(http.StatusNoContent)
-	})}
-	go func() { _ = r.srv.Serve(l) }()
-	return r, nil
+	r := &receiver{cmd: cmd}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if b, err := os.ReadFile(urlFile); err == nil && len(b) > 0 {
+			r.url = strings.TrimSpace(string(b))
+			return r, nil
+		}
+	}
+	r.close()
+	return nil, fmt.Errorf("the webhook receiver wrote no URL to %s within 30s", urlFile)
 }
 
-func (r *receiver) close() { _ = r.srv.Close() }
+func (r *receiver) close() {
+	_ = r.cmd.Process.Kill()
+	_ = r.cmd.Wait()
+}

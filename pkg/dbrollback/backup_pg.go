@@ -19,10 +19,9 @@ import (
 
 // pgDumpCompression is the compression level of the custom-format archive
 // (pg_dump -Z): none. pg_dump compresses in its one process, and at the
-// default level (6) compression is most of the backup's time: about 6x the
-// time of an uncompressed dump of the same database, 2.5x at level 1 (see
-// docs/benchmarks.md, "Incident time to recovery"); the server sends the
-// same bytes at every level. The archive is bigger (about the size of the
+// default level (6) compression is most of the backup's time (the incident
+// benchmark in docs/benchmarks.md times pg_dump -Fc and -Fp of the same
+// database); the server sends the same bytes at every level. The archive is bigger (about the size of the
 // tables' data as text, so the preflight's free-space check against the
 // database's size still holds) and restores faster. Its integrity is
 // checked as at any level: sha256 of the stream, the file re-hashed from
