@@ -63,7 +63,7 @@ func (r *report) markdown() string {
 	b.WriteString("- A, the seed runbook by hand, in sequence: `kubectl rollout undo deployment/vibestack-app` + `kubectl rollout status`; `kubectl apply -f configmap-v1.yaml` (the previous manifest) + `kubectl rollout restart` + `kubectl rollout status`; " +
 		"`pg_dump -Fc -f backup.dump`; golang-migrate's CLI `migrate -path db/migrations -database URL down 1` (v4.20.1, `go install -tags postgres`). No reading of output, no typing: the commands' own time.\n")
 	b.WriteString("- B, `rollback run --yes --reason ...` with the runbook of the demo and the default safety settings: cluster lock, webhook notifications (a local receiver), preflight, one rollout for app and config watched through a 10 s settle window, " +
-		"the verified backup (taken from the start of the incident, beside the app step), the schema version checked against it, `migrate down` under the tool's lock, the runbook's HTTP health check, journal and report.\n")
+		"the verified backup (`pg_dump -Fc -Z0`, an uncompressed archive streamed at once into the file, sha256 and a full `pg_restore -f /dev/null` read-back, the file re-hashed from disk; taken from the start of the incident, beside the app step, and its sha256 checked again before the db step uses it), the schema version checked against it, `migrate down` under the tool's lock, the runbook's HTTP health check, journal and report.\n")
 	if o.noSettle {
 		b.WriteString("- C, B with `--settle 0s`: not a default, shown to separate the fixed settle window from the rest of B's time.\n")
 	}
