@@ -23,23 +23,24 @@ type appPlan struct {
 }
 
 // appStep rolls every Deployment back to its last known good revision with
-// rollout.Undo, in every cluster, all at once: their rollouts and settle
-// windows run concurrently, never one after another. With mergeConfig the
-// configuration is restored first, so that each Deployment rolls out once.
+// rollout.Undo, and every Helm release through Helm (helmTarget), in every
+// cluster, all at once: their rollouts and settle windows run
+// concurrently, never one after another. A Deployment of a listed release
+// is rolled back through it. With mergeConfig the configuration is
+// restored first, so that each Deployment rolls out once.
 func (s *session) appStep(ctx context.Context) ([]StepResult, error) {
 	if s.mergeConfig() {
 		if err := s.restoreConfigsForApp(ctx); err != nil {
 			return nil, err
 		}
 	}
-	type job struct {
-		c    Cluster
-		name string
-	}
-	var jobs []job
+	var jobs []func() (StepResult, error)
 	for _, c := range s.r.Clusters {
 		for _, name := range s.r.Runbook.Deployments {
-			jobs = append(jobs, job{c, name})
+			jobs = append(jobs, func() (StepResult, error) { return s.appTarget(ctx, c, name) })
+		}
+		for _, h := range s.r.Runbook.HelmReleases {
+			jobs = append(jobs, func() (StepResult, error) { return s.helmTarget(ctx, c, h) })
 		}
 	}
 	out := make([]StepResult, len(jobs))
@@ -49,7 +50,7 @@ func (s *session) appStep(ctx context.Context) ([]StepResult, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i], errs[i] = s.appTarget(ctx, j.c, j.name)
+			out[i], errs[i] = j()
 		}()
 	}
 	wg.Wait()
@@ -65,6 +66,18 @@ func (s *session) appTarget(ctx context.Context, c Cluster, name string) (StepRe
 	target := s.targetName(c.Context, "deployment/"+name)
 	if s.targetDone("app", target) {
 		return s.target(ctx, "app", target, c.Context, nil, nil)
+	}
+	owner, err := helmOwner(ctx, c, name)
+	if err == nil && owner != nil {
+		var through string
+		if through, err = s.throughRelease(c, name, owner); err == nil && through != "" {
+			return s.target(ctx, "app", target, c.Context, map[string]any{"through": through}, func(progress.Observer) (StepResult, error) {
+				return StepResult{Verdict: stepSkipped, Detail: delegated(owner, through)}, nil
+			})
+		}
+	}
+	if err != nil {
+		return StepResult{Step: "app", Target: target, Cluster: c.Context, Verdict: stepFailed, Error: err.Error()}, fmt.Errorf("deployment %s: %w", name, err)
 	}
 	dry := s.undo(c, nil)
 	dry.DryRun = true

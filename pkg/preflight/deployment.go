@@ -44,6 +44,10 @@ func (o *Options) deploymentJob(c Cluster, name string) job {
 				Detail: fmt.Sprintf("deployment %s has an invalid selector: %v", name, err)}}
 		}
 		var checks []Check
+		if through, ow := o.throughRelease(c, d); through != "" {
+			return append(checks, throughReleaseCheck(c.Context, name, through, ow), o.podsCheck(ctx, c, clients, d, sel.String()),
+				Check{Cluster: c.Context, Group: GroupOwners, Name: name, Status: OK, Detail: ow.Title() + " (listed in helmReleases): rolled back through it; its owners are checked with the release"})
+		}
 		rss, err := clients.ReplicaSets.List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 		if err != nil {
 			checks = append(checks, Check{Cluster: c.Context, Group: GroupRevisions, Name: name, Status: Unknown,
@@ -56,7 +60,7 @@ func (o *Options) deploymentJob(c Cluster, name string) job {
 			Owners: ownership.Checker{Applications: clients.Applications},
 			Start:  &podrefs.Checker{Namespace: c.Namespace, ConfigMaps: clients.ConfigMaps, Secrets: clients.Secrets, PVCs: clients.PVCs, ServiceAccounts: clients.ServiceAccounts, Snapshots: configs.SnapshotFinder{Client: c.Client}}})
 		checks = append(checks, revisionCheck(c.Context, d, p, err), o.podsCheck(ctx, c, clients, d, sel.String()))
-		return append(checks, ownersCheck(c.Context, d, p.Ownership))
+		return append(checks, ownersCheck(c.Context, d.Name, p.Ownership))
 	}
 }
 
@@ -211,8 +215,8 @@ func (o *Options) warningEvents(ctx context.Context, clients rollout.Clients, na
 // ownersCheck fails when an owner would revert the rollback (an operator,
 // Argo CD with automated sync, Flux) or keeps its own history (a Helm
 // release): the fix is the command that suspends it or hands over to it.
-func ownersCheck(cluster string, d *appsv1.Deployment, v *ownership.Verdict) Check {
-	ch := Check{Cluster: cluster, Group: GroupOwners, Name: d.Name, Status: OK, Detail: v.Summary()}
+func ownersCheck(cluster, name string, v *ownership.Verdict) Check {
+	ch := Check{Cluster: cluster, Group: GroupOwners, Name: name, Status: OK, Detail: v.Summary()}
 	if notes := v.Notes(); len(notes) > 0 {
 		ch.Status = Warn
 		ch.Detail += "; " + strings.Join(notes, "; ")
@@ -221,7 +225,7 @@ func ownersCheck(cluster string, d *appsv1.Deployment, v *ownership.Verdict) Che
 		ch.Status = Fail
 		ch.Detail = fmt.Sprintf("%s: %s", o.Title(), o.Why)
 		if o.Kind == ownership.KindHelm {
-			ch.Fix = fmt.Sprintf("roll it back through its release: %s", o.Command())
+			ch.Fix = fmt.Sprintf("list the release in the runbook's helmReleases (- name: %s) so that the app step rolls it back through Helm, or roll it back through its release: %s", o.Name, o.Command())
 		} else {
 			ch.Fix = fmt.Sprintf("suspend it first: %s%s", o.Command(), alsoIn(o.Kind))
 		}

@@ -121,10 +121,15 @@ func (s *Status) Run(ctx context.Context, deployment string) (*StatusResult, err
 		return nil, getError(err, "deployment", deployment)
 	}
 	m := s.monitor("status")
-	res := m.run(ctx, watchScope{
+	w := m.watch(ctx, watchScope{
 		deployFields: fields.OneTermEqualSelector("metadata.name", deployment).String(),
 		podLabels:    selectorString(d),
-	}, []string{deployment})[deployment]
+	})
+	defer w.stop()
+	// The watch's first list may be older than the Get (the API server's
+	// watch cache), e.g. right after a write by another program (Helm's
+	// rollback): judge the Deployment from the Get's generation on.
+	res := m.follow(ctx, w, []string{deployment}, map[string]int64{deployment: d.Generation})[deployment]
 	res.Namespace = d.Namespace
 	return res, res.Err()
 }

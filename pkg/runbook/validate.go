@@ -64,7 +64,13 @@ func child(n *yaml.Node, p any) *yaml.Node {
 var (
 	envRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	nameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+	// helmNameRE is Helm's own rule for release names (helm install
+	// refuses any other).
+	helmNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 )
+
+// helmNameMax is the longest release name Helm accepts.
+const helmNameMax = 53
 
 // validate checks required fields and values; l gives the lines.
 func validate(found *issues, rb *Runbook, l locator) {
@@ -116,13 +122,30 @@ func validate(found *issues, rb *Runbook, l locator) {
 		seen[c] = true
 	}
 
-	if len(rb.Deployments) == 0 {
-		found.add(l.line("deployments"), "missing deployments: list the application's Deployment names")
+	if len(rb.Deployments) == 0 && len(rb.HelmReleases) == 0 {
+		found.add(l.line("deployments"), "missing deployments: list the application's Deployment names (or its Helm releases under helmReleases)")
 	}
 	for i, d := range rb.Deployments {
 		k8sName(d, fmt.Sprintf("deployments[%d]", i), "deployments", i)
 		if slices.Index(rb.Deployments, d) < i {
 			found.add(l.line("deployments", i), "deployment %q is listed twice: remove the duplicate", d)
+		}
+	}
+
+	for i, h := range rb.HelmReleases {
+		at := []any{"helmReleases", i}
+		if need(h.Name, fmt.Sprintf("helmReleases[%d].name (the release's name, as helm list shows it)", i), append(at, "name")...) &&
+			(len(h.Name) > helmNameMax || !helmNameRE.MatchString(h.Name)) {
+			found.add(l.line(append(at, "name")...), "helmReleases[%d].name %q is not a Helm release name: use at most %d lower-case letters, digits, '-' and '.'", i, h.Name, helmNameMax)
+		}
+		if h.Namespace != "" {
+			k8sName(h.Namespace, fmt.Sprintf("helmReleases[%d].namespace", i), append(at, "namespace")...)
+		}
+		for j := range i {
+			if rb.HelmReleases[j].Name == h.Name {
+				found.add(l.line(at...), "helm release %q is listed twice: list each release once", h.Name)
+				break
+			}
 		}
 	}
 
