@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/lifecycle"
@@ -32,20 +30,7 @@ func (r *run) app() string {
 	return r.name
 }
 
-func (r *run) target() string { return "deployment/" + r.name }
-
-// replicaSet returns the guarded ReplicaSet, nil when it cannot be read.
-func (r *run) replicaSet(ctx context.Context) *appsv1.ReplicaSet {
-	if r.rs == "" {
-		return nil
-	}
-	rs, err := r.g.Clients.ReplicaSets.Get(ctx, r.rs, metav1.GetOptions{})
-	if err != nil {
-		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("read replicaset %s: %v", r.rs, err))
-		return nil
-	}
-	return rs
-}
+func (r *run) target() string { return r.w.String() }
 
 // good stamps the guarded revision known-good and reports success.
 func (r *run) good(ctx context.Context, warning string) (*Result, error) {
@@ -55,14 +40,13 @@ func (r *run) good(ctx context.Context, warning string) (*Result, error) {
 		res.Warnings = append(res.Warnings, warning)
 		r.emit(progress.Warning, "warning: "+warning, nil)
 	}
-	rs := r.replicaSet(ctx)
-	if rs == nil {
-		res.Verdict, res.Reason = VerdictFailed, "the guarded replicaset cannot be read to stamp it"
-		return res, fmt.Errorf("guard deployment %s: the release passed its bake but %s", r.name, res.Reason)
+	if r.ref.Object == "" {
+		res.Verdict, res.Reason = VerdictFailed, "the guarded revision is not known, so it cannot be stamped"
+		return res, fmt.Errorf("guard %s: the release passed its bake but %s", r.w.Describe(), res.Reason)
 	}
-	if err := rollout.StampGood(ctx, r.g.Clients.ReplicaSets, rs, stampBy, r.clk.Now()); err != nil {
+	if err := rollout.StampGood(ctx, r.g.Clients, r.ref, stampBy, r.clk.Now()); err != nil {
 		res.Verdict, res.Reason = VerdictFailed, err.Error()
-		return res, fmt.Errorf("guard deployment %s: the release passed its bake but %w", r.name, err)
+		return res, fmt.Errorf("guard %s: the release passed its bake but %w", r.w.Describe(), err)
 	}
 	how := fmt.Sprintf("passed its %s bake", r.g.Bake)
 	if warning != "" {
@@ -82,8 +66,8 @@ func (r *run) good(ctx context.Context, warning string) (*Result, error) {
 // stampFailed records the bad verdict on the guarded revision, so that no
 // undo picks it and history shows why.
 func (r *run) stampFailed(ctx context.Context, reason string, at time.Time) {
-	if rs := r.replicaSet(ctx); rs != nil {
-		if err := rollout.StampFailed(ctx, r.g.Clients.ReplicaSets, rs, reason, at); err != nil {
+	if r.ref.Object != "" {
+		if err := rollout.StampFailed(ctx, r.g.Clients, r.ref, reason, at); err != nil {
 			r.res.Warnings = append(r.res.Warnings, err.Error())
 		}
 	}
@@ -98,7 +82,7 @@ func (r *run) leave(ctx context.Context, reason string) (*Result, error) {
 	res.Detection = rollout.Duration(r.clk.Since(r.start))
 	r.stampFailed(ctx, reason, r.clk.Now())
 	r.printf("%s: revision %d is not healthy: %s; not rolled back", r.name, res.Revision, reason)
-	err := outcome.AsUnhealthy(fmt.Errorf("deployment %s revision %d: %s", r.name, res.Revision, reason))
+	err := outcome.AsUnhealthy(fmt.Errorf("%s revision %d: %s", r.w.Describe(), res.Revision, reason))
 	if in := r.open(ctx, reason); in != nil {
 		r.close(ctx, in, journal.ResultFailed, err, r.event(notify.KindFailed, fmt.Sprintf("%s revision %d is not healthy and was NOT rolled back: %s", r.name, res.Revision, reason), reason))
 	}
@@ -106,7 +90,7 @@ func (r *run) leave(ctx context.Context, reason string) (*Result, error) {
 }
 
 // bad rolls the release back to the last known good revision (unless
-// NoRollback), as an incident: under the Deployment's lock, journaled,
+// NoRollback), as an incident: under the workload's lock, journaled,
 // notified, reported.
 func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, error) {
 	g, res := r.g, r.res
@@ -130,7 +114,7 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 	if in != nil {
 		in.Notify(r.event(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and is being rolled back: %s", r.name, res.Revision, reason), reason))
 	}
-	undoRes, undoErr := g.RollBack(ctx, in, r.name, map[string]any{"revision": res.Revision, "images": res.Images})
+	undoRes, undoErr := g.RollBack(ctx, in, r.w.String(), map[string]any{"revision": res.Revision, "images": res.Images})
 	res.Undo = undoRes
 	res.Recovery = rollout.Duration(r.clk.Since(detected))
 	var err error
@@ -141,7 +125,7 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 		r.printf("%s: rolled back from revision %d to revision %d (now %d), verified healthy; recovery took %s",
 			r.name, undoRes.FromRevision, undoRes.ToRevision, undoRes.NewRevision, res.Recovery)
 		final = r.event(notify.KindSucceeded, fmt.Sprintf("%s rolled back from revision %d to known-good revision %d and verified healthy", r.name, undoRes.FromRevision, undoRes.ToRevision), reason)
-		err = fmt.Errorf("deployment %s revision %d failed guard (%s); rolled back to revision %d", r.name, res.Revision, reason, undoRes.ToRevision)
+		err = fmt.Errorf("%s revision %d failed guard (%s); rolled back to revision %d", r.w.Describe(), res.Revision, reason, undoRes.ToRevision)
 		if timedOut {
 			err = outcome.AsTimeout(err)
 		} else {
@@ -154,12 +138,12 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 			why = "nothing was rolled back: " + undoRes.Reason
 		}
 		final = r.event(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and %s", r.name, res.Revision, why), reason)
-		err = outcome.AsUnhealthy(fmt.Errorf("deployment %s revision %d failed guard (%s) and %s", r.name, res.Revision, reason, why))
+		err = outcome.AsUnhealthy(fmt.Errorf("%s revision %d failed guard (%s) and %s", r.w.Describe(), res.Revision, reason, why))
 	default:
 		res.Verdict = VerdictFailed
 		res.RollbackError = undoErr.Error()
 		final = r.event(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and the rollback failed: %v", r.name, res.Revision, undoErr), reason)
-		err = fmt.Errorf("deployment %s revision %d failed guard (%s); roll back: %w", r.name, res.Revision, reason, undoErr)
+		err = fmt.Errorf("%s revision %d failed guard (%s); roll back: %w", r.w.Describe(), res.Revision, reason, undoErr)
 		if outcome.KindOf(undoErr) == outcome.Refused {
 			// Nothing was rolled back, but the release is bad: not a plain refusal.
 			err = outcome.AsUnhealthy(err)
@@ -220,15 +204,20 @@ func (r *run) close(ctx context.Context, in *lifecycle.Incident, result string, 
 	}
 }
 
-// RollBack rolls Deployment name back to its last known good revision with
-// the code of `rollback app undo --yes`, under the Deployment's cluster
-// lock (the one `rollback run` and the controller take), journaled in in
+// RollBack rolls workload (kubectl's resource syntax) back to its last
+// known good revision with the code of `rollback app undo --yes`, under
+// the workload's cluster lock (the one `rollback run` and the controller
+// take), journaled in in
 // as the app step: step.started before the write, step.written,
 // step.verifying and the end. before is the state journaled as Before. A
 // nil in rolls back without lock or record (tests). The controller calls
 // it for a rollback a previous leader decided but never wrote.
-func (g *Guard) RollBack(ctx context.Context, in *lifecycle.Incident, name string, before map[string]any) (*rollout.UndoResult, error) {
-	ctx, obs, err := g.lockAndStart(ctx, in, name, before, true)
+func (g *Guard) RollBack(ctx context.Context, in *lifecycle.Incident, workload string, before map[string]any) (*rollout.UndoResult, error) {
+	w, err := rollout.ParseWorkload(workload)
+	if err != nil {
+		return nil, err
+	}
+	ctx, obs, err := g.lockAndStart(ctx, in, w, before, true)
 	if err != nil {
 		return nil, err
 	}
@@ -237,8 +226,8 @@ func (g *Guard) RollBack(ctx context.Context, in *lifecycle.Incident, name strin
 		v.Timeout = 5 * time.Minute
 	}
 	u := rollout.Undo{Clients: g.Clients, Verification: v, Observer: obs}
-	res, err := u.Run(ctx, name)
-	e := journal.Entry{Step: "app", Action: journal.ActionStepCompleted, Target: "deployment/" + name, Before: before, Result: journal.ResultOK}
+	res, err := u.Run(ctx, w.String())
+	e := journal.Entry{Step: "app", Action: journal.ActionStepCompleted, Target: w.String(), Before: before, Result: journal.ResultOK}
 	if res != nil {
 		e.After = map[string]any{"revision": res.ToRevision, "newRevision": res.NewRevision, "images": res.ImagesAfter, "verdict": res.Verdict, "ownership": res.Ownership}
 		if res.Verdict == rollout.VerdictSkipped {
@@ -257,18 +246,22 @@ func (g *Guard) RollBack(ctx context.Context, in *lifecycle.Incident, name strin
 	return res, err
 }
 
-// VerifyRollback watches and verifies Deployment name after a rollback
-// that already landed (a new controller leader takes over an incident
-// whose undo the previous one wrote): no second rollback, under the same
-// lock, journaled in in.
-func (g *Guard) VerifyRollback(ctx context.Context, in *lifecycle.Incident, name string) (*rollout.StatusResult, error) {
-	ctx, obs, err := g.lockAndStart(ctx, in, name, nil, false)
+// VerifyRollback watches and verifies workload (kubectl's resource
+// syntax) after a rollback that already landed (a new controller leader
+// takes over an incident whose undo the previous one wrote): no second
+// rollback, under the same lock, journaled in in.
+func (g *Guard) VerifyRollback(ctx context.Context, in *lifecycle.Incident, workload string) (*rollout.StatusResult, error) {
+	w, err := rollout.ParseWorkload(workload)
+	if err != nil {
+		return nil, err
+	}
+	ctx, obs, err := g.lockAndStart(ctx, in, w, nil, false)
 	if err != nil {
 		return nil, err
 	}
 	st := rollout.Status{Clients: g.Clients, Verification: g.Verification.WithClock(g.clock()), Observer: obs}
-	res, err := st.Run(ctx, name)
-	e := journal.Entry{Step: "app", Action: journal.ActionHealthChecked, Target: "deployment/" + name, Result: journal.ResultOK, Inputs: map[string]any{"phase": "after"}}
+	res, err := st.Run(ctx, w.String())
+	e := journal.Entry{Step: "app", Action: journal.ActionHealthChecked, Target: w.String(), Result: journal.ResultOK, Inputs: map[string]any{"phase": "after"}}
 	if res != nil {
 		e.After = map[string]any{"revision": res.Revision, "images": res.Images, "verdict": res.Verdict}
 	}
@@ -281,17 +274,17 @@ func (g *Guard) VerifyRollback(ctx context.Context, in *lifecycle.Incident, name
 	return res, err
 }
 
-// lockAndStart takes the Deployment's lock in the incident and, for a
+// lockAndStart takes the workload's lock in the incident and, for a
 // write, journals the start of the app step; the returned context ends if
 // the lock is lost, and the observer journals the undo's write and
 // verification.
-func (g *Guard) lockAndStart(ctx context.Context, in *lifecycle.Incident, name string, before map[string]any, write bool) (context.Context, progress.Observer, error) {
+func (g *Guard) lockAndStart(ctx context.Context, in *lifecycle.Incident, w rollout.Workload, before map[string]any, write bool) (context.Context, progress.Observer, error) {
 	if in == nil {
 		return ctx, g.Observer, nil
 	}
-	target := "deployment/" + name
+	target := w.String()
 	if g.Leases != nil {
-		lctx, err := in.Lock(ctx, lifecycle.Workload(g.Leases, g.Namespace, "deployment", name))
+		lctx, err := in.Lock(ctx, lifecycle.Workload(g.Leases, g.Namespace, w.Kind.Lower(), w.Name))
 		if err != nil {
 			return ctx, nil, fmt.Errorf("acquire the cluster lock: %w", err)
 		}
@@ -315,7 +308,7 @@ func (r *run) lastRound() []promquery.Sample {
 
 // event is a notification about the guarded release.
 func (r *run) event(kind, summary, reason string) notify.Event {
-	fields := []notify.Field{{Name: "deployment", Value: r.res.Namespace + "/" + r.name}, {Name: "revision", Value: fmt.Sprint(r.res.Revision)}}
+	fields := []notify.Field{{Name: r.w.Kind.Lower(), Value: r.res.Namespace + "/" + r.w.Name}, {Name: "revision", Value: fmt.Sprint(r.res.Revision)}}
 	if len(r.res.Images) > 0 {
 		fields = append(fields, notify.Field{Name: "images", Value: strings.Join(r.res.Images, ", ")})
 	}
