@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/notify"

@@ -286,17 +286,25 @@ func (m *monitor) watch(ctx context.Context, scope watchScope) *watches {
 	for _, k := range scope.kinds {
 		switch k {
 		case KindDeployment:
-			w.workloads[k] = start(&appsv1.Deployment{}, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return c.Deployments.List(ctx, o) },
+			w.workloads[k] = start(&appsv1.Deployment{}, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return c.Deployments.List(ctx, o)
+			},
 				c.Deployments.Watch, scope.fields, scope.labels)
-			rs := start(&appsv1.ReplicaSet{}, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return c.ReplicaSets.List(ctx, o) },
+			rs := start(&appsv1.ReplicaSet{}, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return c.ReplicaSets.List(ctx, o)
+			},
 				c.ReplicaSets.Watch, "", scope.podLabels)
 			w.replicaSets = &rs
 		case KindStatefulSet:
-			w.workloads[k] = start(&appsv1.StatefulSet{}, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return c.StatefulSets.List(ctx, o) },
+			w.workloads[k] = start(&appsv1.StatefulSet{}, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return c.StatefulSets.List(ctx, o)
+			},
 				c.StatefulSets.Watch, scope.fields, scope.labels)
 			needCRs = true
 		case KindDaemonSet:
-			w.workloads[k] = start(&appsv1.DaemonSet{}, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return c.DaemonSets.List(ctx, o) },
+			w.workloads[k] = start(&appsv1.DaemonSet{}, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return c.DaemonSets.List(ctx, o)
+			},
 				c.DaemonSets.Watch, scope.fields, scope.labels)
 			needCRs = true
 		}

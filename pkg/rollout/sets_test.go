@@ -100,7 +100,9 @@ func TestEvaluateSet(t *testing.T) {
 		{name: "ds surge: old pod still on a node", ds: true, pods: []string{"new", "new", "new", "old"}, line: "1 old replica left"},
 		{name: "ds a node cannot run the pod: desired counts only the others", ds: true, mutate: func(o object) { o.ds.Status.DesiredNumberScheduled = 2 },
 			pods: []string{"new", "new"}, complete: true, line: "2/2 updated"},
-		{name: "ds on delete", ds: true, mutate: func(o object) { o.ds.Spec.UpdateStrategy = appsv1.DaemonSetUpdateStrategy{Type: appsv1.OnDeleteDaemonSetStrategyType} },
+		{name: "ds on delete", ds: true, mutate: func(o object) {
+			o.ds.Spec.UpdateStrategy = appsv1.DaemonSetUpdateStrategy{Type: appsv1.OnDeleteDaemonSetStrategyType}
+		},
 			pods: []string{"new", "old", "old"}, replace: []string{"agent-2", "agent-1"}},
 		{name: "ds crash of the old revision is not stuck (its controller replaces it)", ds: true, pods: []string{"new", "new", "old-crash"}},
 	}

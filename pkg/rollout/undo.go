@@ -96,8 +96,8 @@ type UndoResult struct {
 	// recreates them at the target revision (a stuck StatefulSet, OnDelete).
 	ReplacedPods []PodReplacement `json:"replacedPods,omitempty"`
 	Status       *StatusResult    `json:"status,omitempty"`
-	Error             string            `json:"error,omitempty"`
-	Durations         UndoDurations     `json:"durations"`
+	Error        string           `json:"error,omitempty"`
+	Durations    UndoDurations    `json:"durations"`
 }
 
 // Run undoes workload (kubectl's resource syntax: web, deployment/web,
