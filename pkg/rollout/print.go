@@ -74,10 +74,21 @@ func WriteUndoResult(w io.Writer, r *UndoResult) {
 		fmt.Fprintf(w, "%s: skipped, already at revision %d (%s)\n", r.label(), r.ToRevision, imagesString(r.ImagesAfter))
 		return
 	case VerdictDryRun:
-		fmt.Fprintf(w, "%s: dry run: would roll back from revision %d (%s) to revision %d (%s); nothing changed\n",
-			r.label(), r.FromRevision, imagesString(r.ImagesBefore), r.ToRevision, imagesString(r.ImagesAfter))
-		if r.Diff != nil {
-			r.Diff.Write(w, "  ")
+		if r.PodsOnly {
+			fmt.Fprintf(w, "%s: dry run: already at revision %d (%s); would replace the pods its controller does not; nothing changed\n",
+				r.label(), r.ToRevision, imagesString(r.ImagesAfter))
+		} else {
+			fmt.Fprintf(w, "%s: dry run: would roll back from revision %d (%s) to revision %d (%s); nothing changed\n",
+				r.label(), r.FromRevision, imagesString(r.ImagesBefore), r.ToRevision, imagesString(r.ImagesAfter))
+			if r.Diff != nil {
+				r.Diff.Write(w, "  ")
+			}
+		}
+		if r.ReplaceStuck != "" {
+			fmt.Fprintf(w, "  would replace pod %s (the OrderedReady controller waits for it: kubernetes/kubernetes#67250)\n", r.ReplaceStuck)
+		}
+		if len(r.ReplacePods) > 0 {
+			fmt.Fprintf(w, "  would replace, one at a time (OnDelete): %s\n", strings.Join(r.ReplacePods, ", "))
 		}
 		return
 	case VerdictRefused, VerdictCancelled, VerdictError:
@@ -235,6 +246,9 @@ func WriteBulkResult(w io.Writer, b *BulkResult) {
 		if n := b.Counts[v]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, v))
 		}
+	}
+	if noun == "workloads" && len(b.Results) == 1 {
+		noun = "workload"
 	}
 	fmt.Fprintf(w, "%d %s: %s (%s)\n", len(b.Results), noun, strings.Join(parts, ", "), b.Total)
 }

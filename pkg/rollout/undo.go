@@ -92,6 +92,11 @@ type UndoResult struct {
 	// Missing is what the target needed that did not exist (a refusal).
 	Missing           []podrefs.Missing `json:"missing,omitempty"`
 	ConcurrentChanges []string          `json:"concurrentChanges,omitempty"`
+	// ReplacePods and ReplaceStuck are the pods the plan replaces (see
+	// Plan); PodsOnly says the template was already the target's.
+	ReplacePods  []string `json:"replacePods,omitempty"`
+	ReplaceStuck string   `json:"replaceStuck,omitempty"`
+	PodsOnly     bool     `json:"podsOnly,omitempty"`
 	// ReplacedPods are the pods the undo deleted so that their controller
 	// recreates them at the target revision (a stuck StatefulSet, OnDelete).
 	ReplacedPods []PodReplacement `json:"replacedPods,omitempty"`
@@ -269,6 +274,7 @@ func fill(res *UndoResult, p *Plan) {
 	}
 	res.Reason = p.Reason
 	res.Warnings = p.Warnings
+	res.ReplacePods, res.ReplaceStuck, res.PodsOnly = p.ReplacePods, p.ReplaceStuck, p.PodsOnly
 	res.Ownership, res.Missing = p.Ownership, p.Missing
 }
 
