@@ -78,7 +78,7 @@ func (o *preflightOptions) Run(ctx context.Context, f *Factory) error {
 		return err
 	}
 	opts.Timeout = o.timeout
-	fmt.Fprintf(f.IO.ErrOut, "preflight: %s, %d %s, %d %s...\n", rb.App, len(rb.Clusters), pluralWord(len(rb.Clusters), "cluster"), len(rb.Deployments), pluralWord(len(rb.Deployments), "deployment"))
+	fmt.Fprintf(f.IO.ErrOut, "preflight: %s, %d %s, %d %s...\n", rb.App, len(rb.Clusters), pluralWord(len(rb.Clusters), "cluster"), len(rb.Workloads()), pluralWord(len(rb.Workloads()), workloadWord(rb)))
 	rep, err := opts.Run(ctx)
 	if err != nil {
 		return err
@@ -191,4 +191,13 @@ func pluralWord(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// workloadWord names a runbook's workloads: "deployment" when it has
+// only Deployments, else "workload".
+func workloadWord(rb *runbook.Runbook) string {
+	if len(rb.StatefulSets)+len(rb.DaemonSets) > 0 {
+		return "workload"
+	}
+	return "deployment"
 }

@@ -16,11 +16,11 @@ func (s *session) dryRun(ctx context.Context) (*Result, error) {
 		switch step {
 		case "app":
 			for _, c := range s.r.Clusters {
-				for _, name := range s.r.Runbook.Deployments {
+				for _, w := range s.workloads() {
 					u := s.undo(c, s.r.Observer)
 					u.DryRun = true
-					ur, err := u.Run(ctx, name)
-					sr := StepResult{Step: "app", Target: s.targetName(c.Context, "deployment/"+name), Cluster: c.Context, Verdict: stepPlanned}
+					ur, err := u.Run(ctx, w.String())
+					sr := StepResult{Step: "app", Target: s.targetName(c.Context, w.String()), Cluster: c.Context, Verdict: stepPlanned}
 					if err != nil {
 						sr.Verdict, sr.Error = stepFailed, err.Error()
 					} else if ur.Verdict == rollout.VerdictSkipped {

@@ -287,3 +287,33 @@ func (o object) info() *WorkloadInfo {
 	return &WorkloadInfo{Workload: o.workload(), UID: m.UID, Generation: m.Generation, Labels: m.Labels, Annotations: m.Annotations,
 		Template: o.template(), Selector: o.selector(), Desired: o.desired(), Object: o.runtimeObject().(metav1.Object)}
 }
+
+// InfoOf describes a typed workload (*appsv1.Deployment, *appsv1.StatefulSet
+// or *appsv1.DaemonSet, from a watch cache say); false for anything else.
+func InfoOf(obj any) (*WorkloadInfo, bool) {
+	o, ok := objectOf(obj)
+	if !ok {
+		return nil, false
+	}
+	return o.info(), true
+}
+
+// PatchWorkload patches workload w (namespace from the clients) and returns
+// it as written.
+func PatchWorkload(ctx context.Context, c Clients, w Workload, pt types.PatchType, data []byte) (*WorkloadInfo, error) {
+	opts := metav1.PatchOptions{FieldManager: FieldManager}
+	var o object
+	var err error
+	switch w.Kind {
+	case KindStatefulSet:
+		o.sts, err = c.StatefulSets.Patch(ctx, w.Name, pt, data, opts)
+	case KindDaemonSet:
+		o.ds, err = c.DaemonSets.Patch(ctx, w.Name, pt, data, opts)
+	default:
+		o.d, err = c.Deployments.Patch(ctx, w.Name, pt, data, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return o.info(), nil
+}

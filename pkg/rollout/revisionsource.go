@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"context"
 	"encoding/json"
 	"sort"
 
@@ -147,4 +148,64 @@ func (r RevisionRef) holds(pod *corev1.Pod) bool {
 // always the same one.
 func sortPods(pods []*corev1.Pod) {
 	sort.Slice(pods, func(i, j int) bool { return pods[i].Name < pods[j].Name })
+}
+
+// sourceOf wraps a ReplicaSet or ControllerRevision; nil for anything else.
+func sourceOf(obj any) *revisionSource {
+	switch o := obj.(type) {
+	case *appsv1.ReplicaSet:
+		return replicaSetSource(o)
+	case *appsv1.ControllerRevision:
+		return controllerRevisionSource(o)
+	}
+	return nil
+}
+
+// CurrentRevision returns the current revision of workload (a
+// *appsv1.Deployment, *appsv1.StatefulSet or *appsv1.DaemonSet) among
+// objs, the ReplicaSets or ControllerRevisions of its namespace (those it
+// does not control are ignored), with its health and known-good mark; nil
+// when its controller has not observed its generation yet or no revision
+// holds its template. It reads nothing: callers pass their caches.
+func CurrentRevision(workload any, objs []any) *Revision {
+	o, ok := objectOf(workload)
+	if !ok || !o.observed() {
+		return nil
+	}
+	var srcs []*revisionSource
+	for _, obj := range objs {
+		if s := sourceOf(obj); s != nil {
+			srcs = append(srcs, s)
+		}
+	}
+	revs := revisions(o, srcs, nil)
+	if cur := current(revs); cur != nil {
+		c := *cur
+		return &c
+	}
+	return nil
+}
+
+// FindRevision returns the revision of workload (kubectl's resource
+// syntax) that holds tmpl (a Deployment's ignoring pod-template-hash), nil
+// when none does.
+func FindRevision(ctx context.Context, c Clients, workload string, tmpl *corev1.PodTemplateSpec) (*Revision, error) {
+	o, err := getWorkload(ctx, c, workload)
+	if err != nil {
+		return nil, err
+	}
+	srcs, err := revisionSources(ctx, c, o)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range revisions(o, srcs, nil) {
+		if r.src.tmpl == nil {
+			continue
+		}
+		if (r.src.rs != nil && equalIgnoreHash(r.src.tmpl, tmpl)) || (r.src.cr != nil && apiequality.Semantic.DeepEqual(r.src.tmpl, tmpl)) {
+			rev := r
+			return &rev, nil
+		}
+	}
+	return nil, nil
 }

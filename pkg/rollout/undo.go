@@ -9,7 +9,6 @@ import (
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 
@@ -287,9 +286,10 @@ func fill(res *UndoResult, p *Plan) {
 func undoPatch(p *Plan) ([]byte, error) {
 	tmpl, ann := p.undoTemplate()
 	m := p.obj.meta()
-	readAnn := m.Annotations
-	if readAnn == nil {
-		readAnn = map[string]string{}
+	// No annotations at all tests as null (a missing value).
+	var readAnn any
+	if m.Annotations != nil {
+		readAnn = m.Annotations
 	}
 	ops := []map[string]any{
 		{"op": "test", "path": "/metadata/generation", "value": m.Generation},
@@ -322,26 +322,11 @@ func writeUndo(ctx context.Context, c Clients, p *Plan) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("build patch for %s: %w", p.Workload().Describe(), err)
 	}
-	opts := metav1.PatchOptions{FieldManager: FieldManager}
-	switch p.Kind {
-	case KindStatefulSet:
-		s, err := c.StatefulSets.Patch(ctx, p.Name, types.JSONPatchType, patch, opts)
-		if err != nil {
-			return 0, err
-		}
-		return s.Generation, nil
-	case KindDaemonSet:
-		d, err := c.DaemonSets.Patch(ctx, p.Name, types.JSONPatchType, patch, opts)
-		if err != nil {
-			return 0, err
-		}
-		return d.Generation, nil
-	}
-	d, err := c.Deployments.Patch(ctx, p.Name, types.JSONPatchType, patch, opts)
+	info, err := PatchWorkload(ctx, c, p.Workload(), types.JSONPatchType, patch)
 	if err != nil {
 		return 0, err
 	}
-	return d.Generation, nil
+	return info.Generation, nil
 }
 
 // keptChanging explains giving up after maxConflicts concurrent changes.
