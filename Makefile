@@ -11,7 +11,7 @@ SANDBOX_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pk
 export ROLLBACK_SANDBOX_BIN := $(BIN)/rollback-sandbox
 export ROLLBACK_BIN := $(BIN)/rollback
 
-.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo demo-helm bench bench-db bench-guard bench-helm install fuzz print-sandbox-ldflags
+.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo demo-helm bench bench-db bench-guard bench-helm install fuzz print-sandbox-ldflags docs docs-examples release
 
 all: build
 
@@ -90,3 +90,20 @@ fuzz:
 		pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$pkg $$fn ($(FUZZTIME))"; \
 		$(GO) test ./$$pkg/ -run '^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) 2>&1 | tail -3; \
 	done
+
+# The command reference (docs/reference/*.md and man pages in docs/reference/man)
+# is generated from the cobra commands; a unit test fails while it is out of date.
+docs:
+	$(GO) run ./cmd/rollback-docs -dir docs/reference
+
+# Re-run every console example in README.md and docs/ against a sandbox and
+# PostgreSQL and write the real output back into the Markdown (RUN=regexp
+# narrows it to some pages, e.g. RUN=application).
+docs-examples: build sandbox-build deps
+	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e/docs/ -run 'TestExamples/$(RUN)' -update
+
+# The release: static binaries for linux and darwin on amd64 and arm64,
+# tar.gz archives, checksums.txt and the krew manifest in dist/
+# (VERSION=v1.2.3 to stamp a version).
+release:
+	bash release/build.sh

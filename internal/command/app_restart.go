@@ -31,6 +31,9 @@ func newAppRestartCmd(f *Factory) *cobra.Command {
 			var info *rollout.WorkloadInfo
 			step := rec.oneStep(f, cmd, w.Name, "app", w.String(), cs.CoreV1().ConfigMaps(ns), nil, workloadLock(cs, ns, w))
 			step.Check = func(ctx context.Context) error {
+				if err := mayPatch(ctx, cs, ns, "apps", w.Kind.Resource(), w.Name); err != nil {
+					return err
+				}
 				return rollout.CheckRestartWorkload(ctx, clients, w.String())
 			}
 			_, err = step.Run(ctxOf(cmd),

@@ -173,6 +173,9 @@ concurrently (--kind narrows the kinds).`,
 				// Bad input and a missing terminal are refused before anything
 				// is recorded.
 				step.Check = func(ctx context.Context) error {
+					if err := mayPatch(ctx, cs, ns, "apps", w.Kind.Resource(), w.Name); err != nil {
+						return err
+					}
 					dry := u
 					dry.DryRun, dry.Observer, dry.Confirm = true, nil, nil
 					r, err := dry.Run(ctx, w.String())

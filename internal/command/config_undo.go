@@ -128,6 +128,9 @@ func runConfigUndo(cmd *cobra.Command, f *Factory, fl *configUndoFlags, deployme
 			dry := *u
 			dry.DryRun, dry.Observer, dry.Confirm = true, nil, nil
 			p, err := dry.Run(ctx, deployment)
+			if err == nil {
+				err = mayPatch(ctx, cs, ns, "apps", "deployments", deployment)
+			}
 			if err == nil && !fl.yes && !f.IO.InTTY && p.Skipped == "" {
 				configs.WritePlan(f.IO.ErrOut, p.Plan)
 				err = exitcode.AsRefused(errors.New("no terminal to confirm on; nothing was changed: run again with --yes, or with --dry-run to only see the plan"))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/dbrollback"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/progress"
@@ -33,7 +34,25 @@ On failure it reports the exact state and the restore command.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var res *dbrollback.UndoResult
-			_, err := rec.oneStep(f, cmd, "database", "db", "database", nil, passwordOf(d.databaseURL())).Run(cmd.Context(),
+			step := rec.oneStep(f, cmd, "database", "db", "database", nil, passwordOf(d.databaseURL()))
+			// What the plan refuses (bad input, a dirty database, missing or
+			// data-destroying downs) and a missing terminal are refused before
+			// anything is recorded.
+			step.Check = func(ctx context.Context) error {
+				p, err := dbrollback.MakePlan(ctx, d.options(), r.request(cmd))
+				switch {
+				case err != nil:
+					return err
+				case p.NoOp():
+					return nil
+				case p.DataLossRefusal(acceptLoss) != nil:
+					return p.DataLossRefusal(acceptLoss)
+				case !yes && !f.IO.InTTY:
+					return exitcode.AsRefused(errDBNoTTY)
+				}
+				return nil
+			}
+			_, err := step.Run(cmd.Context(),
 				func(ctx context.Context, obs progress.Observer) (lifecycle.StepOutcome, error) {
 					var err error
 					res, err = dbrollback.Undo(ctx, dbrollback.UndoOptions{

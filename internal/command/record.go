@@ -1,13 +1,19 @@
 package command
 
 import (
+	"context"
+	"fmt"
 	"net/url"
 	"sort"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
+	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 )
@@ -65,6 +71,28 @@ func passwordOf(raw string) []string {
 	}
 	if p, ok := u.User.Password(); ok && p != "" {
 		return []string{p}
+	}
+	return nil
+}
+
+// mayPatch refuses, before anything is recorded, an identity that may not
+// patch the resource in namespace (one SelfSubjectAccessReview): a viewer's
+// undo is refused without an incident and without journal mirror writes
+// it cannot make.
+func mayPatch(ctx context.Context, cs kubernetes.Interface, namespace, group, resource, name string) error {
+	r, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
+		Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Namespace: namespace, Verb: "patch", Group: group, Resource: resource, Name: name}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return nil // the write itself will say what is wrong
+	}
+	if !r.Status.Allowed {
+		what := resource
+		if group != "" {
+			what += "." + group
+		}
+		return exitcode.AsRefused(fmt.Errorf("forbidden: this identity may not patch %s in namespace %s; nothing was changed: an identity with the edit role is needed (`rollback preflight` lists every permission a rollback needs)", what, namespace))
 	}
 	return nil
 }

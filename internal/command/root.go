@@ -112,6 +112,7 @@ last known good state, verifies the result and records what it did.`,
 		helm = newHelmExecCmd
 	}
 	root.AddCommand(helm(f))
+	setUpHelp(root)
 	refuseBadArgs(root)
 	return root
 }

@@ -15,8 +15,6 @@ package kubeflags
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -24,7 +22,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-	"k8s.io/client-go/util/homedir"
 )
 
 // ConfigFlags holds the kubeconfig flags. A nil field is a flag that is not
@@ -32,7 +29,8 @@ import (
 type ConfigFlags struct {
 	KubeConfig *string
 	// CacheDir is accepted for kubectl compatibility; rollback makes no
-	// discovery requests and caches nothing.
+	// discovery requests and caches nothing, so it has no default (which
+	// would also put the user's home directory into the help text).
 	CacheDir *string
 
 	ClusterName  *string
@@ -68,7 +66,7 @@ func NewConfigFlags() *ConfigFlags {
 	g := false
 	return &ConfigFlags{
 		KubeConfig:           str(""),
-		CacheDir:             str(defaultCacheDir()),
+		CacheDir:             str(""),
 		ClusterName:          str(""),
 		AuthInfoName:         str(""),
 		Context:              str(""),
@@ -90,32 +88,42 @@ func NewConfigFlags() *ConfigFlags {
 	}
 }
 
-func defaultCacheDir() string {
-	if dir := os.Getenv("KUBECACHEDIR"); dir != "" {
-		return dir
-	}
-	return filepath.Join(homedir.HomeDir(), ".kube", "cache")
+// annotation marks the flags AddFlags binds, so that help can list them
+// apart (`rollback options`, as `kubectl options` does).
+const annotation = "rollback.vibestack.dev/kubeconfig-flag"
+
+// IsConfigFlag reports whether f is one of the kubeconfig flags AddFlags binds.
+func IsConfigFlag(f *pflag.Flag) bool {
+	_, ok := f.Annotations[annotation]
+	return ok
 }
 
-// AddFlags binds the non-nil fields to flags, with kubectl's names and help.
+// AddFlags binds the non-nil fields to flags, with kubectl's names and help,
+// each marked so that IsConfigFlag recognises it.
 func (f *ConfigFlags) AddFlags(flags *pflag.FlagSet) {
+	mark := func(name string) {
+		_ = flags.SetAnnotation(name, annotation, []string{"true"})
+	}
 	str := func(p *string, name, short, usage string) {
 		if p != nil {
 			flags.StringVarP(p, name, short, *p, usage)
+			mark(name)
 		}
 	}
 	boolean := func(p *bool, name, usage string) {
 		if p != nil {
 			flags.BoolVar(p, name, *p, usage)
+			mark(name)
 		}
 	}
 	array := func(p *[]string, name, usage string) {
 		if p != nil {
 			flags.StringArrayVar(p, name, *p, usage)
+			mark(name)
 		}
 	}
 	str(f.KubeConfig, "kubeconfig", "", "Path to the kubeconfig file to use for CLI requests.")
-	str(f.CacheDir, "cache-dir", "", "Default cache directory (accepted for kubectl compatibility; rollback caches nothing)")
+	str(f.CacheDir, "cache-dir", "", "Cache directory (accepted for kubectl compatibility; rollback caches nothing)")
 	str(f.CertFile, "client-certificate", "", "Path to a client certificate file for TLS")
 	str(f.KeyFile, "client-key", "", "Path to a client key file for TLS")
 	str(f.BearerToken, "token", "", "Bearer token for authentication to the API server")

@@ -110,12 +110,8 @@ func (s *session) undo(ctx context.Context, o UndoOptions) (*UndoResult, error) 
 		res.Skipped, res.Verified = true, true
 		return res, nil
 	}
-	if len(plan.DataLoss) > 0 && !o.AcceptDataLoss {
-		var lines []string
-		for _, f := range plan.DataLoss {
-			lines = append(lines, fmt.Sprintf("%s:%d %s (%s)", f.File, f.Line, f.Statement, f.Reason))
-		}
-		return res, refusef("the downs destroy data:\n  %s\nread `rollback db plan`, then pass --accept-data-loss to go ahead (a verified backup is taken first); nothing was changed", strings.Join(lines, "\n  "))
+	if err := plan.DataLossRefusal(o.AcceptDataLoss); err != nil {
+		return res, err
 	}
 	if o.Confirm != nil {
 		ok, err := o.Confirm(plan)
@@ -276,4 +272,17 @@ func (s *session) usableBackup(ctx context.Context, dir, id string, st *Status) 
 		return nil, refusef("backup %s changed since it was taken (sha256 %s, metadata says %s): take a new one", id, sum, b.SHA256)
 	}
 	return b, nil
+}
+
+// DataLossRefusal is the refusal of a plan whose downs may destroy data,
+// naming every finding, unless acceptDataLoss; nil when there is none.
+func (p *Plan) DataLossRefusal(acceptDataLoss bool) error {
+	if len(p.DataLoss) == 0 || acceptDataLoss {
+		return nil
+	}
+	var lines []string
+	for _, f := range p.DataLoss {
+		lines = append(lines, fmt.Sprintf("%s:%d %s (%s)", f.File, f.Line, f.Statement, f.Reason))
+	}
+	return refusef("the downs destroy data:\n  %s\nread `rollback db plan`, then pass --accept-data-loss to go ahead (a verified backup is taken first); nothing was changed", strings.Join(lines, "\n  "))
 }

@@ -443,30 +443,3 @@ func oneLine(s string) string {
 	}
 	return s
 }
-
-// prefixWriter turns a guard's progress into log lines of its Deployment.
-type prefixWriter struct {
-	rec    *recorder
-	prefix string
-	buf    []byte
-}
-
-func (w *prefixWriter) Write(p []byte) (int, error) {
-	w.buf = append(w.buf, p...)
-	for {
-		i := -1
-		for j, b := range w.buf {
-			if b == '\n' || b == '\r' {
-				i = j
-				break
-			}
-		}
-		if i < 0 {
-			return len(p), nil
-		}
-		if line := string(w.buf[:i]); line != "" {
-			w.rec.logf("%s%s", w.prefix, line)
-		}
-		w.buf = w.buf[i+1:]
-	}
-}

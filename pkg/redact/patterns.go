@@ -11,7 +11,12 @@ var scheme = regexp.MustCompile(`(?i)[a-z][a-z0-9+.\-]*://`)
 
 // keyValue finds password=..., PGPASSWORD=..., api_key=..., and the like
 // outside URLs; password: ... too.
-var keyValue = regexp.MustCompile(`(?i)((?:password|passwd|pwd|pgpassword|mysql_pwd|client_secret|secret_key|api[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|private[_-]?token|routing[_-]?key|hmac[_-]?secret)\s*=\s*|(?:password|passwd)\s*:\s*)("[^"]*"|'[^']*'|[^\s"',;&]+)`)
+var keyValue = regexp.MustCompile(`(?i)((?:password|passwd|pwd|pgpassword|mysql_pwd|client_secret|secret_key|api[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|private[_-]?token|routing[_-]?key|hmac[_-]?secret)\s*=\s*)("[^"]*"|'[^']*'|[^\s"',;&]+)`)
+
+// keyColon finds "password: ..." (YAML, logs): a key that is a word of its
+// own, not the last segment of a resource's path, so that a message such as
+// "read secret shop/db-password: you may not read it" keeps its words.
+var keyColon = regexp.MustCompile(`(?i)((?:^|[\s{,(;"'])[\w-]*(?:password|passwd)["']?\s*:\s*)("[^"]*"|'[^']*'|[^\s"',;&]+)`)
 
 // bearer finds HTTP Authorization values.
 var bearer = regexp.MustCompile(`(?i)(\bauthorization:\s*(?:bearer|basic|token)\s+|\bbearer\s+)([A-Za-z0-9._~+/=\-]{8,})`)
@@ -27,6 +32,7 @@ func String(s string) string {
 	}
 	if strings.Contains(s, "=") || strings.Contains(s, ":") {
 		s = keyValue.ReplaceAllString(s, "${1}"+Mask)
+		s = keyColon.ReplaceAllString(s, "${1}"+Mask)
 	}
 	if len(s) >= 8 {
 		s = bearer.ReplaceAllString(s, "${1}"+Mask)
