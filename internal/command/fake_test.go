@@ -153,9 +153,14 @@ func setRevisions(kind string, undone, onDelete bool) []runtime.Object {
 		n := i + 1
 		hash := fmt.Sprintf("c%d", n)
 		raw, _ := json.Marshal(map[string]any{"spec": map[string]any{"template": tmpl(img), "$patch": "replace"}})
+		// The labels each controller puts on its revisions.
+		crLabels := map[string]string{"app": name, appsv1.ControllerRevisionHashLabelKey: hash}
+		if kind == "StatefulSet" {
+			crLabels = map[string]string{"app": name, "controller.kubernetes.io/hash": hash}
+		}
 		cr := &appsv1.ControllerRevision{
 			ObjectMeta: metav1.ObjectMeta{Name: name + "-" + hash, Namespace: "shop", UID: types.UID("cr-" + hash),
-				Labels:            map[string]string{"app": name, appsv1.ControllerRevisionHashLabelKey: hash},
+				Labels:            crLabels,
 				CreationTimestamp: metav1.NewTime(t0.Add(time.Duration(n-4) * time.Hour)),
 				Annotations:       map[string]string{"kubernetes.io/change-cause": "deploy " + img},
 				OwnerReferences:   []metav1.OwnerReference{ref}},

@@ -104,7 +104,7 @@ func evaluateSet(o object, src *revisionSource, pods []*corev1.Pod) (Progress, p
 	}
 	if o.orderedReady() && !o.onDelete() {
 		for _, pod := range others {
-			if f := PodFailureOf(pod); f != nil && !PodReady(pod) {
+			if f := crashing(pod); f != nil && !PodReady(pod) {
 				pp.stuck, pp.stuckWhy = pod, f
 				break
 			}
@@ -117,6 +117,21 @@ func evaluateSet(o object, src *revisionSource, pods []*corev1.Pod) (Progress, p
 	p.Complete = src != nil && p.Observed && rolled >= want && len(others) == 0 &&
 		p.Ready >= p.Desired && p.Available >= p.Desired && p.NotReady == ""
 	return p, pp
+}
+
+// crashing returns why pod fails: PodFailureOf, or, between two crashes of
+// a crash loop (its container running again, not Ready), its last exit
+// with an error; nil when it does neither.
+func crashing(pod *corev1.Pod) *PodFailure {
+	if f := PodFailureOf(pod); f != nil {
+		return f
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if t := cs.LastTerminationState.Terminated; t != nil && t.ExitCode != 0 && cs.RestartCount > 0 && !cs.Ready {
+			return &PodFailure{Pod: pod.Name, Container: cs.Name, Reason: "restarting after " + orUnknown(t.Reason), Message: lastExit(t), Restarts: cs.RestartCount}
+		}
+	}
+	return nil
 }
 
 // ordinal returns a StatefulSet pod's ordinal (its pod-index label, else

@@ -95,8 +95,13 @@ func WriteUndoResult(w io.Writer, r *UndoResult) {
 		fmt.Fprintf(w, "%s: %s, nothing changed\n", r.label(), r.Verdict)
 		return
 	}
-	fmt.Fprintf(w, "%s: %s: rolled back from revision %d (%s) to revision %d (%s), now revision %d\n",
-		r.label(), r.Verdict, r.FromRevision, imagesString(r.ImagesBefore), r.ToRevision, imagesString(r.ImagesAfter), r.NewRevision)
+	if r.PodsOnly {
+		fmt.Fprintf(w, "%s: %s: already at revision %d (%s); replaced the pods its controller did not\n",
+			r.label(), r.Verdict, r.NewRevision, imagesString(r.ImagesAfter))
+	} else {
+		fmt.Fprintf(w, "%s: %s: rolled back from revision %d (%s) to revision %d (%s), now revision %d\n",
+			r.label(), r.Verdict, r.FromRevision, imagesString(r.ImagesBefore), r.ToRevision, imagesString(r.ImagesAfter), r.NewRevision)
+	}
 	if r.Reason != "" && r.Verdict != VerdictHealthy {
 		fmt.Fprintf(w, "  reason: %s\n", r.Reason)
 	}

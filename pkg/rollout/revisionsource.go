@@ -69,14 +69,28 @@ func (s *revisionSource) number() int64 {
 	return s.cr.Revision
 }
 
-// hash is what labels the revision and what its stamps are made for: the
-// ReplicaSet's pod-template-hash, or the ControllerRevision's
+// statefulSetHashLabel is the label the StatefulSet controller puts the
+// hash of a ControllerRevision's data in (k8s.io/kubernetes
+// pkg/controller/history); the DaemonSet controller uses
 // controller-revision-hash.
+const statefulSetHashLabel = "controller.kubernetes.io/hash"
+
+// hash is what labels the revision and what its stamps are made for: the
+// ReplicaSet's pod-template-hash, or the hash of the ControllerRevision's
+// data (its controller-revision-hash label for a DaemonSet,
+// controller.kubernetes.io/hash for a StatefulSet; its name, which ends
+// with the hash, when it has neither).
 func (s *revisionSource) hash() string {
 	if s.rs != nil {
 		return s.rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
 	}
-	return s.cr.Labels[appsv1.ControllerRevisionHashLabelKey]
+	if h := s.cr.Labels[appsv1.ControllerRevisionHashLabelKey]; h != "" {
+		return h
+	}
+	if h := s.cr.Labels[statefulSetHashLabel]; h != "" {
+		return h
+	}
+	return s.cr.Name
 }
 
 // images lists the revision's images.

@@ -53,10 +53,15 @@ func controllerRevision(owner metav1.Object, kind string, n int, image, stamp st
 	if err != nil {
 		panic(err)
 	}
+	// The labels each controller puts on its revisions.
+	labels := map[string]string{"app": "web", appsv1.ControllerRevisionHashLabelKey: hash}
+	if kind == "StatefulSet" {
+		labels = map[string]string{"app": "web", statefulSetHashLabel: hash}
+	}
 	cr := &appsv1.ControllerRevision{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: owner.GetName() + "-" + hash, Namespace: "shop", UID: types.UID("cr-" + hash),
-			Labels:            map[string]string{"app": "web", appsv1.ControllerRevisionHashLabelKey: hash},
+			Labels:            labels,
 			CreationTimestamp: metav1.NewTime(t0.Add(time.Duration(n) * time.Minute)),
 			Annotations:       map[string]string{changeCauseAnnotation: "deploy " + image},
 			OwnerReferences:   []metav1.OwnerReference{*metav1.NewControllerRef(owner, appsv1.SchemeGroupVersion.WithKind(kind))},
@@ -86,6 +91,9 @@ func setPod(owner metav1.Object, kind string, name string, cr *appsv1.Controller
 	rev := cr.Labels[appsv1.ControllerRevisionHashLabelKey]
 	if kind == "StatefulSet" {
 		rev = cr.Name
+	}
+	if rev == "" {
+		panic("no revision label on " + cr.Name)
 	}
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", UID: types.UID("pod-" + name), ResourceVersion: "1",
