@@ -46,8 +46,11 @@ func TestTwoEngineersOneTimeline(t *testing.T) {
 	}
 	appendOK(ana, journal.Entry{Action: journal.ActionIncidentOpened, Inputs: map[string]any{"app": "vibestack-app", "reason": "v2 crashes", "database": secret}})
 	appendOK(ana, journal.Entry{Step: "app", Action: "step.started", Target: "deployment/web"})
-	if e := appendOK(bo, journal.Entry{Step: "flag", Action: "flag.disabled", Target: "new-checkout", Before: "true", After: "false", Result: "ok"}); e.Seq != 3 {
-		t.Errorf("bo's first entry has seq %d, want 3 (after ana's two in the mirror)", e.Seq)
+	ana.Flush(ctx(t))
+	appendOK(bo, journal.Entry{Step: "flag", Action: "flag.disabled", Target: "new-checkout", Before: "true", After: "false", Result: "ok"})
+	bo.Flush(ctx(t))
+	if m, err := journal.ReadMirror(ctx(t), cms, id); err != nil || len(m) != 3 || m[2].Action != "flag.disabled" || m[2].Seq != 3 {
+		t.Errorf("mirror after bo's first entry: %+v, %v; want it as #3, after ana's two", m, err)
 	}
 	// Both write at once: no entry may be lost.
 	var wg sync.WaitGroup
@@ -65,9 +68,12 @@ func TestTwoEngineersOneTimeline(t *testing.T) {
 	for range 20 {
 		appendOK(ana, journal.Entry{Step: "app", Action: "step.progress", Target: "deployment/web"})
 	}
-	t.Logf("append with cluster mirror: %v per entry (20 entries)", time.Since(start)/20)
+	t.Logf("append with cluster mirror (in the background): %v per entry (20 entries)", time.Since(start)/20)
+	ana.Flush(ctx(t))
+	t.Logf("until the mirror holds them: %v per entry", time.Since(start)/20)
 	appendOK(ana, journal.Entry{Action: journal.ActionIncidentClosed, Result: "ok"})
 	for _, j := range []*journal.Journal{ana, bo} {
+		j.Flush(ctx(t))
 		if errs := j.MirrorErrors(); len(errs) > 0 {
 			t.Errorf("mirror errors: %v", errs)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vibestack/rollback/internal/exitcode"
@@ -55,9 +56,22 @@ func TestTargetCannotStart(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, want: []string{"secret api key API_KEY (used by container app env API_KEY); snapshot api.snap-", "`rollback config undo web -n"}},
-		{name: "pvc", v1: func(s *corev1.PodSpec) {
+		// The claim is deleted while revision 1's pod still uses it: PVC
+		// protection keeps it, terminating, and no new pod can use it.
+		{name: "pvc being deleted", setup: func(t *testing.T, ns string) {
+			pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: ns},
+				Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+					Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
+			if _, err := sb.Clientset.CoreV1().PersistentVolumeClaims(ns).Create(ctx(t), pvc, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}, remove: func(t *testing.T, ns string) {
+			if err := sb.Clientset.CoreV1().PersistentVolumeClaims(ns).Delete(ctx(t), "data", metav1.DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}, v1: func(s *corev1.PodSpec) {
 			s.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data"}}}}
-		}, want: []string{"persistentvolumeclaim data (used by volume data)"}},
+		}, want: []string{"persistentvolumeclaim data (being deleted) (used by volume data)"}},
 		{name: "service account", v1: func(s *corev1.PodSpec) { s.ServiceAccountName = "web-sa" },
 			want: []string{"serviceaccount web-sa (used by serviceAccountName)"}},
 		{name: "image pull secret", v1: func(s *corev1.PodSpec) {

@@ -185,8 +185,11 @@ concurrently (--kind narrows the kinds).`,
 					}
 					if err != nil {
 						res = r
+						return err
 					}
-					return err
+					// The undo writes from this plan, not from a second read.
+					u.Planned = r.Plan()
+					return nil
 				}
 				_, err = step.Run(ctxOf(cmd), run)
 			}

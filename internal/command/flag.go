@@ -133,6 +133,7 @@ func (o *flagSetOptions) Run(ctx context.Context, f *Factory, verb, flag string)
 			return err
 		}
 	}
+	j.Flush(ctx)
 	for _, err := range j.MirrorErrors() {
 		fmt.Fprintf(f.IO.ErrOut, "warning: %v: the local journal %s is complete; other engineers do not see this entry in the cluster\n", err, j.Path())
 	}

@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -55,11 +56,18 @@ const maxKeyRetries = 20
 
 // Mirror adds e to its incident's ConfigMap, creating the ConfigMap first.
 func (m *ConfigMapMirror) Mirror(ctx context.Context, e Entry) error {
+	_, err := m.MirrorNumbered(ctx, e)
+	return err
+}
+
+// MirrorNumbered is Mirror returning the number the entry got in the
+// mirror: its own, or the next free one after another writer's.
+func (m *ConfigMapMirror) MirrorNumbered(ctx context.Context, e Entry) (int, error) {
 	name := MirrorName(e.Incident)
 	for range maxKeyRetries {
 		val, err := json.Marshal(e)
 		if err != nil {
-			return fmt.Errorf("mirror journal entry %d to configmap %s: %w", e.Seq, name, err)
+			return 0, fmt.Errorf("mirror journal entry %d to configmap %s: %w", e.Seq, name, err)
 		}
 		key := seqKey(e.Seq)
 		patch, _ := json.Marshal([]map[string]any{
@@ -68,38 +76,38 @@ func (m *ConfigMapMirror) Mirror(ctx context.Context, e Entry) error {
 		})
 		_, err = m.ConfigMaps.Patch(ctx, name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: "rollback"})
 		if err == nil {
-			return nil
+			return e.Seq, nil
 		}
 		if apierrors.IsNotFound(err) {
 			err = m.create(ctx, e, key, string(val))
 			if err == nil {
-				return nil
+				return e.Seq, nil
 			}
 			if !apierrors.IsAlreadyExists(err) {
-				return fmt.Errorf("mirror journal entry %d: create configmap %s: %w", e.Seq, name, err)
+				return 0, fmt.Errorf("mirror journal entry %d: create configmap %s: %w", e.Seq, name, err)
 			}
 			continue // created meanwhile by another writer: patch it
 		}
 		cm, gerr := m.ConfigMaps.Get(ctx, name, metav1.GetOptions{})
 		if gerr != nil {
-			return fmt.Errorf("mirror journal entry %d to configmap %s: %w", e.Seq, name, err)
+			return 0, fmt.Errorf("mirror journal entry %d to configmap %s: %w", e.Seq, name, err)
 		}
 		have, taken := cm.Data[key]
 		switch {
 		case taken && have == string(val):
-			return nil // already mirrored (a retry)
+			return e.Seq, nil // already mirrored (a retry)
 		case taken:
 			e.Seq = maxSeq(cm.Data) + 1 // another writer took the number
 		case cm.Data == nil:
 			if err := m.mergeKey(ctx, name, key, string(val)); err != nil {
-				return fmt.Errorf("mirror journal entry %d to configmap %s: %w", e.Seq, name, err)
+				return 0, fmt.Errorf("mirror journal entry %d to configmap %s: %w", e.Seq, name, err)
 			}
-			return nil
+			return e.Seq, nil
 		default:
-			return fmt.Errorf("mirror journal entry %d to configmap %s: %w", e.Seq, name, err)
+			return 0, fmt.Errorf("mirror journal entry %d to configmap %s: %w", e.Seq, name, err)
 		}
 	}
-	return fmt.Errorf("mirror journal entry to configmap %s: gave up after %d numbers taken by other writers", name, maxKeyRetries)
+	return 0, fmt.Errorf("mirror journal entry to configmap %s: gave up after %d numbers taken by other writers", name, maxKeyRetries)
 }
 
 func (m *ConfigMapMirror) create(ctx context.Context, e Entry, key, val string) error {
@@ -208,4 +216,45 @@ func ListMirror(ctx context.Context, cms corev1client.ConfigMapInterface) ([]Sum
 	}
 	sortNewestFirst(out)
 	return out, nil
+}
+
+var _ BatchMirror = (*ConfigMapMirror)(nil)
+
+// MirrorBatch copies entries with one JSON patch when every number is still
+// free; otherwise (no ConfigMap yet, a number taken by another writer) it
+// copies them one by one, each after the last (MirrorNumbered). It returns
+// the number the last entry got.
+func (m *ConfigMapMirror) MirrorBatch(ctx context.Context, entries []Entry) (int, error) {
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	var ops []map[string]any
+	for _, e := range entries {
+		val, err := json.Marshal(e)
+		if err != nil {
+			return 0, fmt.Errorf("mirror journal entry %d: %w", e.Seq, err)
+		}
+		key := seqKey(e.Seq)
+		ops = append(ops,
+			map[string]any{"op": "test", "path": "/data/" + key, "value": nil},
+			map[string]any{"op": "add", "path": "/data/" + key, "value": string(val)})
+	}
+	patch, _ := json.Marshal(ops)
+	if _, err := m.ConfigMaps.Patch(ctx, MirrorName(entries[0].Incident), types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: "rollback"}); err == nil {
+		return entries[len(entries)-1].Seq, nil
+	}
+	last := 0
+	var errs []error
+	for _, e := range entries {
+		if e.Seq <= last {
+			e.Seq = last + 1
+		}
+		n, err := m.MirrorNumbered(ctx, e)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		last = n
+	}
+	return last, errors.Join(errs...)
 }

@@ -19,11 +19,13 @@ func TestConfigMapMirrorTwoWriters(t *testing.T) {
 	}{
 		{a, ActionIncidentOpened, 1}, {a, "step.started", 2}, {b, "flag.disabled", 3}, {a, "step.completed", 4}, {b, ActionIncidentClosed, 5},
 	}
+	// Each writer numbers its own entries; the mirror, where both meet,
+	// numbers an entry after the other writer's when its number is taken.
 	for _, s := range steps {
-		e, err := s.j.Append(ctx, Entry{Action: s.action, Inputs: map[string]any{"app": "shop"}})
-		if err != nil || e.Seq != s.seq {
-			t.Fatalf("%s: seq %d, %v; want %d", s.action, e.Seq, err, s.seq)
+		if _, err := s.j.Append(ctx, Entry{Action: s.action, Inputs: map[string]any{"app": "shop"}}); err != nil {
+			t.Fatalf("%s: %v", s.action, err)
 		}
+		s.j.Flush(ctx)
 	}
 	if errs := append(a.MirrorErrors(), b.MirrorErrors()...); len(errs) > 0 {
 		t.Fatalf("mirror errors: %v", errs)

@@ -46,6 +46,10 @@ type Journal struct {
 	entries   []Entry
 	mirrorErr []error
 	redactor  *redact.Redactor
+	// seqBase is the mirror's last number when the journal was opened
+	// (another writer's entries of the same incident).
+	seqBase int
+	bg      *background
 }
 
 // Open opens (creating when needed) the journal of o.Incident in o.Dir: the
@@ -77,7 +81,29 @@ func Open(o Options) (*Journal, error) {
 		f.Close()
 		return nil, fmt.Errorf("open journal %s: %w", o.Incident, err)
 	}
-	return &Journal{o: o, path: path, f: f, entries: entries, redactor: redact.New(o.Redact...)}, nil
+	j := &Journal{o: o, path: path, f: f, entries: entries, redactor: redact.New(o.Redact...)}
+	if sm, ok := o.Mirror.(SeqMirror); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), mirrorWait)
+		last, err := sm.LastSeq(ctx, o.Incident)
+		cancel()
+		if err != nil {
+			j.mirrorErr = append(j.mirrorErr, err)
+		}
+		j.seqBase = last
+	}
+	if o.Mirror != nil {
+		j.bg = newBackground(o.Mirror, func(err error) {
+			j.mu.Lock()
+			j.mirrorErr = append(j.mirrorErr, err)
+			j.mu.Unlock()
+		}, func(seq int) {
+			j.mu.Lock()
+			j.seqBase = max(j.seqBase, seq)
+			j.mu.Unlock()
+		})
+		j.bg.last = j.seqBase
+	}
+	return j, nil
 }
 
 // truncateTorn makes sure the file ends with a newline, so that a line torn
@@ -111,25 +137,20 @@ func (j *Journal) ID() string { return j.o.Incident }
 func (j *Journal) Path() string { return j.path }
 
 // Append completes e (Seq, Time in UTC, Incident, Actor when empty), redacts
-// secrets, writes it as one JSON line, fsyncs the file and then hands it to
-// the mirror. A mirror error does not fail Append; see MirrorErrors.
+// secrets, writes it as one JSON line, fsyncs the file and then queues it
+// for the mirror, which copies it in the background (Flush waits for it).
+// Seq continues this journal's numbers and the mirror's at Open; when
+// another writer took a number meanwhile, the mirror numbers the entry
+// after it. A mirror error does not fail Append; see MirrorErrors.
 func (j *Journal) Append(ctx context.Context, e Entry) (Entry, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
 		return Entry{}, errors.New("append to journal: journal is closed")
 	}
-	seq := 0
-	if n := len(j.entries); n > 0 {
+	seq := j.seqBase
+	if n := len(j.entries); n > 0 && j.entries[n-1].Seq > seq {
 		seq = j.entries[n-1].Seq
-	}
-	if sm, ok := j.o.Mirror.(SeqMirror); ok {
-		last, err := sm.LastSeq(ctx, j.o.Incident)
-		if err != nil {
-			j.mirrorErr = append(j.mirrorErr, err)
-		} else if last > seq {
-			seq = last
-		}
 	}
 	e.Seq = seq + 1
 	e.Time = j.o.Clock.Now().UTC()
@@ -145,10 +166,8 @@ func (j *Journal) Append(ctx context.Context, e Entry) (Entry, error) {
 		return Entry{}, fmt.Errorf("append %s to journal %s: %w", e.Action, j.o.Incident, err)
 	}
 	j.entries = append(j.entries, clean)
-	if j.o.Mirror != nil {
-		if err := j.o.Mirror.Mirror(ctx, clean); err != nil {
-			j.mirrorErr = append(j.mirrorErr, err)
-		}
+	if j.bg != nil {
+		j.bg.add(clean)
 	}
 	return clean, nil
 }
@@ -214,8 +233,22 @@ func (j *Journal) MirrorErrors() []error {
 	return append([]error(nil), j.mirrorErr...)
 }
 
-// Close closes the journal file.
+// Flush waits (until ctx ends) for the mirror to hold every entry so far.
+func (j *Journal) Flush(ctx context.Context) {
+	if j.bg != nil {
+		j.bg.flush(ctx)
+	}
+}
+
+// Close waits (at most 10 s) for the mirror to catch up and closes the
+// journal file.
 func (j *Journal) Close() error {
+	if j.bg != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), mirrorWait)
+		j.bg.flush(ctx)
+		cancel()
+		j.bg.stop()
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {

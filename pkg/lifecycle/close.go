@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"time"
 
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/notify"
@@ -61,6 +62,10 @@ func (in *Incident) Close(ctx context.Context, c Closing) (*Closed, error) {
 	}
 	in.unlock()
 	in.Log(ctx, journal.Entry{Step: c.Step, Action: c.Action, Result: c.Result, Error: c.Error, Inputs: c.Inputs})
+	// The report reads the mirror (every writer's entries): let it catch up.
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	in.j.Flush(fctx)
+	cancel()
 	if err := report.WriteFile(in.ReportPath(), in.reportEntries(ctx)); err != nil {
 		out.Warnings = append(out.Warnings, "could not write the report: "+err.Error())
 		in.warn("warning: could not write the report: %v", err)

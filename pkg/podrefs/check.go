@@ -27,8 +27,12 @@ type Missing struct {
 	Kind Kind   `json:"kind"`
 	Name string `json:"name"`
 	// Key is the missing key of an existing ConfigMap or Secret.
-	Key    string   `json:"key,omitempty"`
-	Places []string `json:"usedBy"`
+	Key string `json:"key,omitempty"`
+	// Deleting is set when the object exists but is being deleted (a
+	// PersistentVolumeClaim kept by its protection finalizer while old pods
+	// use it): new pods that need it cannot start.
+	Deleting bool     `json:"deleting,omitempty"`
+	Places   []string `json:"usedBy"`
 	// Snapshot names the config snapshot that holds it, when one exists.
 	Snapshot      string    `json:"snapshot,omitempty"`
 	SnapshotTaken time.Time `json:"snapshotTaken,omitzero"`
@@ -39,6 +43,9 @@ func (m Missing) String() string {
 	s := strings.ToLower(string(m.Kind)) + " " + m.Name
 	if m.Key != "" {
 		s += " key " + m.Key
+	}
+	if m.Deleting {
+		s += " (being deleted)"
 	}
 	return s
 }
@@ -71,6 +78,8 @@ type Checker struct {
 type lookup struct {
 	keys map[string]bool
 	err  error
+	// deleting is set when the object carries a deletion timestamp.
+	deleting bool
 }
 
 // Check returns what tmpl needs that is missing from the namespace.
@@ -81,6 +90,10 @@ func (c *Checker) Check(ctx context.Context, tmpl *corev1.PodTemplateSpec) Resul
 		switch {
 		case l.err != nil && apierrors.IsNotFound(l.err):
 			res.Missing = append(res.Missing, c.missing(ctx, n, ""))
+		case l.err == nil && l.deleting:
+			m := c.missing(ctx, n, "")
+			m.Deleting = true
+			res.Missing = append(res.Missing, m)
 		case l.err != nil:
 			res.Unchecked = append(res.Unchecked, fmt.Sprintf("%s %s: %v", strings.ToLower(string(n.Kind)), n.Name, reason(l.err)))
 		default:
@@ -151,7 +164,10 @@ func (c *Checker) read(ctx context.Context, kind Kind, name string) lookup {
 			}
 		}
 	case KindPVC:
-		_, l.err = c.PVCs.Get(ctx, name, metav1.GetOptions{})
+		var pvc *corev1.PersistentVolumeClaim
+		if pvc, l.err = c.PVCs.Get(ctx, name, metav1.GetOptions{}); l.err == nil {
+			l.deleting = pvc.DeletionTimestamp != nil
+		}
 	case KindServiceAccount:
 		_, l.err = c.ServiceAccounts.Get(ctx, name, metav1.GetOptions{})
 	}

@@ -54,7 +54,16 @@ type Undo struct {
 	Confirm func(*Plan) (bool, error)
 	// BeforeWrite, when set, runs between the read and the first write.
 	BeforeWrite func()
+	// Planned, when set, is the plan of an earlier read (Undo.Plan) that
+	// the first write uses instead of reading again; the write's
+	// preconditions still refuse it when the Deployment changed since.
+	Planned *Plan
 }
+
+// Plan returns the plan the undo made (a dry run's plan, which a single
+// command checks before it records anything and then hands to Run as
+// Undo.Planned); nil when it could not plan.
+func (r *UndoResult) Plan() *Plan { return r.plan }
 
 // UndoDurations are the durations of the phases of an undo.
 type UndoDurations struct {
@@ -102,6 +111,8 @@ type UndoResult struct {
 	Status       *StatusResult    `json:"status,omitempty"`
 	Error        string           `json:"error,omitempty"`
 	Durations    UndoDurations    `json:"durations"`
+
+	plan *Plan
 }
 
 // Run undoes workload (kubectl's resource syntax: web, deployment/web,
@@ -138,7 +149,10 @@ func (u *Undo) Run(ctx context.Context, workload string) (*UndoResult, error) {
 		}
 		return res, err
 	}
-	plan, err := u.read(ctx, w)
+	plan, err := u.Planned, error(nil)
+	if plan == nil || plan.Kind != w.Kind || plan.Name != w.Name {
+		plan, err = u.read(ctx, w)
+	}
 	res.Durations.Plan = Duration(clk.Now().Sub(start))
 	fill(res, plan)
 	if err != nil {
@@ -262,6 +276,7 @@ func fill(res *UndoResult, p *Plan) {
 	if p == nil {
 		return
 	}
+	res.plan = p
 	res.Kind, res.Name, res.Deployment, res.Namespace = p.Kind, p.Name, p.Deployment, p.Namespace
 	if p.From != nil {
 		res.FromRevision, res.ImagesBefore = p.From.Number, p.From.Images

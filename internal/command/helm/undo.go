@@ -152,6 +152,7 @@ func closeJournal(ctx context.Context, f *command.Factory, j *journal.Journal, o
 			fmt.Fprintf(f.IO.ErrOut, "warning: journal: %v\n", aerr)
 		}
 	}
+	j.Flush(ctx)
 	for _, merr := range j.MirrorErrors() {
 		fmt.Fprintf(f.IO.ErrOut, "warning: %v: the local journal %s is complete; other engineers do not see this entry in the cluster\n", merr, j.Path())
 	}
