@@ -18,6 +18,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
@@ -135,4 +136,45 @@ func getPod(t *testing.T, ns, name string) *corev1.Pod {
 		return nil
 	}
 	return p
+}
+
+// generation returns the metadata.generation of workload (sts/NAME or
+// ds/NAME): a refused or dry-run undo must leave it as it was.
+func generation(t *testing.T, ns, workload string) int64 {
+	t.Helper()
+	kind, name, _ := strings.Cut(workload, "/")
+	if kind == "ds" {
+		return sb.DaemonSet(t, ns, name).Generation
+	}
+	return sb.StatefulSet(t, ns, name).Generation
+}
+
+// templateHash returns the controller-revision-hash label the pods of the
+// newest ControllerRevision of workload carry (a DaemonSet's status has no
+// update revision).
+func templateHash(t *testing.T, ns, workload string) string {
+	t.Helper()
+	_, name, _ := strings.Cut(workload, "/")
+	l, err := sb.Clientset.AppsV1().ControllerRevisions(ns).List(ctx(t), metav1.ListOptions{LabelSelector: "app=" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var newest *appsv1.ControllerRevision
+	for i := range l.Items {
+		if newest == nil || l.Items[i].Revision > newest.Revision {
+			newest = &l.Items[i]
+		}
+	}
+	if newest == nil {
+		t.Fatalf("%s has no ControllerRevision", workload)
+	}
+	return newest.Labels[appsv1.ControllerRevisionHashLabelKey]
+}
+
+// patchSTS applies a strategic-merge patch to StatefulSet name.
+func patchSTS(t *testing.T, ns, name, patch string) {
+	t.Helper()
+	if _, err := sb.Clientset.AppsV1().StatefulSets(ns).Patch(ctx(t), name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatalf("patch statefulset %s: %v", name, err)
+	}
 }

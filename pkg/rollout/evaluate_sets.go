@@ -153,8 +153,10 @@ func ordinal(pod *corev1.Pod) int32 {
 }
 
 // sortForReplacement orders pods to replace: failing (or not Ready) ones
-// first, as they serve nothing, then the highest ordinal first (the order
-// of the StatefulSet controller's rolling update), then by name.
+// first, as they serve nothing, the lowest ordinal first (an OrderedReady
+// controller recreates a pod only once every pod below it is Ready); then
+// the Ready ones, the highest ordinal first (the order of the StatefulSet
+// controller's rolling update); then by name.
 func sortForReplacement(pods []*corev1.Pod) {
 	rank := func(p *corev1.Pod) int {
 		if PodFailureOf(p) != nil || !PodReady(p) {
@@ -168,6 +170,9 @@ func sortForReplacement(pods []*corev1.Pod) {
 			return ra < rb
 		}
 		if oa, ob := ordinal(a), ordinal(b); oa != ob {
+			if rank(a) == 0 {
+				return oa < ob
+			}
 			return oa > ob
 		}
 		return a.Name < b.Name

@@ -87,6 +87,9 @@ type tracked struct {
 	minGeneration int64
 	// deleted are the pods this watch deleted, by UID: each at most once.
 	deleted map[types.UID]bool
+	// alive is how many of the workload's pods were live when this watch
+	// last deleted one: the next waits until the replacement is there.
+	alive int
 }
 
 // key is a tracked workload's key among its namespace's: kind and name.

@@ -58,10 +58,17 @@ func (m *monitor) replace(ctx context.Context, t *tracked, o object, pods []*cor
 	if pp.busy {
 		return
 	}
+	alive := 0
 	for _, p := range pods {
 		if t.deleted[p.UID] {
 			return // the cache still shows the pod deleted last
 		}
+		if p.DeletionTimestamp == nil && metav1.IsControlledBy(p, o.meta()) {
+			alive++
+		}
+	}
+	if alive < t.alive {
+		return // the pod deleted last has not come back yet
 	}
 	var pod *corev1.Pod
 	rec := PodReplacement{}
@@ -101,6 +108,7 @@ func (m *monitor) replace(ctx context.Context, t *tracked, o object, pods []*cor
 		t.deleted = map[types.UID]bool{}
 	}
 	t.deleted[uid] = true
+	t.alive = alive
 	t.res.Replaced = append(t.res.Replaced, rec)
 	var msg string
 	if rec.Why == ReplacedStuck {

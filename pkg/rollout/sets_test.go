@@ -390,3 +390,27 @@ func TestUndoReplacesStuckPod(t *testing.T) {
 		t.Errorf("the good revision's controllerrevision is not stamped by the undo: %v", got.Annotations)
 	}
 }
+
+// TestSortForReplacement: failing pods first, the lowest ordinal first (an
+// OrderedReady controller recreates a pod only once those below it are
+// Ready); then Ready pods, the highest ordinal first.
+func TestSortForReplacement(t *testing.T) {
+	s := statefulSet("db:v2")
+	cr := controllerRevision(s, "StatefulSet", 1, "db:v1", "")
+	crash := corev1.ContainerStatus{Name: "app", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}}
+	ok := corev1.ContainerStatus{Name: "app", Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}
+	pods := []*corev1.Pod{
+		setPod(s, "StatefulSet", "db-0", cr, true, ok),
+		setPod(s, "StatefulSet", "db-3", cr, false, crash),
+		setPod(s, "StatefulSet", "db-1", cr, false, crash),
+		setPod(s, "StatefulSet", "db-2", cr, true, ok),
+	}
+	sortForReplacement(pods)
+	var got []string
+	for _, p := range pods {
+		got = append(got, p.Name)
+	}
+	if want := "db-1 db-3 db-2 db-0"; strings.Join(got, " ") != want {
+		t.Errorf("order %v, want %s", got, want)
+	}
+}

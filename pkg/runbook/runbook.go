@@ -223,3 +223,6 @@ func (rb *Runbook) Workloads() []Workload {
 	}
 	return out
 }
+
+// Describe returns the workload for a sentence: "statefulset db".
+func (w Workload) Describe() string { return strings.ToLower(w.Kind) + " " + w.Name }
