@@ -22,6 +22,7 @@ import (
 
 	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
+	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -177,4 +178,19 @@ func patchSTS(t *testing.T, ns, name, patch string) {
 	if _, err := sb.Clientset.AppsV1().StatefulSets(ns).Patch(ctx(t), name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 		t.Fatalf("patch statefulset %s: %v", name, err)
 	}
+}
+
+// onlyIncident returns the journal entries and the id of the one incident
+// in journal directory dir.
+func onlyIncident(t *testing.T, dir string) ([]journal.Entry, string) {
+	t.Helper()
+	l, err := journal.List(dir)
+	if err != nil || len(l) != 1 {
+		t.Fatalf("incidents in %s: %v %v, want one", dir, l, err)
+	}
+	entries, err := journal.Read(dir, l[0].Incident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries, l[0].Incident
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/vibestack/rollback/e2e/sandboxenv"
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/guard"
-	"github.com/vibestack/rollback/pkg/journal"
 )
 
 // writeRunbook writes a runbook whose app step rolls back StatefulSet db
@@ -67,14 +66,7 @@ func TestRunbookWithSets(t *testing.T) {
 	for _, w := range []string{"sts/db", "ds/agent"} {
 		kubectl(t, "-n", ns, "rollout", "status", w, "--timeout=60s")
 	}
-	l, err := journal.List(dir)
-	if err != nil || len(l) != 1 {
-		t.Fatalf("incidents: %v %v", l, err)
-	}
-	entries, err := journal.Read(dir, l[0].Incident)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries, id := onlyIncident(t, dir)
 	var replaced bool
 	for _, e := range entries {
 		if d, _ := e.Inputs["detail"].(string); e.Target == "statefulset/db" && strings.Contains(d, "deleted pod db-2") {
@@ -84,9 +76,9 @@ func TestRunbookWithSets(t *testing.T) {
 	if !replaced {
 		t.Errorf("the journal does not record the deletion of the stuck pod db-2")
 	}
-	reports, _ := filepath.Glob(filepath.Join(dir, l[0].Incident+"*.md"))
+	reports, _ := filepath.Glob(filepath.Join(dir, id+"*.md"))
 	if len(reports) == 0 {
-		t.Fatalf("no report for %s in %s", l[0].Incident, dir)
+		t.Fatalf("no report for %s in %s", id, dir)
 	}
 	report, err := os.ReadFile(reports[0])
 	if err != nil {

@@ -90,14 +90,7 @@ func TestStuckStatefulSet(t *testing.T) {
 		t.Errorf("a-2 is not a new pod at v1: %+v", after["a-2"].Spec.Containers)
 	}
 	// The deletion is in the journal, as a write of the app step.
-	l, err := journal.List(dir)
-	if err != nil || len(l) != 1 {
-		t.Fatalf("incidents: %v %v", l, err)
-	}
-	entries, err := journal.Read(dir, l[0].Incident)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries, _ := onlyIncident(t, dir)
 	var deletions, writes int
 	for _, e := range entries {
 		if e.Action == journal.ActionStepWritten && e.Target == "statefulset/a" {

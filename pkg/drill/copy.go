@@ -37,7 +37,7 @@ func (d *Drill) deployCopy(ctx context.Context) error {
 			return fmt.Errorf("drill: read %s/%s: %w", src, w, err)
 		}
 		if !stamped {
-			d.progress("warning: %s has no known-good stamp; copying revision %d", w, rev.Number)
+			d.progress("warning: %s has no known-good stamp; copying revision %d", w.Describe(), rev.Number)
 		}
 		if err := d.copyConfigs(ctx, src, tmpl); err != nil {
 			return err
@@ -45,7 +45,7 @@ func (d *Drill) deployCopy(ctx context.Context) error {
 		if err := d.createCopy(ctx, src, w, tmpl); err != nil {
 			return err
 		}
-		d.progress("copied %s at revision %d (%s)", w, rev.Number, strings.Join(rev.Images, ", "))
+		d.progress("copied %s at revision %d (%s)", w.Describe(), rev.Number, strings.Join(rev.Images, ", "))
 		if _, err := d.status().Run(ctx, w.String()); err != nil {
 			return fmt.Errorf("drill: the copy of %s at its known-good version is not healthy, so the drill cannot start: %w", w, err)
 		}

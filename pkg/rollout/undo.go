@@ -56,7 +56,7 @@ type Undo struct {
 	BeforeWrite func()
 	// Planned, when set, is the plan of an earlier read (Undo.Plan) that
 	// the first write uses instead of reading again; the write's
-	// preconditions still refuse it when the Deployment changed since.
+	// preconditions still refuse it when the workload changed since.
 	Planned *Plan
 }
 
