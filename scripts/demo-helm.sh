@@ -2,7 +2,7 @@
 # demo-helm.sh: a Helm release rolled back past a failed revision, on a
 # local sandbox, with Helm's own CLI as the referee.
 #
-# Installs the chart e2e/helm/testdata/web (a Deployment, a ConfigMap and a
+# Installs the chart e2e/helmenv/testdata/web (a Deployment, a ConfigMap and a
 # Secret) with helm at a good v1 and marks it good (what CI runs after a
 # deploy), ships a crash-looping v2, then a v3 that Helm records as failed.
 # `helm rollback web` would go to v2 (N-1); `rollback helm undo` goes to the
@@ -36,7 +36,7 @@ step "starting a sandbox Kubernetes control plane in $dir"
 "$sandbox" up --dir "$dir" --background >/dev/null
 export KUBECONFIG="$dir/admin.kubeconfig"
 export ROLLBACK_JOURNAL_DIR="$dir/journal"
-chart=e2e/helm/testdata/web
+chart=e2e/helmenv/testdata/web
 "$rollback" --version >/dev/null
 "$helm" version --short
 

@@ -7,7 +7,7 @@
 //
 //	go run ./bench/helm [-runs 3] [-helm-timeout 60s] [-out docs/benchmarks.md]
 //
-// Each run installs the chart e2e/helm/testdata/web at a good v1 in a fresh
+// Each run installs the chart e2e/helmenv/testdata/web at a good v1 in a fresh
 // namespace (helm install --wait, then rollback helm mark-good), and times
 // from the start of the crash-looping upgrade (T0) to the failure being
 // known (detection) and from there to v1 running again (recovery).
@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	o.rollback = benchcmd.EnvOr("ROLLBACK_BIN", "bin/rollback")
 	o.helm = benchcmd.EnvOr("HELM_BIN", "bin/helm")
-	o.chart = "e2e/helm/testdata/web"
+	o.chart = "e2e/helmenv/testdata/web"
 	for _, p := range []string{o.rollback, o.helm, o.chart} {
 		if _, err := os.Stat(p); err != nil {
 			return fmt.Errorf("%s: %w (run make build and make deps)", p, err)
@@ -156,7 +156,7 @@ func writeReport(o options, res map[string][]sample, started time.Time, total ti
 	fmt.Fprintf(&b, "%s\n\n", sectionTitle)
 	fmt.Fprintf(&b, "Measured by `make bench-helm` (`go run ./bench/helm -runs %d -helm-timeout %s`) on %s: a fresh sandbox control plane, 2 CPUs (%s/%s, shared with other work), %s. Total run time %s.\n",
 		o.runs, o.helmTimeout, started.UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS, runtime.GOARCH, runtime.Version(), total.Round(time.Second))
-	fmt.Fprintf(&b, "A crash-looping upgrade of the chart `e2e/helm/testdata/web` (2 replicas, `image=vibestack/app:crash`) from a good v1; runs alternate; medians.\n\n")
+	fmt.Fprintf(&b, "A crash-looping upgrade of the chart `e2e/helmenv/testdata/web` (2 replicas, `image=vibestack/app:crash`) from a good v1; runs alternate; medians.\n\n")
 	fmt.Fprintf(&b, "| | A: `helm upgrade --wait --timeout %s`, then `helm rollback --wait` | B: `helm upgrade`, `rollback app status`, then `rollback helm undo --yes --settle 0s` | ratio B/A |\n|---|---|---|---|\n", o.helmTimeout)
 	for _, row := range []struct {
 		name string

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -59,7 +60,7 @@ escalation:
 	return p
 }
 
-var incidentRE = regexp.MustCompile(`opened incident (inc-[0-9]{8}-[0-9]{6}-[0-9a-f]{4})`)
+var incidentRE = regexp.MustCompile(`incident (inc-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}) opened`)
 
 func TestFlagDisableJournaledAndSkipped(t *testing.T) {
 	ns := sb.Namespace(t)
@@ -80,15 +81,37 @@ func TestFlagDisableJournaledAndSkipped(t *testing.T) {
 		t.Errorf("dark-mode changed to %q", v)
 	}
 	local, err := journal.Read(dir, id)
-	if err != nil || len(local) != 3 || local[1].Action != "flag.disabled" || local[1].Before != "true" || local[1].After != "false" || local[1].Inputs["reason"] != "checkout 500s" {
+	// opened, the flag step's start and end, closed.
+	if err != nil || len(local) != 4 || local[0].Inputs["reason"] != "checkout 500s" || local[2].Action != journal.ActionStepCompleted ||
+		local[2].Target != "flag/new-checkout" || local[2].Before != "true" || local[2].After != "false" || local[2].Inputs["change"] != "disabled" ||
+		local[3].Action != journal.ActionIncidentClosed {
 		t.Fatalf("local journal = %+v, %v", local, err)
 	}
 	mirror, err := journal.ReadMirror(ctx(t), sb.Clientset.CoreV1().ConfigMaps(ns), id)
-	if err != nil || len(mirror) != 3 || mirror[1].Target != "new-checkout" {
+	if err != nil || len(mirror) != 4 || mirror[2].Target != "flag/new-checkout" {
 		t.Fatalf("mirror = %+v, %v", mirror, err)
 	}
 
-	// Second run, recorded in the same incident: skipped, exit 0, nothing written.
+	code, out, _ = run(t, "incident", "report", id, "--journal-dir", dir)
+	if code != 0 || !strings.Contains(out, "- primary: Ana Ops (+1 555 0100)") || !strings.Contains(out, "| new-checkout | disabled | true | false |") {
+		t.Errorf("report lacks the flag change or the escalation:\n%s", out)
+	}
+	// The closed incident takes no more changes.
+	if code, _, _ = run(t, "flag", "enable", "new-checkout", "-f", rb, "--journal-dir", dir, "--incident", id); code != 2 || flagValue(t, ns, "new-checkout") != "false" {
+		t.Errorf("flag enable joining a closed incident: exit %d, want 2 and nothing changed", code)
+	}
+
+	// Changes joined to an open incident (a `rollback run` paused, say):
+	// skipped, exit 0, nothing written; then enabled.
+	id = journal.NewID(time.Now())
+	open, err := journal.Open(journal.Options{Dir: dir, Incident: id, Actor: "ana@laptop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open.Append(ctx(t), journal.Entry{Action: journal.ActionIncidentOpened, Inputs: map[string]any{"app": "vibestack-app"}}); err != nil {
+		t.Fatal(err)
+	}
+	open.Close()
 	rv := rvOf(t, ns)
 	code, out, _ = run(t, "flag", "disable", "new-checkout", "-f", rb, "--journal-dir", dir, "--incident", id)
 	if code != 0 || !strings.HasPrefix(out, "skipped: feature flag new-checkout") {
@@ -98,7 +121,7 @@ func TestFlagDisableJournaledAndSkipped(t *testing.T) {
 		t.Errorf("second disable wrote the ConfigMap")
 	}
 	local, _ = journal.Read(dir, id)
-	if last := local[len(local)-1]; last.Action != "flag.disabled" || last.Result != journal.ResultSkipped {
+	if last := local[len(local)-1]; last.Action != journal.ActionStepSkipped || last.Target != "flag/new-checkout" || last.Result != journal.ResultSkipped {
 		t.Errorf("second run journaled as %+v", last)
 	}
 
@@ -116,7 +139,7 @@ func TestFlagDisableJournaledAndSkipped(t *testing.T) {
 		t.Errorf("flag list: %d %q", code, out)
 	}
 	code, out, _ = run(t, "incident", "report", id, "--journal-dir", dir)
-	if code != 0 || !strings.Contains(out, "- primary: Ana Ops (+1 555 0100)") || !strings.Contains(out, "| new-checkout | disabled | true | false |") || !strings.Contains(out, "| new-checkout | disabled (skipped: already set) |") || !strings.Contains(out, "| new-checkout | enabled | false | true |") {
+	if code != 0 || !strings.Contains(out, "| new-checkout | disabled (skipped: already set) |") || !strings.Contains(out, "| new-checkout | enabled | false | true |") {
 		t.Errorf("report lacks the flag changes:\n%s", out)
 	}
 }

@@ -5,7 +5,6 @@ package helm_test
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	rel "helm.sh/helm/v4/pkg/release/v1"
 
 	"github.com/vibestack/rollback/e2e/clitest"
+	"github.com/vibestack/rollback/e2e/helmenv"
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/helmrelease"
 )
@@ -22,18 +22,18 @@ import (
 // badRelease installs v1 (good, marked), upgrades to v2 (crash-looping)
 // and to v3 (failed: the API rejects its Deployment), so that the revision
 // before the current one is the failed one.
-func badRelease(t *testing.T, ns string) *release {
+func badRelease(t *testing.T, ns string) *helmenv.Release {
 	t.Helper()
 	r := newRelease(t, ns, "web")
-	r.install("1.0.0", values("vibestack/app:v1", "s3cret-one", 2))
+	r.Install("1.0.0", values("vibestack/app:v1", "s3cret-one", 2))
 	sb.WaitRolledOut(t, ns, "web")
 	if code, _, _ := rollbackHelm(t, "helm", "mark-good", "web", "-n", ns, "--settle", "0s"); code != 0 {
 		t.Fatalf("mark-good exit %d", code)
 	}
-	if err := r.upgrade("2.0.0", values("vibestack/app:crash", "s3cret-two", 2)); err != nil {
+	if err := r.Upgrade("2.0.0", values("vibestack/app:crash", "s3cret-two", 2)); err != nil {
 		t.Fatalf("upgrade to v2: %v", err)
 	}
-	if err := r.upgrade("3.0.0", values("vibestack/app:v3", "s3cret-three", -1)); err == nil {
+	if err := r.Upgrade("3.0.0", values("vibestack/app:v3", "s3cret-three", -1)); err == nil {
 		t.Fatal("upgrade to v3 with replicas -1 succeeded; want Helm to record a failed revision")
 	}
 	return r
@@ -92,20 +92,11 @@ func TestUndoPastFailedRevision(t *testing.T) {
 
 	// The referee: Helm's own CLI reads what Helm's library wrote.
 	hh := refereeHistory(t, ns, "web")
-	if len(hh) != 4 || revisionLine(hh, 4) != `4 deployed web-1.0.0 "Rollback to 1"` || hh[2].Status != "failed" || hh[0].Status != "superseded" {
+	if len(hh) != 4 || hh.Line(4) != `4 deployed web-1.0.0 "Rollback to 1"` || hh[2].Status != "failed" || hh[0].Status != "superseded" {
 		t.Errorf("helm history after the undo: %+v", hh)
 	}
-	var st struct {
-		Version int `json:"version"`
-		Info    struct {
-			Status string `json:"status"`
-		} `json:"info"`
-	}
-	if err := json.Unmarshal([]byte(helmCLI(t, "status", "web", "-n", ns, "-o", "json")), &st); err != nil {
-		t.Fatal(err)
-	}
-	if st.Version != 4 || st.Info.Status != "deployed" {
-		t.Errorf("helm status: revision %d %s, want 4 deployed", st.Version, st.Info.Status)
+	if v, st := helmenv.Status(t, sb.Kubeconfig, ns, "web"); v != 4 || st != "deployed" {
+		t.Errorf("helm status: revision %d %s, want 4 deployed", v, st)
 	}
 	d, err := sb.Clientset.AppsV1().Deployments(ns).Get(ctx(t), "web", metav1GetOptions)
 	if err != nil || d.Spec.Template.Spec.Containers[0].Image != "vibestack/app:v1" {
@@ -149,8 +140,8 @@ func TestUndoPastFailedRevision(t *testing.T) {
 func TestRefusals(t *testing.T) {
 	ns := sb.Namespace(t)
 	r := newRelease(t, ns, "web")
-	r.install("1.0.0", values("vibestack/app:v1", "k", 1))
-	if err := r.upgrade("2.0.0", values("vibestack/app:crash", "k", 1)); err != nil {
+	r.Install("1.0.0", values("vibestack/app:v1", "k", 1))
+	if err := r.Upgrade("2.0.0", values("vibestack/app:crash", "k", 1)); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
@@ -185,10 +176,10 @@ func TestRefusals(t *testing.T) {
 func TestPendingUpgrade(t *testing.T) {
 	ns := sb.Namespace(t)
 	r := newRelease(t, ns, "web")
-	r.install("1.0.0", values("vibestack/app:v1", "k", 1))
+	r.Install("1.0.0", values("vibestack/app:v1", "k", 1))
 	sb.WaitRolledOut(t, ns, "web")
 	rollbackHelm(t, "helm", "mark-good", "web", "-n", ns, "--settle", "0s")
-	last, err := r.cfg.Releases.Last("web")
+	last, err := r.Config().Releases.Last("web")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +187,7 @@ func TestPendingUpgrade(t *testing.T) {
 	info := *stuck.Info
 	stuck.Info, stuck.Version = &info, 2
 	stuck.Info.Status, stuck.Info.Description, stuck.Info.LastDeployed = common.StatusPendingUpgrade, "Preparing upgrade", time.Now()
-	if err := r.cfg.Releases.Create(&stuck); err != nil {
+	if err := r.Config().Releases.Create(&stuck); err != nil {
 		t.Fatal(err)
 	}
 
@@ -211,7 +202,7 @@ func TestPendingUpgrade(t *testing.T) {
 		t.Fatalf("undo --recover-pending: exit %d", code)
 	}
 	hh := refereeHistory(t, ns, "web")
-	if revisionLine(hh, 2) == "" || hh[1].Status != "failed" || !strings.Contains(hh[1].Description, "marked failed by rollback --recover-pending") || revisionLine(hh, 3) != `3 deployed web-1.0.0 "Rollback to 1"` {
+	if hh.Line(2) == "" || hh[1].Status != "failed" || !strings.Contains(hh[1].Description, "marked failed by rollback --recover-pending") || hh.Line(3) != `3 deployed web-1.0.0 "Rollback to 1"` {
 		t.Errorf("helm history after recovery: %+v", hh)
 	}
 	files, _ := filepath.Glob(filepath.Join(journalDir, "*.jsonl"))
@@ -226,15 +217,9 @@ func TestPendingUpgrade(t *testing.T) {
 // TestRollbackRunsHelmBinary: the rollback binary runs rollback-helm for
 // `rollback helm`, with its exit code.
 func TestRollbackRunsHelmBinary(t *testing.T) {
-	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "rollback-helm"), "./cmd/rollback-helm")
-	build.Dir = clitest.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build rollback-helm: %v\n%s", err, out)
-	}
 	ns := sb.Namespace(t)
-	newRelease(t, ns, "web").install("1.0.0", values("vibestack/app:v1", "k", 1))
-	env := map[string]string{"ROLLBACK_HELM_BIN": filepath.Join(dir, "rollback-helm")}
+	newRelease(t, ns, "web").Install("1.0.0", values("vibestack/app:v1", "k", 1))
+	env := map[string]string{"ROLLBACK_HELM_BIN": helmenv.Program(t)}
 	p := clitest.Start(t, clitest.Binary(t), env, "helm", "history", "web", "-n", ns, "--kubeconfig", sb.Kubeconfig)
 	res := p.Wait(t, 2*time.Minute)
 	if res.Code != 0 || !strings.Contains(res.Stdout, "release web in namespace "+ns) {
@@ -251,7 +236,7 @@ func TestRollbackRunsHelmBinary(t *testing.T) {
 // the same manager, so neither it nor the next `helm upgrade` conflicts.
 func TestUndoOfCLIRelease(t *testing.T) {
 	ns := sb.Namespace(t)
-	chart := filepath.Join("testdata", "web")
+	chart := helmenv.Chart()
 	helmCLI(t, "install", "web", chart, "-n", ns, "--set", "image=vibestack/app:v1", "--wait", "--timeout", "2m")
 	if code, _, _ := rollbackHelm(t, "helm", "mark-good", "web", "-n", ns, "--settle", "0s"); code != 0 {
 		t.Fatalf("mark-good exit %d", code)
@@ -264,7 +249,7 @@ func TestUndoOfCLIRelease(t *testing.T) {
 	if !strings.Contains(out, `"fieldManager": "helm"`) {
 		t.Errorf("the undo did not apply as the CLI's field manager: %s", out)
 	}
-	if line := revisionLine(refereeHistory(t, ns, "web"), 3); line != `3 deployed web-1.0.0 "Rollback to 1"` {
+	if line := refereeHistory(t, ns, "web").Line(3); line != `3 deployed web-1.0.0 "Rollback to 1"` {
 		t.Errorf("helm history revision 3: %s", line)
 	}
 	helmCLI(t, "upgrade", "web", chart, "-n", ns, "--set", "image=vibestack/app:v5")

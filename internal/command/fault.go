@@ -8,11 +8,13 @@ import (
 )
 
 // FaultEnv names the fault injection of the resume tests:
-// ROLLBACK_FAULT=ACTION[@STEP] kills the process (SIGKILL, as a crash
-// would) right after the first journal entry with that action (and step)
-// is on disk, e.g. step.written@config: after the configuration's data
-// was restored, before the restart. It is for tests; never set it in
-// production.
+// ROLLBACK_FAULT=ACTION[@STEP[@TARGET]] kills the process (SIGKILL, as a
+// crash would) right after the first journal entry with that action (and
+// step, and target) is on disk, e.g. step.written@config: after the
+// configuration's data was restored, before the restart;
+// step.started@app@helmrelease/web: after the plan of the release's
+// rollback was journaled, before Helm's rollback. It is for tests; never
+// set it in production.
 const FaultEnv = "ROLLBACK_FAULT"
 
 // faultHook returns the journal hook of $ROLLBACK_FAULT, nil when unset.
@@ -22,8 +24,9 @@ func (f *Factory) faultHook() func(journal.Entry) {
 		return nil
 	}
 	action, step, _ := strings.Cut(spec, "@")
+	step, target, _ := strings.Cut(step, "@")
 	return func(e journal.Entry) {
-		if string(e.Action) != action || (step != "" && e.Step != step) {
+		if string(e.Action) != action || (step != "" && e.Step != step) || (target != "" && e.Target != target) {
 			return
 		}
 		if p, err := os.FindProcess(os.Getpid()); err == nil {

@@ -10,6 +10,8 @@ import (
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/featureflags"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/lifecycle"
+	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
@@ -33,10 +35,8 @@ the journal of --incident, or of a new incident whose id is printed.`,
 
 // flagSetOptions are the options of "flag disable" and "flag enable".
 type flagSetOptions struct {
-	target     flagTargetFlags
-	incident   string
-	journalDir string
-	reason     string
+	target flagTargetFlags
+	rec    recordFlags
 }
 
 // flagSetResult is the -o json answer of "flag disable|enable".
@@ -56,31 +56,30 @@ func newFlagSetCmd(f *Factory, verb string) *cobra.Command {
 		Short: fmt.Sprintf("Set a feature flag to %q and record it in the incident journal", value),
 		Long: fmt.Sprintf(`Set the feature flag NAME to %q in the flags ConfigMap and record the
 change (before and after) in the journal of --incident. Without --incident a
-new incident is opened for the change and its id is printed. A flag that is
-already %q is skipped (exit code 0). An unknown flag is refused (exit code 2)
+new incident is opened for the change, its id is printed, and it is closed
+with its report. A flag that is already %q is skipped (exit code 0; without
+--incident nothing is recorded). An unknown flag is refused (exit code 2)
 with the list of known flags.`, value, value),
 		Example: fmt.Sprintf(`  rollback flag %[1]s new-checkout --incident inc-20261126-033122-7f3a
   rollback flag %[1]s new-checkout -f deploy/rollback.yaml
   rollback flag %[1]s new-checkout --configmap vibestack-feature-flags -n shop -o json`, verb),
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.Run(ctxOf(cmd), f, verb, args[0])
+			return o.Run(ctxOf(cmd), f, cmd, verb, args[0])
 		},
 	}
 	o.target.add(cmd)
-	cmd.Flags().StringVar(&o.incident, "incident", "", "incident id whose journal records the change (default: open a new incident)")
-	cmd.Flags().StringVar(&o.journalDir, "journal-dir", "", "directory of incident journals (default $ROLLBACK_JOURNAL_DIR, else $XDG_STATE_HOME/rollback/incidents, else ~/.local/state/rollback/incidents)")
-	cmd.Flags().StringVar(&o.reason, "reason", "", "why the flag is changed (recorded in the journal)")
+	o.rec.add(cmd)
 	return cmd
 }
 
-// Run sets flag to the value of verb and journals it.
-func (o *flagSetOptions) Run(ctx context.Context, f *Factory, verb, flag string) error {
+// Run sets flag to the value of verb, recorded as a step of an incident.
+func (o *flagSetOptions) Run(ctx context.Context, f *Factory, cmd *cobra.Command, verb, flag string) error {
 	if err := featureflags.ValidateName(flag); err != nil {
 		return exitcode.AsRefused(err)
 	}
-	if o.incident != "" {
-		if err := journal.ValidateID(o.incident); err != nil {
+	if o.rec.incident != "" {
+		if err := journal.ValidateID(o.rec.incident); err != nil {
 			return exitcode.AsRefused(err)
 		}
 	}
@@ -88,90 +87,59 @@ func (o *flagSetOptions) Run(ctx context.Context, f *Factory, verb, flag string)
 	if err != nil {
 		return err
 	}
-	set := featureflags.Disable
+	set, value := featureflags.Disable, featureflags.Off
 	if verb == "enable" {
-		set = featureflags.Enable
+		set, value = featureflags.Enable, featureflags.On
 	}
-	change, setErr := set(ctx, t.provider, flag)
-	if errors.Is(setErr, featureflags.ErrNotFound) {
-		setErr = exitcode.AsRefused(setErr)
+	res := flagSetResult{Change: featureflags.Change{Flag: flag, After: value}, Provider: t.provider.String()}
+	// Read first: an unknown flag is refused, and a flag already at its
+	// value is skipped, before anything is recorded.
+	cur, err := t.provider.Get(ctx, flag)
+	if errors.Is(err, featureflags.ErrNotFound) {
+		return exitcode.AsRefused(err)
 	}
-	if setErr != nil && o.incident == "" {
-		return setErr
-	}
-	res := flagSetResult{Change: change, Provider: t.provider.String()}
-	if setErr == nil && change.Skipped && o.incident == "" {
-		return o.print(f, res, verb, change.After)
-	}
-	j, err := o.openJournal(ctx, f, t)
 	if err != nil {
 		return err
 	}
-	defer j.Close()
-	res.Incident, res.Journal = j.ID(), j.Path()
-	action := journal.ActionFlagDisabled
-	if verb == "enable" {
-		action = journal.ActionFlagEnabled
+	if featureflags.Is(cur, value) && o.rec.incident == "" {
+		res.Before, res.After, res.Skipped = cur, cur, true
+		return o.print(f, res, verb, cur)
 	}
-	entry := journal.Entry{Step: "flag", Action: action, Target: flag,
-		Inputs: map[string]any{"provider": t.provider.String()}, Before: change.Before, After: change.After, Result: journal.ResultOK}
-	if o.reason != "" {
-		entry.Inputs["reason"] = o.reason
+	step := o.rec.oneStep(f, cmd, t.app, "flag", "flag/"+flag, t.cs.CoreV1().ConfigMaps(t.namespace), nil)
+	step.Check = func(ctx context.Context) error {
+		return mayPatch(ctx, t.cs, t.namespace, "", "configmaps", t.provider.Name)
 	}
-	switch {
-	case setErr != nil:
-		entry.Result, entry.Error, entry.Before, entry.After = journal.ResultFailed, setErr.Error(), nil, nil
-	case change.Skipped:
-		entry.Result = journal.ResultSkipped
+	step.Inputs["provider"] = t.provider.String()
+	step.Opened = map[string]any{}
+	if t.runbook != "" {
+		step.Opened["runbook"] = t.runbook
 	}
-	if _, err := j.Append(ctx, entry); err != nil {
-		return err
+	if len(t.escalation) > 0 {
+		step.Opened["escalation"] = t.escalation
 	}
-	if o.incident == "" {
-		if _, err := j.Append(ctx, journal.Entry{Action: journal.ActionIncidentClosed, Result: journal.ResultOK,
-			Inputs: map[string]any{"summary": fmt.Sprintf("feature flag %s %sd", flag, verb)}}); err != nil {
-			return err
+	rec, err := step.Run(ctx, func(ctx context.Context, _ progress.Observer) (lifecycle.StepOutcome, error) {
+		change, err := set(ctx, t.provider, flag)
+		if errors.Is(err, featureflags.ErrNotFound) {
+			err = exitcode.AsRefused(err)
 		}
-	}
-	j.Flush(ctx)
-	for _, err := range j.MirrorErrors() {
-		fmt.Fprintf(f.IO.ErrOut, "warning: %v: the local journal %s is complete; other engineers do not see this entry in the cluster\n", err, j.Path())
-	}
-	if setErr != nil {
-		return setErr
-	}
-	return o.print(f, res, verb, change.After)
-}
-
-// openJournal opens the journal of --incident, or a new incident whose
-// first entry says why it was opened.
-func (o *flagSetOptions) openJournal(ctx context.Context, f *Factory, t *flagTarget) (*journal.Journal, error) {
-	id, isNew := o.incident, o.incident == ""
-	if isNew {
-		id = journal.NewID(f.Clock.Now())
-	}
-	j, err := journal.Open(journal.Options{
-		Dir: o.journalDir, Incident: id, Clock: f.Clock, Actor: journalActor(),
-		Mirror: &journal.ConfigMapMirror{ConfigMaps: t.cs.CoreV1().ConfigMaps(t.namespace), App: t.app},
+		if err != nil {
+			return lifecycle.StepOutcome{}, err
+		}
+		res.Change = change
+		detail := fmt.Sprintf("feature flag %s %sd (%q -> %q)", flag, verb, change.Before, change.After)
+		if change.Skipped {
+			detail = fmt.Sprintf("feature flag %s is already %q", flag, change.After)
+		}
+		return lifecycle.StepOutcome{Skipped: change.Skipped, Before: change.Before, After: change.After, Detail: detail,
+			Inputs: map[string]any{"change": verb + "d"}}, nil
 	})
+	if rec != nil {
+		res.Incident, res.Journal = rec.Incident, rec.Journal
+	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if isNew {
-		fmt.Fprintf(f.IO.ErrOut, "opened incident %s for this change (journal %s)\n", id, j.Path())
-		inputs := map[string]any{"app": t.app, "reason": o.reason, "steps": []string{"flag"}}
-		if t.runbook != "" {
-			inputs["runbook"] = t.runbook
-		}
-		if len(t.escalation) > 0 {
-			inputs["escalation"] = t.escalation
-		}
-		if _, err := j.Append(ctx, journal.Entry{Action: journal.ActionIncidentOpened, Inputs: inputs}); err != nil {
-			j.Close()
-			return nil, err
-		}
-	}
-	return j, nil
+	return o.print(f, res, verb, res.After)
 }
 
 func (o *flagSetOptions) print(f *Factory, r flagSetResult, verb, v string) error {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/clusterlock"
@@ -164,6 +165,10 @@ func (o *guardOptions) run(ctx context.Context, f *Factory, name string) error {
 	}
 	g.Clients, g.Namespace = rollout.NewClients(cs, ns), ns
 	g.Leases = cs.CoordinationV1().Leases(ns)
+	// A Deployment a Helm release manages is rolled back through its
+	// release, in the rollback-helm program.
+	g.Releases = f.releases()
+	g.ReleaseLeases = func(ns string) coordinationv1client.LeaseInterface { return cs.CoordinationV1().Leases(ns) }
 	if len(chans) > 0 {
 		g.Notify = &notify.Dispatcher{Channels: chans, Clock: f.Clock, Redactor: f.Redact}
 	}

@@ -147,6 +147,14 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 		}()
 	}
 	logger.Info(fmt.Sprintf("check and Prometheus URLs allowed: %s", allow))
+	// Deployments a Helm release manages are rolled back through their
+	// release, in the rollback-helm program (one process per operation).
+	releases := f.releases()
+	if releases.Binary == "" {
+		logger.Warn(fmt.Sprintf("Deployments managed by Helm cannot be rolled back: %v", releases.Missing))
+	} else {
+		logger.Info(fmt.Sprintf("Helm releases are rolled back with %s", releases.Binary))
+	}
 	logger.Info(fmt.Sprintf("%s: campaigning for lease %s/%s", identity, leaseNS, guardcontroller.LeaseName))
 	health.SetReady()
 	le := guardcontroller.LeaderElection{
@@ -171,6 +179,7 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 				Client: cs, Namespace: strings.TrimSpace(ns), Clock: f.Clock, Logger: logger, Identity: identity,
 				MaxConcurrent: g.maxConcurrent, HTTPClient: checks, AllowURLs: allow,
 				OnSynced: func() { synced <- struct{}{} }, JournalDir: journalDir, Channels: chans, Secrets: secrets, LockDuration: g.leaseDuration,
+				Releases: releases,
 			}
 			go func() { errc <- c.Run(lctx) }()
 		}

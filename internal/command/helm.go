@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+
+	"github.com/vibestack/rollback/pkg/lifecycle"
 
 	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
@@ -76,7 +79,7 @@ func findHelmBinary() (string, error) {
 	if p, err := exec.LookPath(HelmBinary); err == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("`rollback helm` needs the %s program next to rollback or on PATH: install it with `make install` (or `go install github.com/vibestack/rollback/cmd/%s@latest`), or set ROLLBACK_HELM_BIN", HelmBinary, HelmBinary)
+	return "", fmt.Errorf("rolling back a Helm release needs the %s program, which is neither next to rollback nor on PATH: install it with `make install` (or `go install github.com/vibestack/rollback/cmd/%s@latest`), or set ROLLBACK_HELM_BIN", HelmBinary, HelmBinary)
 }
 
 // PrintJSON writes v as one JSON object on stdout.
@@ -95,6 +98,18 @@ func Verify(cmd *cobra.Command) func(*Factory) rollout.Verification {
 	v := &verifyFlags{}
 	v.add(cmd)
 	return v.value
+}
+
+// Record binds --incident, --journal-dir and --reason to cmd and returns
+// how its change is recorded: as an incident of its own, or as a step of
+// the incident --incident names (lifecycle.OneStep), like every command
+// that changes something.
+func Record(cmd *cobra.Command) func(f *Factory, app, step, target string, mirror corev1client.ConfigMapInterface, locks ...lifecycle.LockTarget) lifecycle.OneStep {
+	r := &recordFlags{}
+	r.add(cmd)
+	return func(f *Factory, app, step, target string, mirror corev1client.ConfigMapInterface, locks ...lifecycle.LockTarget) lifecycle.OneStep {
+		return r.oneStep(f, cmd, app, step, target, mirror, nil, locks...)
+	}
 }
 
 // Observer returns the progress observer of a command (--progress on stderr).

@@ -78,7 +78,12 @@ func (o *preflightOptions) Run(ctx context.Context, f *Factory) error {
 		return err
 	}
 	opts.Timeout = o.timeout
-	fmt.Fprintf(f.IO.ErrOut, "preflight: %s, %d %s, %d %s...\n", rb.App, len(rb.Clusters), pluralWord(len(rb.Clusters), "cluster"), len(rb.Workloads()), pluralWord(len(rb.Workloads()), workloadWord(rb)))
+	n := len(rb.Workloads())
+	what := fmt.Sprintf("%d %s", n, pluralWord(n, workloadWord(rb)))
+	if n := len(rb.HelmReleases); n > 0 {
+		what += fmt.Sprintf(", %d %s", n, pluralWord(n, "helm release"))
+	}
+	fmt.Fprintf(f.IO.ErrOut, "preflight: %s, %d %s, %s...\n", rb.App, len(rb.Clusters), pluralWord(len(rb.Clusters), "cluster"), what)
 	rep, err := opts.Run(ctx)
 	if err != nil {
 		return err
@@ -119,6 +124,11 @@ func preflightFor(f *Factory, rb *runbook.Runbook, path string, steps []string) 
 		var err error
 		if opts.Prometheus, err = promquery.New(p.URL, opts.HTTPClient); err != nil {
 			return nil, fmt.Errorf("preflight: prometheus client: %w", err)
+		}
+	}
+	if len(rb.HelmReleases) > 0 {
+		if x := f.releases(); x.Binary != "" {
+			opts.Releases = x
 		}
 	}
 	var secrets []string

@@ -89,6 +89,10 @@ func runIncident(cmd *cobra.Command, f *Factory, fl *runFlags) error {
 	if err != nil {
 		return err
 	}
+	releases, err := f.releasesFor(in.rb)
+	if err != nil {
+		return err
+	}
 	if !fl.yes && !fl.dryRun && !f.IO.InTTY {
 		return exitcode.AsRefused(errors.New("no terminal for the confirmation gates: run again with --yes (or --dry-run to see the plan); nothing was changed"))
 	}
@@ -100,7 +104,7 @@ func runIncident(cmd *cobra.Command, f *Factory, fl *runFlags) error {
 		DatabaseURL: in.opts.DatabaseURL, JournalDir: fl.journalDir, Channels: in.opts.Channels, Secrets: in.secrets,
 		Prometheus: in.opts.Prometheus, HTTPClient: in.opts.HTTPClient, Preflight: in.preflight(f), Verification: fl.verify.value(f),
 		HealthTimeout: fl.health, LockDuration: fl.lockDuration, Process: f.Process, Clock: f.Clock, Observer: f.observer(),
-		AfterRecord: f.faultHook(),
+		AfterRecord: f.faultHook(), Releases: releases,
 	}
 	if r.JournalDir == "" {
 		r.JournalDir = journal.DefaultDir()

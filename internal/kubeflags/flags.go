@@ -271,3 +271,28 @@ func (f *ConfigFlags) ForContext(contextName, namespace string) clientcmd.Client
 	}
 	return explained{clientcmd.NewNonInteractiveDeferredLoadingClientConfig(f.loadingRules(), o)}
 }
+
+// Args returns the flags whose values differ from kubectl's defaults as
+// --name=value arguments: the same cluster access for another program
+// (rollback-helm) that binds these flags.
+func (f *ConfigFlags) Args() []string {
+	set := pflag.NewFlagSet("set", pflag.ContinueOnError)
+	f.AddFlags(set)
+	def := pflag.NewFlagSet("default", pflag.ContinueOnError)
+	NewConfigFlags().AddFlags(def)
+	var out []string
+	set.VisitAll(func(fl *pflag.Flag) {
+		d := def.Lookup(fl.Name)
+		if d == nil || fl.Value.String() == d.Value.String() {
+			return
+		}
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			for _, v := range sv.GetSlice() {
+				out = append(out, "--"+fl.Name+"="+v)
+			}
+			return
+		}
+		out = append(out, "--"+fl.Name+"="+fl.Value.String())
+	})
+	return out
+}

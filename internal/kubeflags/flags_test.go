@@ -118,3 +118,28 @@ func TestNoKubeconfigSaysWhatToDo(t *testing.T) {
 		t.Fatalf("err = %v, want the what-to-do message", err)
 	}
 }
+
+// TestArgsRoundTrip: the flags Args returns give another flag set the same values.
+func TestArgsRoundTrip(t *testing.T) {
+	src := NewConfigFlags()
+	fs := pflag.NewFlagSet("src", pflag.ContinueOnError)
+	src.AddFlags(fs)
+	in := []string{"--kubeconfig", "/k/config", "--context=prod", "-n", "shop", "--as", "ana", "--as-group", "a", "--as-group", "b", "--insecure-skip-tls-verify", "--token", "t0k"}
+	if err := fs.Parse(in); err != nil {
+		t.Fatal(err)
+	}
+	args := src.Args()
+	dst := NewConfigFlags()
+	fs2 := pflag.NewFlagSet("dst", pflag.ContinueOnError)
+	dst.AddFlags(fs2)
+	if err := fs2.Parse(args); err != nil {
+		t.Fatalf("parse %v: %v", args, err)
+	}
+	if *dst.KubeConfig != "/k/config" || *dst.Context != "prod" || *dst.Namespace != "shop" || *dst.Impersonate != "ana" ||
+		strings.Join(*dst.ImpersonateGroup, ",") != "a,b" || !*dst.Insecure || *dst.BearerToken != "t0k" {
+		t.Errorf("round trip of %v lost values: %v", in, args)
+	}
+	if got := NewConfigFlags().Args(); len(got) != 0 {
+		t.Errorf("defaults give args %v, want none", got)
+	}
+}

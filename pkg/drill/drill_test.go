@@ -47,12 +47,19 @@ func TestComparison(t *testing.T) {
 }
 
 func TestValidateRefusesProductionNamespaces(t *testing.T) {
-	rb := &runbook.Runbook{App: "app", Clusters: []runbook.Cluster{{Context: "prod", Namespace: "shop"}, {Context: "dr", Namespace: "shop-dr"}}}
+	rb := &runbook.Runbook{App: "app", Clusters: []runbook.Cluster{{Context: "prod", Namespace: "shop"}, {Context: "dr", Namespace: "shop-dr"}}, Deployments: []string{"web"}}
 	for ns, ok := range map[string]bool{"": false, "shop": false, "shop-dr": false, "shop-drill": true} {
 		err := (&Drill{Runbook: rb, Namespace: ns}).validate()
 		if (err == nil) != ok {
 			t.Errorf("validate(%q) = %v, want ok=%v", ns, err, ok)
 		}
+	}
+}
+
+func TestValidateRefusesRunbookWithoutDeployments(t *testing.T) {
+	rb := &runbook.Runbook{App: "app", Clusters: []runbook.Cluster{{Context: "prod", Namespace: "shop"}}, HelmReleases: []runbook.HelmRelease{{Name: "web"}}}
+	if err := (&Drill{Runbook: rb, Namespace: "shop-drill"}).validate(); err == nil || !strings.Contains(err.Error(), "lists no deployments") {
+		t.Errorf("validate of a runbook with Helm releases only = %v, want a refusal", err)
 	}
 }
 

@@ -88,6 +88,9 @@ func (d *Drill) validate() error {
 	if d.Namespace == "" {
 		return outcome.AsRefused(errors.New("drill: no namespace: pass --namespace NS (a non-production namespace; it is created and deleted)"))
 	}
+	if len(d.Runbook.Deployments) == 0 {
+		return outcome.AsRefused(errors.New("drill: the runbook lists no deployments: a drill copies its deployments into the drill namespace (Helm releases are not drilled)"))
+	}
 	for _, c := range d.Runbook.Clusters {
 		if c.Namespace == d.Namespace {
 			return outcome.AsRefused(fmt.Errorf("drill: namespace %s is where %s runs (cluster %s): drills run in a separate, non-production namespace; pass another --namespace",
@@ -202,7 +205,7 @@ func (d *Drill) incidentRun(in *lifecycle.Incident) *incident.Run {
 		c.Namespace = d.Namespace
 		rb.Clusters = append(rb.Clusters, c)
 	}
-	rb.Database, rb.FeatureFlags = nil, nil
+	rb.Database, rb.FeatureFlags, rb.HelmReleases = nil, nil, nil // a drill copies Deployments only
 	rb.Notifications = d.Runbook.Notifications
 	rb.Notifications.Slack, rb.Notifications.Webhook, rb.Notifications.PagerDuty = nil, nil, nil
 	rb.HealthChecks = d.Runbook.HealthChecks

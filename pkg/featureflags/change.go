@@ -74,7 +74,7 @@ func set(ctx context.Context, p Provider, flag, value string) (Change, error) {
 	if err != nil {
 		return Change{}, err
 	}
-	if strings.EqualFold(strings.TrimSpace(cur), value) {
+	if Is(cur, value) {
 		c.Before, c.After, c.Skipped = cur, cur, true
 		return c, nil
 	}
@@ -85,6 +85,11 @@ func set(ctx context.Context, p Provider, flag, value string) (Change, error) {
 	c.Before = before
 	c.Skipped = before == value // a concurrent writer did it first
 	return c, nil
+}
+
+// Is reports whether the flag value cur means value ("True " is "true").
+func Is(cur, value string) bool {
+	return strings.EqualFold(strings.TrimSpace(cur), value)
 }
 
 // List returns p's flags sorted by name; p must implement Lister.

@@ -53,6 +53,7 @@ func (r *run) good(ctx context.Context, warning string) (*Result, error) {
 	}
 	r.printf("%s: revision %d %s (%d rounds passed, %d failed, %d inconclusive); stamped known-good",
 		r.name, res.Revision, how, res.Rounds.Passed, res.Rounds.Failed, res.Rounds.Inconclusive)
+	r.markRelease(ctx, true, "")
 	if n := r.g.Notify; n != nil {
 		n.Send(r.event(notify.KindSucceeded, fmt.Sprintf("%s revision %d passed its bake and is known-good", r.name, res.Revision), ""))
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyWait)
@@ -62,14 +63,16 @@ func (r *run) good(ctx context.Context, warning string) (*Result, error) {
 	return res, nil
 }
 
-// stampFailed records the bad verdict on the guarded revision, so that no
-// undo picks it and history shows why.
+// stampFailed records the bad verdict on the guarded revision (and on the
+// current revision of its Helm release), so that no undo picks it and
+// history shows why.
 func (r *run) stampFailed(ctx context.Context, reason string, at time.Time) {
 	if r.ref.Object != "" {
 		if err := rollout.StampFailed(ctx, r.g.Clients, r.ref, reason, at); err != nil {
 			r.res.Warnings = append(r.res.Warnings, err.Error())
 		}
 	}
+	r.markRelease(ctx, false, reason)
 }
 
 // leave reports a bad release that stays in place (--no-rollback, or
@@ -105,26 +108,30 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 	}
 	// The rollback must not pick this revision, and history must show why.
 	r.stampFailed(ctx, reason, detected)
+	// The incident opens first, so that the controller persists its id
+	// with the phase: a rollback through a Helm release cannot carry the
+	// state in its own write, and the next leader continues the incident.
+	in := r.open(ctx, reason)
 	if g.OnPhase != nil {
 		g.OnPhase(PhaseRollingBack, detected)
 	}
 	r.printf("%s: revision %d is bad: %s; rolling back (detected after %s)", r.name, res.Revision, reason, res.Detection)
-	in := r.open(ctx, reason)
 	if in != nil {
 		in.Notify(r.event(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and is being rolled back: %s", r.name, res.Revision, reason), reason))
 	}
-	undoRes, undoErr := g.RollBack(ctx, in, r.w.String(), map[string]any{"revision": res.Revision, "images": res.Images})
-	res.Undo = undoRes
+	rb, undoErr := r.rollBack(ctx, in, map[string]any{"revision": res.Revision, "images": res.Images})
+	if rb != nil {
+		res.Undo, res.Helm = rb.Undo, rb.Helm
+	}
 	res.Recovery = rollout.Duration(r.clk.Since(detected))
 	var err error
 	var final notify.Event
 	switch {
-	case undoErr == nil && undoRes != nil && undoRes.Verdict == rollout.VerdictHealthy:
+	case undoErr == nil && rb.Verdict() == rollout.VerdictHealthy:
 		res.Verdict = VerdictRolledBack
-		r.printf("%s: rolled back from revision %d to revision %d (now %d), verified healthy; recovery took %s",
-			r.name, undoRes.FromRevision, undoRes.ToRevision, undoRes.NewRevision, res.Recovery)
-		final = r.event(notify.KindSucceeded, fmt.Sprintf("%s rolled back from revision %d to known-good revision %d and verified healthy", r.name, undoRes.FromRevision, undoRes.ToRevision), reason)
-		err = fmt.Errorf("%s revision %d failed guard (%s); rolled back to revision %d", r.w.Describe(), res.Revision, reason, undoRes.ToRevision)
+		r.printf("%s: rolled back from %s, verified healthy; recovery took %s", r.name, rb.Moved(), res.Recovery)
+		final = r.event(notify.KindSucceeded, fmt.Sprintf("%s rolled back from %s, known good, verified healthy", r.name, rb.Moved()), reason)
+		err = fmt.Errorf("%s revision %d failed guard (%s); rolled back from %s", r.w.Describe(), res.Revision, reason, rb.Moved())
 		if timedOut {
 			err = outcome.AsTimeout(err)
 		} else {
@@ -133,8 +140,8 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 	case undoErr == nil:
 		res.Verdict = VerdictFailed
 		why := "nothing was rolled back"
-		if undoRes != nil && undoRes.Reason != "" {
-			why = "nothing was rolled back: " + undoRes.Reason
+		if rb.Reason() != "" {
+			why = "nothing was rolled back: " + rb.Reason()
 		}
 		final = r.event(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and %s", r.name, res.Revision, why), reason)
 		err = outcome.AsUnhealthy(fmt.Errorf("%s revision %d failed guard (%s) and %s", r.w.Describe(), res.Revision, reason, why))
@@ -203,20 +210,53 @@ func (r *run) close(ctx context.Context, in *lifecycle.Incident, result string, 
 	}
 }
 
-// RollBack rolls workload (kubectl's resource syntax) back to its last
-// known good revision with the code of `rollback app undo --yes`, under
-// the workload's cluster lock (the one `rollback run` and the controller
-// take), journaled in in
-// as the app step: step.started before the write, step.written,
-// step.verifying and the end. before is the state journaled as Before. A
-// nil in rolls back without lock or record (tests). The controller calls
-// it for a rollback a previous leader decided but never wrote.
-func (g *Guard) RollBack(ctx context.Context, in *lifecycle.Incident, workload string, before map[string]any) (*rollout.UndoResult, error) {
+// rollBack rolls the guarded workload back (RollBack), a Deployment
+// through the Helm release read at the start of the run.
+func (r *run) rollBack(ctx context.Context, in *lifecycle.Incident, before map[string]any) (*Rollback, error) {
+	if r.w.Kind == rollout.KindDeployment {
+		if o := r.helm(ctx); o != nil {
+			return r.g.rollBackRelease(ctx, in, r.name, o, before)
+		}
+	}
+	res, err := r.g.rollBackWorkload(ctx, in, r.w, before)
+	return &Rollback{Undo: res}, err
+}
+
+// RollBack rolls workload (kubectl's resource syntax: web, sts/db,
+// ds/agent) back to its last known good revision: with the code of
+// `rollback app undo --yes`, or, when a Helm release manages a Deployment
+// (and Releases is set), through that release with the code of `rollback
+// helm undo --yes`. It holds the workload's cluster lock (and the
+// release's: the ones `rollback run` and the controller take) and
+// journals in in as the app step: step.started before the write,
+// step.written, step.verifying and the end. before is the state journaled
+// as Before. A nil in rolls back without lock or record (tests). The
+// controller calls it for a rollback a previous leader decided but never
+// finished: a release whose rollback landed is only verified.
+func (g *Guard) RollBack(ctx context.Context, in *lifecycle.Incident, workload string, before map[string]any) (*Rollback, error) {
 	w, err := rollout.ParseWorkload(workload)
 	if err != nil {
 		return nil, err
 	}
-	ctx, obs, err := g.lockAndStart(ctx, in, w, before, true)
+	if w.Kind == rollout.KindDeployment {
+		o, err := g.helmOwner(ctx, w.Name)
+		if err != nil {
+			return nil, err
+		}
+		if o != nil {
+			return g.rollBackRelease(ctx, in, w.Name, o, before)
+		}
+	}
+	res, err := g.rollBackWorkload(ctx, in, w, before)
+	if res == nil && err != nil {
+		return nil, err
+	}
+	return &Rollback{Undo: res}, err
+}
+
+// rollBackWorkload is RollBack of a workload without Helm release.
+func (g *Guard) rollBackWorkload(ctx context.Context, in *lifecycle.Incident, w rollout.Workload, before map[string]any) (*rollout.UndoResult, error) {
+	ctx, obs, err := g.lockAndStart(ctx, in, w.String(), before, true, g.workloadLock(w)...)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +294,7 @@ func (g *Guard) VerifyRollback(ctx context.Context, in *lifecycle.Incident, work
 	if err != nil {
 		return nil, err
 	}
-	ctx, obs, err := g.lockAndStart(ctx, in, w, nil, false)
+	ctx, obs, err := g.lockAndStart(ctx, in, w.String(), nil, false, g.workloadLock(w)...)
 	if err != nil {
 		return nil, err
 	}
@@ -273,17 +313,23 @@ func (g *Guard) VerifyRollback(ctx context.Context, in *lifecycle.Incident, work
 	return res, err
 }
 
-// lockAndStart takes the workload's lock in the incident and, for a
-// write, journals the start of the app step; the returned context ends if
-// the lock is lost, and the observer journals the undo's write and
-// verification.
-func (g *Guard) lockAndStart(ctx context.Context, in *lifecycle.Incident, w rollout.Workload, before map[string]any, write bool) (context.Context, progress.Observer, error) {
+// workloadLock is the lock of workload w (none without Leases).
+func (g *Guard) workloadLock(w rollout.Workload) []lifecycle.LockTarget {
+	if g.Leases == nil {
+		return nil
+	}
+	return []lifecycle.LockTarget{lifecycle.Workload(g.Leases, g.Namespace, w.Kind.Lower(), w.Name)}
+}
+
+// lockAndStart takes locks in the incident and, for a write, journals the
+// start of the app step of target; the returned context ends if a lock is
+// lost, and the observer journals the undo's write and verification.
+func (g *Guard) lockAndStart(ctx context.Context, in *lifecycle.Incident, target string, before map[string]any, write bool, locks ...lifecycle.LockTarget) (context.Context, progress.Observer, error) {
 	if in == nil {
 		return ctx, g.Observer, nil
 	}
-	target := w.String()
-	if g.Leases != nil {
-		lctx, err := in.Lock(ctx, lifecycle.Workload(g.Leases, g.Namespace, w.Kind.Lower(), w.Name))
+	if len(locks) > 0 {
+		lctx, err := in.Lock(ctx, locks...)
 		if err != nil {
 			return ctx, nil, fmt.Errorf("acquire the cluster lock: %w", err)
 		}
@@ -313,6 +359,9 @@ func (r *run) event(kind, summary, reason string) notify.Event {
 	}
 	if u := r.res.Undo; u != nil && u.ToRevision != 0 {
 		fields = append(fields, notify.Field{Name: "rolled back", Value: fmt.Sprintf("%d -> %d", u.FromRevision, u.ToRevision)})
+	}
+	if h := r.res.Helm; h != nil && h.Plan != nil && h.NewRevision != 0 {
+		fields = append(fields, notify.Field{Name: "helm release", Value: fmt.Sprintf("%s %d -> %d (now %d)", r.res.Release, h.Plan.From.Revision, h.Plan.To.Revision, h.NewRevision)})
 	}
 	if r.res.Detection > 0 {
 		fields = append(fields, notify.Field{Name: "detection", Value: r.res.Detection.String()})

@@ -13,10 +13,12 @@ import (
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/utils/clock"
 
+	"github.com/vibestack/rollback/pkg/helmtarget"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/outcome"
+	"github.com/vibestack/rollback/pkg/ownership"
 	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/rollout"
@@ -104,6 +106,18 @@ type Guard struct {
 	// OnPhase, when set, is told when the bake starts (the controller
 	// persists it to resume) and when guard starts rolling back.
 	OnPhase func(phase string, at time.Time)
+	// Releases reaches the Helm release that manages a guarded Deployment
+	// (Helm's library, in the rollback-helm program): such a Deployment is
+	// rolled back through its release, the bad revision marked failed and
+	// a revision that passed its bake marked good, as `rollback helm`
+	// marks them. Nil refuses its rollback as `rollback app undo` does.
+	Releases helmtarget.Releases
+	// ReleaseLeases returns the Leases of a release's namespace, for the
+	// release's lock; nil uses Leases.
+	ReleaseLeases func(namespace string) coordinationv1client.LeaseInterface
+	// Context is the kubeconfig context Releases reach the cluster in;
+	// empty is the one of the cluster flags (or the pod's own).
+	Context string
 }
 
 // Phases reported to OnPhase.
@@ -153,6 +167,10 @@ type Result struct {
 	Status *rollout.StatusResult `json:"status,omitempty"`
 	// Undo is the rollback's result when there was one.
 	Undo *rollout.UndoResult `json:"undo,omitempty"`
+	// Release is the Helm release that manages the Deployment, when one does.
+	Release string `json:"release,omitempty"`
+	// Helm is the result of the rollback through that release.
+	Helm *helmtarget.UndoResult `json:"helm,omitempty"`
 	// RollbackError says why the rollback failed or did not start (the
 	// workload's lock held by someone else, a refusal, ...).
 	RollbackError string `json:"rollbackError,omitempty"`
@@ -256,6 +274,9 @@ type run struct {
 	id    string
 	res   *Result
 	ref   rollout.RevisionRef // the guarded revision
+	// release is the Helm release of the Deployment, read once (helmRead).
+	release  *ownership.Owner
+	helmRead bool
 }
 
 // printf reports one human line.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/vibestack/rollback/pkg/helmtarget"
 	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
@@ -33,6 +34,12 @@ func WriteResult(w io.Writer, r *Result) {
 		row("analysis", "%s (rounds: %d passed, %d failed, %d inconclusive; bake %s)", a, r.Rounds.Passed, r.Rounds.Failed, r.Rounds.Inconclusive, r.Bake)
 	}
 	row("rollout", "%s", r.Rollout)
+	if r.Release != "" {
+		row("helm release", "%s", r.Release)
+	}
+	if h := r.Helm; h != nil {
+		row("rolled back", "through Helm: %s", helmtarget.Detail(h))
+	}
 	if u := r.Undo; u != nil {
 		switch {
 		case u.ToRevision != 0 && u.NewRevision != 0:

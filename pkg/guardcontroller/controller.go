@@ -21,6 +21,7 @@ import (
 
 	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/guard"
+	"github.com/vibestack/rollback/pkg/helmtarget"
 	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
@@ -66,6 +67,10 @@ type Controller struct {
 	// Secrets are their secret values, redacted everywhere.
 	Channels []notify.Channel
 	Secrets  []string
+	// Releases rolls back a Deployment that a Helm release manages through
+	// its release (Helm's library, in the rollback-helm program); nil
+	// refuses such a rollback as `rollback app undo` does.
+	Releases helmtarget.Releases
 
 	process  string
 	rec      *recorder

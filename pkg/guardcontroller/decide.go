@@ -108,6 +108,12 @@ func decideFromState(o Observation) Decision {
 			return Decision{Action: ActRollback, Reason: "the release was judged bad but the rollback write never landed"}
 		}
 	}
+	if s != nil && s.Phase == PhaseRollingBack && s.Release != "" && s.Hash != cur.Hash && !cur.Created.After(s.Updated) {
+		// Helm's rollback may have landed (the Deployment runs an older
+		// revision again) without the state saying so: rolling back
+		// through the release again only verifies a landed one.
+		return Decision{Action: ActRollback, Reason: "the rollback through Helm release " + s.Release + " was not finished: the release says whether it landed (then it is only verified)"}
+	}
 	if s != nil && s.RollbackTo != "" && s.RollbackTo == cur.Hash && s.Hash != cur.Hash {
 		// The Deployment runs what the guard's rollback put back.
 		if s.Phase == PhaseRollingBack {

@@ -13,6 +13,7 @@ func TestDecide(t *testing.T) {
 	st := func(hash string, rev int64, phase, rollbackTo string) *State {
 		return &State{Hash: hash, Revision: rev, Phase: phase, RollbackTo: rollbackTo, Updated: t0}
 	}
+	helm := func(s *State) *State { s.Release = "web"; return s }
 	tests := []struct {
 		name       string
 		obs        Observation
@@ -38,6 +39,10 @@ func TestDecide(t *testing.T) {
 		{"restart: rolling-back, write never landed", Observation{Enabled: true, Current: cur("h2", 2, false, t0), State: st("h2", 2, PhaseRollingBack, "")}, ActRollback, false},
 		{"restart: rolling-back, rollback landed", Observation{Enabled: true, Current: cur("h1", 3, true, t0.Add(-time.Hour)), State: st("h2", 2, PhaseRollingBack, "h1")}, ActVerify, false},
 		{"restart: rolling-back to an unstamped fallback that landed", Observation{Enabled: true, Current: cur("h1", 3, false, t0.Add(-time.Hour)), State: st("h2", 2, PhaseRollingBack, "h1")}, ActVerify, false},
+		{"restart: rolling-back through Helm, not landed", Observation{Enabled: true, Current: cur("h2", 2, false, t0), State: helm(st("h2", 2, PhaseRollingBack, ""))}, ActRollback, false},
+		{"restart: rolling-back through Helm, landed: the release says so", Observation{Enabled: true, Current: cur("h1", 3, true, t0.Add(-time.Hour)), State: helm(st("h2", 2, PhaseRollingBack, ""))}, ActRollback, false},
+		{"restart: rolling-back through Helm, then a newer rollout", Observation{Enabled: true, Current: cur("h3", 4, false, t0.Add(time.Hour)), State: helm(st("h2", 2, PhaseRollingBack, ""))}, ActGuard, false},
+		{"restart: rolled back through Helm", Observation{Enabled: true, Current: cur("h1", 3, true, t0.Add(-time.Hour)), State: helm(st("h2", 2, PhaseRolledBack, ""))}, ActNothing, false},
 		{"restart: rolled-back", Observation{Enabled: true, Current: cur("h1", 3, true, t0.Add(-time.Hour)), State: st("h2", 2, PhaseRolledBack, "h1")}, ActNothing, false},
 		{"restart: rollback failed, fallback never became good: no ping-pong", Observation{Enabled: true, Current: cur("h1", 3, false, t0.Add(-time.Hour)), State: st("h2", 2, PhaseFailed, "h1")}, ActNothing, false},
 		{"rolled-back, then a new release", Observation{Enabled: true, Current: cur("h3", 4, false, t0.Add(time.Hour)), State: st("h2", 2, PhaseRolledBack, "h1")}, ActGuard, false},

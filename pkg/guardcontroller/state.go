@@ -37,6 +37,11 @@ type State struct {
 	// RollbackTo is the pod-template-hash of the revision the rollback put
 	// back; written in the same patch as the rollback.
 	RollbackTo string `json:"rollbackTo,omitempty"`
+	// Release is the Helm release the rollback goes through (written with
+	// phase rolling-back, before Helm's rollback, which cannot carry the
+	// state in its own write): a controller that takes over asks the
+	// release whether the rollback landed.
+	Release string `json:"release,omitempty"`
 	// Updated is when the state was written.
 	Updated time.Time `json:"updated"`
 }

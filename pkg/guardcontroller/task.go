@@ -9,11 +9,13 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 
 	"github.com/vibestack/rollback/pkg/guard"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/notify"
+	"github.com/vibestack/rollback/pkg/ownership"
 	"github.com/vibestack/rollback/pkg/redact"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
@@ -142,7 +144,9 @@ func (w *work) newGuard(ctx context.Context, cl rollout.Clients) *guard.Guard {
 		},
 		Leases: c.Client.CoordinationV1().Leases(w.d.Namespace),
 		App:    w.d.Name, Actor: c.Identity,
-		OnPhase: func(phase string, at time.Time) { w.setPhase(ctx, phase, at) },
+		OnPhase:       func(phase string, at time.Time) { w.setPhase(ctx, phase, at) },
+		Releases:      c.Releases,
+		ReleaseLeases: func(ns string) coordinationv1client.LeaseInterface { return c.Client.CoordinationV1().Leases(ns) },
 	}
 }
 
@@ -176,6 +180,13 @@ func (w *work) setPhase(ctx context.Context, phase string, at time.Time) {
 		s.Phase = phase
 		if phase == PhaseBaking {
 			s.BakeStarted = &at
+		}
+		if phase == PhaseRollingBack && w.c.Releases != nil {
+			if o := ownership.HelmReleaseOf("Deployment", w.d); o != nil {
+				// Helm's rollback cannot carry the state in its write: a
+				// controller that takes over asks the release.
+				s.Release = o.Name
+			}
 		}
 		return true
 	})
@@ -321,16 +332,19 @@ func (w *work) rollback(ctx context.Context) {
 		return
 	}
 	phase, reason := PhaseRolledBack, st.Reason
-	if err == nil && (res == nil || res.Verdict != rollout.VerdictHealthy) {
+	if err == nil && res.Verdict() != rollout.VerdictHealthy {
 		err = fmt.Errorf("the rollback did not end healthy")
 		if res != nil {
-			err = fmt.Errorf("the rollback ended %s: %s", res.Verdict, res.Reason)
+			err = fmt.Errorf("the rollback ended %s: %s", res.Verdict(), res.Reason())
 		}
 	}
 	if err != nil {
 		phase, reason = PhaseFailed, err.Error()
 	}
 	w.closeIncident(ctx, in, phase, reason)
+	// The state is the bad revision's, also when the Deployment already
+	// runs what a rollback through its Helm release put back.
+	w.cur = Current{Hash: st.Hash, Revision: st.Revision}
 	w.finish(ctx, phase, reason, marker.rolledBack())
 }
 

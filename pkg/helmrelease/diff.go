@@ -11,25 +11,6 @@ import (
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
-// ValueChange is one user-supplied value that differs between two
-// revisions; secret-looking values are shown redacted.
-type ValueChange struct {
-	Path     string `json:"path"`
-	From     string `json:"from"`
-	To       string `json:"to"`
-	Redacted bool   `json:"redacted,omitempty"`
-}
-
-// ObjectChange is one rendered object that differs between two revisions.
-type ObjectChange struct {
-	// Object is "Kind/name".
-	Object string `json:"object"`
-	// Change is added, removed or changed.
-	Change string `json:"change"`
-	// Template lists the pod template changes of a workload.
-	Template []rollout.Change `json:"template,omitempty"`
-}
-
 // diffValues compares the user-supplied values (release config) of two revisions.
 func diffValues(from, to *rel.Release) []ValueChange {
 	a, b := map[string]string{}, map[string]string{}

@@ -9,75 +9,48 @@ import (
 	rel "helm.sh/helm/v4/pkg/release/v1"
 )
 
-// Health of a revision, as rollback judges it.
-const (
-	// HealthGood: rollback verified the revision healthy (a mark).
-	HealthGood = "good"
-	// HealthFailed: rollback saw it fail, or Helm recorded it failed.
-	HealthFailed = "failed"
-	// HealthPending: Helm's operation on it never finished.
-	HealthPending = "pending"
-	// HealthUnverified: nobody verified it.
-	HealthUnverified = "unverified"
-)
-
-// Revision is one revision of a release.
-type Revision struct {
-	Revision    int       `json:"revision"`
-	Status      string    `json:"status"`
-	Chart       string    `json:"chart"`
-	AppVersion  string    `json:"appVersion"`
-	Description string    `json:"description"`
-	Updated     time.Time `json:"updated"`
-	// Health is rollback's verdict: good, failed, pending or unverified.
-	Health string `json:"health"`
-	// HealthDetail says where the verdict comes from.
-	HealthDetail string `json:"healthDetail,omitempty"`
-	// Current is the newest revision; LastGood the newest verified one.
-	Current  bool `json:"current,omitempty"`
-	LastGood bool `json:"lastGood,omitempty"`
-
-	rel *rel.Release
-}
-
 // History lists the revisions of a release.
 type History struct {
 	Config
 }
 
-// HistoryResult is the history of a release.
-type HistoryResult struct {
-	Release   string     `json:"release"`
-	Namespace string     `json:"namespace"`
-	Current   int        `json:"current"`
-	LastGood  int        `json:"lastGood"`
-	Revisions []Revision `json:"revisions"`
+// revision is a Revision with the release record it was judged from.
+type revision struct {
+	Revision
+	rel *rel.Release
 }
 
 // Run reads the release's history through Helm's storage and rollback's marks.
 func (h History) Run(ctx context.Context, release string) (*HistoryResult, error) {
-	cfg, err := h.action()
+	revs, err := h.readRevisions(ctx, release)
 	if err != nil {
 		return nil, err
 	}
-	revs, err := h.revisions(ctx, cfg, release)
-	if err != nil {
-		return nil, err
-	}
-	res := &HistoryResult{Release: release, Namespace: h.Namespace, Revisions: revs}
+	res := &HistoryResult{Release: release, Namespace: h.Namespace}
 	for _, r := range revs {
+		res.Revisions = append(res.Revisions, r.Revision)
 		if r.Current {
-			res.Current = r.Revision
+			res.Current = r.Revision.Revision
 		}
 		if r.LastGood {
-			res.LastGood = r.Revision
+			res.LastGood = r.Revision.Revision
 		}
 	}
 	return res, nil
 }
 
+// readRevisions judges every revision of release through a new Helm
+// configuration.
+func (c *Config) readRevisions(ctx context.Context, release string) ([]revision, error) {
+	cfg, err := c.action()
+	if err != nil {
+		return nil, err
+	}
+	return c.revisions(ctx, cfg, release)
+}
+
 // revisions reads the history and judges every revision.
-func (c *Config) revisions(ctx context.Context, cfg *action.Configuration, release string) ([]Revision, error) {
+func (c *Config) revisions(ctx context.Context, cfg *action.Configuration, release string) ([]revision, error) {
 	rels, err := history(cfg, release, c.Namespace)
 	if err != nil {
 		return nil, err
@@ -88,7 +61,7 @@ func (c *Config) revisions(ctx context.Context, cfg *action.Configuration, relea
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Revision, len(rels))
+	out := make([]revision, len(rels))
 	lastGood := -1
 	for i, r := range rels {
 		out[i] = judge(r, mk[r.Version])
@@ -105,9 +78,9 @@ func (c *Config) revisions(ctx context.Context, cfg *action.Configuration, relea
 	return out, nil
 }
 
-// judge turns a release record and its mark into a Revision.
-func judge(r *rel.Release, mk Mark) Revision {
-	rv := Revision{Revision: r.Version, Status: string(status(r)), rel: r}
+// judge turns a release record and its mark into a revision.
+func judge(r *rel.Release, mk Mark) revision {
+	rv := Revision{Revision: r.Version, Status: string(status(r))}
 	if r.Chart != nil && r.Chart.Metadata != nil {
 		rv.Chart = r.Chart.Metadata.Name + "-" + r.Chart.Metadata.Version
 		rv.AppVersion = r.Chart.Metadata.AppVersion
@@ -131,5 +104,5 @@ func judge(r *rel.Release, mk Mark) Revision {
 			rv.HealthDetail = "a mark exists, but for another manifest (the release was reinstalled)"
 		}
 	}
-	return rv
+	return revision{Revision: rv, rel: r}
 }

@@ -21,12 +21,6 @@ const (
 	labelManagedBy   = "app.kubernetes.io/managed-by"
 )
 
-// Verdicts of a mark.
-const (
-	MarkGood   = "good"
-	MarkFailed = "failed"
-)
-
 // MarksConfigMapName is the ConfigMap that holds rollback's marks of the
 // revisions of release: "rollback-helm-RELEASE" in the release's namespace.
 func MarksConfigMapName(release string) string { return "rollback-helm-" + release }

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"helm.sh/helm/v4/pkg/action"
+	rel "helm.sh/helm/v4/pkg/release/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -17,70 +17,25 @@ import (
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
-// Pending describes a release whose last Helm operation never finished.
-type Pending struct {
-	Revision    int       `json:"revision"`
-	Status      string    `json:"status"`
-	Since       time.Time `json:"since"`
-	Description string    `json:"description"`
-	// Writer names who wrote the record (the field managers of its Secret),
-	// when the storage tells.
-	Writer string `json:"writer,omitempty"`
-}
-
-// String says who left what pending since when.
-func (p Pending) String() string {
-	s := fmt.Sprintf("revision %d is %s since %s (%q)", p.Revision, p.Status, p.Since.UTC().Format(time.RFC3339), p.Description)
-	if p.Writer != "" {
-		s += ", written by " + p.Writer
-	}
-	return s
-}
-
-// Plan is what an undo of a release will do, computed from one read.
-type Plan struct {
-	Release   string   `json:"release"`
-	Namespace string   `json:"namespace"`
-	From      Revision `json:"from"`
-	To        Revision `json:"to"`
-	Reason    string   `json:"reason"`
-	// Skip is true when the release already is at the target.
-	Skip bool `json:"skip"`
-	// Pending is set when the current revision is pending-*.
-	Pending *Pending `json:"pending,omitempty"`
-	// Values are the user-supplied values that change (secrets redacted).
-	Values []ValueChange `json:"values,omitempty"`
-	// Objects are the rendered objects that change.
-	Objects []ObjectChange `json:"objects,omitempty"`
-	// Ownership is the ownership check of every Deployment of the release,
-	// without the release itself.
-	Ownership []ownership.Verdict `json:"ownership,omitempty"`
-	// Missing is what the target's workloads need that neither the
-	// namespace nor the target's own manifest has.
-	Missing  []podrefs.Missing `json:"missing,omitempty"`
-	Warnings []string          `json:"warnings,omitempty"`
-	// FieldManager is the field manager Helm's rollback applies as: the
-	// one that applied the release's workloads (helm for the CLI,
-	// helm-controller for Flux), so that server-side apply does not
-	// conflict with it.
-	FieldManager string `json:"fieldManager"`
-
-	target  []object
-	current []object
+// plan is a Plan with the release records and objects it was made from.
+type plan struct {
+	*Plan
+	from, to        *rel.Release
+	target, current []object
 }
 
 // plan reads the history and decides the undo; a refusal comes with the
 // plan made so far.
-func (u *Undo) plan(ctx context.Context, cfg *action.Configuration, release string) (*Plan, error) {
+func (u *Undo) plan(ctx context.Context, cfg *action.Configuration, release string) (*plan, error) {
 	revs, err := u.revisions(ctx, cfg, release)
 	if err != nil {
 		return nil, err
 	}
 	cur := revs[len(revs)-1]
-	p := &Plan{Release: release, Namespace: u.Namespace, From: cur, FieldManager: "helm"}
+	p := &plan{Plan: &Plan{Release: release, Namespace: u.Namespace, From: cur.Revision, FieldManager: "helm"}, from: cur.rel}
 	if cur.Health == HealthPending {
-		pd := &Pending{Revision: cur.Revision, Status: cur.Status, Since: cur.Updated, Description: cur.Description,
-			Writer: strings.Join(u.writersOf(ctx, release, cur.Revision), ", ")}
+		pd := &Pending{Revision: cur.Revision.Revision, Status: cur.Status, Since: cur.Updated, Description: cur.Description,
+			Writer: strings.Join(u.writersOf(ctx, release, cur.Revision.Revision), ", ")}
 		p.Pending = pd
 		if !u.RecoverPending {
 			return p, outcome.AsRefused(fmt.Errorf("release %s: %s: Helm refuses every upgrade and rollback until it ends; another helm operation may still be running, or one was killed midway; if none is running, re-run with --recover-pending to mark revision %d failed (through Helm's storage, recorded in the journal) and roll back",
@@ -91,15 +46,18 @@ func (u *Undo) plan(ctx context.Context, cfg *action.Configuration, release stri
 	if err != nil {
 		return p, err
 	}
-	p.To, p.Reason = to, reason
-	if to.Revision == cur.Revision {
+	p.To, p.Reason, p.to = to.Revision, reason, to.rel
+	if p.target, err = parseManifest(to.rel.Manifest, u.Namespace); err != nil {
+		return p, err
+	}
+	for _, o := range deployments(p.target) {
+		p.Deployments = append(p.Deployments, o.Name)
+	}
+	if to.Revision.Revision == cur.Revision.Revision {
 		p.Skip = true
 		return p, nil
 	}
 	if p.current, err = parseManifest(cur.rel.Manifest, u.Namespace); err != nil {
-		return p, err
-	}
-	if p.target, err = parseManifest(to.rel.Manifest, u.Namespace); err != nil {
 		return p, err
 	}
 	p.Values = diffValues(cur.rel, to.rel)
@@ -112,29 +70,37 @@ func (u *Undo) plan(ctx context.Context, cfg *action.Configuration, release stri
 
 // chooseTarget picks the revision to roll back to: toRevision when set
 // (any revision, by name), else the newest revision rollback verified good.
-func chooseTarget(release string, revs []Revision, toRevision int) (Revision, string, error) {
+// A current revision that is that revision again (a rollback to it whose
+// verification never ended: the same manifest, not failed) is the target
+// itself: nothing to roll back, only to verify.
+func chooseTarget(release string, revs []revision, toRevision int) (revision, string, error) {
 	cur := revs[len(revs)-1]
 	if toRevision != 0 {
 		for _, r := range revs {
-			if r.Revision == toRevision {
-				return r, fmt.Sprintf("revision %d as asked with --to-revision (%s)", toRevision, healthText(r)), nil
+			if r.Revision.Revision == toRevision {
+				return r, fmt.Sprintf("revision %d as asked with --to-revision (%s)", toRevision, healthText(r.Revision)), nil
 			}
 		}
-		return Revision{}, "", outcome.AsRefused(fmt.Errorf("release %s has no revision %d; revisions that exist: %s (helm keeps --history-max of them)", release, toRevision, revisionList(revs)))
+		return revision{}, "", outcome.AsRefused(fmt.Errorf("release %s has no revision %d; revisions that exist: %s (helm keeps --history-max of them)", release, toRevision, revisionList(revs)))
 	}
 	if cur.Health == HealthGood {
-		return cur, fmt.Sprintf("revision %d is the last known good revision (verified %s)", cur.Revision, cur.HealthDetail), nil
+		return cur, fmt.Sprintf("revision %d is the last known good revision (verified %s)", cur.Revision.Revision, cur.HealthDetail), nil
 	}
 	for i := len(revs) - 2; i >= 0; i-- {
-		if revs[i].Health == HealthGood {
-			return revs[i], fmt.Sprintf("last known good revision %d (verified %s)", revs[i].Revision, revs[i].HealthDetail), nil
+		if revs[i].Health != HealthGood {
+			continue
 		}
+		if cur.Health == HealthUnverified && manifestHash(cur.rel.Manifest) == manifestHash(revs[i].rel.Manifest) {
+			return cur, fmt.Sprintf("revision %d renders the manifest of the last known good revision %d (%s): it runs that revision again, which is only left to verify (rollback helm mark-good %s)",
+				cur.Revision.Revision, revs[i].Revision.Revision, cur.Description, release), nil
+		}
+		return revs[i], fmt.Sprintf("last known good revision %d (verified %s)", revs[i].Revision.Revision, revs[i].HealthDetail), nil
 	}
 	var seen []string
 	for i := len(revs) - 2; i >= 0 && len(seen) < 4; i-- {
-		seen = append(seen, fmt.Sprintf("%d %s", revs[i].Revision, healthText(revs[i])))
+		seen = append(seen, fmt.Sprintf("%d %s", revs[i].Revision.Revision, healthText(revs[i].Revision)))
 	}
-	return Revision{}, "", outcome.AsRefused(fmt.Errorf("no revision of release %s is known good (rollback never verified one healthy), and rollback does not guess: the previous revisions are %s; pick one with `rollback helm undo %s --to-revision N` after reading `rollback helm history %s`, and stamp good releases in CI with `rollback helm mark-good %s`",
+	return revision{}, "", outcome.AsRefused(fmt.Errorf("no revision of release %s is known good (rollback never verified one healthy), and rollback does not guess: the previous revisions are %s; pick one with `rollback helm undo %s --to-revision N` after reading `rollback helm history %s`, and stamp good releases in CI with `rollback helm mark-good %s`",
 		release, orNothing(strings.Join(seen, ", ")), release, release, release))
 }
 
@@ -145,10 +111,10 @@ func healthText(r Revision) string {
 	return r.Health + ", helm " + r.Status
 }
 
-func revisionList(revs []Revision) string {
+func revisionList(revs []revision) string {
 	var s []string
 	for _, r := range revs {
-		s = append(s, fmt.Sprint(r.Revision))
+		s = append(s, fmt.Sprint(r.Revision.Revision))
 	}
 	return strings.Join(s, ", ")
 }
@@ -162,7 +128,7 @@ func orNothing(s string) string {
 
 // checkOwners runs the ownership check on every Deployment of the current
 // release (the live objects), leaving out the release itself.
-func (u *Undo) checkOwners(ctx context.Context, p *Plan) error {
+func (u *Undo) checkOwners(ctx context.Context, p *plan) error {
 	for _, o := range deployments(p.current) {
 		clients := rollout.NewClients(u.Clientset, o.Namespace)
 		d, err := clients.Deployments.Get(ctx, o.Name, metav1.GetOptions{})
@@ -193,7 +159,7 @@ func (u *Undo) checkOwners(ctx context.Context, p *Plan) error {
 
 // checkStart refuses a target whose workloads need objects that exist
 // neither in the namespace nor in the target's own manifest.
-func (u *Undo) checkStart(ctx context.Context, p *Plan) error {
+func (u *Undo) checkStart(ctx context.Context, p *plan) error {
 	inManifest := map[string]object{}
 	for _, o := range p.target {
 		inManifest[o.Kind+"/"+o.Name] = o

@@ -12,17 +12,13 @@ import (
 	"helm.sh/helm/v4/pkg/kube"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
 
+	"github.com/vibestack/rollback/pkg/helmtarget"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/podrefs"
 	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
-
-// Recorder journals the actions of an undo (a *journal.Journal).
-type Recorder interface {
-	Append(ctx context.Context, e journal.Entry) (journal.Entry, error)
-}
 
 // Undo rolls a release back to its last known good revision through Helm's
 // library, then verifies every Deployment of the release.
@@ -47,38 +43,14 @@ type Undo struct {
 	MaxHistory int
 	// Confirm is asked with the plan before any write; nil means yes.
 	Confirm func(*Plan) (bool, error)
-	// Journal records the pending recovery and the rollback; nil records nothing.
+	// Journal records the recovery of a pending revision (the caller's
+	// incident journals the step itself); nil records nothing.
 	Journal Recorder
+	// By names who marks revisions (undo, mark-good, run, guard); empty
+	// is the operation's own name.
+	By string
 	// Snapshots names config snapshots in refusals over missing configuration.
 	Snapshots podrefs.SnapshotFinder
-}
-
-// Verdicts of an undo, beyond rollout's.
-const (
-	VerdictHealthy   = rollout.VerdictHealthy
-	VerdictUnhealthy = rollout.VerdictUnhealthy
-	VerdictSkipped   = rollout.VerdictSkipped
-	VerdictDryRun    = rollout.VerdictDryRun
-	VerdictRefused   = rollout.VerdictRefused
-	VerdictError     = rollout.VerdictError
-)
-
-// UndoResult is the outcome of an undo of a release.
-type UndoResult struct {
-	Release   string          `json:"release"`
-	Namespace string          `json:"namespace"`
-	Verdict   outcome.Verdict `json:"verdict"`
-	Plan      *Plan           `json:"plan,omitempty"`
-	// RecoveredPending is the pending revision marked failed first.
-	RecoveredPending *Pending `json:"recoveredPending,omitempty"`
-	// NewRevision is the revision Helm's rollback wrote.
-	NewRevision int `json:"newRevision,omitempty"`
-	// Workloads are the verifications of the release's Deployments.
-	Workloads []*rollout.StatusResult `json:"workloads,omitempty"`
-	// Marked says how the new revision was marked (good or failed).
-	Marked    string           `json:"marked,omitempty"`
-	Error     string           `json:"error,omitempty"`
-	Durations rollout.Duration `json:"duration"`
 }
 
 // Run plans, confirms, recovers a pending release when asked, rolls back
@@ -103,7 +75,9 @@ func (u *Undo) Run(ctx context.Context, release string) (*UndoResult, error) {
 		return finish(err)
 	}
 	p, err := u.plan(ctx, cfg, release)
-	res.Plan = p
+	if p != nil {
+		res.Plan = p.Plan
+	}
 	if err != nil {
 		return finish(err)
 	}
@@ -113,16 +87,16 @@ func (u *Undo) Run(ctx context.Context, release string) (*UndoResult, error) {
 		return finish(nil)
 	}
 	var text strings.Builder
-	WritePlan(&text, p)
+	helmtarget.WritePlan(&text, p.Plan)
 	progress.Emit(u.Observer, progress.Event{Time: clk.Now(), Kind: progress.Plan, Source: source, Target: "helmrelease/" + release,
-		Message: strings.TrimRight(text.String(), "\n"), Data: p})
+		Message: strings.TrimRight(text.String(), "\n"), Data: p.Plan})
 	if u.DryRun {
 		res.Verdict = VerdictDryRun
 		u.printf("dry run: nothing changed")
 		return finish(nil)
 	}
 	if u.Confirm != nil {
-		ok, err := u.Confirm(p)
+		ok, err := u.Confirm(p.Plan)
 		if err != nil {
 			return finish(outcome.AsRefused(err))
 		}
@@ -141,9 +115,6 @@ func (u *Undo) Run(ctx context.Context, release string) (*UndoResult, error) {
 			After: map[string]any{"revision": p.Pending.Revision, "status": string(rcommon.StatusFailed)}, Result: journal.ResultOK})
 		u.printf("%s: revision %d was %s; marked failed", release, p.Pending.Revision, p.Pending.Status)
 	}
-	before := map[string]any{"revision": p.From.Revision, "status": p.From.Status, "chart": p.From.Chart}
-	u.record(ctx, journal.Entry{Step: "helm", Action: journal.ActionStepStarted, Target: target, Before: before,
-		Inputs: map[string]any{"toRevision": p.To.Revision, "reason": p.Reason, "ownership": p.Ownership}})
 	rb := action.NewRollback(cfg)
 	rb.Version, rb.WaitStrategy, rb.Timeout, rb.MaxHistory = p.To.Revision, kube.HookOnlyStrategy, u.timeout(), u.MaxHistory
 	if err := ctx.Err(); err != nil {
@@ -160,11 +131,12 @@ func (u *Undo) Run(ctx context.Context, release string) (*UndoResult, error) {
 			res.NewRevision = revs[len(revs)-1].Version
 			err = fmt.Errorf("%w; Helm recorded revision %d as %s", err, res.NewRevision, status(revs[len(revs)-1]))
 		}
-		u.record(ctx, journal.Entry{Step: "helm", Action: journal.ActionStepFailed, Target: target, Before: before, Result: journal.ResultFailed, Error: err.Error()})
 		return finish(err)
 	}
 	res.NewRevision = p.From.Revision + 1
-	u.printf("%s: rolled back to revision %d (now revision %d); verifying its workloads", release, p.To.Revision, res.NewRevision)
+	progress.Emit(u.Observer, progress.Event{Time: clk.Now(), Kind: progress.Written, Source: source, Target: target,
+		Message: fmt.Sprintf("%s: rolled back to revision %d through Helm (now revision %d); verifying its workloads", release, p.To.Revision, res.NewRevision)})
+	progress.Emit(u.Observer, progress.Event{Time: clk.Now(), Kind: progress.Verifying, Source: source, Target: target})
 	res.Workloads = u.verify(ctx, deployments(p.target))
 	res.Verdict = VerdictHealthy
 	var bad []string
@@ -177,7 +149,7 @@ func (u *Undo) Run(ctx context.Context, release string) (*UndoResult, error) {
 			}
 		}
 	}
-	mk := Mark{Verdict: MarkGood, At: clk.Now(), By: "undo", Hash: manifestHash(p.To.rel.Manifest)}
+	mk := Mark{Verdict: MarkGood, At: clk.Now(), By: u.by("undo"), Hash: manifestHash(p.to.Manifest)}
 	if len(bad) > 0 {
 		res.Verdict = VerdictUnhealthy
 		if outcome.KindOf(worst) == outcome.TimedOut {
@@ -192,13 +164,9 @@ func (u *Undo) Run(ctx context.Context, release string) (*UndoResult, error) {
 	} else {
 		res.Marked = mk.Verdict
 	}
-	e := journal.Entry{Step: "helm", Action: journal.ActionStepCompleted, Target: target, Before: before, Result: journal.ResultOK,
-		After: map[string]any{"revision": res.NewRevision, "restoredRevision": p.To.Revision, "verdict": res.Verdict, "marked": res.Marked}}
 	if worst != nil {
-		e.Action, e.Result, e.Error = journal.ActionStepFailed, journal.ResultFailed, worst.Error()
 		worst = outcome.As(outcome.KindOf(worst), fmt.Errorf("release %s rolled back to revision %d (now %d), but %w", release, p.To.Revision, res.NewRevision, worst))
 	}
-	u.record(ctx, e)
 	return finish(worst)
 }
 
@@ -247,6 +215,14 @@ func (u *Undo) verify(ctx context.Context, objs []object) []*rollout.StatusResul
 	}
 	wg.Wait()
 	return out
+}
+
+// by returns who marks: By, else the operation's name.
+func (u *Undo) by(operation string) string {
+	if u.By != "" {
+		return u.By
+	}
+	return operation
 }
 
 // timeout bounds Helm's rollback hooks: the verification's, else Helm's 5m.

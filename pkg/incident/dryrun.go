@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/vibestack/rollback/pkg/dbrollback"
+	"github.com/vibestack/rollback/pkg/helmtarget"
 	"github.com/vibestack/rollback/pkg/rollout"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
@@ -17,6 +18,12 @@ func (s *session) dryRun(ctx context.Context) (*Result, error) {
 		case "app":
 			for _, c := range s.r.Clusters {
 				for _, w := range s.workloads() {
+					if w.Kind == rollout.KindDeployment {
+						if sr, ok := s.dryThroughRelease(ctx, c, w.Name); ok {
+							s.res.Steps = append(s.res.Steps, sr)
+							continue
+						}
+					}
 					u := s.undo(c, s.r.Observer)
 					u.DryRun = true
 					ur, err := u.Run(ctx, w.String())
@@ -30,6 +37,9 @@ func (s *session) dryRun(ctx context.Context) (*Result, error) {
 					}
 					s.res.Steps = append(s.res.Steps, sr)
 				}
+				for _, h := range s.r.Runbook.HelmReleases {
+					s.res.Steps = append(s.res.Steps, s.dryHelm(ctx, c, h))
+				}
 			}
 		case "config":
 			for _, c := range s.r.Clusters {
@@ -42,6 +52,50 @@ func (s *session) dryRun(ctx context.Context) (*Result, error) {
 		}
 	}
 	return s.res, nil
+}
+
+// dryThroughRelease plans the app step of a Deployment a Helm release
+// manages (rolled back through its listed release, or refused); ok is
+// false for any other Deployment.
+func (s *session) dryThroughRelease(ctx context.Context, c Cluster, name string) (StepResult, bool) {
+	sr := StepResult{Step: "app", Target: s.targetName(c.Context, "deployment/"+name), Cluster: c.Context, Verdict: stepPlanned}
+	owner, err := helmOwner(ctx, c, name)
+	if err == nil && owner == nil {
+		return sr, false
+	}
+	var through string
+	if err == nil {
+		through, err = s.throughRelease(c, name, owner)
+	}
+	switch {
+	case err != nil:
+		sr.Verdict, sr.Error = stepFailed, err.Error()
+	case through == "":
+		return sr, false // --force: patched like any Deployment
+	default:
+		sr.Verdict, sr.Detail = stepSkipped, delegated(owner, through)
+	}
+	return sr, true
+}
+
+// dryHelm plans the rollback of Helm release h in cluster c.
+func (s *session) dryHelm(ctx context.Context, c Cluster, h runbook.HelmRelease) StepResult {
+	ref := releaseRef(c, h)
+	sr := StepResult{Step: "app", Target: s.targetName(c.Context, ref.Target()), Cluster: c.Context, Verdict: stepPlanned}
+	if s.r.Releases == nil {
+		sr.Verdict, sr.Error = stepFailed, errNoReleases.Error()
+		return sr
+	}
+	ur, err := s.r.Releases.Plan(ctx, ref, s.helmOptions(), s.r.Observer)
+	switch {
+	case err != nil:
+		sr.Verdict, sr.Error = stepFailed, err.Error()
+	case ur.Verdict == helmtarget.VerdictSkipped:
+		sr.Verdict, sr.Detail = stepSkipped, ur.Plan.Reason
+	default:
+		sr.Detail = helmtarget.Detail(ur)
+	}
+	return sr
 }
 
 func (s *session) dryConfig(ctx context.Context, c Cluster, ref runbook.ConfigRef) StepResult {

@@ -8,6 +8,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
 
+	"github.com/vibestack/rollback/pkg/helmtarget"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/notify"
@@ -87,6 +88,9 @@ type Run struct {
 	Preflight func(ctx context.Context, steps []string) (Checklist, error)
 	// Verification says how every rollout is watched and verified.
 	Verification rollout.Verification
+	// Releases rolls the runbook's Helm releases back (Helm's library, in
+	// the rollback-helm program); nil refuses a runbook that lists some.
+	Releases helmtarget.Releases
 	// HealthTimeout is how long the after-rollback health checks may take to pass.
 	HealthTimeout time.Duration
 	// LockDuration is the cluster lock's lease duration (clusterlock.DefaultDuration when zero).

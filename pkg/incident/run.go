@@ -90,6 +90,9 @@ func (r *Run) stepOrder() ([]string, error) {
 		}
 		seen[st] = true
 	}
+	if seen["app"] && len(r.Runbook.HelmReleases) > 0 && r.Releases == nil {
+		return nil, outcome.AsRefused(errNoReleases)
+	}
 	if seen["db"] && r.Runbook.Database == nil {
 		return nil, outcome.AsRefused(errors.New("step db: the runbook has no database section: add one or leave db out of --steps"))
 	}
@@ -191,9 +194,9 @@ func (s *session) execute(ctx context.Context) error {
 }
 
 // lockTargets are the locks of a run: the application in the first
-// cluster, and every workload of the runbook in every cluster, so that
-// guard and the controller (which lock the workload they guard) never
-// change one while the run does.
+// cluster, and every workload and Helm release of the runbook in every
+// cluster, so that guard and the controller (which lock the workload they
+// guard, and its release) never change one while the run does.
 func (s *session) lockTargets() []lifecycle.LockTarget {
 	r := s.r
 	c0 := r.Clusters[0]
@@ -201,6 +204,10 @@ func (s *session) lockTargets() []lifecycle.LockTarget {
 	for _, c := range r.Clusters {
 		for _, w := range s.workloads() {
 			out = append(out, lifecycle.Workload(c.Client.CoordinationV1().Leases(c.Namespace), c.Namespace, w.Kind.Lower(), w.Name))
+		}
+		for _, h := range r.Runbook.HelmReleases {
+			ns := h.NamespaceIn(c.Namespace)
+			out = append(out, lifecycle.Workload(c.Client.CoordinationV1().Leases(ns), ns, "helmrelease", h.Name))
 		}
 	}
 	return out

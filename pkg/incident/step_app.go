@@ -26,24 +26,25 @@ type appPlan struct {
 }
 
 // appStep rolls every workload of the runbook (Deployments, StatefulSets,
-// DaemonSets) back to its last known good revision with rollout.Undo, in
-// every cluster, all at once: their rollouts and settle windows run
-// concurrently, never one after another. With mergeConfig the
-// configuration is restored first, so that each workload rolls out once.
+// DaemonSets) back to its last known good revision with rollout.Undo, and
+// every Helm release through Helm (helmTarget), in every cluster, all at
+// once: their rollouts and settle windows run concurrently, never one
+// after another. A Deployment of a listed release is rolled back through
+// it. With mergeConfig the configuration is restored first, so that each
+// workload rolls out once.
 func (s *session) appStep(ctx context.Context) ([]StepResult, error) {
 	if s.mergeConfig() {
 		if err := s.restoreConfigsForApp(ctx); err != nil {
 			return nil, err
 		}
 	}
-	type job struct {
-		c Cluster
-		w rollout.Workload
-	}
-	var jobs []job
+	var jobs []func() (StepResult, error)
 	for _, c := range s.r.Clusters {
 		for _, w := range s.workloads() {
-			jobs = append(jobs, job{c, w})
+			jobs = append(jobs, func() (StepResult, error) { return s.appTarget(ctx, c, w) })
+		}
+		for _, h := range s.r.Runbook.HelmReleases {
+			jobs = append(jobs, func() (StepResult, error) { return s.helmTarget(ctx, c, h) })
 		}
 	}
 	out := make([]StepResult, len(jobs))
@@ -53,7 +54,7 @@ func (s *session) appStep(ctx context.Context) ([]StepResult, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i], errs[i] = s.appTarget(ctx, j.c, j.w)
+			out[i], errs[i] = j()
 		}()
 	}
 	wg.Wait()
@@ -80,6 +81,22 @@ func (s *session) appTarget(ctx context.Context, c Cluster, w rollout.Workload) 
 	target := s.targetName(c.Context, name)
 	if s.targetDone("app", target) {
 		return s.target(ctx, "app", target, c.Context, nil, nil)
+	}
+	var owner *ownership.Owner
+	var err error
+	if w.Kind == rollout.KindDeployment {
+		owner, err = helmOwner(ctx, c, w.Name)
+	}
+	if err == nil && owner != nil {
+		var through string
+		if through, err = s.throughRelease(c, w.Name, owner); err == nil && through != "" {
+			return s.target(ctx, "app", target, c.Context, map[string]any{"through": through}, func(progress.Observer) (StepResult, error) {
+				return StepResult{Verdict: stepSkipped, Detail: delegated(owner, through)}, nil
+			})
+		}
+	}
+	if err != nil {
+		return StepResult{Step: "app", Target: target, Cluster: c.Context, Verdict: stepFailed, Error: err.Error()}, fmt.Errorf("%s: %w", w.Describe(), err)
 	}
 	dry := s.undo(c, nil)
 	dry.DryRun = true

@@ -70,10 +70,6 @@ const (
 	ActionNotifySent   Action = "notify.sent"
 	ActionNotifyFailed Action = "notify.failed"
 
-	// ActionFlagDisabled and ActionFlagEnabled record a feature flag change.
-	ActionFlagDisabled Action = "flag.disabled"
-	ActionFlagEnabled  Action = "flag.enabled"
-
 	// ActionHelmPendingRecovered and ActionHelmPendingRecoveryFailed record
 	// a pending-* Helm revision marked failed (rollback helm undo
 	// --recover-pending); Before holds the revision, status and since when.

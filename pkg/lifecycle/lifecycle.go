@@ -160,6 +160,17 @@ func (in *Incident) Record(ctx context.Context, e journal.Entry) error {
 	return nil
 }
 
+// Append records e like Log and returns it with the journal's error: an
+// incident is the journal of the operations that journal entries of their
+// own (the recovery of a pending Helm revision).
+func (in *Incident) Append(ctx context.Context, e journal.Entry) (journal.Entry, error) {
+	err := in.Record(ctx, e)
+	if err != nil {
+		in.warn("warning: %v", err)
+	}
+	return e, err
+}
+
 // Log appends e to the journal; a failure is reported as a warning event,
 // never a reason to stop (for entries after a write, whose change stands).
 func (in *Incident) Log(ctx context.Context, e journal.Entry) {

@@ -50,12 +50,18 @@ type OneStep struct {
 	Reason string
 	// Inputs are the command's settings, journaled with the step.
 	Inputs map[string]any
+	// Opened are more inputs of the incident.opened entry of a new
+	// incident (the runbook, its escalation contacts), for the report.
+	Opened map[string]any
 	// Locks are taken around the change (the workload's lock, the one
 	// `rollback run`, guard and the controller take).
 	Locks []LockTarget
 	// Check, when set, runs before anything is recorded (a plan, a read):
 	// bad input is refused without leaving an incident behind.
 	Check func(ctx context.Context) error
+	// OnOpen, when set, is told the incident once it is open, for a
+	// change that journals entries of its own (Incident.Append).
+	OnOpen func(in *Incident)
 }
 
 // StepOutcome is what the change did, for the journal.
@@ -66,6 +72,9 @@ type StepOutcome struct {
 	Before, After any
 	// Detail says what happened in one line.
 	Detail string
+	// Inputs are more facts for the step's end entry (the flag step's
+	// "change": disabled or enabled, for the report).
+	Inputs map[string]any
 }
 
 // OneStepResult says where the change was recorded.
@@ -94,6 +103,9 @@ func (o OneStep) Run(ctx context.Context, do func(ctx context.Context, obs progr
 		return nil, err
 	}
 	res := &OneStepResult{Incident: in.ID(), Journal: in.JournalPath()}
+	if o.OnOpen != nil {
+		o.OnOpen(in)
+	}
 	if o.Join != "" {
 		for _, e := range in.Prior() {
 			if e.Action == journal.ActionIncidentClosed {
@@ -102,8 +114,12 @@ func (o OneStep) Run(ctx context.Context, do func(ctx context.Context, obs progr
 			}
 		}
 	} else {
-		if err := in.Record(ctx, journal.Entry{Action: journal.ActionIncidentOpened, Inputs: map[string]any{
-			"app": o.App, "reason": o.Reason, "steps": []string{o.Step}, "trigger": o.Command}}); err != nil {
+		inputs := map[string]any{}
+		for k, v := range o.Opened {
+			inputs[k] = v
+		}
+		inputs["app"], inputs["reason"], inputs["steps"], inputs["trigger"] = o.App, o.Reason, []string{o.Step}, o.Command
+		if err := in.Record(ctx, journal.Entry{Action: journal.ActionIncidentOpened, Inputs: inputs}); err != nil {
 			in.Abandon()
 			return res, outcome.AsRefused(fmt.Errorf("%w; nothing was changed", err))
 		}
@@ -128,6 +144,9 @@ func (o OneStep) Run(ctx context.Context, do func(ctx context.Context, obs progr
 func (o OneStep) end(ctx context.Context, in *Incident, res *OneStepResult, out StepOutcome, doErr error, notStarted bool) error {
 	e := journal.Entry{Step: o.Step, Target: o.Target, Before: out.Before, After: out.After, Action: journal.ActionStepCompleted,
 		Result: journal.ResultOK, Inputs: map[string]any{"detail": out.Detail}}
+	for k, v := range out.Inputs {
+		e.Inputs[k] = v
+	}
 	switch {
 	case doErr != nil:
 		e.Action, e.Result, e.Error = journal.ActionStepFailed, journal.ResultFailed, doErr.Error()

@@ -93,6 +93,10 @@ func flux(obj metav1.Object) []Owner {
 	return out
 }
 
+// HelmReleaseOf returns the Helm release that manages the workload of
+// kind whose metadata is obj (the Helm owner Check reports), nil when none.
+func HelmReleaseOf(kind string, obj metav1.Object) *Owner { return helmRelease(kind, obj) }
+
 // helmRelease returns the Helm release obj belongs to.
 func helmRelease(kind string, obj metav1.Object) *Owner {
 	a := obj.GetAnnotations()

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
 
+	"github.com/vibestack/rollback/pkg/helmtarget"
 	"github.com/vibestack/rollback/pkg/notify"
 	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/promquery"
@@ -142,6 +143,9 @@ type Options struct {
 	Timeout time.Duration
 	// Getenv reads environment variables (notification settings); os.Getenv when nil.
 	Getenv func(string) string
+	// Releases plans the rollback of the runbook's Helm releases (in the
+	// rollback-helm program); nil reports their checks as unknown.
+	Releases helmtarget.Releases
 }
 
 // DefaultTimeout bounds each check when Options.Timeout is 0.
@@ -160,11 +164,17 @@ func (o *Options) Run(ctx context.Context) (*Report, error) {
 	o.defaults()
 	rep := &Report{App: o.Runbook.App, Time: o.Clock.Now(), Escalation: Escalation(o.Runbook.Escalation)}
 	jobs := o.jobs()
+	quick := len(jobs)
+	jobs = append(jobs, o.helmJobs()...)
 	results := make([][]Check, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {
 		wg.Go(func() {
-			jctx, cancel := context.WithTimeout(ctx, o.Timeout)
+			timeout := o.Timeout
+			if i >= quick {
+				timeout = max(timeout, HelmTimeout)
+			}
+			jctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			results[i] = j(jctx)
 		})

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -44,6 +45,12 @@ func (o *Options) workloadJob(c Cluster, wl runbook.Workload) job {
 			}
 			return []Check{ch}
 		}
+		if d, ok := info.Object.(*appsv1.Deployment); ok {
+			if through, ow := o.throughRelease(c, d); through != "" {
+				return []Check{throughReleaseCheck(c.Context, name, through, ow), o.podsCheck(ctx, c, clients, info),
+					{Cluster: c.Context, Group: GroupOwners, Name: name, Status: OK, Detail: ow.Title() + " (listed in helmReleases): rolled back through it; its owners are checked with the release"}}
+			}
+		}
 		// Owners are their own check: plan as if forced (and as if the pods
 		// of an OnDelete strategy may be replaced), with the same ownership
 		// and start checks as `rollback app undo`.
@@ -56,7 +63,7 @@ func (o *Options) workloadJob(c Cluster, wl runbook.Workload) job {
 				o.podsCheck(ctx, c, clients, info)}
 		}
 		checks := []Check{revisionCheck(c.Context, w, p, err), o.podsCheck(ctx, c, clients, info)}
-		return append(checks, ownersCheck(c.Context, w, p.Ownership))
+		return append(checks, ownersCheck(c.Context, w.Arg(), p.Ownership))
 	}
 }
 
@@ -234,8 +241,8 @@ func (o *Options) warningEvents(ctx context.Context, clients rollout.Clients, na
 // ownersCheck fails when an owner would revert the rollback (an operator,
 // Argo CD with automated sync, Flux) or keeps its own history (a Helm
 // release): the fix is the command that suspends it or hands over to it.
-func ownersCheck(cluster string, w rollout.Workload, v *ownership.Verdict) Check {
-	ch := Check{Cluster: cluster, Group: GroupOwners, Name: w.Arg(), Status: OK, Detail: v.Summary()}
+func ownersCheck(cluster, name string, v *ownership.Verdict) Check {
+	ch := Check{Cluster: cluster, Group: GroupOwners, Name: name, Status: OK, Detail: v.Summary()}
 	if notes := v.Notes(); len(notes) > 0 {
 		ch.Status = Warn
 		ch.Detail += "; " + strings.Join(notes, "; ")
@@ -244,7 +251,7 @@ func ownersCheck(cluster string, w rollout.Workload, v *ownership.Verdict) Check
 		ch.Status = Fail
 		ch.Detail = fmt.Sprintf("%s: %s", o.Title(), o.Why)
 		if o.Kind == ownership.KindHelm {
-			ch.Fix = fmt.Sprintf("roll it back through its release: %s", o.Command())
+			ch.Fix = fmt.Sprintf("list the release in the runbook's helmReleases (- name: %s) so that the app step rolls it back through Helm, or roll it back through its release: %s", o.Name, o.Command())
 		} else {
 			ch.Fix = fmt.Sprintf("suspend it first: %s%s", o.Command(), alsoIn(o.Kind))
 		}

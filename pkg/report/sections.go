@@ -265,7 +265,7 @@ func (r *writer) flags() {
 	r.p("## Feature flags\n")
 	var rows []journal.Entry
 	for _, e := range r.entries {
-		if strings.HasPrefix(string(e.Action), "flag.") {
+		if flagChange(e) != "" {
 			rows = append(rows, e)
 		}
 	}
@@ -275,14 +275,27 @@ func (r *writer) flags() {
 	}
 	r.p("| Time (UTC) | Flag | Action | Before | After | By |\n|---|---|---|---|---|---|")
 	for _, e := range rows {
-		action := strings.TrimPrefix(string(e.Action), "flag.")
+		action := flagChange(e)
 		if e.Result == journal.ResultSkipped {
 			action += " (skipped: already set)"
 		}
-		r.p("| %s | %s | %s | %s | %s | %s |", e.Time.UTC().Format("15:04:05"), cell(orDash(e.Target)), cell(action),
+		r.p("| %s | %s | %s | %s | %s | %s |", e.Time.UTC().Format("15:04:05"), cell(orDash(strings.TrimPrefix(e.Target, "flag/"))), cell(action),
 			cell(flagValue(e.Before)), cell(flagValue(e.After)), cell(orDash(e.Actor)))
 	}
 	r.p("")
+}
+
+// flagChange returns "disabled" or "enabled" for an entry that ended a
+// feature flag change (the flag step's end, or a flag.* entry of journals
+// written before flag changes were steps), "" for any other entry.
+func flagChange(e journal.Entry) string {
+	if strings.HasPrefix(string(e.Action), "flag.") {
+		return strings.TrimPrefix(string(e.Action), "flag.")
+	}
+	if e.Step == "flag" && (e.Action == journal.ActionStepCompleted || e.Action == journal.ActionStepSkipped) {
+		return str(e.Inputs["change"])
+	}
+	return ""
 }
 
 // flagValue shows a flag's value recorded as a string or as {"value": ...}.

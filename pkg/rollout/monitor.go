@@ -390,13 +390,6 @@ func (w *watches) waitSynced(ctx context.Context, timeout time.Duration) error {
 	return nil
 }
 
-// run watches ws until each has a verdict and returns their results.
-func (m *monitor) run(ctx context.Context, scope watchScope, ws []Workload) map[Workload]*StatusResult {
-	w := m.watch(ctx, scope)
-	defer w.stop()
-	return m.follow(ctx, w, ws, nil)
-}
-
 // follow judges ws (kind and name) from running watches until each has a
 // verdict. A workload named in minGeneration is judged only once the cache
 // holds at least that generation: watches started before a write may still

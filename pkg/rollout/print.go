@@ -144,6 +144,19 @@ func WriteStatusResult(w io.Writer, r *StatusResult) {
 	fmt.Fprintf(w, "  durations: rollout %s, settle %s, checks %s, total %s\n", d.Rollout, d.Settle, d.Checks, d.Total)
 }
 
+// MarkColumn is the MARK column of a history table (of a Deployment or a
+// Helm release): "current", "last-good", both, or "-".
+func MarkColumn(current, lastGood bool) string {
+	var marks []string
+	if current {
+		marks = append(marks, "current")
+	}
+	if lastGood {
+		marks = append(marks, "last-good")
+	}
+	return orDash(strings.Join(marks, ","))
+}
+
 // WriteHistory prints a history table for humans (stdout).
 func WriteHistory(w io.Writer, h *HistoryResult) {
 	w = termsafe.Writer(w)
@@ -156,14 +169,7 @@ func WriteHistory(w io.Writer, h *HistoryResult) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REVISION\tMARK\tIMAGES\tREADY\tHEALTH\tCREATED\tCHANGE-CAUSE")
 	for _, r := range h.Revisions {
-		var marks []string
-		if r.Current {
-			marks = append(marks, "current")
-		}
-		if r.LastGood {
-			marks = append(marks, "last-good")
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", r.Number, orDash(strings.Join(marks, ",")), imagesString(r.Images),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", r.Number, MarkColumn(r.Current, r.LastGood), imagesString(r.Images),
 			r.Ready, r.Replicas, healthString(r, h.Failure), r.Created.UTC().Format(timeFormat), orDash(r.ChangeCause))
 	}
 	tw.Flush()

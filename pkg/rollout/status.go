@@ -186,7 +186,12 @@ func (s *Status) Run(ctx context.Context, workload string) (*StatusResult, error
 func (s *Status) watchOne(ctx context.Context, o object, m *monitor) *StatusResult {
 	w := o.workload()
 	k := key(w.Kind, w.Name)
-	res := m.run(ctx, singleScope(o), []Workload{k})[k]
+	ws := m.watch(ctx, singleScope(o))
+	defer ws.stop()
+	// The watch's first list may be older than the read of o (the API
+	// server's watch cache), e.g. right after a write by another program
+	// (Helm's rollback): judge the workload from o's generation on.
+	res := m.follow(ctx, ws, []Workload{k}, map[Workload]int64{k: o.meta().Generation})[k]
 	res.Namespace = w.Namespace
 	return res
 }

@@ -37,6 +37,38 @@ func TestExampleParses(t *testing.T) {
 	}
 }
 
+// TestExampleHelmReleases: the commented helmReleases of the example parse
+// once uncommented.
+func TestExampleHelmReleases(t *testing.T) {
+	text := strings.NewReplacer("# helmReleases:", "helmReleases:", "#   - name: vibestack-app", "  - name: vibestack-app",
+		"#     namespace: vibestack", "    namespace: vibestack").Replace(string(Example()))
+	rb, err := Parse("example.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []HelmRelease{{Name: "vibestack-app", Namespace: "vibestack"}}
+	if diff := cmp.Diff(want, rb.HelmReleases); diff != "" {
+		t.Errorf("helmReleases (-want +got):\n%s", diff)
+	}
+}
+
+func TestHelmReleases(t *testing.T) {
+	rb, err := Parse("rollback.yaml", []byte(strings.Replace(minimal, "deployments: [web]\n",
+		"helmReleases:\n  - name: web\n  - name: api.v2\n    namespace: backend\n", 1)))
+	if err != nil {
+		t.Fatalf("a runbook with helm releases and no deployments: %v", err)
+	}
+	if got := rb.HelmReleases[0].NamespaceIn("shop"); got != "shop" {
+		t.Errorf("namespace of web = %q, want the cluster's", got)
+	}
+	if h, ok := rb.HelmReleaseOf("api.v2", "backend", "shop"); !ok || h.Name != "api.v2" {
+		t.Errorf("HelmReleaseOf(api.v2, backend) = %+v %v", h, ok)
+	}
+	if _, ok := rb.HelmReleaseOf("web", "other", "shop"); ok {
+		t.Error("web is listed in the cluster's namespace, not in other")
+	}
+}
+
 func TestParseDefaults(t *testing.T) {
 	rb, err := Parse("rollback.yaml", []byte(minimal+`database: {urlFromEnv: DB_URL, migrationsDir: m}
 healthChecks: {http: [{url: "http://x/healthz"}]}
@@ -107,6 +139,13 @@ func TestParseErrors(t *testing.T) {
 		{"missing context", strings.Replace(minimal, "  - context: prod\n    namespace: shop", "  - namespace: shop", 1), []string{"rollback.yaml:5: missing clusters[0].context"}},
 		{"duplicate cluster", strings.Replace(minimal, "deployments:", "  - {context: prod, namespace: shop}\ndeployments:", 1), []string{"rollback.yaml:7: clusters[1] repeats"}},
 		{"missing deployments", strings.Replace(minimal, "deployments: [web]\n", "", 1), []string{"rollback.yaml:1: missing deployments"}},
+		{"helm release without name", minimal + "helmReleases:\n  - namespace: shop\n", []string{"rollback.yaml:9: missing helmReleases[0].name"}},
+		{"helm release bad name", minimal + "helmReleases:\n  - name: Web_1\n", []string{`rollback.yaml:9: helmReleases[0].name "Web_1" is not a Helm release name`}},
+		{"helm release too long", minimal + "helmReleases:\n  - name: " + strings.Repeat("a", 54) + "\n", []string{"rollback.yaml:9: helmReleases[0].name", "at most 53"}},
+		{"helm release bad namespace", minimal + "helmReleases:\n  - name: web\n    namespace: Shop\n", []string{`rollback.yaml:10: helmReleases[0].namespace "Shop" is not a valid Kubernetes name`}},
+		{"helm release twice", minimal + "helmReleases:\n  - name: web\n  - name: web\n    namespace: other\n", []string{`rollback.yaml:10: helm release "web" is listed twice`}},
+		{"helm release unknown key", minimal + "helmReleases:\n  - name: web\n    chart: ./web\n", []string{`rollback.yaml:10: unknown key "chart" in helmReleases[0]: remove it or use one of name, namespace`}},
+		{"helm releases not a list", minimal + "helmReleases: web\n", []string{"rollback.yaml:8: wrong type: got a string, want a list"}},
 		{"duplicate deployment", strings.Replace(minimal, "[web]", "[web, web]", 1), []string{`rollback.yaml:7: deployment "web" is listed twice`}},
 		{"duplicate statefulset", minimal + "statefulSets: [db, db]\n", []string{`rollback.yaml:8: statefulset "db" is listed twice`}},
 		{"bad daemonset name", minimal + "daemonSets: [Agent_1]\n", []string{`rollback.yaml:8: daemonSets[0] "Agent_1" is not a valid Kubernetes name`}},

@@ -41,12 +41,17 @@ type Runbook struct {
 	// Clusters lists the kubeconfig contexts and namespaces the app runs in (at least one).
 	Clusters []Cluster `yaml:"clusters"`
 	// Deployments lists the app's Deployment names. Deployments,
-	// StatefulSets and DaemonSets together name at least one workload.
+	// StatefulSets, DaemonSets and HelmReleases together name at least
+	// one workload.
 	Deployments []string `yaml:"deployments,omitempty"`
 	// StatefulSets lists the app's StatefulSet names.
 	StatefulSets []string `yaml:"statefulSets,omitempty"`
 	// DaemonSets lists the app's DaemonSet names.
 	DaemonSets []string `yaml:"daemonSets,omitempty"`
+	// HelmReleases lists the app's Helm releases, rolled back by the app
+	// step through Helm; a Deployment of a listed release is rolled back
+	// through its release.
+	HelmReleases []HelmRelease `yaml:"helmReleases,omitempty"`
 	// Configs lists the ConfigMaps and Secrets that belong to the app.
 	Configs []ConfigRef `yaml:"configs,omitempty"`
 	// Database describes the app's database; nil when it has none.
@@ -69,6 +74,34 @@ type Cluster struct {
 	Context string `yaml:"context"`
 	// Namespace is the app's namespace in that cluster (required).
 	Namespace string `yaml:"namespace"`
+}
+
+// HelmRelease names one Helm release of the app.
+type HelmRelease struct {
+	// Name is the release's name (required).
+	Name string `yaml:"name"`
+	// Namespace is the release's namespace when it is not the cluster's.
+	Namespace string `yaml:"namespace,omitempty"`
+}
+
+// NamespaceIn returns the release's namespace in a cluster whose
+// namespace is clusterNamespace.
+func (h HelmRelease) NamespaceIn(clusterNamespace string) string {
+	if h.Namespace != "" {
+		return h.Namespace
+	}
+	return clusterNamespace
+}
+
+// HelmReleaseOf returns the listed release named name in namespace (the
+// cluster's namespace is clusterNamespace), or false when none is listed.
+func (rb *Runbook) HelmReleaseOf(name, namespace, clusterNamespace string) (HelmRelease, bool) {
+	for _, h := range rb.HelmReleases {
+		if h.Name == name && h.NamespaceIn(clusterNamespace) == namespace {
+			return h, true
+		}
+	}
+	return HelmRelease{}, false
 }
 
 // ConfigRef names one ConfigMap or Secret of the app.

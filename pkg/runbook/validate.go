@@ -64,7 +64,13 @@ func child(n *yaml.Node, p any) *yaml.Node {
 var (
 	envRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	nameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+	// helmNameRE is Helm's own rule for release names (helm install
+	// refuses any other).
+	helmNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 )
+
+// helmNameMax is the longest release name Helm accepts.
+const helmNameMax = 53
 
 // validate checks required fields and values; l gives the lines.
 func validate(found *issues, rb *Runbook, l locator) {
@@ -116,8 +122,8 @@ func validate(found *issues, rb *Runbook, l locator) {
 		seen[c] = true
 	}
 
-	if len(rb.Deployments)+len(rb.StatefulSets)+len(rb.DaemonSets) == 0 {
-		found.add(l.line("deployments"), "missing deployments: list the application's Deployment names (and its statefulSets and daemonSets, if any)")
+	if len(rb.Deployments)+len(rb.StatefulSets)+len(rb.DaemonSets)+len(rb.HelmReleases) == 0 {
+		found.add(l.line("deployments"), "missing deployments: list the application's Deployment names (and its statefulSets and daemonSets, if any, or its Helm releases under helmReleases)")
 	}
 	for _, list := range []struct {
 		key, kind string
@@ -127,6 +133,23 @@ func validate(found *issues, rb *Runbook, l locator) {
 			k8sName(d, fmt.Sprintf("%s[%d]", list.key, i), list.key, i)
 			if slices.Index(list.names, d) < i {
 				found.add(l.line(list.key, i), "%s %q is listed twice: remove the duplicate", list.kind, d)
+			}
+		}
+	}
+
+	for i, h := range rb.HelmReleases {
+		at := []any{"helmReleases", i}
+		if need(h.Name, fmt.Sprintf("helmReleases[%d].name (the release's name, as helm list shows it)", i), append(at, "name")...) &&
+			(len(h.Name) > helmNameMax || !helmNameRE.MatchString(h.Name)) {
+			found.add(l.line(append(at, "name")...), "helmReleases[%d].name %q is not a Helm release name: use at most %d lower-case letters, digits, '-' and '.'", i, h.Name, helmNameMax)
+		}
+		if h.Namespace != "" {
+			k8sName(h.Namespace, fmt.Sprintf("helmReleases[%d].namespace", i), append(at, "namespace")...)
+		}
+		for j := range i {
+			if rb.HelmReleases[j].Name == h.Name {
+				found.add(l.line(at...), "helm release %q is listed twice: list each release once", h.Name)
+				break
 			}
 		}
 	}

@@ -34,13 +34,16 @@ watched and verified like rollback app undo, and the new revision is marked.
 Marks live in the ConfigMap rollback-helm-RELEASE of the release namespace.
 HELM_DRIVER selects Helm's storage (secret, the default; configmap; sql).`,
 	}
-	cmd.AddCommand(newHistoryCmd(f), newUndoCmd(f), newMarkGoodCmd(f))
+	cmd.AddCommand(newHistoryCmd(f), newUndoCmd(f), newMarkGoodCmd(f), newAgentCmd(f))
 	return cmd
 }
 
 // config returns the release's Config from the cluster flags.
-func config(f *command.Factory) (helmrelease.Config, error) {
-	g := getter{f.Kube}
+func config(f *command.Factory) (helmrelease.Config, error) { return configOf(f.Kube, f) }
+
+// configOf returns the release's Config from the cluster flags kf.
+func configOf(kf *kubeflags.ConfigFlags, f *command.Factory) (helmrelease.Config, error) {
+	g := getter{kf}
 	cfg, err := g.ToRESTConfig()
 	if err != nil {
 		return helmrelease.Config{}, fmt.Errorf("load kubeconfig: %w", err)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/vibestack/rollback/internal/command"
 	"github.com/vibestack/rollback/pkg/helmrelease"
+	"github.com/vibestack/rollback/pkg/helmtarget"
 )
 
 func newHistoryCmd(f *command.Factory) *cobra.Command {
@@ -24,7 +25,7 @@ func newHistoryCmd(f *command.Factory) *cobra.Command {
 			if f.JSON() {
 				return command.PrintJSON(f, res)
 			}
-			helmrelease.WriteHistory(f.IO.Out, res)
+			helmtarget.WriteHistory(f.IO.Out, res)
 			return nil
 		},
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/vibestack/rollback/internal/command"
 	"github.com/vibestack/rollback/pkg/helmrelease"
+	"github.com/vibestack/rollback/pkg/helmtarget"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -27,7 +28,7 @@ func newMarkGoodCmd(f *command.Factory) *cobra.Command {
 						return perr
 					}
 				} else if res.Marked != "" {
-					helmrelease.WriteMarkGood(f.IO.Out, res)
+					helmtarget.WriteMarkGood(f.IO.Out, res)
 				}
 			}
 			return err

@@ -1,14 +1,18 @@
-package helmrelease
+package helmtarget
 
 import (
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/vibestack/rollback/pkg/rollout"
+	"github.com/vibestack/rollback/pkg/termsafe"
 )
 
 // WriteHistory prints a release's history for humans.
 func WriteHistory(w io.Writer, h *HistoryResult) {
+	w = termsafe.Writer(w)
 	last := "none"
 	if h.LastGood != 0 {
 		last = fmt.Sprint(h.LastGood)
@@ -17,18 +21,11 @@ func WriteHistory(w io.Writer, h *HistoryResult) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REVISION\tMARK\tSTATUS\tCHART\tAPP VERSION\tHEALTH\tUPDATED\tDESCRIPTION")
 	for _, r := range h.Revisions {
-		var marks []string
-		if r.Current {
-			marks = append(marks, "current")
-		}
-		if r.LastGood {
-			marks = append(marks, "last-good")
-		}
 		health := r.Health
 		if r.HealthDetail != "" {
 			health += " (" + short(r.HealthDetail, 50) + ")"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Revision, dash(strings.Join(marks, ",")), r.Status, dash(r.Chart), dash(r.AppVersion),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Revision, rollout.MarkColumn(r.Current, r.LastGood), r.Status, dash(r.Chart), dash(r.AppVersion),
 			health, r.Updated.UTC().Format("2006-01-02 15:04:05Z"), dash(short(r.Description, 60)))
 	}
 	tw.Flush()
@@ -36,6 +33,7 @@ func WriteHistory(w io.Writer, h *HistoryResult) {
 
 // WritePlan prints an undo plan for humans.
 func WritePlan(w io.Writer, p *Plan) {
+	w = termsafe.Writer(w)
 	fmt.Fprintf(w, "Undo helm release %s in namespace %s\n", p.Release, p.Namespace)
 	fmt.Fprintf(w, "  from: revision %d (%s, %s, %s)\n", p.From.Revision, p.From.Chart, p.From.Status, p.From.Health)
 	fmt.Fprintf(w, "  to:   revision %d (%s, %s)\n", p.To.Revision, p.To.Chart, p.To.Health)
@@ -74,6 +72,7 @@ func WritePlan(w io.Writer, p *Plan) {
 
 // WriteUndoResult prints the result of an undo for humans (stdout).
 func WriteUndoResult(w io.Writer, r *UndoResult) {
+	w = termsafe.Writer(w)
 	p := r.Plan
 	switch r.Verdict {
 	case VerdictSkipped:
@@ -106,6 +105,7 @@ func WriteUndoResult(w io.Writer, r *UndoResult) {
 
 // WriteMarkGood prints the result of mark-good.
 func WriteMarkGood(w io.Writer, r *MarkGoodResult) {
+	w = termsafe.Writer(w)
 	fmt.Fprintf(w, "%s: revision %d marked %s\n", r.Release, r.Revision, r.Marked)
 }
 
@@ -120,6 +120,30 @@ func short(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > n {
 		return s[:n-3] + "..."
+	}
+	return s
+}
+
+// Detail says in one line what an undo of a release did, for journals,
+// reports and step tables: "revision 3 -> 1 (web-1.0.0), now 4: healthy, marked good".
+func Detail(r *UndoResult) string {
+	p := r.Plan
+	if p == nil {
+		return string(r.Verdict)
+	}
+	switch r.Verdict {
+	case VerdictSkipped:
+		return "skipped: " + p.Reason
+	case VerdictDryRun:
+		return fmt.Sprintf("would roll back through Helm from revision %d (%s, %s) to revision %d (%s, %s)", p.From.Revision, p.From.Chart, p.From.Status, p.To.Revision, p.To.Chart, p.To.Health)
+	}
+	s := fmt.Sprintf("revision %d -> %d (%s)", p.From.Revision, p.To.Revision, dash(p.To.Chart))
+	if r.NewRevision != 0 {
+		s += fmt.Sprintf(", now %d", r.NewRevision)
+	}
+	s += ": " + string(r.Verdict)
+	if r.Marked != "" {
+		s += ", marked " + r.Marked
 	}
 	return s
 }
