@@ -213,10 +213,8 @@ func (r *run) close(ctx context.Context, in *lifecycle.Incident, result string, 
 // rollBack rolls the guarded workload back (RollBack), a Deployment
 // through the Helm release read at the start of the run.
 func (r *run) rollBack(ctx context.Context, in *lifecycle.Incident, before map[string]any) (*Rollback, error) {
-	if r.w.Kind == rollout.KindDeployment {
-		if o := r.helm(ctx); o != nil {
-			return r.g.rollBackRelease(ctx, in, r.name, o, before)
-		}
+	if o := r.helm(ctx); o != nil {
+		return r.g.rollBackRelease(ctx, in, r.w.Name, o, before)
 	}
 	res, err := r.g.rollBackWorkload(ctx, in, r.w, before)
 	return &Rollback{Undo: res}, err
