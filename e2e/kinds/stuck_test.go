@@ -3,7 +3,6 @@
 package kinds_test
 
 import (
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -124,5 +123,4 @@ func TestStuckStatefulSet(t *testing.T) {
 		t.Errorf("kubectl rollout history of b after the undo:\n%s", h)
 	}
 	t.Logf("kubectl rollout history statefulset/b:\n%s", h)
-	_ = fmt.Sprint()
 }
