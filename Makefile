@@ -11,7 +11,7 @@ SANDBOX_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pk
 export ROLLBACK_SANDBOX_BIN := $(BIN)/rollback-sandbox
 export ROLLBACK_BIN := $(BIN)/rollback
 
-.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo demo-helm bench bench-db bench-guard bench-helm bench-kinds install fuzz print-sandbox-ldflags docs docs-examples release
+.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo demo-helm bench bench-db bench-guard bench-helm bench-incident bench-kinds install fuzz print-sandbox-ldflags docs docs-examples release
 
 all: build
 
@@ -73,6 +73,17 @@ bench-helm: build sandbox-build deps
 
 bench-kinds: build sandbox-build
 	$(GO) run ./bench/kinds
+
+# The demo incident's time to verified recovery: rollback run against the seed
+# runbook by hand (kubectl, pg_dump and golang-migrate's CLI), two database sizes.
+# Flags go in BENCH_ARGS, e.g. BENCH_ARGS='-runs 3 -before /path/to/other/rollback'.
+bench-incident: build sandbox-build deps $(BIN)/migrate
+	$(GO) run ./bench/incident $(BENCH_ARGS)
+
+# golang-migrate's CLI (the manual arm of bench-incident), built from source.
+MIGRATE_VERSION := v4.20.1
+$(BIN)/migrate:
+	GOBIN=$(BIN) $(GO) install -tags postgres github.com/golang-migrate/migrate/v4/cmd/migrate@$(MIGRATE_VERSION)
 
 install: build
 	install -D $(BIN)/rollback $(or $(PREFIX),/usr/local)/bin/rollback

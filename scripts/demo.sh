@@ -76,36 +76,7 @@ step "the runbook: rollback.yaml (written by \`rollback init\`, then edited)"
 receiver_pid=$!
 while [[ ! -s $dir/webhook-url ]]; do sleep 0.1; done
 export ROLLBACK_WEBHOOK_URL="$(cat "$dir/webhook-url")" ROLLBACK_WEBHOOK_SECRET="demo-hmac-secret"
-cat >"$dir/app/rollback.yaml" <<YAML
-apiVersion: rollback.vibestack.dev/v1
-kind: Runbook
-app: vibestack-app
-clusters:
-  - context: sandbox
-    namespace: $ns
-deployments: [vibestack-app]
-configs:
-  - kind: ConfigMap
-    name: vibestack-config
-database:
-  urlFromEnv: VIBESTACK_DATABASE_URL
-  migrationsDir: db/migrations
-  tool: migrate
-  backupDir: backups
-healthChecks:
-  http:
-    - url: $url/healthz
-      expectStatus: 200
-notifications:
-  webhook:
-    urlFromEnv: ROLLBACK_WEBHOOK_URL
-    hmacSecretFromEnv: ROLLBACK_WEBHOOK_SECRET
-escalation:
-  primary: {name: Dana (SRE on call), contact: "+1-555-0100"}
-  secondary: {name: Eli (SRE backup), contact: "@eli"}
-  engineeringLead: {name: Fay (engineering lead), contact: fay@example.com}
-steps: [app, config, db]
-YAML
+"$pipeline" runbook $ns "$url/healthz" >"$dir/app/rollback.yaml"
 sed -n '1,200p' "$dir/app/rollback.yaml"
 cd "$dir/app"
 

@@ -18,13 +18,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4"
 	mpgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 
+	"github.com/vibestack/rollback/e2e/pgtest"
 	"github.com/vibestack/rollback/pkg/dbrollback"
 )
 
@@ -48,7 +48,7 @@ func run(ctx context.Context, rows, runs int) error {
 	if err != nil {
 		return err
 	}
-	if err := ensureDatabase(ctx, dbURL, t.Name); err != nil {
+	if err := pgtest.EnsureDatabase(ctx, dbURL, t.Name); err != nil {
 		return err
 	}
 	work, err := os.MkdirTemp("", "bench-db-")
@@ -164,26 +164,6 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// ensureDatabase creates the benchmark database when it does not exist.
-func ensureDatabase(ctx context.Context, dbURL, name string) error {
-	admin := strings.TrimSuffix(dbURL, "/"+name) + "/postgres"
-	db, err := dbrollback.OpenDB(ctx, admin)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	var exists bool
-	if err := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
-		return err
-	}
-	if !exists {
-		if _, err := db.ExecContext(ctx, `CREATE DATABASE "`+name+`"`); err != nil {
-			return fmt.Errorf("create database %s: %w", name, err)
-		}
-	}
-	return nil
 }
 
 func writeMigrations(dir string) error {

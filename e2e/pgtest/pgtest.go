@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,4 +87,26 @@ func NewDatabase(t testing.TB, prefix string) string {
 		}
 	})
 	return URL(name)
+}
+
+// EnsureDatabase creates database name, the database of dbURL, on that
+// server when it does not exist yet (a benchmark's data set, kept between
+// runs).
+func EnsureDatabase(ctx context.Context, dbURL, name string) error {
+	admin := strings.TrimSuffix(dbURL, "/"+name) + "/postgres"
+	db, err := dbrollback.OpenDB(ctx, admin)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var exists bool
+	if err := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		if _, err := db.ExecContext(ctx, `CREATE DATABASE "`+name+`"`); err != nil {
+			return fmt.Errorf("create database %s: %w", name, err)
+		}
+	}
+	return nil
 }

@@ -220,10 +220,11 @@ func CheckBackup(ctx context.Context, dir string, b *Backup) error {
 		return fmt.Errorf("check backup %s: %w", b.ID, err)
 	}
 	if size != b.Size || sum != b.SHA256 {
+		readBack := "the read-back passes, but the bytes are not the ones verified"
 		if rerr := VerifyDumpFile(ctx, b.Engine, path); rerr != nil {
-			err = rerr
+			readBack = rerr.Error()
 		}
-		return fmt.Errorf("check backup %s: file changed since it was taken (%d bytes, sha256 %s; metadata says %d bytes, sha256 %s): %v", b.ID, size, sum, b.Size, b.SHA256, err)
+		return fmt.Errorf("check backup %s: file changed since it was taken (%d bytes, sha256 %s; metadata says %d bytes, sha256 %s): %s", b.ID, size, sum, b.Size, b.SHA256, readBack)
 	}
 	if err := VerifyDumpFile(ctx, b.Engine, path); err != nil {
 		return fmt.Errorf("check backup %s: %w", b.ID, err)

@@ -17,10 +17,22 @@ import (
 	"github.com/vibestack/rollback/pkg/atomicfile"
 )
 
-// backupPostgres runs pg_dump -Fc and streams its output at once into the
-// file, into sha256 and into `pg_restore -f /dev/null`, which reads the whole
-// archive back (every table's data decompressed) while the dump runs. The
-// password goes in PGPASSWORD, never on the command line.
+// pgDumpCompression is the compression level of the custom-format archive
+// (pg_dump -Z): none. pg_dump compresses in its one process, and at the
+// default level (6) compression is most of the backup's time (the incident
+// benchmark in docs/benchmarks.md times pg_dump -Fc and -Fp of the same
+// database); the server sends the same bytes at every level. The archive is bigger (about the size of the
+// tables' data as text, so the preflight's free-space check against the
+// database's size still holds) and restores faster. Its integrity is
+// checked as at any level: sha256 of the stream, the file re-hashed from
+// disk, and a full read-back by pg_restore while the dump runs.
+const pgDumpCompression = "-Z0"
+
+// backupPostgres runs pg_dump -Fc -Z0 and streams its output at once into
+// the file, into sha256 and into `pg_restore -f /dev/null`, which reads the
+// whole archive back (every table's data) while the dump runs. The file's
+// write-back to disk starts as it is written (writeBehind). The password
+// goes in PGPASSWORD, never on the command line.
 func backupPostgres(ctx context.Context, t *Target, path string, b *Backup, lockTimeout time.Duration) error {
 	if lockTimeout <= 0 {
 		lockTimeout = 10 * time.Second
@@ -33,7 +45,7 @@ func backupPostgres(ctx context.Context, t *Target, path string, b *Backup, lock
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	dump := exec.CommandContext(ctx, "pg_dump", "-Fc", "--lock-wait-timeout="+strconv.FormatInt(lockTimeout.Milliseconds(), 10), "--dbname="+t.libpqURL())
+	dump := exec.CommandContext(ctx, "pg_dump", "-Fc", pgDumpCompression, "--lock-wait-timeout="+strconv.FormatInt(lockTimeout.Milliseconds(), 10), "--dbname="+t.libpqURL())
 	dump.Env = append(os.Environ(), t.env()...)
 	dumpErr := &limitedBuffer{n: 4096}
 	dump.Stderr = dumpErr
@@ -65,7 +77,7 @@ func backupPostgres(ctx context.Context, t *Target, path string, b *Backup, lock
 		return fmt.Errorf("start pg_restore (is it on PATH?): %w", err)
 	}
 	h := sha256.New()
-	w := bufio.NewWriterSize(f, 1<<20)
+	w := bufio.NewWriterSize(&writeBehind{f: f}, 1<<20)
 	n, copyErr := io.Copy(io.MultiWriter(w, h, restoreIn), out)
 	if copyErr == nil {
 		copyErr = w.Flush()

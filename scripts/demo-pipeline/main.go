@@ -7,6 +7,7 @@
 //	demo-pipeline db-create ADMIN-URL NAME                            # create (or recreate) a PostgreSQL database
 //	demo-pipeline db-up DATABASE-URL MIGRATIONS-DIR                   # apply every migration with golang-migrate
 //	demo-pipeline receive URL-FILE LOG-FILE                           # a webhook receiver: writes its URL, logs each event
+//	demo-pipeline runbook NAMESPACE HEALTH-URL                        # print the demo's rollback.yaml
 package main
 
 import (
@@ -29,7 +30,11 @@ func main() {
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
+<<<<<<< HEAD
 		return fmt.Errorf("usage: demo-pipeline deploy|statefulset|config|url|db-create|db-up|receive ...")
+=======
+		return fmt.Errorf("usage: demo-pipeline deploy|config|url|db-create|db-up|receive|runbook ...")
+>>>>>>> main
 	}
 	need := func(n int, usage string) error {
 		if len(args) < n {
@@ -73,6 +78,11 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		return receive(ctx, args[1], args[2])
+	case "runbook":
+		if err := need(3, "runbook NAMESPACE HEALTH-URL"); err != nil {
+			return err
+		}
+		return runbook(os.Stdout, args[1], args[2])
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }
