@@ -30,11 +30,7 @@ func main() {
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-<<<<<<< HEAD
-		return fmt.Errorf("usage: demo-pipeline deploy|statefulset|config|url|db-create|db-up|receive ...")
-=======
-		return fmt.Errorf("usage: demo-pipeline deploy|config|url|db-create|db-up|receive|runbook ...")
->>>>>>> main
+		return fmt.Errorf("usage: demo-pipeline deploy|statefulset|config|url|db-create|db-up|receive|runbook ...")
 	}
 	need := func(n int, usage string) error {
 		if len(args) < n {
