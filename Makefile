@@ -11,7 +11,7 @@ SANDBOX_LDFLAGS := $(foreach p,k8s.io/component-base/version k8s.io/client-go/pk
 export ROLLBACK_SANDBOX_BIN := $(BIN)/rollback-sandbox
 export ROLLBACK_BIN := $(BIN)/rollback
 
-.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo demo-helm bench bench-db bench-guard bench-helm bench-incident install fuzz print-sandbox-ldflags docs docs-examples release
+.PHONY: all build sandbox-build sandbox deps test test-unit test-main test-sandbox vet demo demo-helm bench bench-db bench-guard bench-helm bench-incident bench-kinds install fuzz print-sandbox-ldflags docs docs-examples release
 
 all: build
 
@@ -70,6 +70,9 @@ bench-guard: build sandbox-build deps
 
 bench-helm: build sandbox-build deps
 	$(GO) run ./bench/helm
+
+bench-kinds: build sandbox-build
+	$(GO) run ./bench/kinds
 
 # The demo incident's time to verified recovery: rollback run against the seed
 # runbook by hand (kubectl, pg_dump and golang-migrate's CLI), two database sizes.

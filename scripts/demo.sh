@@ -10,6 +10,8 @@
 # `rollback run --yes` rolls back the application, the configuration and the
 # database (after a verified backup) as one incident with a webhook
 # receiver listening, and `rollback incident report` prints the report.
+# Last, a StatefulSet stuck on a crash-looping pod of its bad release
+# (kubernetes/kubernetes#67250) is rolled back with `rollback app undo sts/...`.
 # Run it with `make demo` (it builds bin/rollback and bin/rollback-sandbox and
 # installs/starts PostgreSQL with `make deps`). The pipeline steps use a small
 # Go helper, scripts/demo-pipeline, so kubectl, psql and migrate are not needed.
@@ -103,6 +105,16 @@ step "the journal and the report"
 show "$rollback" incident list
 id="$("$rollback" incident list -o json | sed -n 's/.*"incident": *"\(inc-[^"]*\)".*/\1/p' | head -1)"
 show "$rollback" incident report "$id" | sed -n '1,60p'
+
+step "a StatefulSet stuck on a crash-looping pod (kubernetes/kubernetes#67250), rolled back"
+"$pipeline" statefulset $ns vibestack-db vibestack/db:1.4.0 "release 1.4.0"
+show "$rollback" app status sts/vibestack-db -n $ns --settle 2s --timeout 2m
+"$pipeline" statefulset $ns vibestack-db vibestack/db:crash-1.5.0 "release 1.5.0"
+set +e
+"$rollback" app status sts/vibestack-db -n $ns --timeout 60s 2>&1 | tail -3
+set -e
+show "$rollback" app history sts/vibestack-db -n $ns
+show "$rollback" app undo sts/vibestack-db -n $ns --yes --settle 2s --reason "1.5.0 crash-loops on start"
 
 step "the application answers again"
 printf 'GET %s/ -> ' "$url"

@@ -19,13 +19,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
-	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,6 +28,7 @@ import (
 
 	"github.com/vibestack/rollback/e2e/sandboxenv"
 
+	"github.com/vibestack/rollback/bench/benchcmd"
 	"github.com/vibestack/rollback/bench/mdsection"
 )
 
@@ -52,15 +48,7 @@ type sample struct {
 	detect, recover time.Duration
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:])
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/helm:", err)
-		os.Exit(1)
-	}
-}
+func main() { benchcmd.Main("bench/helm", run) }
 
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench/helm", flag.ContinueOnError)
@@ -71,8 +59,8 @@ func run(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	o.rollback = envOr("ROLLBACK_BIN", "bin/rollback")
-	o.helm = envOr("HELM_BIN", "bin/helm")
+	o.rollback = benchcmd.EnvOr("ROLLBACK_BIN", "bin/rollback")
+	o.helm = benchcmd.EnvOr("HELM_BIN", "bin/helm")
 	o.chart = "e2e/helmenv/testdata/web"
 	for _, p := range []string{o.rollback, o.helm, o.chart} {
 		if _, err := os.Stat(p); err != nil {
@@ -111,10 +99,10 @@ func (o options) once(ctx context.Context, sb *sandboxenv.Sandbox, method string
 	}
 	defer sb.Clientset.CoreV1().Namespaces().Delete(context.WithoutCancel(ctx), ns, metav1.DeleteOptions{})
 	kc := []string{"-n", ns, "--kubeconfig", sb.Kubeconfig}
-	if _, err := o.cmd(ctx, o.helm, append([]string{"install", "web", o.chart, "--set", "image=vibestack/app:v1", "--wait", "--timeout", "2m"}, kc...)...); err != nil {
+	if _, err := benchcmd.Run(ctx, o.helm, append([]string{"install", "web", o.chart, "--set", "image=vibestack/app:v1", "--wait", "--timeout", "2m"}, kc...)...); err != nil {
 		return sample{}, err
 	}
-	if _, err := o.cmd(ctx, o.rollback, append([]string{"helm", "mark-good", "web", "--settle", "0s"}, kc...)...); err != nil {
+	if _, err := benchcmd.Run(ctx, o.rollback, append([]string{"helm", "mark-good", "web", "--settle", "0s"}, kc...)...); err != nil {
 		return sample{}, err
 	}
 	var s sample
@@ -122,23 +110,23 @@ func (o options) once(ctx context.Context, sb *sandboxenv.Sandbox, method string
 	switch method {
 	case "helm":
 		// Helm learns of the crash loop when its --wait gives up.
-		if _, err := o.cmd(ctx, o.helm, append([]string{"upgrade", "web", o.chart, "--set", "image=vibestack/app:crash", "--wait", "--timeout", o.helmTimeout.String()}, kc...)...); err == nil {
+		if _, err := benchcmd.Run(ctx, o.helm, append([]string{"upgrade", "web", o.chart, "--set", "image=vibestack/app:crash", "--wait", "--timeout", o.helmTimeout.String()}, kc...)...); err == nil {
 			return s, errors.New("helm upgrade --wait of a crash-looping release succeeded")
 		}
 		s.detect = time.Since(t0)
-		if _, err := o.cmd(ctx, o.helm, append([]string{"rollback", "web", "--wait", "--timeout", "2m"}, kc...)...); err != nil {
+		if _, err := benchcmd.Run(ctx, o.helm, append([]string{"rollback", "web", "--wait", "--timeout", "2m"}, kc...)...); err != nil {
 			return s, err
 		}
 	default:
-		if _, err := o.cmd(ctx, o.helm, append([]string{"upgrade", "web", o.chart, "--set", "image=vibestack/app:crash"}, kc...)...); err != nil {
+		if _, err := benchcmd.Run(ctx, o.helm, append([]string{"upgrade", "web", o.chart, "--set", "image=vibestack/app:crash"}, kc...)...); err != nil {
 			return s, err
 		}
 		// rollback app status fails fast (exit 3) on the crash loop.
-		if code, err := o.cmd(ctx, o.rollback, append([]string{"app", "status", "web", "--settle", "0s"}, kc...)...); code != 3 {
+		if code, err := benchcmd.Run(ctx, o.rollback, append([]string{"app", "status", "web", "--settle", "0s"}, kc...)...); code != 3 {
 			return s, fmt.Errorf("rollback app status of a crash loop: exit %d (%v), want 3", code, err)
 		}
 		s.detect = time.Since(t0)
-		if _, err := o.cmd(ctx, o.rollback, append([]string{"helm", "undo", "web", "--yes", "--settle", "0s"}, kc...)...); err != nil {
+		if _, err := benchcmd.Run(ctx, o.rollback, append([]string{"helm", "undo", "web", "--yes", "--settle", "0s"}, kc...)...); err != nil {
 			return s, err
 		}
 	}
@@ -153,40 +141,13 @@ func (o options) once(ctx context.Context, sb *sandboxenv.Sandbox, method string
 	return s, nil
 }
 
-// cmd runs a command and returns its exit code; a non-zero exit is an error.
-func (o options) cmd(ctx context.Context, bin string, args ...string) (int, error) {
-	c := exec.CommandContext(ctx, bin, args...)
-	out, err := c.CombinedOutput()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), fmt.Errorf("%s %s: %w\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
-	}
-	if err != nil {
-		return -1, err
-	}
-	return 0, nil
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
-}
-
 func writeReport(o options, res map[string][]sample, started time.Time, total time.Duration) error {
 	med := func(m string, f func(sample) time.Duration) time.Duration {
 		var ds []time.Duration
 		for _, s := range res[m] {
 			ds = append(ds, f(s))
 		}
-		return median(ds)
+		return benchcmd.Median(ds)
 	}
 	det := func(s sample) time.Duration { return s.detect }
 	rec := func(s sample) time.Duration { return s.recover }

@@ -211,7 +211,7 @@ func TestBadFlags(t *testing.T) {
 		{"bad on-inconclusive", []string{"--on-inconclusive", "ignore"}, "rollback, pass or fail"},
 		{"query without prom url", []string{"--prom-query", "up", "--min", "1"}, "need --prom-url"},
 		{"bad prom url", []string{"--prom-url", "prometheus:9090", "--prom-query", "up", "--min", "1"}, "want http(s)://"},
-		{"no deployment", nil, "name the deployment"},
+		{"no deployment", nil, "name the workload"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

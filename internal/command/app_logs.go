@@ -33,14 +33,15 @@ type containerLog struct {
 	Lines     []string `json:"lines"`
 }
 
-// newAppLogsCmd returns "app logs DEPLOYMENT".
+// newAppLogsCmd returns "app logs WORKLOAD".
 func newAppLogsCmd(f *Factory) *cobra.Command {
 	o := &appLogsOptions{}
 	cmd := &cobra.Command{
-		Use:   "logs DEPLOYMENT [--revision N] [--previous]",
+		Use:   "logs WORKLOAD [--revision N] [--previous]",
 		Short: "Print the logs of the pods of one revision (default: the current one), which kubectl cannot select",
-		Long: `Print the logs of every pod of one revision of a Deployment (the pods of its
-ReplicaSet), each line prefixed with [pod/container]: the current revision by
+		Long: `Print the logs of every pod of one revision of a workload (a Deployment's
+pods of one ReplicaSet, a StatefulSet's or DaemonSet's pods of one
+ControllerRevision), each line prefixed with [pod/container]: the current revision by
 default, or --revision N as "rollback app history" numbers them. --previous
 reads each container's previous run (the run before a crash). A container that
 never started has no log: it is named on stderr.
@@ -49,7 +50,8 @@ The pods of a revision that was rolled back are gone with their logs; the
 evidence the rollback kept has them: rollback incident evidence ID.`,
 		Example: `  rollback app logs web -n shop
   rollback app logs web -n shop --revision 5 --previous --tail 50
-  rollback app logs web -n shop -c app --since 10m --timestamps`,
+  rollback app logs web -n shop -c app --since 10m --timestamps
+  rollback app logs sts/db -n shop --previous`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(ctxOf(cmd), f, args[0]) },
 	}
@@ -96,7 +98,7 @@ func (o *appLogsOptions) run(ctx context.Context, f *Factory, name string) error
 	}
 	if res != nil {
 		if len(res.Pods) == 0 {
-			fmt.Fprintf(f.IO.ErrOut, "skipped: revision %d of deployment %s has no pods: its logs went with them; the rollback that replaced them kept them in its evidence (rollback incident evidence ID)\n", res.Revision, name)
+			fmt.Fprintf(f.IO.ErrOut, "skipped: revision %d of %s has no pods: its logs went with them; the rollback that replaced them kept them in its evidence (rollback incident evidence ID)\n", res.Revision, res.Workload)
 		} else {
 			fmt.Fprintf(f.IO.ErrOut, "deployment %s revision %d: %d pods, %d logs read\n", name, res.Revision, len(res.Pods), res.Read)
 		}

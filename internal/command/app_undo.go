@@ -28,30 +28,63 @@ func newAppUndoCmd(f *Factory) *cobra.Command {
 		selector    string
 		all         bool
 		concurrency int
+		kinds       []string
+		replacePods bool
+		noStuck     bool
 		rec         recordFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "undo (DEPLOYMENT | -l SELECTOR [-A])",
+		Use:   "undo (WORKLOAD | -l SELECTOR [-A] [--kind KIND])",
 		Short: "Roll back to the last known good revision (or --to-revision), then watch and verify",
-		Long: `Roll a Deployment back to its last known good revision (or --to-revision N),
+		Long: `Roll a workload (deployment/web, statefulset/db, daemonset/agent, or a bare
+NAME for a Deployment) back to its last known good revision (or --to-revision N),
 then watch the rollout (failing fast on crash loops and image pull errors) and
 verify it: every pod ready, restarts stable over --settle, each --check-url 2xx.
 On success the revision is stamped known-good.
 
-Refuses, changing nothing, a Deployment whose owner would revert the undo or
+Refuses, changing nothing, a workload whose owner would revert the undo or
 keeps its own history (an operator's custom resource, Argo CD with automated
 sync, Flux, a Helm release: use rollback helm undo RELEASE), unless --force;
 a paused Deployment; a pruned revision; a target whose pods could not start
 (a ConfigMap, Secret, key, PersistentVolumeClaim or ServiceAccount missing);
-and a fallback target that never became healthy (unless --to-revision). Without a terminal, --yes is required.
-With -l it undoes every matching Deployment concurrently.`,
+a StatefulSet or DaemonSet with the OnDelete strategy whose pods would stay at
+another revision, unless --replace-pods (which replaces them one at a time,
+each after the one before is Ready); and a fallback target that never became
+healthy (unless --to-revision). Without a terminal, --yes is required.
+
+A StatefulSet with OrderedReady pods does not replace a crash-looping pod of
+the bad revision after its template is reverted (kubernetes/kubernetes#67250):
+undo deletes that pod (never a Ready one, one at a time, with a UID
+precondition, recorded in the journal) so that it comes back at the target
+revision; --no-replace-stuck leaves it.
+
+With -l it undoes every matching Deployment, StatefulSet and DaemonSet
+concurrently (--kind narrows the kinds).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (len(args) == 1) == (selector != "") {
-				return exitcode.AsRefused(errors.New("name one deployment or pass -l SELECTOR (not both)"))
+				return exitcode.AsRefused(errors.New("name one workload or pass -l SELECTOR (not both)"))
 			}
 			if all && selector == "" {
 				return exitcode.AsRefused(errors.New("-A needs -l SELECTOR"))
+			}
+			if len(kinds) > 0 && selector == "" {
+				return exitcode.AsRefused(errors.New("--kind narrows -l SELECTOR; to name one workload write its kind in the argument: statefulset/db, daemonset/agent"))
+			}
+			var bulkKinds []rollout.Kind
+			for _, k := range kinds {
+				kind, err := rollout.ParseKind(k)
+				if err != nil {
+					return exitcode.AsRefused(fmt.Errorf("--kind: %w", err))
+				}
+				bulkKinds = append(bulkKinds, kind)
+			}
+			var w rollout.Workload
+			if len(args) == 1 {
+				var err error
+				if w, err = workloadArg(args[0]); err != nil {
+					return err
+				}
 			}
 			cs, ns, err := appClients(f)
 			if err != nil {
@@ -59,19 +92,20 @@ With -l it undoes every matching Deployment concurrently.`,
 			}
 			u := rollout.Undo{
 				Clients: rollout.NewClients(cs, ns), Verification: v.value(f), Observer: f.observer(),
-				ToRevision: toRevision, DryRun: dryRun, Force: force, Snapshots: configs.SnapshotFinder{Client: cs},
+				ToRevision: toRevision, DryRun: dryRun, Force: force, ReplacePods: replacePods, NoReplaceStuck: noStuck,
+				Snapshots: configs.SnapshotFinder{Client: cs},
 			}
 			if selector != "" {
 				if all {
 					ns = ""
 				}
-				b := rollout.BulkUndo{Clientset: cs, Namespace: ns, Selector: selector, Options: u, Concurrency: concurrency}
+				b := rollout.BulkUndo{Clientset: cs, Namespace: ns, Selector: selector, Kinds: bulkKinds, Options: u, Concurrency: concurrency}
 				if !yes {
 					b.ConfirmAll = func(plans []*rollout.Plan) (bool, error) {
 						if !f.IO.InTTY {
 							return false, errAppNoTTY
 						}
-						return f.IO.Confirm(fmt.Sprintf("Roll back these %d deployments?", len(plans)))
+						return f.IO.Confirm(fmt.Sprintf("Roll back these %d %s?", len(plans), plansNoun(plans)))
 					}
 				}
 				var res *rollout.BulkResult
@@ -81,14 +115,14 @@ With -l it undoes every matching Deployment concurrently.`,
 					res, err = b.Run(ctx)
 					out := lifecycle.StepOutcome{}
 					if res != nil {
-						out.After, out.Detail = res.Counts, fmt.Sprintf("%d deployments", len(res.Results))
+						out.After, out.Detail = res.Counts, fmt.Sprintf("%d %s", len(res.Results), resultsNoun(res.Results))
 					}
 					return out, err
 				}
 				if dryRun {
 					_, err = run(ctxOf(cmd), f.observer())
 				} else {
-					// One incident for the bulk undo, without per-Deployment
+					// One incident for the bulk undo, without per-workload
 					// locks (a thousand Leases would double its requests).
 					var mirror corev1client.ConfigMapInterface
 					if ns != "" {
@@ -114,38 +148,41 @@ With -l it undoes every matching Deployment concurrently.`,
 					if !f.IO.InTTY {
 						return false, errAppNoTTY
 					}
-					return f.IO.Confirm(fmt.Sprintf("Roll back deployment %s to revision %d?", p.Deployment, p.To.Number))
+					return f.IO.Confirm(fmt.Sprintf("Roll back %s to revision %d?", p.Workload().Describe(), p.To.Number))
 				}
 			}
 			var res *rollout.UndoResult
 			run := func(ctx context.Context, obs progress.Observer) (lifecycle.StepOutcome, error) {
 				u.Observer = obs
 				var err error
-				res, err = u.Run(ctx, args[0])
+				res, err = u.Run(ctx, w.String())
 				out := lifecycle.StepOutcome{}
 				if res != nil {
 					out.Skipped = res.Verdict == rollout.VerdictSkipped
 					out.Before = map[string]any{"revision": res.FromRevision, "images": res.ImagesBefore}
 					out.After = map[string]any{"revision": res.NewRevision, "restoredRevision": res.ToRevision, "images": res.ImagesAfter, "verdict": res.Verdict}
 					out.Detail = fmt.Sprintf("revision %d -> %d, %s", res.FromRevision, res.ToRevision, res.Verdict)
+					if n := len(res.ReplacedPods); n > 0 {
+						out.After.(map[string]any)["replacedPods"] = res.ReplacedPods
+						out.Detail += fmt.Sprintf(", %d %s replaced", n, pluralWord(n, "pod"))
+					}
 				}
 				return out, err
 			}
 			if dryRun {
 				_, err = run(ctxOf(cmd), f.observer())
 			} else {
-				step := rec.oneStep(f, cmd, args[0], "app", "deployment/"+args[0], cs.CoreV1().ConfigMaps(ns), nil,
-					lifecycle.Workload(cs.CoordinationV1().Leases(ns), ns, "deployment", args[0]))
-				step.Evidence = []evidence.Source{evidence.Workload{Clients: u.Clients, Namespace: ns, Name: args[0], ToRevision: toRevision}}
+				step := rec.oneStep(f, cmd, w.Name, "app", w.String(), cs.CoreV1().ConfigMaps(ns), nil, workloadLock(cs, ns, w))
+				step.Evidence = workloadEvidence(u.Clients, ns, w, toRevision)
 				// Bad input and a missing terminal are refused before anything
 				// is recorded.
 				step.Check = func(ctx context.Context) error {
-					if err := mayPatch(ctx, cs, ns, "apps", "deployments", args[0]); err != nil {
+					if err := mayPatch(ctx, cs, ns, "apps", w.Kind.Resource(), w.Name); err != nil {
 						return err
 					}
 					dry := u
 					dry.DryRun, dry.Observer, dry.Confirm = true, nil, nil
-					r, err := dry.Run(ctx, args[0])
+					r, err := dry.Run(ctx, w.String())
 					if err == nil && !yes && !f.IO.InTTY && r.Verdict != rollout.VerdictSkipped {
 						err = exitcode.AsRefused(errAppNoTTY)
 						r.Verdict, r.Error = rollout.VerdictRefused, err.Error()
@@ -175,8 +212,11 @@ With -l it undoes every matching Deployment concurrently.`,
 	cmd.Flags().Int64Var(&toRevision, "to-revision", 0, "revision to roll back to (default: the last known good one)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and the pod template diff; change nothing")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
-	cmd.Flags().BoolVar(&force, "force", false, "roll back even though an operator, Argo CD, Flux or a Helm release manages the deployment (the result says what drift that leaves)")
-	cmd.Flags().StringVarP(&selector, "selector", "l", "", "undo every deployment matching this label selector")
+	cmd.Flags().BoolVar(&force, "force", false, "roll back even though an operator, Argo CD, Flux or a Helm release manages the workload (the result says what drift that leaves)")
+	cmd.Flags().BoolVar(&replacePods, "replace-pods", false, "OnDelete strategy: replace the pods left at other revisions, one at a time, each after the one before is Ready")
+	cmd.Flags().BoolVar(&noStuck, "no-replace-stuck", false, "leave in place the crash-looping pod of another revision that an OrderedReady StatefulSet waits for (kubernetes/kubernetes#67250)")
+	cmd.Flags().StringVarP(&selector, "selector", "l", "", "undo every deployment, statefulset and daemonset matching this label selector")
+	cmd.Flags().StringSliceVar(&kinds, "kind", nil, "with -l: only these kinds (deployment, statefulset, daemonset; deploy, sts, ds; repeatable or comma-separated)")
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "with -l: look in every namespace")
 	cmd.Flags().IntVar(&concurrency, "concurrency", rollout.DefaultConcurrency, "with -l: concurrent writes")
 	v.add(cmd)
@@ -206,4 +246,24 @@ func selectorName(sel string) string {
 		b = b[:40]
 	}
 	return string(b)
+}
+
+// plansNoun names the planned workloads: "deployments" when all are, else "workloads".
+func plansNoun(plans []*rollout.Plan) string {
+	for _, p := range plans {
+		if p.Workload().Kind != rollout.KindDeployment {
+			return "workloads"
+		}
+	}
+	return "deployments"
+}
+
+// resultsNoun names the results' workloads like plansNoun.
+func resultsNoun(results []*rollout.UndoResult) string {
+	for _, r := range results {
+		if r.Kind != rollout.KindDeployment && r.Kind != "" {
+			return "workloads"
+		}
+	}
+	return "deployments"
 }

@@ -28,11 +28,13 @@ func newDrillCmd(f *Factory) *cobra.Command {
 
   1. create the drill namespace, -n/--namespace (default: the runbook's
      namespace with "-drill"; it must not be one of the runbook's);
-  2. copy each Deployment at its last known good revision, with the
-     ConfigMaps it uses (Secrets: keys only, placeholder values), wait until
-     healthy, snapshot the configuration;
+  2. copy each workload (Deployments, StatefulSets with their
+     volumeClaimTemplates, DaemonSets) at its last known good revision,
+     with the ConfigMaps it uses (Secrets: keys only, placeholder values),
+     wait until healthy, snapshot the Deployments' configuration;
   3. ship a bad release: --bad-image (default: the image's repository with
-     the sandbox's failing tag :crash) or --bad-config KEY=VALUE;
+     the sandbox's failing tag :crash) to the first workload, or
+     --bad-config KEY=VALUE;
   4. watch it fail (time to detect), run the runbook's app and config steps
      on the copy (never the database, never notifications), verify (time to
      recover);

@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -103,4 +104,110 @@ func heldLease(lease string) *coordinationv1.Lease {
 		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("alice@laptop/3fa9c2d1"), LeaseDurationSeconds: ptr.To(int32(30)),
 			AcquireTime: ptr.To(metav1.NewMicroTime(t0.Add(-time.Minute))), RenewTime: ptr.To(metav1.NewMicroTime(t0.Add(-5 * time.Second)))},
 	}
+}
+
+// setRevisions returns the StatefulSet db or DaemonSet agent (kind), label
+// tier=shop, template at revision 3 (crash) or, when undone, back at 1,
+// with ControllerRevisions 1 (v1, known-good), 2 (v2, failed) and 3
+// (crash), and three pods: two at revision 1 and the last one
+// crash-looping at revision 3 (a StatefulSet stuck after `kubectl rollout
+// undo`, when undone). onDelete selects the OnDelete strategy.
+func setRevisions(kind string, undone, onDelete bool) []runtime.Object {
+	name := "db"
+	if kind == "DaemonSet" {
+		name = "agent"
+	}
+	labels := map[string]string{"app": name}
+	tmpl := func(image string) corev1.PodTemplateSpec {
+		return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image}}}}
+	}
+	image := "shop/" + name + ":crash"
+	if undone {
+		image = "shop/" + name + ":v1"
+	}
+	meta := metav1.ObjectMeta{Name: name, Namespace: "shop", UID: types.UID(name + "-uid"), Generation: 4, Labels: map[string]string{"tier": "shop"}}
+	var owner runtime.Object
+	switch kind {
+	case "StatefulSet":
+		s := &appsv1.StatefulSet{ObjectMeta: meta, Spec: appsv1.StatefulSetSpec{Replicas: ptr.To(int32(3)), Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl(image),
+			UpdateStrategy: appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType}},
+			Status: appsv1.StatefulSetStatus{ObservedGeneration: 4, Replicas: 3, ReadyReplicas: 2, AvailableReplicas: 2}}
+		if onDelete {
+			s.Spec.UpdateStrategy = appsv1.StatefulSetUpdateStrategy{Type: appsv1.OnDeleteStatefulSetStrategyType}
+		}
+		owner = s
+	default:
+		d := &appsv1.DaemonSet{ObjectMeta: meta, Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl(image),
+			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType}},
+			Status: appsv1.DaemonSetStatus{ObservedGeneration: 4, DesiredNumberScheduled: 3, NumberReady: 2, NumberAvailable: 2}}
+		if onDelete {
+			d.Spec.UpdateStrategy = appsv1.DaemonSetUpdateStrategy{Type: appsv1.OnDeleteDaemonSetStrategyType}
+		}
+		owner = d
+	}
+	ref := metav1.OwnerReference{APIVersion: "apps/v1", Kind: kind, Name: name, UID: meta.UID, Controller: ptr.To(true)}
+	objs := []runtime.Object{owner}
+	var crs []*appsv1.ControllerRevision
+	for i, img := range []string{"shop/" + name + ":v1", "shop/" + name + ":v2", "shop/" + name + ":crash"} {
+		n := i + 1
+		hash := fmt.Sprintf("c%d", n)
+		raw, _ := json.Marshal(map[string]any{"spec": map[string]any{"template": tmpl(img), "$patch": "replace"}})
+		// The labels each controller puts on its revisions.
+		crLabels := map[string]string{"app": name, appsv1.ControllerRevisionHashLabelKey: hash}
+		if kind == "StatefulSet" {
+			crLabels = map[string]string{"app": name, "controller.kubernetes.io/hash": hash}
+		}
+		cr := &appsv1.ControllerRevision{
+			ObjectMeta: metav1.ObjectMeta{Name: name + "-" + hash, Namespace: "shop", UID: types.UID("cr-" + hash),
+				Labels:            crLabels,
+				CreationTimestamp: metav1.NewTime(t0.Add(time.Duration(n-4) * time.Hour)),
+				Annotations:       map[string]string{"kubernetes.io/change-cause": "deploy " + img},
+				OwnerReferences:   []metav1.OwnerReference{ref}},
+			Data: runtime.RawExtension{Raw: raw}, Revision: int64(n),
+		}
+		switch n {
+		case 1:
+			cr.Annotations[rollout.AnnotationKnownGoodAt] = t0.Add(-3 * time.Hour).Format(time.RFC3339Nano)
+			cr.Annotations[rollout.AnnotationKnownGoodHash] = hash
+			cr.Annotations[rollout.AnnotationKnownGoodBy] = "status"
+		case 2:
+			cr.Annotations[rollout.AnnotationFailedAt] = t0.Add(-2 * time.Hour).Format(time.RFC3339Nano)
+			cr.Annotations[rollout.AnnotationFailedHash] = hash
+			cr.Annotations[rollout.AnnotationFailedReason] = "pod " + name + "-2 container app: CrashLoopBackOff"
+		}
+		crs = append(crs, cr)
+		objs = append(objs, cr)
+	}
+	for i := 0; i < 3; i++ {
+		cr := crs[0]
+		if i == 2 {
+			cr = crs[2]
+		}
+		rev := cr.Labels[appsv1.ControllerRevisionHashLabelKey]
+		if kind == "StatefulSet" {
+			rev = cr.Name
+		}
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", name, i), Namespace: "shop", UID: types.UID(fmt.Sprintf("pod-%d", i)),
+			Labels: map[string]string{"app": name, appsv1.ControllerRevisionHashLabelKey: rev}, OwnerReferences: []metav1.OwnerReference{ref}},
+			Status: corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
+				ContainerStatuses: []corev1.ContainerStatus{{Name: "app", Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}}}
+		if i == 2 {
+			p.Status.Conditions[0].Status = corev1.ConditionFalse
+			p.Status.ContainerStatuses[0] = corev1.ContainerStatus{Name: "app", RestartCount: 4,
+				State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 5s restarting failed container"}}}
+		}
+		objs = append(objs, p)
+	}
+	return objs
+}
+
+// labelled returns objs with label tier=shop on the Deployment among them.
+func labelled(objs []runtime.Object) []runtime.Object {
+	for _, o := range objs {
+		if d, ok := o.(*appsv1.Deployment); ok {
+			d.Labels = map[string]string{"tier": "shop"}
+		}
+	}
+	return objs
 }

@@ -41,9 +41,11 @@ func newGuardCmd(f *Factory) *cobra.Command {
 	o := &guardOptions{}
 	var gc guardControllerFlags
 	cmd := &cobra.Command{
-		Use:   "guard DEPLOYMENT",
+		Use:   "guard WORKLOAD",
 		Short: "Guard a fresh rollout in CI/CD: watch it, bake it under analysis, roll it back when it goes bad",
-		Long: `Run right after kubectl apply / helm upgrade. guard
+		Long: `Run right after kubectl apply / helm upgrade. guard takes a workload as
+kubectl names it (deployment/web, statefulset/db, daemonset/agent, or a bare
+NAME for a Deployment) and
 
  1. watches the rollout with the same code as "rollback app status", failing
     fast on crash loops, image pull errors and ProgressDeadlineExceeded;
@@ -67,9 +69,9 @@ on until one passes or a limit is hit). An inconclusive analysis does what
 --on-inconclusive says: rollback (default), pass, or fail (exit 3, the
 release stays, not stamped).
 
-Query templates: {{.namespace}}, {{.deployment}}, {{.revision}} and
-{{.label_<key>}} for each Deployment label (other characters than letters and
-digits in the key become _).`,
+Query templates: {{.namespace}}, {{.workload}} (its name; {{.deployment}} too),
+{{.kind}}, {{.revision}} and {{.label_<key>}} for each label of the workload
+(other characters than letters and digits in the key become _).`,
 		Example: `  kubectl apply -f web.yaml
   rollback guard web -n shop --bake 5m --interval 30s \
     --check-url https://web.example.com/healthz \
@@ -82,7 +84,7 @@ digits in the key become _).`,
 				return gc.run(cmd, f, &o.rf)
 			}
 			if len(args) != 1 {
-				return exitcode.AsRefused(errors.New("name the deployment to guard: rollback guard DEPLOYMENT (see --help)"))
+				return exitcode.AsRefused(errors.New("name the workload to guard: rollback guard WORKLOAD (deployment/web, sts/db, ds/agent; see --help)"))
 			}
 			return o.run(ctxOf(cmd), f, args[0])
 		},
@@ -91,7 +93,7 @@ digits in the key become _).`,
 	fl.DurationVar(&o.bake, "bake", 5*time.Minute, "how long the release must stay healthy after its rollout completed")
 	fl.DurationVar(&o.interval, "interval", 30*time.Second, "time between two analysis rounds")
 	fl.StringVar(&o.promURL, "prom-url", "", "Prometheus server URL (default: the runbook's healthChecks.prometheus.url)")
-	fl.Var(&promQueryFlag{q: &o.queries}, "prom-query", "PromQL query (placeholders {{.namespace}}, {{.deployment}}, {{.revision}}, {{.app}}, {{.label_KEY}}), followed by its --max or --min (repeatable pairs; default: the runbook's queries)")
+	fl.Var(&promQueryFlag{q: &o.queries}, "prom-query", "PromQL query (placeholders {{.namespace}}, {{.workload}}, {{.deployment}}, {{.kind}}, {{.revision}}, {{.app}}, {{.label_KEY}}), followed by its --max or --min (repeatable pairs; default: the runbook's queries)")
 	fl.Var(&promThresholdFlag{q: &o.queries, max: true}, "max", "highest healthy value of the preceding --prom-query")
 	fl.Var(&promThresholdFlag{q: &o.queries}, "min", "lowest healthy value of the preceding --prom-query")
 	fl.IntVar(&o.failureLimit, "failure-limit", guard.DefaultFailureLimit, "failed rounds tolerated; one more rolls back (Argo Rollouts' failureLimit, default 0)")
@@ -102,7 +104,7 @@ digits in the key become _).`,
 	fl.StringArrayVar(&o.verify.checkURLs, "check-url", nil, "URL that must answer 2xx in every round, and after a rollback (repeatable; default: the runbook's healthChecks.http)")
 	fl.BoolVar(&o.noRollback, "no-rollback", false, "report a bad release (exit 3) without rolling it back")
 	fl.StringVar(&o.journalDir, "journal-dir", "", "directory of incident journals (default $ROLLBACK_JOURNAL_DIR or ~/.local/state/rollback/incidents)")
-	fl.BoolVar(&o.controller, "controller", false, "run as an in-cluster controller guarding every opted-in Deployment (see the controller flags)")
+	fl.BoolVar(&o.controller, "controller", false, "run as an in-cluster controller guarding every opted-in Deployment, StatefulSet and DaemonSet (see the controller flags)")
 	o.rf.add(cmd)
 	o.evidence.add(cmd)
 	gc.evidence = &o.evidence
@@ -110,8 +112,12 @@ digits in the key become _).`,
 	return cmd
 }
 
-// run guards deployment name.
+// run guards workload name (kubectl's resource syntax).
 func (o *guardOptions) run(ctx context.Context, f *Factory, name string) error {
+	w, err := workloadArg(name)
+	if err != nil {
+		return err
+	}
 	if err := o.queries.complete(); err != nil {
 		return err
 	}
@@ -130,7 +136,7 @@ func (o *guardOptions) run(ctx context.Context, f *Factory, name string) error {
 		Verification: v, Observer: f.observer(),
 		Bake: o.bake, Interval: o.interval, PrometheusURL: o.promURL, Checks: o.queries.checks,
 		FailureLimit: o.failureLimit, ConsecutiveErrorLimit: o.errorLimit, OnInconclusive: o.onInconclusive,
-		NoRollback: o.noRollback, App: name, Actor: clusterlock.DefaultHolder(),
+		NoRollback: o.noRollback, App: w.Name, Actor: clusterlock.DefaultHolder(),
 	}
 	var chans []notify.Channel
 	var secrets []string
@@ -178,7 +184,7 @@ func (o *guardOptions) run(ctx context.Context, f *Factory, name string) error {
 			Mirror: cs.CoreV1().ConfigMaps(ns), Channels: chans, Secrets: secrets, Clock: f.Clock, Observer: f.observer(), AfterRecord: f.faultHook(),
 			Evidence: lim})
 	}
-	res, err := g.Run(ctx, name)
+	res, err := g.Run(ctx, w.String())
 	if res != nil {
 		if f.JSON() {
 			if perr := printJSON(f, res); perr != nil {

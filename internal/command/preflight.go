@@ -78,7 +78,8 @@ func (o *preflightOptions) Run(ctx context.Context, f *Factory) error {
 		return err
 	}
 	opts.Timeout = o.timeout
-	what := fmt.Sprintf("%d %s", len(rb.Deployments), pluralWord(len(rb.Deployments), "deployment"))
+	n := len(rb.Workloads())
+	what := fmt.Sprintf("%d %s", n, pluralWord(n, workloadWord(rb)))
 	if n := len(rb.HelmReleases); n > 0 {
 		what += fmt.Sprintf(", %d %s", n, pluralWord(n, "helm release"))
 	}
@@ -200,4 +201,13 @@ func pluralWord(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// workloadWord names a runbook's workloads: "deployment" when it has
+// only Deployments, else "workload".
+func workloadWord(rb *runbook.Runbook) string {
+	if len(rb.StatefulSets)+len(rb.DaemonSets) > 0 {
+		return "workload"
+	}
+	return "deployment"
 }

@@ -14,7 +14,7 @@ import (
 // TestRenderer renders the events of an undo for a terminal (one updating
 // line), for plain lines (updates only when they change) and as JSON lines.
 func TestRenderer(t *testing.T) {
-	plan := &rollout.Plan{Deployment: "web", Namespace: "shop", From: &rollout.Revision{Number: 3, Images: []string{"web:crash"}},
+	plan := &rollout.Plan{Kind: rollout.KindDeployment, Name: "web", Deployment: "web", Namespace: "shop", From: &rollout.Revision{Number: 3, Images: []string{"web:crash"}},
 		To: &rollout.Revision{Number: 1, Images: []string{"web:v1"}}, Reason: "last known good revision 1"}
 	events := []progress.Event{
 		{Kind: progress.Plan, Source: "rollout", Target: "deployment/web", Message: plan.Summary(), Data: plan},

@@ -22,6 +22,7 @@ type runFlags struct {
 	pauseAfter, pauseFile      string
 	yes, dryRun, acceptNoGo    bool
 	force, acceptDataLoss      bool
+	replacePods, noStuck       bool
 	dbSteps                    int
 	dbTo                       int64
 	verify                     verifyFlags
@@ -63,7 +64,9 @@ continues from the journal without repeating finished steps.`,
 	fs.BoolVarP(&fl.yes, "yes", "y", false, "do not stop at the confirmation gates (required without a terminal)")
 	fs.BoolVar(&fl.dryRun, "dry-run", false, "plan every step and change nothing (no journal, no lock, no notification)")
 	fs.BoolVar(&fl.acceptNoGo, "accept-no-go", false, "go ahead although preflight says NO-GO (recorded)")
-	fs.BoolVar(&fl.force, "force", false, "roll back deployments whose owner (an operator, Argo CD, Flux, a Helm release) would revert the undo or keeps its own history")
+	fs.BoolVar(&fl.force, "force", false, "roll back workloads whose owner (an operator, Argo CD, Flux, a Helm release) would revert the undo or keeps its own history")
+	fs.BoolVar(&fl.replacePods, "replace-pods", false, "OnDelete StatefulSets and DaemonSets: replace the pods left at other revisions, one at a time")
+	fs.BoolVar(&fl.noStuck, "no-replace-stuck", false, "leave in place the crash-looping pod an OrderedReady StatefulSet waits for (kubernetes/kubernetes#67250)")
 	fs.BoolVar(&fl.acceptDataLoss, "accept-data-loss", false, "allow database downs that destroy data (DROP TABLE, ...)")
 	fs.IntVar(&fl.dbSteps, "db-steps", 0, "migrations the db step reverts (default 1)")
 	fs.Int64Var(&fl.dbTo, "db-to", 0, "version the db step reverts to (instead of --db-steps)")
@@ -102,7 +105,7 @@ func runIncident(cmd *cobra.Command, f *Factory, fl *runFlags) error {
 	r := &incident.Run{
 		Runbook: in.rb, RunbookPath: in.path, Clusters: in.clusters, Steps: fl.steps, Reason: fl.reason,
 		Actor: clusterlock.DefaultHolder(), Resume: fl.resume, DryRun: fl.dryRun, AcceptNoGo: fl.acceptNoGo,
-		Force: fl.force, AcceptDataLoss: fl.acceptDataLoss,
+		Force: fl.force, ReplacePods: fl.replacePods, NoReplaceStuck: fl.noStuck, AcceptDataLoss: fl.acceptDataLoss,
 		DB:          incident.DBTarget{Steps: fl.dbSteps, To: fl.dbTo, HasTo: cmd.Flags().Changed("db-to")},
 		DatabaseURL: in.opts.DatabaseURL, JournalDir: fl.journalDir, Channels: in.opts.Channels, Secrets: in.secrets,
 		Prometheus: in.opts.Prometheus, HTTPClient: in.opts.HTTPClient, Preflight: in.preflight(f), Verification: fl.verify.value(f),

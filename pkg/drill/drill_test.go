@@ -58,7 +58,7 @@ func TestValidateRefusesProductionNamespaces(t *testing.T) {
 
 func TestValidateRefusesRunbookWithoutDeployments(t *testing.T) {
 	rb := &runbook.Runbook{App: "app", Clusters: []runbook.Cluster{{Context: "prod", Namespace: "shop"}}, HelmReleases: []runbook.HelmRelease{{Name: "web"}}}
-	if err := (&Drill{Runbook: rb, Namespace: "shop-drill"}).validate(); err == nil || !strings.Contains(err.Error(), "lists no deployments") {
+	if err := (&Drill{Runbook: rb, Namespace: "shop-drill"}).validate(); err == nil || !strings.Contains(err.Error(), "lists no deployments, statefulSets or daemonSets") {
 		t.Errorf("validate of a runbook with Helm releases only = %v, want a refusal", err)
 	}
 }

@@ -88,8 +88,8 @@ func (d *Drill) validate() error {
 	if d.Namespace == "" {
 		return outcome.AsRefused(errors.New("drill: no namespace: pass --namespace NS (a non-production namespace; it is created and deleted)"))
 	}
-	if len(d.Runbook.Deployments) == 0 {
-		return outcome.AsRefused(errors.New("drill: the runbook lists no deployments: a drill copies its deployments into the drill namespace (Helm releases are not drilled)"))
+	if len(d.Runbook.Workloads()) == 0 {
+		return outcome.AsRefused(errors.New("drill: the runbook lists no deployments, statefulSets or daemonSets: a drill copies its workloads into the drill namespace (Helm releases are not drilled)"))
 	}
 	for _, c := range d.Runbook.Clusters {
 		if c.Namespace == d.Namespace {

@@ -65,15 +65,20 @@ func Prefixed(w io.Writer) (LineSink, func() error) {
 	}, bw.Flush
 }
 
-// Run sends the logs of the pods of revision l.Revision of Deployment name
-// to sink, one pod after the other in name order. A revision without pods
+// Run sends the logs of the pods of revision l.Revision of workload
+// (kubectl's resource syntax: web, deployment/web, sts/db) to sink, one pod after the other in name order. A revision without pods
 // is not an error (the result has no pods); an unknown revision or
 // container is refused.
-func (l *Logs) Run(ctx context.Context, name string, sink LineSink) (*LogsResult, error) {
-	v, err := deploymentRevisions{clients: l.Clients}.read(ctx, name)
+func (l *Logs) Run(ctx context.Context, workload string, sink LineSink) (*LogsResult, error) {
+	w, err := rollout.ParseWorkload(workload)
+	if err != nil {
+		return nil, outcome.AsRefused(err)
+	}
+	v, err := workloadRevisions{clients: l.Clients}.read(ctx, w.String())
 	if err != nil {
 		return nil, err
 	}
+	name, what := w.Arg(), w.Describe()
 	rev := v.Current
 	if l.Revision != 0 {
 		rev = nil
@@ -83,13 +88,13 @@ func (l *Logs) Run(ctx context.Context, name string, sink LineSink) (*LogsResult
 			}
 		}
 		if rev == nil {
-			return nil, outcome.AsRefused(fmt.Errorf("deployment %s has no revision %d: revisions that exist: %s (see `rollback app history %s`)", name, l.Revision, revisionNumbers(v.Revisions), name))
+			return nil, outcome.AsRefused(fmt.Errorf("%s has no revision %d: revisions that exist: %s (see `rollback app history %s`)", what, l.Revision, revisionNumbers(v.Revisions), name))
 		}
 	}
 	if rev == nil {
-		return nil, outcome.AsRefused(fmt.Errorf("deployment %s has no ReplicaSet for its current template yet: pass --revision N (revisions that exist: %s)", name, revisionNumbers(v.Revisions)))
+		return nil, outcome.AsRefused(fmt.Errorf("%s has no revision for its current template yet: pass --revision N (revisions that exist: %s)", what, revisionNumbers(v.Revisions)))
 	}
-	res := &LogsResult{Workload: "deployment/" + name, Namespace: v.Namespace, Revision: rev.Number}
+	res := &LogsResult{Workload: w.String(), Namespace: v.Namespace, Revision: rev.Number}
 	var pods []*corev1.Pod
 	for _, p := range v.Pods {
 		if v.revisionOf(p) == rev {
@@ -98,7 +103,7 @@ func (l *Logs) Run(ctx context.Context, name string, sink LineSink) (*LogsResult
 	}
 	sort.Slice(pods, func(i, j int) bool { return pods[i].Name < pods[j].Name })
 	if l.Container != "" && len(pods) > 0 && !hasContainer(pods, l.Container) {
-		return res, outcome.AsRefused(fmt.Errorf("the pods of deployment %s revision %d have no container %q: they have %s", name, rev.Number, l.Container, strings.Join(containerNames(pods[0]), ", ")))
+		return res, outcome.AsRefused(fmt.Errorf("the pods of %s revision %d have no container %q: they have %s", what, rev.Number, l.Container, strings.Join(containerNames(pods[0]), ", ")))
 	}
 	var failed []error
 	for _, p := range pods {

@@ -9,11 +9,10 @@ import (
 
 // revisionReader is the seam to the kinds of workloads: it lists a
 // workload's revisions and its pods, and says which revision each pod
-// belongs to. Deployments (pods of a ReplicaSet, by pod-template-hash) are
-// read by deploymentRevisions; other kinds plug in here.
+// belongs to, for every kind pkg/rollout reads (workloadRevisions).
 type revisionReader interface {
-	// read returns the workload named name.
-	read(ctx context.Context, name string) (*workloadView, error)
+	// read returns workload (kubectl's resource syntax: deployment/web).
+	read(ctx context.Context, workload string) (*workloadView, error)
 }
 
 // workloadView is one workload as the evidence sees it.

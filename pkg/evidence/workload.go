@@ -27,7 +27,8 @@ const (
 type Workload struct {
 	// Clients reach its namespace (Deployments, ReplicaSets, Pods, Events).
 	Clients rollout.Clients
-	// Namespace and Name name it.
+	// Kind is its kind (a Deployment when empty); Namespace and Name name it.
+	Kind            rollout.Kind
 	Namespace, Name string
 	// Cluster names its cluster when a rollback spans several.
 	Cluster string
@@ -38,7 +39,7 @@ type Workload struct {
 
 // Describe names the workload.
 func (w Workload) Describe() string {
-	s := "deployment " + w.Namespace + "/" + w.Name
+	s := w.kind().Lower() + " " + w.Namespace + "/" + w.Name
 	if w.Cluster != "" {
 		s += " in cluster " + w.Cluster
 	}
@@ -51,11 +52,18 @@ func (w Workload) dir() string {
 	if w.Cluster != "" {
 		d += safeName(w.Cluster) + "/"
 	}
-	return d + safeName(w.Namespace) + "/deployment-" + safeName(w.Name)
+	return d + safeName(w.Namespace) + "/" + w.kind().Lower() + "-" + safeName(w.Name)
+}
+
+func (w Workload) kind() rollout.Kind {
+	if w.Kind == "" {
+		return rollout.KindDeployment
+	}
+	return w.Kind
 }
 
 func (w Workload) reader() revisionReader {
-	return deploymentRevisions{clients: w.Clients, toRevision: w.ToRevision}
+	return workloadRevisions{clients: w.Clients, toRevision: w.ToRevision}
 }
 
 // workloadPart is what was learned about one workload.
@@ -71,7 +79,7 @@ type workloadPart struct {
 
 func (w Workload) start(ctx context.Context, col *collector) (part, []logTask) {
 	p := &workloadPart{w: w, errors: map[string][]logLine{}}
-	view, err := w.reader().read(ctx, w.Name)
+	view, err := w.reader().read(ctx, rollout.Workload{Kind: w.kind(), Name: w.Name}.String())
 	if err != nil {
 		col.fail(w.Describe(), err)
 		return p, nil

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/lifecycle"
@@ -33,20 +30,7 @@ func (r *run) app() string {
 	return r.name
 }
 
-func (r *run) target() string { return "deployment/" + r.name }
-
-// replicaSet returns the guarded ReplicaSet, nil when it cannot be read.
-func (r *run) replicaSet(ctx context.Context) *appsv1.ReplicaSet {
-	if r.rs == "" {
-		return nil
-	}
-	rs, err := r.g.Clients.ReplicaSets.Get(ctx, r.rs, metav1.GetOptions{})
-	if err != nil {
-		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("read replicaset %s: %v", r.rs, err))
-		return nil
-	}
-	return rs
-}
+func (r *run) target() string { return r.w.String() }
 
 // good stamps the guarded revision known-good and reports success.
 func (r *run) good(ctx context.Context, warning string) (*Result, error) {
@@ -56,14 +40,13 @@ func (r *run) good(ctx context.Context, warning string) (*Result, error) {
 		res.Warnings = append(res.Warnings, warning)
 		r.emit(progress.Warning, "warning: "+warning, nil)
 	}
-	rs := r.replicaSet(ctx)
-	if rs == nil {
-		res.Verdict, res.Reason = VerdictFailed, "the guarded replicaset cannot be read to stamp it"
-		return res, fmt.Errorf("guard deployment %s: the release passed its bake but %s", r.name, res.Reason)
+	if r.ref.Object == "" {
+		res.Verdict, res.Reason = VerdictFailed, "the guarded revision is not known, so it cannot be stamped"
+		return res, fmt.Errorf("guard %s: the release passed its bake but %s", r.w.Describe(), res.Reason)
 	}
-	if err := rollout.StampGood(ctx, r.g.Clients.ReplicaSets, rs, stampBy, r.clk.Now()); err != nil {
+	if err := rollout.StampGood(ctx, r.g.Clients, r.ref, stampBy, r.clk.Now()); err != nil {
 		res.Verdict, res.Reason = VerdictFailed, err.Error()
-		return res, fmt.Errorf("guard deployment %s: the release passed its bake but %w", r.name, err)
+		return res, fmt.Errorf("guard %s: the release passed its bake but %w", r.w.Describe(), err)
 	}
 	how := fmt.Sprintf("passed its %s bake", r.g.Bake)
 	if warning != "" {
@@ -85,8 +68,8 @@ func (r *run) good(ctx context.Context, warning string) (*Result, error) {
 // current revision of its Helm release), so that no undo picks it and
 // history shows why.
 func (r *run) stampFailed(ctx context.Context, reason string, at time.Time) {
-	if rs := r.replicaSet(ctx); rs != nil {
-		if err := rollout.StampFailed(ctx, r.g.Clients.ReplicaSets, rs, reason, at); err != nil {
+	if r.ref.Object != "" {
+		if err := rollout.StampFailed(ctx, r.g.Clients, r.ref, reason, at); err != nil {
 			r.res.Warnings = append(r.res.Warnings, err.Error())
 		}
 	}
@@ -102,7 +85,8 @@ func (r *run) leave(ctx context.Context, reason string) (*Result, error) {
 	res.Detection = rollout.Duration(r.clk.Since(r.start))
 	now := r.clk.Now()
 	r.printf("%s: revision %d is not healthy: %s; not rolled back", r.name, res.Revision, reason)
-	err := outcome.AsUnhealthy(fmt.Errorf("deployment %s revision %d: %s", r.name, res.Revision, reason))
+	err := outcome.AsUnhealthy(fmt.Errorf("%s revision %d: %s", r.w.Describe(), res.Revision, reason))
+	// Opening keeps the evidence, before the stamp is written.
 	in := r.open(ctx, reason)
 	r.stampFailed(ctx, reason, now)
 	if in != nil {
@@ -112,7 +96,7 @@ func (r *run) leave(ctx context.Context, reason string) (*Result, error) {
 }
 
 // bad rolls the release back to the last known good revision (unless
-// NoRollback), as an incident: under the Deployment's lock, journaled,
+// NoRollback), as an incident: under the workload's lock, journaled,
 // notified, reported.
 func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, error) {
 	g, res := r.g, r.res
@@ -152,7 +136,7 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 		res.Verdict = VerdictRolledBack
 		r.printf("%s: rolled back from %s, verified healthy; recovery took %s", r.name, rb.Moved(), res.Recovery)
 		final = r.event(notify.KindSucceeded, fmt.Sprintf("%s rolled back from %s, known good, verified healthy", r.name, rb.Moved()), reason)
-		err = fmt.Errorf("deployment %s revision %d failed guard (%s); rolled back from %s", r.name, res.Revision, reason, rb.Moved())
+		err = fmt.Errorf("%s revision %d failed guard (%s); rolled back from %s", r.w.Describe(), res.Revision, reason, rb.Moved())
 		if timedOut {
 			err = outcome.AsTimeout(err)
 		} else {
@@ -165,12 +149,12 @@ func (r *run) bad(ctx context.Context, reason string, timedOut bool) (*Result, e
 			why = "nothing was rolled back: " + rb.Reason()
 		}
 		final = r.event(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and %s", r.name, res.Revision, why), reason)
-		err = outcome.AsUnhealthy(fmt.Errorf("deployment %s revision %d failed guard (%s) and %s", r.name, res.Revision, reason, why))
+		err = outcome.AsUnhealthy(fmt.Errorf("%s revision %d failed guard (%s) and %s", r.w.Describe(), res.Revision, reason, why))
 	default:
 		res.Verdict = VerdictFailed
 		res.RollbackError = undoErr.Error()
 		final = r.event(notify.KindFailed, fmt.Sprintf("%s revision %d went bad and the rollback failed: %v", r.name, res.Revision, undoErr), reason)
-		err = fmt.Errorf("deployment %s revision %d failed guard (%s); roll back: %w", r.name, res.Revision, reason, undoErr)
+		err = fmt.Errorf("%s revision %d failed guard (%s); roll back: %w", r.w.Describe(), res.Revision, reason, undoErr)
 		if outcome.KindOf(undoErr) == outcome.Refused {
 			// Nothing was rolled back, but the release is bad: not a plain refusal.
 			err = outcome.AsUnhealthy(err)
@@ -216,7 +200,7 @@ func (r *run) open(ctx context.Context, reason string) *lifecycle.Incident {
 		ns = g.Namespace
 	}
 	in.Collect(ctx, "guard",
-		evidence.Workload{Clients: g.Clients, Namespace: ns, Name: r.name},
+		evidence.Workload{Clients: g.Clients, Kind: r.w.Kind, Namespace: ns, Name: r.w.Name},
 		evidence.Analysis{Verdict: r.res.Analysis, Reason: reason, Rounds: r.res.Samples})
 	return in
 }
@@ -239,44 +223,51 @@ func (r *run) close(ctx context.Context, in *lifecycle.Incident, result string, 
 	}
 }
 
-// rollBack rolls the guarded Deployment back (RollBack), through the Helm
-// release read at the start of the run.
+// rollBack rolls the guarded workload back (RollBack), a Deployment
+// through the Helm release read at the start of the run.
 func (r *run) rollBack(ctx context.Context, in *lifecycle.Incident, before map[string]any) (*Rollback, error) {
 	if o := r.helm(ctx); o != nil {
-		return r.g.rollBackRelease(ctx, in, r.name, o, before)
+		return r.g.rollBackRelease(ctx, in, r.w.Name, o, before)
 	}
-	res, err := r.g.rollBackDeployment(ctx, in, r.name, before)
+	res, err := r.g.rollBackWorkload(ctx, in, r.w, before)
 	return &Rollback{Undo: res}, err
 }
 
-// RollBack rolls Deployment name back to its last known good revision:
-// with the code of `rollback app undo --yes`, or, when a Helm release
-// manages it (and Releases is set), through that release with the code of
-// `rollback helm undo --yes`. It holds the Deployment's cluster lock (and
-// the release's: the ones `rollback run` and the controller take) and
+// RollBack rolls workload (kubectl's resource syntax: web, sts/db,
+// ds/agent) back to its last known good revision: with the code of
+// `rollback app undo --yes`, or, when a Helm release manages a Deployment
+// (and Releases is set), through that release with the code of `rollback
+// helm undo --yes`. It holds the workload's cluster lock (and the
+// release's: the ones `rollback run` and the controller take) and
 // journals in in as the app step: step.started before the write,
 // step.written, step.verifying and the end. before is the state journaled
 // as Before. A nil in rolls back without lock or record (tests). The
 // controller calls it for a rollback a previous leader decided but never
 // finished: a release whose rollback landed is only verified.
-func (g *Guard) RollBack(ctx context.Context, in *lifecycle.Incident, name string, before map[string]any) (*Rollback, error) {
-	o, err := g.helmOwner(ctx, name)
+func (g *Guard) RollBack(ctx context.Context, in *lifecycle.Incident, workload string, before map[string]any) (*Rollback, error) {
+	w, err := rollout.ParseWorkload(workload)
 	if err != nil {
 		return nil, err
 	}
-	if o != nil {
-		return g.rollBackRelease(ctx, in, name, o, before)
+	if w.Kind == rollout.KindDeployment {
+		o, err := g.helmOwner(ctx, w.Name)
+		if err != nil {
+			return nil, err
+		}
+		if o != nil {
+			return g.rollBackRelease(ctx, in, w.Name, o, before)
+		}
 	}
-	res, err := g.rollBackDeployment(ctx, in, name, before)
+	res, err := g.rollBackWorkload(ctx, in, w, before)
 	if res == nil && err != nil {
 		return nil, err
 	}
 	return &Rollback{Undo: res}, err
 }
 
-// rollBackDeployment is RollBack of a Deployment without Helm release.
-func (g *Guard) rollBackDeployment(ctx context.Context, in *lifecycle.Incident, name string, before map[string]any) (*rollout.UndoResult, error) {
-	ctx, obs, err := g.lockAndStart(ctx, in, "deployment/"+name, before, true, g.deploymentLock(name)...)
+// rollBackWorkload is RollBack of a workload without Helm release.
+func (g *Guard) rollBackWorkload(ctx context.Context, in *lifecycle.Incident, w rollout.Workload, before map[string]any) (*rollout.UndoResult, error) {
+	ctx, obs, err := g.lockAndStart(ctx, in, w.String(), before, true, g.workloadLock(w)...)
 	if err != nil {
 		return nil, err
 	}
@@ -285,8 +276,8 @@ func (g *Guard) rollBackDeployment(ctx context.Context, in *lifecycle.Incident, 
 		v.Timeout = 5 * time.Minute
 	}
 	u := rollout.Undo{Clients: g.Clients, Verification: v, Observer: obs}
-	res, err := u.Run(ctx, name)
-	e := journal.Entry{Step: "app", Action: journal.ActionStepCompleted, Target: "deployment/" + name, Before: before, Result: journal.ResultOK}
+	res, err := u.Run(ctx, w.String())
+	e := journal.Entry{Step: "app", Action: journal.ActionStepCompleted, Target: w.String(), Before: before, Result: journal.ResultOK}
 	if res != nil {
 		e.After = map[string]any{"revision": res.ToRevision, "newRevision": res.NewRevision, "images": res.ImagesAfter, "verdict": res.Verdict, "ownership": res.Ownership}
 		if res.Verdict == rollout.VerdictSkipped {
@@ -305,18 +296,22 @@ func (g *Guard) rollBackDeployment(ctx context.Context, in *lifecycle.Incident, 
 	return res, err
 }
 
-// VerifyRollback watches and verifies Deployment name after a rollback
-// that already landed (a new controller leader takes over an incident
-// whose undo the previous one wrote): no second rollback, under the same
-// lock, journaled in in.
-func (g *Guard) VerifyRollback(ctx context.Context, in *lifecycle.Incident, name string) (*rollout.StatusResult, error) {
-	ctx, obs, err := g.lockAndStart(ctx, in, "deployment/"+name, nil, false, g.deploymentLock(name)...)
+// VerifyRollback watches and verifies workload (kubectl's resource
+// syntax) after a rollback that already landed (a new controller leader
+// takes over an incident whose undo the previous one wrote): no second
+// rollback, under the same lock, journaled in in.
+func (g *Guard) VerifyRollback(ctx context.Context, in *lifecycle.Incident, workload string) (*rollout.StatusResult, error) {
+	w, err := rollout.ParseWorkload(workload)
+	if err != nil {
+		return nil, err
+	}
+	ctx, obs, err := g.lockAndStart(ctx, in, w.String(), nil, false, g.workloadLock(w)...)
 	if err != nil {
 		return nil, err
 	}
 	st := rollout.Status{Clients: g.Clients, Verification: g.Verification.WithClock(g.clock()), Observer: obs}
-	res, err := st.Run(ctx, name)
-	e := journal.Entry{Step: "app", Action: journal.ActionHealthChecked, Target: "deployment/" + name, Result: journal.ResultOK, Inputs: map[string]any{"phase": "after"}}
+	res, err := st.Run(ctx, w.String())
+	e := journal.Entry{Step: "app", Action: journal.ActionHealthChecked, Target: w.String(), Result: journal.ResultOK, Inputs: map[string]any{"phase": "after"}}
 	if res != nil {
 		e.After = map[string]any{"revision": res.Revision, "images": res.Images, "verdict": res.Verdict}
 	}
@@ -329,12 +324,12 @@ func (g *Guard) VerifyRollback(ctx context.Context, in *lifecycle.Incident, name
 	return res, err
 }
 
-// deploymentLock is the lock of Deployment name (none without Leases).
-func (g *Guard) deploymentLock(name string) []lifecycle.LockTarget {
+// workloadLock is the lock of workload w (none without Leases).
+func (g *Guard) workloadLock(w rollout.Workload) []lifecycle.LockTarget {
 	if g.Leases == nil {
 		return nil
 	}
-	return []lifecycle.LockTarget{lifecycle.Workload(g.Leases, g.Namespace, "deployment", name)}
+	return []lifecycle.LockTarget{lifecycle.Workload(g.Leases, g.Namespace, w.Kind.Lower(), w.Name)}
 }
 
 // lockAndStart takes locks in the incident and, for a write, journals the
@@ -369,7 +364,7 @@ func (r *run) lastRound() []promquery.Sample {
 
 // event is a notification about the guarded release.
 func (r *run) event(kind, summary, reason string) notify.Event {
-	fields := []notify.Field{{Name: "deployment", Value: r.res.Namespace + "/" + r.name}, {Name: "revision", Value: fmt.Sprint(r.res.Revision)}}
+	fields := []notify.Field{{Name: r.w.Kind.Lower(), Value: r.res.Namespace + "/" + r.w.Name}, {Name: "revision", Value: fmt.Sprint(r.res.Revision)}}
 	if len(r.res.Images) > 0 {
 		fields = append(fields, notify.Field{Name: "images", Value: strings.Join(r.res.Images, ", ")})
 	}

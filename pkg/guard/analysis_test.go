@@ -3,10 +3,8 @@ package guard
 import (
 	"testing"
 
-	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/vibestack/rollback/pkg/promquery"
+	"github.com/vibestack/rollback/pkg/rollout"
 )
 
 const (
@@ -80,10 +78,10 @@ func TestRoundOutcome(t *testing.T) {
 }
 
 func TestVars(t *testing.T) {
-	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop",
-		Labels: map[string]string{"app.kubernetes.io/name": "web", "team": "pay"}}}
+	d := &rollout.WorkloadInfo{Workload: rollout.Workload{Kind: rollout.KindStatefulSet, Namespace: "shop", Name: "web"},
+		Labels: map[string]string{"app.kubernetes.io/name": "web", "team": "pay"}}
 	v := Vars(d, 7)
-	want := map[string]string{"namespace": "shop", "deployment": "web", "revision": "7",
+	want := map[string]string{"namespace": "shop", "deployment": "web", "workload": "web", "kind": "statefulset", "revision": "7",
 		"label_app_kubernetes_io_name": "web", "label_team": "pay"}
 	for k, w := range want {
 		if v[k] != w {

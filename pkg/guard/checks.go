@@ -7,36 +7,36 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
 	"strconv"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/redact"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
-// errSuperseded ends a guard whose Deployment got a newer rollout.
+// errSuperseded ends a guard whose workload got a newer rollout.
 var errSuperseded = errors.New("superseded")
 
 var nonAlnum = regexp.MustCompile(`[^A-Za-z0-9]`)
 
-// Vars returns the template variables of the queries for d at revision:
-// namespace, deployment, revision and label_<key> for each of d's labels,
-// with every character of the key that is not a letter or digit replaced by _
+// Vars returns the template variables of the queries for workload w at
+// revision: namespace, workload (its name), kind (deployment, statefulset,
+// daemonset), deployment (its name too, the variable of queries written
+// for Deployments), revision and label_<key> for each of its labels, with
+// every character of the key that is not a letter or digit replaced by _
 // (app.kubernetes.io/name -> label_app_kubernetes_io_name).
-func Vars(d *appsv1.Deployment, revision int64) map[string]string {
+func Vars(w *rollout.WorkloadInfo, revision int64) map[string]string {
 	v := map[string]string{
-		"namespace":  d.Namespace,
-		"deployment": d.Name,
+		"namespace":  w.Namespace,
+		"workload":   w.Name,
+		"kind":       w.Kind.Lower(),
+		"deployment": w.Name,
 		"revision":   strconv.FormatInt(revision, 10),
 	}
-	for k, val := range d.Labels {
+	for k, val := range w.Labels {
 		v["label_"+nonAlnum.ReplaceAllString(k, "_")] = val
 	}
 	return v
@@ -45,18 +45,18 @@ func Vars(d *appsv1.Deployment, revision int64) map[string]string {
 // baseline is what the bake compares the pods against.
 type baseline struct {
 	// template is the guarded pod template: a change of it (not of the
-	// Deployment's annotations or replicas, which also bump the generation)
+	// workload's annotations or replicas, which also bump the generation)
 	// is a newer rollout.
 	template *corev1.PodTemplateSpec
-	hash     string
+	ref      rollout.RevisionRef
 	restarts map[string]int32
 }
 
-// podsBaseline records the pod template of d and the restarts of the pods of
-// the ReplicaSet with pod-template-hash hash.
-func (g *Guard) podsBaseline(ctx context.Context, d *appsv1.Deployment, hash string) (baseline, error) {
-	b := baseline{template: d.Spec.Template.DeepCopy(), hash: hash, restarts: map[string]int32{}}
-	pods, err := g.pods(ctx, hash)
+// podsBaseline records the pod template of w and the restarts of the pods
+// of the guarded revision ref.
+func (g *Guard) podsBaseline(ctx context.Context, w *rollout.WorkloadInfo, ref rollout.RevisionRef) (baseline, error) {
+	b := baseline{template: w.Template.DeepCopy(), ref: ref, restarts: map[string]int32{}}
+	pods, err := g.pods(ctx, w.Workload, ref)
 	if err != nil {
 		return b, err
 	}
@@ -66,39 +66,33 @@ func (g *Guard) podsBaseline(ctx context.Context, d *appsv1.Deployment, hash str
 	return b, nil
 }
 
-func (g *Guard) pods(ctx context.Context, hash string) ([]corev1.Pod, error) {
-	list, err := g.Clients.Pods.List(ctx, metav1.ListOptions{
-		LabelSelector: labels.Set{appsv1.DefaultDeploymentUniqueLabelKey: hash}.String(),
-	})
+func (g *Guard) pods(ctx context.Context, w rollout.Workload, ref rollout.RevisionRef) ([]corev1.Pod, error) {
+	pods, err := rollout.RevisionPods(ctx, g.Clients, w.String(), ref)
 	if err != nil {
-		return nil, fmt.Errorf("list pods of revision %s: %w", hash, err)
+		return nil, fmt.Errorf("list pods of revision %s: %w", ref.Hash, err)
 	}
-	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	return list.Items, nil
+	return pods, nil
 }
 
-// checkPods is the built-in check of every round: the Deployment still runs
+// checkPods is the built-in check of every round: the workload still runs
 // the guarded revision (errSuperseded otherwise), every desired replica of
 // it is ready, and no pod of it restarted since the bake started.
-func (g *Guard) checkPods(ctx context.Context, name string, b baseline) (promquery.Sample, error) {
+func (g *Guard) checkPods(ctx context.Context, w rollout.Workload, b baseline) (promquery.Sample, error) {
 	s := promquery.Sample{Check: "pods", Outcome: promquery.Inconclusive}
-	d, err := g.Clients.Deployments.Get(ctx, name, metav1.GetOptions{})
+	info, err := rollout.GetWorkload(ctx, g.Clients, w.String())
 	if err != nil {
-		s.Detail = fmt.Sprintf("get deployment %s: %v", name, err)
+		s.Detail = fmt.Sprintf("get %s: %v", w.Describe(), err)
 		return s, nil
 	}
-	if !apiequality.Semantic.DeepEqual(&d.Spec.Template, b.template) {
-		return s, fmt.Errorf("deployment %s got a new pod template during the bake: a newer rollout supersedes this guard: %w", name, errSuperseded)
+	if !apiequality.Semantic.DeepEqual(info.Template, b.template) {
+		return s, fmt.Errorf("%s got a new pod template during the bake: a newer rollout supersedes this guard: %w", w.Describe(), errSuperseded)
 	}
-	pods, err := g.pods(ctx, b.hash)
+	pods, err := g.pods(ctx, w, b.ref)
 	if err != nil {
 		s.Detail = err.Error()
 		return s, nil
 	}
-	desired := int32(1)
-	if d.Spec.Replicas != nil {
-		desired = *d.Spec.Replicas
-	}
+	desired := info.Desired
 	readyN := int32(0)
 	for i := range pods {
 		p := &pods[i]

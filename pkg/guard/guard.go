@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	"k8s.io/utils/clock"
 
@@ -54,9 +52,10 @@ type Sender interface {
 	Wait(ctx context.Context) []notify.Result
 }
 
-// Guard is one guarded rollout of one Deployment.
+// Guard is one guarded rollout of one workload (Deployment, StatefulSet,
+// DaemonSet).
 type Guard struct {
-	// Clients reach the Deployment's namespace.
+	// Clients reach the workload's namespace.
 	Clients rollout.Clients
 	// Namespace is that namespace (for the lock and messages).
 	Namespace string
@@ -90,17 +89,17 @@ type Guard struct {
 	// BakeStarted resumes a bake begun earlier (controller restart); zero starts a new one.
 	BakeStarted time.Time
 	// Incidents opens the incident of a bad release (new, with id), in which
-	// guard locks the Deployment, journals, notifies, rolls back and writes
+	// guard locks the workload, journals, notifies, rolls back and writes
 	// the report; nil means no incident (and no lock): tests only.
 	Incidents func(ctx context.Context, id string) (*lifecycle.Incident, error)
-	// Leases are the Leases of the Deployment's namespace: the rollback
-	// holds the Deployment's lock there, the same lock `rollback run` and
+	// Leases are the Leases of the workload's namespace: the rollback
+	// holds the workload's lock there, the same lock `rollback run` and
 	// the controller take. Nil takes no lock.
 	Leases coordinationv1client.LeaseInterface
 	// Notify sends the notification of a release that passed; nil sends none.
 	Notify Sender
 	// App names the application in notifications and the journal; the
-	// Deployment's name when empty.
+	// workload's name when empty.
 	App string
 	// Actor is who guards (user@host or the controller's identity).
 	Actor string
@@ -129,8 +128,12 @@ const (
 
 // Result is the outcome of a guard run.
 type Result struct {
-	// Deployment is the guarded Deployment.
-	Deployment string `json:"deployment"`
+	// Kind and Name name the guarded workload.
+	Kind rollout.Kind `json:"kind"`
+	Name string       `json:"name"`
+	// Deployment is the name again for a Deployment (the key scripts
+	// written before StatefulSets and DaemonSets read).
+	Deployment string `json:"deployment,omitempty"`
 	// Namespace is its namespace.
 	Namespace string `json:"namespace"`
 	// Revision is the guarded revision.
@@ -169,7 +172,7 @@ type Result struct {
 	// Helm is the result of the rollback through that release.
 	Helm *helmtarget.UndoResult `json:"helm,omitempty"`
 	// RollbackError says why the rollback failed or did not start (the
-	// Deployment's lock held by someone else, a refusal, ...).
+	// workload's lock held by someone else, a refusal, ...).
 	RollbackError string `json:"rollbackError,omitempty"`
 	// Notifications are the delivery results of the notifications sent.
 	Notifications []notify.Result `json:"notifications,omitempty"`
@@ -216,18 +219,26 @@ func (g *Guard) Validate() error {
 	return nil
 }
 
-// Run guards the Deployment named name until it passes its bake or is
-// rolled back. The error carries the exit code: 3 when the release was bad
-// (rolled back or not), 4 when the rollout or the rollback timed out, 2 for
-// bad settings (nothing changed), 1 for other errors.
-func (g *Guard) Run(ctx context.Context, name string) (*Result, error) {
+// Run guards workload (kubectl's resource syntax: web, deployment/web,
+// sts/db, ds/agent) until it passes its bake or is rolled back. The error
+// carries the exit code: 3 when the release was bad (rolled back or not),
+// 4 when the rollout or the rollback timed out, 2 for bad settings
+// (nothing changed), 1 for other errors.
+func (g *Guard) Run(ctx context.Context, workload string) (*Result, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	r := &run{g: g, name: name, clk: g.clock()}
+	w, err := rollout.ParseWorkload(workload)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{g: g, w: w, name: w.Arg(), clk: g.clock()}
 	r.start = r.clk.Now()
 	r.id = journal.NewID(r.start)
-	r.res = &Result{Deployment: name}
+	r.res = &Result{Kind: w.Kind, Name: w.Name}
+	if w.Kind == rollout.KindDeployment {
+		r.res.Deployment = w.Name
+	}
 	return r.run(ctx)
 }
 
@@ -254,14 +265,15 @@ func (g *Guard) onInconclusive() string {
 
 // run is the state of one Guard.Run.
 type run struct {
-	g     *Guard
+	g *Guard
+	w rollout.Workload
+	// name is the workload as progress lines name it (rollout.Workload.Arg).
 	name  string
 	clk   clock.WithTicker
 	start time.Time
 	id    string
 	res   *Result
-	rs    string // guarded ReplicaSet
-	hash  string // its pod-template-hash
+	ref   rollout.RevisionRef // the guarded revision
 	// release is the Helm release of the Deployment, read once (helmRead).
 	release  *ownership.Owner
 	helmRead bool
@@ -272,7 +284,7 @@ func (r *run) printf(format string, args ...any) {
 	r.emit(progress.Info, fmt.Sprintf(format, args...), nil)
 }
 
-// emit sends one event about the guarded Deployment.
+// emit sends one event about the guarded workload.
 func (r *run) emit(kind progress.Kind, msg string, data any) {
 	progress.Emit(r.g.Observer, progress.Event{Time: r.clk.Now(), Kind: kind, Source: "guard", Target: r.target(), Message: msg, Data: data})
 }
@@ -284,13 +296,13 @@ func (r *run) run(ctx context.Context) (*Result, error) {
 	v := g.Verification.WithClock(r.clk)
 	v.CheckURLs, v.Settle = nil, 0 // the bake's rounds check these instead
 	st := rollout.Status{Clients: g.Clients, Verification: v, Observer: g.Observer, HoldKnownGood: true}
-	sres, err := st.Run(ctx, r.name)
+	sres, err := st.Run(ctx, r.w.String())
 	if sres == nil {
 		return nil, err
 	}
 	res.Status, res.Namespace, res.Revision, res.Images = sres, sres.Namespace, sres.Revision, sres.Images
 	res.Rollout = sres.Durations.Rollout
-	r.rs = sres.ReplicaSet
+	r.ref = sres.RevisionRef
 	switch sres.Verdict {
 	case rollout.VerdictHealthy:
 	case rollout.VerdictUnhealthy:
@@ -299,7 +311,7 @@ func (r *run) run(ctx context.Context) (*Result, error) {
 		return r.bad(ctx, "rollout did not complete: "+sres.Reason, true)
 	case rollout.VerdictCancelled:
 		res.Verdict, res.Reason = VerdictCancelled, "interrupted while watching the rollout"
-		return res, fmt.Errorf("guard deployment %s: %w", r.name, context.Cause(ctx))
+		return res, fmt.Errorf("guard %s: %w", r.w.Describe(), context.Cause(ctx))
 	default:
 		res.Verdict, res.Reason = VerdictFailed, sres.Reason
 		return res, err
@@ -324,23 +336,18 @@ func (r *run) run(ctx context.Context) (*Result, error) {
 // returns its verdict; res.Reason explains a fail or inconclusive verdict.
 func (r *run) bake(ctx context.Context) (promquery.Outcome, error) {
 	g, res := r.g, r.res
-	d, err := g.Clients.Deployments.Get(ctx, r.name, metav1.GetOptions{})
+	info, err := rollout.GetWorkload(ctx, g.Clients, r.w.String())
 	if err != nil {
-		return "", fmt.Errorf("get deployment %s: %w", r.name, err)
+		return "", fmt.Errorf("get %s: %w", r.w.Describe(), err)
 	}
-	if r.rs != "" {
-		if rs, err := g.Clients.ReplicaSets.Get(ctx, r.rs, metav1.GetOptions{}); err == nil {
-			r.hash = rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
-		}
+	if r.ref.Hash == "" {
+		return "", fmt.Errorf("%s revision %d: cannot find the object holding its revision", r.w.Describe(), res.Revision)
 	}
-	if r.hash == "" {
-		return "", fmt.Errorf("deployment %s revision %d: cannot find its ReplicaSet's pod-template-hash", r.name, res.Revision)
-	}
-	base, err := g.podsBaseline(ctx, d, r.hash)
+	base, err := g.podsBaseline(ctx, info, r.ref)
 	if err != nil {
 		return "", err
 	}
-	vars := Vars(d, res.Revision)
+	vars := Vars(info, res.Revision)
 	var prom *promquery.Client
 	if g.PrometheusURL != "" && len(g.Checks) > 0 {
 		if prom, err = promquery.New(g.PrometheusURL, g.httpClient()); err != nil {
@@ -367,11 +374,11 @@ func (r *run) bake(ctx context.Context) (promquery.Outcome, error) {
 		if errors.Is(err, errSuperseded) {
 			res.Verdict, res.Reason = VerdictSuperseded, err.Error()
 			r.printf("%s: %s; guard stops without stamping or rolling back", r.name, err)
-			return "", fmt.Errorf("guard deployment %s: %w", r.name, err)
+			return "", fmt.Errorf("guard %s: %w", r.w.Describe(), err)
 		}
 		if ctx.Err() != nil {
 			res.Verdict, res.Reason = VerdictCancelled, "interrupted during the bake"
-			return "", fmt.Errorf("guard deployment %s: %w", r.name, context.Cause(ctx))
+			return "", fmt.Errorf("guard %s: %w", r.w.Describe(), context.Cause(ctx))
 		}
 		res.Samples = append(res.Samples, samples)
 		out := RoundOutcome(samples)
@@ -391,7 +398,7 @@ func (r *run) bake(ctx context.Context) (promquery.Outcome, error) {
 		select {
 		case <-ctx.Done():
 			res.Verdict, res.Reason = VerdictCancelled, "interrupted during the bake"
-			return "", fmt.Errorf("guard deployment %s: %w", r.name, context.Cause(ctx))
+			return "", fmt.Errorf("guard %s: %w", r.w.Describe(), context.Cause(ctx))
 		case <-r.clk.After(g.Interval):
 		}
 	}
@@ -399,7 +406,7 @@ func (r *run) bake(ctx context.Context) (promquery.Outcome, error) {
 
 // round evaluates every check once.
 func (r *run) round(ctx context.Context, prom *promquery.Client, vars map[string]string, base baseline) ([]promquery.Sample, error) {
-	pods, err := r.g.checkPods(ctx, r.name, base)
+	pods, err := r.g.checkPods(ctx, r.w, base)
 	if err != nil {
 		return nil, err
 	}

@@ -144,7 +144,7 @@ func (g *Guard) releaseLock(o *ownership.Owner) []lifecycle.LockTarget {
 func (g *Guard) rollBackRelease(ctx context.Context, in *lifecycle.Incident, name string, o *ownership.Owner, before map[string]any) (*Rollback, error) {
 	ref := g.releaseRef(o)
 	target := ref.Target()
-	ctx, obs, err := g.lockAndStart(ctx, in, target, before, true, append(g.deploymentLock(name), g.releaseLock(o)...)...)
+	ctx, obs, err := g.lockAndStart(ctx, in, target, before, true, append(g.workloadLock(rollout.Workload{Kind: rollout.KindDeployment, Name: name}), g.releaseLock(o)...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -255,11 +255,14 @@ func (r *run) markRelease(ctx context.Context, good bool, reason string) {
 }
 
 // helm returns the Helm release of the guarded Deployment (read once), nil
-// when none manages it or Releases is nil.
+// when none manages it, Releases is nil or the workload is not a Deployment.
 func (r *run) helm(ctx context.Context) *ownership.Owner {
+	if r.w.Kind != rollout.KindDeployment {
+		return nil
+	}
 	if !r.helmRead {
 		r.helmRead = true
-		o, err := r.g.helmOwner(ctx, r.name)
+		o, err := r.g.helmOwner(ctx, r.w.Name)
 		if err != nil {
 			r.res.Warnings = append(r.res.Warnings, err.Error())
 		}

@@ -16,7 +16,11 @@ func WriteResult(w io.Writer, r *Result) {
 	w = termsafe.Writer(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s:\t%s\n", k, fmt.Sprintf(format, args...)) }
-	row("deployment", "%s/%s", r.Namespace, r.Deployment)
+	kind, name := r.Kind, r.Name
+	if kind == "" {
+		kind, name = "Deployment", r.Deployment
+	}
+	row(kind.Lower(), "%s/%s", r.Namespace, name)
 	row("revision", "%d (%s)", r.Revision, strings.Join(r.Images, ", "))
 	row("verdict", "%s", r.Verdict)
 	if r.Reason != "" {

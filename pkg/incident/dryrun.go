@@ -17,15 +17,17 @@ func (s *session) dryRun(ctx context.Context) (*Result, error) {
 		switch step {
 		case "app":
 			for _, c := range s.r.Clusters {
-				for _, name := range s.r.Runbook.Deployments {
-					if sr, ok := s.dryThroughRelease(ctx, c, name); ok {
-						s.res.Steps = append(s.res.Steps, sr)
-						continue
+				for _, w := range s.workloads() {
+					if w.Kind == rollout.KindDeployment {
+						if sr, ok := s.dryThroughRelease(ctx, c, w.Name); ok {
+							s.res.Steps = append(s.res.Steps, sr)
+							continue
+						}
 					}
 					u := s.undo(c, s.r.Observer)
 					u.DryRun = true
-					ur, err := u.Run(ctx, name)
-					sr := StepResult{Step: "app", Target: s.targetName(c.Context, "deployment/"+name), Cluster: c.Context, Verdict: stepPlanned}
+					ur, err := u.Run(ctx, w.String())
+					sr := StepResult{Step: "app", Target: s.targetName(c.Context, w.String()), Cluster: c.Context, Verdict: stepPlanned}
 					if err != nil {
 						sr.Verdict, sr.Error = stepFailed, err.Error()
 					} else if ur.Verdict == rollout.VerdictSkipped {

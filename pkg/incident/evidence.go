@@ -20,7 +20,7 @@ func (s *session) startEvidence(ctx context.Context) (wait func()) {
 	return func() { <-done }
 }
 
-// evidenceSources are what the run is about to change: every Deployment of
+// evidenceSources are what the run is about to change: every workload of
 // the runbook in every cluster (app and config steps) and the database (db).
 func (s *session) evidenceSources() []evidence.Source {
 	r := s.r
@@ -31,8 +31,8 @@ func (s *session) evidenceSources() []evidence.Source {
 			if len(r.Clusters) > 1 {
 				cluster = c.Context
 			}
-			for _, name := range r.Runbook.Deployments {
-				out = append(out, evidence.Workload{Clients: rollout.NewClients(c.Client, c.Namespace), Namespace: c.Namespace, Name: name, Cluster: cluster})
+			for _, w := range r.Runbook.Workloads() {
+				out = append(out, evidence.Workload{Clients: rollout.NewClients(c.Client, c.Namespace), Kind: rollout.Kind(w.Kind), Namespace: c.Namespace, Name: w.Name, Cluster: cluster})
 			}
 		}
 	}

@@ -5,10 +5,9 @@ import (
 	"slices"
 	"strings"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/vibestack/rollback/pkg/configs"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/rollout"
 )
 
 // mergeConfig reports whether the config step rides on the app step's
@@ -50,11 +49,11 @@ func (s *session) merged(target string) (StepResult, bool) {
 	return r, ok
 }
 
-// needsRollout reports whether Deployment name of cluster c references a
+// needsRollout reports whether workload w of cluster c references a
 // ConfigMap or Secret whose data was restored for the app step's rollout
 // (in this process or before an interruption) and must therefore roll out
 // even when its template is already the target.
-func (s *session) needsRollout(ctx context.Context, c Cluster, name string) (bool, error) {
+func (s *session) needsRollout(ctx context.Context, c Cluster, w rollout.Workload) (bool, error) {
 	restored := map[string]bool{}
 	s.mu.Lock()
 	for t, r := range s.mergedResults {
@@ -73,11 +72,11 @@ func (s *session) needsRollout(ctx context.Context, c Cluster, name string) (boo
 	if len(restored) == 0 {
 		return false, nil
 	}
-	d, err := c.Client.AppsV1().Deployments(c.Namespace).Get(ctx, name, metav1.GetOptions{})
+	info, err := rollout.GetWorkload(ctx, rollout.NewClients(c.Client, c.Namespace), w.String())
 	if err != nil {
 		return false, err
 	}
-	for _, ref := range configs.References(&d.Spec.Template.Spec) {
+	for _, ref := range configs.References(&info.Template.Spec) {
 		if restored[s.targetName(c.Context, strings.ToLower(string(ref.Kind))+"/"+ref.Name)] {
 			return true, nil
 		}

@@ -64,8 +64,14 @@ type Run struct {
 	Confirm func(step, question string) (bool, error)
 	// AcceptNoGo goes ahead although preflight says NO-GO (recorded).
 	AcceptNoGo bool
-	// Force rolls back Deployments whose owner (an operator, Argo CD, Flux, a Helm release) would revert the undo.
+	// Force rolls back workloads whose owner (an operator, Argo CD, Flux, a Helm release) would revert the undo.
 	Force bool
+	// ReplacePods replaces, one at a time, the pods an OnDelete strategy of
+	// a StatefulSet or DaemonSet keeps at other revisions (rollout.Undo).
+	ReplacePods bool
+	// NoReplaceStuck leaves the crash-looping pod an OrderedReady
+	// StatefulSet waits for in place (rollout.Undo).
+	NoReplaceStuck bool
 	// AcceptDataLoss allows database downs that destroy data.
 	AcceptDataLoss bool
 	// DB says how far back the database step goes.

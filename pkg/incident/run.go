@@ -200,16 +200,16 @@ func (s *session) execute(ctx context.Context) error {
 }
 
 // lockTargets are the locks of a run: the application in the first
-// cluster, and every Deployment and Helm release of the runbook in every
-// cluster, so that guard and the controller (which lock the Deployment
-// they guard, and its release) never change one while the run does.
+// cluster, and every workload and Helm release of the runbook in every
+// cluster, so that guard and the controller (which lock the workload they
+// guard, and its release) never change one while the run does.
 func (s *session) lockTargets() []lifecycle.LockTarget {
 	r := s.r
 	c0 := r.Clusters[0]
 	out := []lifecycle.LockTarget{{Leases: c0.Client.CoordinationV1().Leases(c0.Namespace), Namespace: c0.Namespace, Name: r.Runbook.App}}
 	for _, c := range r.Clusters {
-		for _, name := range r.Runbook.Deployments {
-			out = append(out, lifecycle.Workload(c.Client.CoordinationV1().Leases(c.Namespace), c.Namespace, "deployment", name))
+		for _, w := range s.workloads() {
+			out = append(out, lifecycle.Workload(c.Client.CoordinationV1().Leases(c.Namespace), c.Namespace, w.Kind.Lower(), w.Name))
 		}
 		for _, h := range r.Runbook.HelmReleases {
 			ns := h.NamespaceIn(c.Namespace)

@@ -131,7 +131,7 @@ func (s *session) targetName(cluster, target string) string {
 func stepWhat(step string) string {
 	switch step {
 	case "app":
-		return "roll back the deployments to their last known good revisions"
+		return "roll back the workloads to their last known good revisions"
 	case "config":
 		return "restore the configmaps and secrets"
 	default:

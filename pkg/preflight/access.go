@@ -34,15 +34,35 @@ func (n Need) String() string {
 
 // Needs returns the access matrix of a rollback: every resource and verb
 // the app, config and db steps, the journal mirror and the cluster lock
-// use. Secrets are included only when the runbook lists Secrets.
-func Needs(secrets bool) []Need {
+// use. Secrets are included only when the runbook lists Secrets; the
+// StatefulSet and DaemonSet resources only for the kinds given.
+func Needs(secrets bool, kinds ...string) []Need {
 	needs := []Need{
 		{Group: "apps", Resource: "deployments", Verbs: []string{"get", "list", "watch", "patch", "update"}, Why: "undo and watch the Deployments"},
 		{Group: "apps", Resource: "replicasets", Verbs: []string{"get", "list", "watch", "patch"}, Why: "read revisions and stamp known-good"},
-		{Resource: "pods", Verbs: []string{"list", "watch"}, Why: "watch the rollout"},
-		{Resource: "events", Verbs: []string{"list"}, Why: "explain failing pods"},
-		{Resource: "configmaps", Verbs: []string{"get", "list", "create", "update", "patch"}, Why: "roll back configuration and mirror the journal"},
 	}
+	sets := false
+	for _, k := range kinds {
+		switch k {
+		case "StatefulSet":
+			needs = append(needs, Need{Group: "apps", Resource: "statefulsets", Verbs: []string{"get", "list", "watch", "patch"}, Why: "undo and watch the StatefulSets"})
+			sets = true
+		case "DaemonSet":
+			needs = append(needs, Need{Group: "apps", Resource: "daemonsets", Verbs: []string{"get", "list", "watch", "patch"}, Why: "undo and watch the DaemonSets"})
+			sets = true
+		}
+	}
+	if sets {
+		needs = append(needs,
+			Need{Group: "apps", Resource: "controllerrevisions", Verbs: []string{"get", "list", "watch", "patch"}, Why: "read the revisions of StatefulSets and DaemonSets and stamp known-good"},
+			Need{Resource: "pods", Verbs: []string{"list", "watch", "delete"}, Why: "watch the rollout and replace the pods a StatefulSet's or DaemonSet's controller does not"})
+	} else {
+		needs = append(needs, Need{Resource: "pods", Verbs: []string{"list", "watch"}, Why: "watch the rollout"})
+	}
+	needs = append(needs,
+		Need{Resource: "events", Verbs: []string{"list"}, Why: "explain failing pods"},
+		Need{Resource: "configmaps", Verbs: []string{"get", "list", "create", "update", "patch"}, Why: "roll back configuration and mirror the journal"},
+	)
 	if secrets {
 		needs = append(needs, Need{Resource: "secrets", Verbs: []string{"get", "list", "create", "update", "patch"}, Why: "roll back the Secrets of the runbook"})
 	}
@@ -66,7 +86,11 @@ func (o *Options) accessJob(c Cluster) job {
 				secrets = true
 			}
 		}
-		return CheckAccess(ctx, c.Client, c.Context, c.Namespace, Needs(secrets))
+		var kinds []string
+		for _, w := range o.Runbook.Workloads() {
+			kinds = append(kinds, w.Kind)
+		}
+		return CheckAccess(ctx, c.Client, c.Context, c.Namespace, Needs(secrets, kinds...))
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vibestack/rollback/pkg/helmtarget"
 	"github.com/vibestack/rollback/pkg/outcome"
@@ -88,15 +87,11 @@ func (o *Options) helmReleaseJob(c Cluster, h runbook.HelmRelease) job {
 				continue // checked as a deployment of the runbook, or in another namespace
 			}
 			clients := rollout.NewClients(c.Client, ref.Namespace)
-			dep, err := clients.Deployments.Get(ctx, d, metav1.GetOptions{})
-			if err != nil || dep.Spec.Selector == nil {
-				continue
-			}
-			sel, err := metav1.LabelSelectorAsSelector(dep.Spec.Selector)
+			info, err := rollout.GetWorkload(ctx, clients, "deployment/"+d)
 			if err != nil {
 				continue
 			}
-			ch := o.podsCheck(ctx, c, clients, dep, sel.String())
+			ch := o.podsCheck(ctx, c, clients, info)
 			ch.Name = name + " deployment/" + d
 			checks = append(checks, ch)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/redact"
@@ -29,14 +30,15 @@ func (o *Options) monitoringJobs() []job {
 }
 
 // queryVars are the template variables of a Prometheus query at preflight:
-// the first cluster's namespace and the first Deployment.
+// the first cluster's namespace and the first workload (as guard.Vars
+// names them).
 func (o *Options) queryVars() map[string]string {
 	v := map[string]string{"app": o.Runbook.App, "label_app": o.Runbook.App}
 	if len(o.Runbook.Clusters) > 0 {
 		v["namespace"] = o.Runbook.Clusters[0].Namespace
 	}
-	if len(o.Runbook.Deployments) > 0 {
-		v["deployment"] = o.Runbook.Deployments[0]
+	if ws := o.Runbook.Workloads(); len(ws) > 0 {
+		v["deployment"], v["workload"], v["kind"] = ws[0].Name, ws[0].Name, strings.ToLower(ws[0].Kind)
 	}
 	return v
 }

@@ -224,8 +224,8 @@ func (o *Options) jobs() []job {
 		if c.Client == nil {
 			continue
 		}
-		for _, d := range o.Runbook.Deployments {
-			jobs = append(jobs, o.deploymentJob(c, d))
+		for _, w := range o.Runbook.Workloads() {
+			jobs = append(jobs, o.workloadJob(c, w))
 		}
 	}
 	jobs = append(jobs, o.monitoringJobs()...)

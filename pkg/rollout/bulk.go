@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -20,19 +22,23 @@ import (
 // DefaultConcurrency bounds the concurrent writes of a bulk undo.
 const DefaultConcurrency = 10
 
-// BulkUndo undoes every Deployment matching a label selector, concurrently.
-// It reads with one list of Deployments, then starts one watch per resource
-// (Deployments, ReplicaSets, pods) and namespace, plans from those watches'
-// caches and judges the rollouts from the same caches, so that an undo costs
-// about two API requests per Deployment and every object is decoded once.
+// BulkUndo undoes every workload (Deployment, StatefulSet, DaemonSet)
+// matching a label selector, concurrently. It reads with one list per
+// kind, then starts one watch per resource (the workloads of each kind
+// found there, ReplicaSets or ControllerRevisions, pods) and namespace,
+// plans from those watches' caches and judges the rollouts from the same
+// caches, so that an undo costs about two API requests per workload and
+// every object is decoded once.
 type BulkUndo struct {
 	Clientset kubernetes.Interface
 	// Namespace limits the undo to one namespace; "" means all namespaces.
 	Namespace string
 	Selector  string
-	// Options carries the per-Deployment settings (ToRevision, DryRun,
-	// Force, Verification, Observer); its Clients, Confirm and BeforeWrite
-	// are not used.
+	// Kinds limits the undo to these kinds; nil means every kind.
+	Kinds []Kind
+	// Options carries the per-workload settings (ToRevision, DryRun,
+	// Force, ReplacePods, NoReplaceStuck, Verification, Observer); its
+	// Clients, Confirm and BeforeWrite are not used.
 	Options Undo
 	// ConfirmAll is asked once before any write with every plan to apply;
 	// nil means yes.
@@ -41,7 +47,7 @@ type BulkUndo struct {
 	Concurrency int
 }
 
-// BulkResult is the outcome of a bulk undo, one result per Deployment.
+// BulkResult is the outcome of a bulk undo, one result per workload.
 type BulkResult struct {
 	Selector  string          `json:"selector"`
 	Namespace string          `json:"namespace,omitempty"`
@@ -63,16 +69,93 @@ func (r *BulkResult) Err() error {
 	if worst == outcome.OK {
 		return nil
 	}
-	return outcome.As(worst, fmt.Errorf("%d of %d deployments were not rolled back healthy (see the table)", n, len(r.Results)))
+	return outcome.As(worst, fmt.Errorf("%d of %d %s were not rolled back healthy (see the table)", n, len(r.Results), r.noun()))
 }
 
-// bulkItem is one Deployment of a bulk undo.
+// noun names the results' kind in a sentence: "deployments" when every
+// result is a Deployment (as before StatefulSets and DaemonSets), else
+// "workloads".
+func (r *BulkResult) noun() string {
+	for _, res := range r.Results {
+		if res.Kind != KindDeployment && res.Kind != "" {
+			return "workloads"
+		}
+	}
+	return "deployments"
+}
+
+// bulkItem is one workload of a bulk undo.
 type bulkItem struct {
 	plan *Plan
 	res  *UndoResult
-	// generation is the Deployment's generation after the undo's write;
+	// generation is the workload's generation after the undo's write;
 	// the watch cache must reach it before the rollout is judged.
 	generation int64
+}
+
+// key is the item's key among its namespace's.
+func (it *bulkItem) key() Workload { return key(it.res.Kind, it.res.Name) }
+
+// label names the item in progress lines: NAMESPACE/NAME for a
+// Deployment, NAMESPACE/KIND/NAME otherwise.
+func (it *bulkItem) label() string {
+	return it.res.Namespace + "/" + Workload{Kind: it.res.Kind, Name: it.res.Name}.Arg()
+}
+
+// kinds returns the kinds a bulk undo covers.
+func (b *BulkUndo) kinds() []Kind {
+	if len(b.Kinds) == 0 {
+		return Kinds
+	}
+	return b.Kinds
+}
+
+// list lists the workloads of every kind matching the selector.
+func (b *BulkUndo) list(ctx context.Context) ([]object, error) {
+	var out []object
+	opts := metav1.ListOptions{LabelSelector: b.Selector}
+	apps := b.Clientset.AppsV1()
+	for _, k := range b.kinds() {
+		switch k {
+		case KindDeployment:
+			l, err := apps.Deployments(b.Namespace).List(ctx, opts)
+			if err != nil {
+				return nil, fmt.Errorf("list deployments matching %q: %w", b.Selector, err)
+			}
+			for i := range l.Items {
+				out = append(out, object{d: &l.Items[i]})
+			}
+		case KindStatefulSet:
+			l, err := apps.StatefulSets(b.Namespace).List(ctx, opts)
+			if err != nil {
+				return nil, fmt.Errorf("list statefulsets matching %q: %w", b.Selector, err)
+			}
+			for i := range l.Items {
+				out = append(out, object{sts: &l.Items[i]})
+			}
+		case KindDaemonSet:
+			l, err := apps.DaemonSets(b.Namespace).List(ctx, opts)
+			if err != nil {
+				return nil, fmt.Errorf("list daemonsets matching %q: %w", b.Selector, err)
+			}
+			for i := range l.Items {
+				out = append(out, object{ds: &l.Items[i]})
+			}
+		}
+	}
+	return out, nil
+}
+
+// kindWords names kinds in a sentence: "deployment", "deployment, statefulset or daemonset".
+func kindWords(kinds []Kind) string {
+	words := make([]string, len(kinds))
+	for i, k := range kinds {
+		words[i] = k.Lower()
+	}
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // Run plans every matching Deployment, asks once, writes concurrently and
@@ -82,21 +165,21 @@ func (b *BulkUndo) Run(ctx context.Context) (*BulkResult, error) {
 	start := clk.Now()
 	out := bulkEmitter{obs: b.Options.Observer, clk: clk}
 	res := &BulkResult{Selector: b.Selector, Namespace: b.Namespace, Counts: map[Verdict]int{}}
-	list, err := b.Clientset.AppsV1().Deployments(b.Namespace).List(ctx, metav1.ListOptions{LabelSelector: b.Selector})
+	list, err := b.list(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list deployments matching %q: %w", b.Selector, err)
+		return nil, err
 	}
-	if len(list.Items) == 0 {
+	if len(list) == 0 {
 		where := "namespace " + b.Namespace
 		if b.Namespace == "" {
 			where = "any namespace"
 		}
-		return nil, outcome.AsRefused(fmt.Errorf("no deployment in %s matches %q", where, b.Selector))
+		return nil, outcome.AsRefused(fmt.Errorf("no %s in %s matches %q", kindWords(b.kinds()), where, b.Selector))
 	}
-	byNS := map[string][]*appsv1.Deployment{}
-	for i := range list.Items {
-		d := &list.Items[i]
-		byNS[d.Namespace] = append(byNS[d.Namespace], d)
+	byNS := map[string][]object{}
+	for _, o := range list {
+		ns := o.meta().Namespace
+		byNS[ns] = append(byNS[ns], o)
 	}
 	namespaces := make([]string, 0, len(byNS))
 	for ns := range byNS {
@@ -116,7 +199,7 @@ func (b *BulkUndo) Run(ctx context.Context) (*BulkResult, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			nm := b.startMonitor(ctx, ns)
+			nm := b.startMonitor(ctx, ns, byNS[ns])
 			planned := b.planNamespace(ctx, ns, byNS[ns], nm)
 			mu.Lock()
 			items[ns], monitors[ns] = planned, nm
@@ -130,15 +213,15 @@ func (b *BulkUndo) Run(ctx context.Context) (*BulkResult, error) {
 			res.Results = append(res.Results, it.res)
 			switch {
 			case it.plan == nil:
-				out.emit(progress.Info, ns, it.res.Deployment, fmt.Sprintf("%s/%s: %s: %s", ns, it.res.Deployment, it.res.Verdict, it.res.Error))
+				out.emit(progress.Info, it, fmt.Sprintf("%s: %s: %s", it.label(), it.res.Verdict, it.res.Error))
 			case it.plan.Skip:
 				it.res.Verdict = VerdictSkipped
-				out.emit(progress.Info, ns, it.res.Deployment, fmt.Sprintf("%s/%s: skipped: already at %s", ns, it.res.Deployment, it.plan.Reason))
+				out.emit(progress.Info, it, fmt.Sprintf("%s: skipped: already at %s", it.label(), it.plan.Reason))
 			default:
-				out.emit(progress.Plan, ns, it.res.Deployment, fmt.Sprintf("%s/%s: revision %d (%s) -> revision %d (%s): %s", ns, it.res.Deployment, it.res.FromRevision,
+				out.emit(progress.Plan, it, fmt.Sprintf("%s: revision %d (%s) -> revision %d (%s): %s", it.label(), it.res.FromRevision,
 					imagesString(it.res.ImagesBefore), it.res.ToRevision, imagesString(it.res.ImagesAfter), it.plan.Reason))
 				for _, w := range it.plan.Warnings {
-					out.emit(progress.Warning, ns, it.res.Deployment, "  warning: "+w)
+					out.emit(progress.Warning, it, "  warning: "+w)
 				}
 				toWrite = append(toWrite, it.plan)
 			}
@@ -207,8 +290,9 @@ type bulkEmitter struct {
 	clk clock.Clock
 }
 
-func (e bulkEmitter) emit(kind progress.Kind, ns, name, msg string) {
-	progress.Emit(e.obs, progress.Event{Time: e.clk.Now(), Kind: kind, Source: source, Target: "deployment/" + ns + "/" + name, Message: msg})
+func (e bulkEmitter) emit(kind progress.Kind, it *bulkItem, msg string) {
+	target := Workload{Kind: it.res.Kind, Name: it.res.Namespace + "/" + it.res.Name}.String()
+	progress.Emit(e.obs, progress.Event{Time: e.clk.Now(), Kind: kind, Source: source, Target: target, Message: msg})
 }
 
 // nsMonitor is the monitor of one namespace and its running watches.
@@ -218,40 +302,49 @@ type nsMonitor struct {
 	w       *watches
 }
 
-// startMonitor starts the watches of namespace ns: Deployments matching the
-// selector, and all ReplicaSets and pods (a selector's Deployments may
-// select their pods with any labels).
-func (b *BulkUndo) startMonitor(ctx context.Context, ns string) *nsMonitor {
+// startMonitor starts the watches of namespace ns: the workloads matching
+// the selector of the kinds os has there, and all ReplicaSets or
+// ControllerRevisions and pods (a selector's workloads may select their
+// pods with any labels).
+func (b *BulkUndo) startMonitor(ctx context.Context, ns string, os []object) *nsMonitor {
 	st := b.Options.status()
 	st.Clients = NewClients(b.Clientset, ns)
-	m := st.monitor("undo")
+	u := b.Options
+	u.Clients = st.Clients
+	m := u.monitor()
 	m.quiet = true
-	return &nsMonitor{clients: st.Clients, m: m, w: m.watch(ctx, watchScope{deployLabels: b.Selector})}
+	var kinds []Kind
+	for _, k := range Kinds {
+		for _, o := range os {
+			if o.kind() == k {
+				kinds = append(kinds, k)
+				break
+			}
+		}
+	}
+	return &nsMonitor{clients: st.Clients, m: m, w: m.watch(ctx, watchScope{kinds: kinds, labels: b.Selector})}
 }
 
-// planNamespace plans the undo of ds, all in namespace ns, from the
-// ReplicaSets in the namespace's watch cache.
-func (b *BulkUndo) planNamespace(ctx context.Context, ns string, ds []*appsv1.Deployment, nm *nsMonitor) []*bulkItem {
+// planNamespace plans the undo of os, all in namespace ns, from the
+// revisions and pods in the namespace's watch caches.
+func (b *BulkUndo) planNamespace(ctx context.Context, ns string, os []object, nm *nsMonitor) []*bulkItem {
 	var out []*bulkItem
 	syncErr := nm.w.waitSynced(ctx, b.Options.Verification.Timeout)
 	// One start check per namespace: each object is read once.
 	start := nm.clients.startChecker(ns, b.Options.Snapshots)
-	for _, d := range ds {
-		it := &bulkItem{res: &UndoResult{Deployment: d.Name, Namespace: ns, Verdict: VerdictError, ImagesBefore: templateImages(&d.Spec.Template)}}
+	for _, o := range os {
+		w := o.workload()
+		it := &bulkItem{res: &UndoResult{Kind: w.Kind, Name: w.Name, Deployment: deploymentName(w), Namespace: ns, Verdict: VerdictError, ImagesBefore: templateImages(o.template())}}
 		out = append(out, it)
 		if syncErr != nil {
-			it.res.Error = fmt.Sprintf("list replicasets in namespace %s: %v", ns, syncErr)
+			it.res.Error = fmt.Sprintf("list %s and their revisions in namespace %s: %v", w.Kind.Resource(), ns, syncErr)
 			if outcome.KindOf(syncErr) == outcome.Refused || apierrors.IsForbidden(syncErr) || apierrors.IsUnauthorized(syncErr) {
 				it.res.Verdict = VerdictRefused
 			}
 			continue
 		}
-		owned := owned[*appsv1.ReplicaSet](nm.w.replicaSets.store, d.UID)
-		rss := make([]appsv1.ReplicaSet, len(owned))
-		for i, rs := range owned {
-			rss[i] = *rs
-		}
-		plan, err := PlanUndo(ctx, d, rss, b.Options.planOptions(nm.clients, ns, start))
+		srcs, pods := nm.cached(o)
+		plan, err := planUndo(ctx, o, srcs, pods, b.Options.planOptions(nm.clients, ns, start))
 		fill(it.res, plan)
 		if err != nil {
 			it.res.Error = err.Error()
@@ -263,6 +356,27 @@ func (b *BulkUndo) planNamespace(ctx context.Context, ns string, ds []*appsv1.De
 	return out
 }
 
+// cached returns the revision objects and pods of o in the watch caches
+// (copies: a plan keeps what it read).
+func (nm *nsMonitor) cached(o object) ([]*revisionSource, []*corev1.Pod) {
+	uid := o.meta().UID
+	var srcs []*revisionSource
+	if o.d != nil {
+		for _, rs := range owned[*appsv1.ReplicaSet](nm.w.replicaSets.store, uid) {
+			srcs = append(srcs, replicaSetSource(rs.DeepCopy()))
+		}
+		return srcs, nil
+	}
+	for _, cr := range owned[*appsv1.ControllerRevision](nm.w.revisions.store, uid) {
+		srcs = append(srcs, controllerRevisionSource(cr.DeepCopy()))
+	}
+	pods := owned[*corev1.Pod](nm.w.pods.store, uid)
+	for i, p := range pods {
+		pods[i] = p.DeepCopy()
+	}
+	return srcs, pods
+}
+
 // undoNamespace writes the plans of one namespace and watches them.
 func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkItem, nm *nsMonitor, sem chan struct{}, out bulkEmitter, pendingWrite func(*bulkItem) bool) {
 	defer nm.w.stop()
@@ -270,14 +384,14 @@ func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkIt
 	clk := b.Options.clock()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var written []string
-	minGeneration := map[string]int64{}
-	byName := map[string]*bulkItem{}
+	var written []Workload
+	minGeneration := map[Workload]int64{}
+	byName := map[Workload]*bulkItem{}
 	for _, it := range items {
 		if !pendingWrite(it) {
 			continue
 		}
-		byName[it.res.Deployment] = it
+		byName[it.key()] = it
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -297,8 +411,8 @@ func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkIt
 				return
 			}
 			mu.Lock()
-			written = append(written, it.res.Deployment)
-			minGeneration[it.res.Deployment] = it.generation
+			written = append(written, it.key())
+			minGeneration[it.key()] = it.generation
 			mu.Unlock()
 		}()
 	}
@@ -306,7 +420,7 @@ func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkIt
 	if len(written) == 0 {
 		return
 	}
-	sort.Strings(written)
+	sort.Slice(written, func(i, j int) bool { return written[i].String() < written[j].String() })
 	results := nm.m.follow(ctx, nm.w, written, minGeneration)
 	for name, sres := range results {
 		it := byName[name]
@@ -314,6 +428,7 @@ func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkIt
 		it.res.Status = sres
 		it.res.NewRevision = sres.Revision
 		it.res.Verdict = sres.Verdict
+		it.res.ReplacedPods = sres.Replaced
 		it.res.Durations.Rollout, it.res.Durations.Settle, it.res.Durations.Checks = sres.Durations.Rollout, sres.Durations.Settle, sres.Durations.Checks
 		it.res.Durations.Total = it.res.Durations.Write + sres.Durations.Total
 		if sres.Verdict != VerdictHealthy {
@@ -325,15 +440,19 @@ func (b *BulkUndo) undoNamespace(ctx context.Context, ns string, items []*bulkIt
 	}
 }
 
-// write applies one plan; on a conflict it re-reads that Deployment alone
+// write applies one plan; on a conflict it re-reads that workload alone
 // (get and list) and re-plans, like a single undo.
 func (b *BulkUndo) write(ctx context.Context, clients Clients, it *bulkItem, out bulkEmitter) error {
 	u := b.Options
 	u.Clients = clients
 	for attempt := 0; ; attempt++ {
-		d, err := writeUndo(ctx, clients, it.plan)
+		if it.plan.PodsOnly {
+			it.generation = it.plan.obj.meta().Generation
+			return nil
+		}
+		gen, err := writeUndo(ctx, clients, it.plan)
 		if err == nil {
-			it.generation = d.Generation
+			it.generation = gen
 			return nil
 		}
 		if !isConcurrentChange(err) {
@@ -342,18 +461,18 @@ func (b *BulkUndo) write(ctx context.Context, clients Clients, it *bulkItem, out
 		if attempt+1 >= maxConflicts {
 			return keptChanging(err, it.plan)
 		}
-		before, writeErr := it.plan.deployment, err
-		plan, err := u.read(ctx, it.res.Deployment)
+		before, writeErr := it.plan.obj, err
+		plan, err := u.read(ctx, it.key())
 		fill(it.res, plan)
 		if err != nil {
 			return fmt.Errorf("re-plan after a concurrent change: %w", err)
 		}
-		if stillSame(before, plan.deployment) && !apierrors.IsConflict(writeErr) {
+		if stillSame(before, plan.obj) && !apierrors.IsConflict(writeErr) {
 			return writeError(writeErr, plan)
 		}
-		changes := describeChange(before, plan.deployment)
+		changes := describeChange(before, plan.obj)
 		it.res.ConcurrentChanges = append(it.res.ConcurrentChanges, changes...)
-		out.emit(progress.Warning, plan.Namespace, plan.Deployment, fmt.Sprintf("%s/%s: changed after rollback read it; re-planned: %v", plan.Namespace, plan.Deployment, changes))
+		out.emit(progress.Warning, it, fmt.Sprintf("%s: changed after rollback read it; re-planned: %v", it.label(), changes))
 		it.plan = plan
 		if plan.Skip {
 			it.res.Verdict = VerdictSkipped

@@ -10,12 +10,18 @@ import (
 	"github.com/vibestack/rollback/pkg/podrefs"
 )
 
-// Clients are the namespaced API clients this package uses.
+// Clients are the namespaced API clients this package uses: the
+// workloads of each kind and what holds their revisions (ReplicaSets for
+// Deployments, ControllerRevisions for StatefulSets and DaemonSets), their
+// pods and Events.
 type Clients struct {
-	Deployments appsv1client.DeploymentInterface
-	ReplicaSets appsv1client.ReplicaSetInterface
-	Pods        corev1client.PodInterface
-	Events      corev1client.EventInterface
+	Deployments         appsv1client.DeploymentInterface
+	ReplicaSets         appsv1client.ReplicaSetInterface
+	StatefulSets        appsv1client.StatefulSetInterface
+	DaemonSets          appsv1client.DaemonSetInterface
+	ControllerRevisions appsv1client.ControllerRevisionInterface
+	Pods                corev1client.PodInterface
+	Events              corev1client.EventInterface
 	// ConfigMaps, Secrets, PVCs and ServiceAccounts are read before an undo
 	// to check that the target revision can start; when ConfigMaps is nil
 	// the check is not made.
@@ -31,14 +37,17 @@ type Clients struct {
 // NewClients returns the clients of namespace from cs.
 func NewClients(cs kubernetes.Interface, namespace string) Clients {
 	c := Clients{
-		Deployments:     cs.AppsV1().Deployments(namespace),
-		ReplicaSets:     cs.AppsV1().ReplicaSets(namespace),
-		Pods:            cs.CoreV1().Pods(namespace),
-		Events:          cs.CoreV1().Events(namespace),
-		ConfigMaps:      cs.CoreV1().ConfigMaps(namespace),
-		Secrets:         cs.CoreV1().Secrets(namespace),
-		PVCs:            cs.CoreV1().PersistentVolumeClaims(namespace),
-		ServiceAccounts: cs.CoreV1().ServiceAccounts(namespace),
+		Deployments:         cs.AppsV1().Deployments(namespace),
+		ReplicaSets:         cs.AppsV1().ReplicaSets(namespace),
+		StatefulSets:        cs.AppsV1().StatefulSets(namespace),
+		DaemonSets:          cs.AppsV1().DaemonSets(namespace),
+		ControllerRevisions: cs.AppsV1().ControllerRevisions(namespace),
+		Pods:                cs.CoreV1().Pods(namespace),
+		Events:              cs.CoreV1().Events(namespace),
+		ConfigMaps:          cs.CoreV1().ConfigMaps(namespace),
+		Secrets:             cs.CoreV1().Secrets(namespace),
+		PVCs:                cs.CoreV1().PersistentVolumeClaims(namespace),
+		ServiceAccounts:     cs.CoreV1().ServiceAccounts(namespace),
 	}
 	// Fake clientsets have no REST client.
 	if rc, ok := cs.CoreV1().RESTClient().(*rest.RESTClient); ok && rc != nil {

@@ -113,17 +113,21 @@ func PodRestarts(p *corev1.Pod) int32 {
 	return n
 }
 
-// Progress is the state of one Deployment's rollout at one moment.
+// Progress is the state of one workload's rollout at one moment.
 type Progress struct {
 	Desired     int32 `json:"desired"`
 	Updated     int32 `json:"updated"`
 	Ready       int32 `json:"ready"`
 	Available   int32 `json:"available"`
 	OldReplicas int32 `json:"oldReplicas"`
+	// Partition is a StatefulSet's partition: the ordinals below it keep
+	// their revision and are not counted as old replicas.
+	Partition int32 `json:"partition,omitempty"`
 	// Observed is true when the controller has seen the current generation.
 	Observed bool `json:"-"`
-	// Complete is true when every desired replica is updated, ready and
-	// available, no old replica is left and every pod of the new revision is Ready.
+	// Complete is true when every desired replica is updated (from the
+	// partition up), ready and available, no old replica is left and every
+	// pod of the new revision is Ready.
 	Complete bool `json:"-"`
 	// DeadlineExceeded is true when the Deployment reports ProgressDeadlineExceeded.
 	DeadlineExceeded bool `json:"-"`
@@ -187,6 +191,9 @@ func ownedBy(pod *corev1.Pod, rs *appsv1.ReplicaSet) bool {
 // String prints the progress as one line.
 func (p Progress) String() string {
 	s := fmt.Sprintf("%d/%d updated, %d/%d ready, %d/%d available", p.Updated, p.Desired, p.Ready, p.Desired, p.Available, p.Desired)
+	if p.Partition > 0 {
+		s += fmt.Sprintf(", partition %d", p.Partition)
+	}
 	if p.OldReplicas > 0 {
 		s += fmt.Sprintf(", %d old %s left", p.OldReplicas, plural(int(p.OldReplicas), "replica", "replicas"))
 	}

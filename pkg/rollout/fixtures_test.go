@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"context"
 	"fmt"
 	goldenfile "github.com/vibestack/rollback/internal/golden"
 	"path/filepath"
@@ -78,4 +79,25 @@ func replicaSet(d *appsv1.Deployment, n int, image, stamp string) appsv1.Replica
 		rs.Annotations[AnnotationKnownGoodHash] = "other"
 	}
 	return rs
+}
+
+// web names the test Deployment.
+var web = Workload{Kind: KindDeployment, Name: "web"}
+
+// planDeployment plans the undo of d from its ReplicaSets rss.
+func planDeployment(d *appsv1.Deployment, rss []appsv1.ReplicaSet, o PlanOptions) (*Plan, error) {
+	return planUndo(context.Background(), object{d: d}, sources(rss), nil, o)
+}
+
+// deploymentRevisions returns d's revisions among rss.
+func deploymentRevisions(d *appsv1.Deployment, rss []appsv1.ReplicaSet) []Revision {
+	return revisions(object{d: d}, sources(rss), nil)
+}
+
+func sources(rss []appsv1.ReplicaSet) []*revisionSource {
+	out := make([]*revisionSource, len(rss))
+	for i := range rss {
+		out[i] = replicaSetSource(&rss[i])
+	}
+	return out
 }

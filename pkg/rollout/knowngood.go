@@ -2,41 +2,42 @@ package rollout
 
 import (
 	"context"
-	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// KnownGoodTemplate returns the pod template of Deployment name's last known
-// good revision (without the pod-template-hash label) and that revision. It
-// falls back to the current revision when none is stamped, and says so in
-// the returned bool (false = not stamped).
-func KnownGoodTemplate(ctx context.Context, clients Clients, name string) (*corev1.PodTemplateSpec, Revision, bool, error) {
-	d, err := clients.Deployments.Get(ctx, name, metav1.GetOptions{})
+// KnownGoodTemplate returns the pod template of workload's (kubectl's
+// resource syntax) last known good revision (without the
+// pod-template-hash label) and that revision. It falls back to the current
+// revision when none is stamped, and says so in the returned bool (false =
+// not stamped).
+func KnownGoodTemplate(ctx context.Context, clients Clients, workload string) (*corev1.PodTemplateSpec, Revision, bool, error) {
+	o, err := getWorkload(ctx, clients, workload)
 	if err != nil {
-		return nil, Revision{}, false, getError(err, "deployment", name)
+		return nil, Revision{}, false, err
 	}
-	rss, err := clients.ReplicaSets.List(ctx, metav1.ListOptions{LabelSelector: selectorString(d)})
+	srcs, err := revisionSources(ctx, clients, o)
 	if err != nil {
-		return nil, Revision{}, false, fmt.Errorf("list replicasets of deployment %s: %w", name, err)
+		return nil, Revision{}, false, err
 	}
-	revs := revisions(d, rss.Items)
-	if g := lastGood(revs); g != nil && g.rs != nil {
-		return templateOf(g.rs), *g, true, nil
+	revs := revisions(o, srcs, nil)
+	if g := lastGood(revs); g != nil && g.src.tmpl != nil {
+		return templateOf(g.src), *g, true, nil
 	}
 	cur := current(revs)
-	if cur == nil || cur.rs == nil {
-		t := d.Spec.Template.DeepCopy()
-		return t, Revision{}, false, nil
+	if cur == nil || cur.src.tmpl == nil {
+		return o.template().DeepCopy(), Revision{}, false, nil
 	}
-	return templateOf(cur.rs), *cur, false, nil
+	return templateOf(cur.src), *cur, false, nil
 }
 
-// templateOf returns rs's pod template without the pod-template-hash label.
-func templateOf(rs *appsv1.ReplicaSet) *corev1.PodTemplateSpec {
-	t := rs.Spec.Template.DeepCopy()
-	delete(t.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
+// templateOf returns the revision's pod template without the
+// pod-template-hash label the Deployment controller adds.
+func templateOf(src *revisionSource) *corev1.PodTemplateSpec {
+	t := src.tmpl.DeepCopy()
+	if src.rs != nil {
+		delete(t.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
+	}
 	return t
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
@@ -30,13 +31,20 @@ const tickInterval = 200 * time.Millisecond
 
 // watchScope selects what one monitor watches in its namespace.
 type watchScope struct {
-	deployFields string // field selector of the Deployments
-	deployLabels string // label selector of the Deployments
-	podLabels    string // label selector of the pods and ReplicaSets
+	kinds     []Kind // the workload kinds watched
+	fields    string // field selector of the workloads
+	labels    string // label selector of the workloads
+	podLabels string // label selector of the pods and revisions
 }
 
-// monitor watches the rollouts of Deployments of one namespace with one
-// watch each on Deployments, ReplicaSets and pods, and verifies them.
+// singleScope is the scope of one workload's watch.
+func singleScope(o object) watchScope {
+	return watchScope{kinds: []Kind{o.kind()}, fields: fields.OneTermEqualSelector("metadata.name", o.meta().Name).String(), podLabels: o.selector()}
+}
+
+// monitor watches the rollouts of workloads of one namespace with one
+// watch each on the workloads of each kind, the objects holding their
+// revisions (ReplicaSets, ControllerRevisions) and pods, and verifies them.
 type monitor struct {
 	clients Clients
 	clock   clock.WithTicker
@@ -50,24 +58,42 @@ type monitor struct {
 	holdGood bool
 	// quiet prints only verdicts, not every progress change (bulk undo).
 	quiet bool
+	// replaceStuck deletes the failing pod of another revision that an
+	// OrderedReady StatefulSet waits for instead of replacing it
+	// (kubernetes/kubernetes#67250): an undo's watch.
+	replaceStuck bool
+	// replacePods replaces, one at a time, the pods an OnDelete strategy
+	// keeps at other revisions: an undo with --replace-pods.
+	replacePods bool
 }
 
-// tracked is the state of one Deployment being watched.
+// tracked is the state of one workload being watched.
 type tracked struct {
-	name       string
+	w          Workload
 	start      time.Time
 	completeAt time.Time
 	restarts   map[string]int32
-	rs         *appsv1.ReplicaSet
+	rev        *revisionSource
 	res        *StatusResult
 	done       bool
-	// sameTemplate remembers, per ReplicaSet, whether its template equals
-	// the Deployment's, so that a template is compared once per generation
-	// instead of on every event.
+	// sameTemplate remembers, per revision object, whether its template
+	// equals the workload's, so that a template is compared once per
+	// generation instead of on every event.
 	sameTemplate map[types.UID]templateMatch
-	// minGeneration is the Deployment generation the cache must show first.
+	// sources keeps the decoded ControllerRevisions by UID (their data
+	// never changes), so that each is decoded once.
+	sources map[types.UID]*revisionSource
+	// minGeneration is the workload generation the cache must show first.
 	minGeneration int64
+	// deleted are the pods this watch deleted, by UID: each at most once.
+	deleted map[types.UID]bool
+	// alive is how many of the workload's pods were live when this watch
+	// last deleted one: the next waits until the replacement is there.
+	alive int
 }
+
+// key is a tracked workload's key among its namespace's: kind and name.
+func key(k Kind, name string) Workload { return Workload{Kind: k, Name: name} }
 
 // templateMatch is one remembered template comparison.
 type templateMatch struct {
@@ -82,9 +108,9 @@ type informer struct {
 	synced cache.InformerSynced
 }
 
-// byController indexes ReplicaSets and pods by the UID of their controller,
-// so that a Deployment's ReplicaSets and a ReplicaSet's pods are found
-// without scanning the namespace.
+// byController indexes revision objects and pods by the UID of their
+// controller, so that a workload's revisions and pods (or a ReplicaSet's
+// pods) are found without scanning the namespace.
 const byController = "controller"
 
 func controllerUID(o any) ([]string, error) {
@@ -144,41 +170,58 @@ func startInformer(ctx context.Context, lw cache.ListerWatcher, obj runtime.Obje
 	return informer{store: store.(cache.Indexer), synced: ctrl.HasSynced}
 }
 
-// watches are one monitor's three watches (Deployments, ReplicaSets and
-// pods of one namespace); they feed the caches that plans and verdicts read.
+// watches are one monitor's watches of one namespace: the workloads of
+// each kind, the objects holding their revisions (ReplicaSets,
+// ControllerRevisions) and the pods; they feed the caches that plans and
+// verdicts read.
 type watches struct {
-	deploys, replicaSets, pods informer
-	notify                     chan struct{}
-	stop                       context.CancelFunc
+	workloads map[Kind]informer
+	// replicaSets and revisions are nil when no kind needs them.
+	replicaSets, revisions *informer
+	pods                   informer
+	notify                 chan struct{}
+	stop                   context.CancelFunc
 
 	mu       sync.Mutex
 	firstErr error // the first list or watch error before the caches synced
-	// touched are the Deployments an event changed (their own, one of
-	// their ReplicaSets' or pods') since the last look; touchedAll says
-	// the owner of some event could not be told.
-	touched    map[string]bool
+	// touched are the workloads an event changed (their own, one of their
+	// revisions' or pods') since the last look; touchedAll says the owner
+	// of some event could not be told.
+	touched    map[Workload]bool
 	touchedAll bool
 }
 
-// touch records which Deployment the changed object o belongs to: the
-// Deployment itself, the controller of a ReplicaSet, the controller of the
-// ReplicaSet of a pod. Only those are judged again, so that the cost of an
-// event does not grow with the number of Deployments watched.
+// touch records which workload the changed object o belongs to: the
+// workload itself, the controller of a revision object, the controller of
+// a pod (for a Deployment's pod, the controller of its ReplicaSet). Only
+// those are judged again, so that the cost of an event does not grow with
+// the number of workloads watched.
 func (w *watches) touch(o any) {
 	if d, ok := o.(cache.DeletedFinalStateUnknown); ok {
 		o = d.Obj
 	}
-	name, ok := "", false
+	var k Workload
+	ok := false
 	switch o := o.(type) {
 	case *appsv1.Deployment:
-		name, ok = o.Name, true
+		k, ok = key(KindDeployment, o.Name), true
+	case *appsv1.StatefulSet:
+		k, ok = key(KindStatefulSet, o.Name), true
+	case *appsv1.DaemonSet:
+		k, ok = key(KindDaemonSet, o.Name), true
 	case *appsv1.ReplicaSet:
-		name, ok = controllerName(o, "Deployment")
+		k, ok = controllerKey(o)
+	case *appsv1.ControllerRevision:
+		k, ok = controllerKey(o)
 	case *corev1.Pod:
 		if rsName, isRS := controllerName(o, "ReplicaSet"); isRS {
-			if obj, exists, _ := w.replicaSets.store.GetByKey(o.Namespace + "/" + rsName); exists {
-				name, ok = controllerName(obj.(*appsv1.ReplicaSet), "Deployment")
+			if w.replicaSets != nil {
+				if obj, exists, _ := w.replicaSets.store.GetByKey(o.Namespace + "/" + rsName); exists {
+					k, ok = controllerKey(obj.(*appsv1.ReplicaSet))
+				}
 			}
+		} else {
+			k, ok = controllerKey(o)
 		}
 	}
 	w.mu.Lock()
@@ -188,14 +231,27 @@ func (w *watches) touch(o any) {
 		return
 	}
 	if w.touched == nil {
-		w.touched = map[string]bool{}
+		w.touched = map[Workload]bool{}
 	}
-	w.touched[name] = true
+	w.touched[k] = true
 }
 
-// takeTouched returns the Deployments touched since the last call (all
+// controllerKey returns the workload that controls o, when it is one.
+func controllerKey(o metav1.Object) (Workload, bool) {
+	ref := metav1.GetControllerOfNoCopy(o)
+	if ref == nil {
+		return Workload{}, false
+	}
+	switch Kind(ref.Kind) {
+	case KindDeployment, KindStatefulSet, KindDaemonSet:
+		return key(Kind(ref.Kind), ref.Name), true
+	}
+	return Workload{}, false
+}
+
+// takeTouched returns the workloads touched since the last call (all
 // when an owner could not be told) and forgets them.
-func (w *watches) takeTouched() (names map[string]bool, all bool) {
+func (w *watches) takeTouched() (names map[Workload]bool, all bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	names, all = w.touched, w.touchedAll
@@ -215,43 +271,71 @@ func controllerName(o metav1.Object, kind string) (string, bool) {
 func (m *monitor) watch(ctx context.Context, scope watchScope) *watches {
 	ctx, cancel := context.WithCancel(ctx)
 	c := m.clients
-	w := &watches{notify: make(chan struct{}, 1), stop: cancel, touchedAll: true}
-	w.deploys = startInformer(ctx, &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.FieldSelector, o.LabelSelector = scope.deployFields, scope.deployLabels
-			return w.note(c.Deployments.List(ctx, o))
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.FieldSelector, o.LabelSelector = scope.deployFields, scope.deployLabels
-			return w.noteWatch(c.Deployments.Watch(ctx, o))
-		},
-	}, &appsv1.Deployment{}, w.notify, w.touch)
-	w.replicaSets = startInformer(ctx, &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector = scope.podLabels
-			return w.note(c.ReplicaSets.List(ctx, o))
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector = scope.podLabels
-			return w.noteWatch(c.ReplicaSets.Watch(ctx, o))
-		},
-	}, &appsv1.ReplicaSet{}, w.notify, w.touch)
-	w.pods = startInformer(ctx, &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector = scope.podLabels
-			return w.note(c.Pods.List(ctx, o))
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector = scope.podLabels
-			return w.noteWatch(c.Pods.Watch(ctx, o))
-		},
-	}, &corev1.Pod{}, w.notify, w.touch)
+	w := &watches{notify: make(chan struct{}, 1), stop: cancel, touchedAll: true, workloads: map[Kind]informer{}}
+	start := func(obj runtime.Object, list func(context.Context, metav1.ListOptions) (runtime.Object, error),
+		watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error), fieldSel, labelSel string) informer {
+		return startInformer(ctx, &cache.ListWatch{
+			ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				o.FieldSelector, o.LabelSelector = fieldSel, labelSel
+				return w.note(list(ctx, o))
+			},
+			WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				o.FieldSelector, o.LabelSelector = fieldSel, labelSel
+				return w.noteWatch(watchFn(ctx, o))
+			},
+		}, obj, w.notify, w.touch)
+	}
+	needCRs := false
+	for _, k := range scope.kinds {
+		switch k {
+		case KindDeployment:
+			w.workloads[k] = start(&appsv1.Deployment{}, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return c.Deployments.List(ctx, o)
+			},
+				c.Deployments.Watch, scope.fields, scope.labels)
+			rs := start(&appsv1.ReplicaSet{}, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return c.ReplicaSets.List(ctx, o)
+			},
+				c.ReplicaSets.Watch, "", scope.podLabels)
+			w.replicaSets = &rs
+		case KindStatefulSet:
+			w.workloads[k] = start(&appsv1.StatefulSet{}, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return c.StatefulSets.List(ctx, o)
+			},
+				c.StatefulSets.Watch, scope.fields, scope.labels)
+			needCRs = true
+		case KindDaemonSet:
+			w.workloads[k] = start(&appsv1.DaemonSet{}, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return c.DaemonSets.List(ctx, o)
+			},
+				c.DaemonSets.Watch, scope.fields, scope.labels)
+			needCRs = true
+		}
+	}
+	if needCRs {
+		crs := start(&appsv1.ControllerRevision{}, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return c.ControllerRevisions.List(ctx, o)
+		}, c.ControllerRevisions.Watch, "", scope.podLabels)
+		w.revisions = &crs
+	}
+	w.pods = start(&corev1.Pod{}, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return c.Pods.List(ctx, o) },
+		c.Pods.Watch, "", scope.podLabels)
 	return w
 }
 
-// synced reports whether all three caches hold a full list.
+// synced reports whether every cache holds a full list.
 func (w *watches) synced() bool {
-	return w.deploys.synced() && w.replicaSets.synced() && w.pods.synced()
+	for _, i := range w.workloads {
+		if !i.synced() {
+			return false
+		}
+	}
+	for _, i := range []*informer{w.replicaSets, w.revisions} {
+		if i != nil && !i.synced() {
+			return false
+		}
+	}
+	return w.pods.synced()
 }
 
 func (w *watches) note(obj runtime.Object, err error) (runtime.Object, error) {
@@ -299,30 +383,23 @@ func (w *watches) waitSynced(ctx context.Context, timeout time.Duration) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("the watch of deployments, replicasets and pods did not start: %w", ctx.Err())
+			return fmt.Errorf("the watch of the workloads, their revisions and pods did not start: %w", ctx.Err())
 		case <-tick.C:
 		}
 	}
 	return nil
 }
 
-// run watches names until each has a verdict and returns their results.
-func (m *monitor) run(ctx context.Context, scope watchScope, names []string) map[string]*StatusResult {
-	w := m.watch(ctx, scope)
-	defer w.stop()
-	return m.follow(ctx, w, names, nil)
-}
-
-// follow judges names from running watches until each has a verdict. A
-// Deployment named in minGeneration is judged only once the cache holds at
-// least that generation: watches started before a write may still show the
-// Deployment as it was, fully rolled out on the bad template.
-func (m *monitor) follow(ctx context.Context, w *watches, names []string, minGeneration map[string]int64) map[string]*StatusResult {
-	deploys, replicaSets, pods, notify := w.deploys, w.replicaSets, w.pods, w.notify
+// follow judges ws (kind and name) from running watches until each has a
+// verdict. A workload named in minGeneration is judged only once the cache
+// holds at least that generation: watches started before a write may still
+// show the workload as it was, fully rolled out on the bad template.
+func (m *monitor) follow(ctx context.Context, w *watches, ws []Workload, minGeneration map[Workload]int64) map[Workload]*StatusResult {
 	now := m.clock.Now()
-	targets := make([]*tracked, 0, len(names))
-	for _, n := range names {
-		targets = append(targets, &tracked{name: n, start: now, minGeneration: minGeneration[n], res: &StatusResult{Deployment: n}})
+	targets := make([]*tracked, 0, len(ws))
+	for _, x := range ws {
+		k := key(x.Kind, x.Name)
+		targets = append(targets, &tracked{w: k, start: now, minGeneration: minGeneration[k], res: newStatusResult(x)})
 	}
 	ticker := m.clock.NewTicker(tickInterval)
 	defer ticker.Stop()
@@ -338,15 +415,15 @@ func (m *monitor) follow(ctx context.Context, w *watches, names []string, minGen
 			}
 			pending = 0
 			continue
-		case <-notify:
+		case <-w.notify:
 		case <-ticker.C():
 			tick = true
 		}
-		if !deploys.synced() || !replicaSets.synced() || !pods.synced() {
+		if !w.synced() {
 			if m.timeout > 0 && m.clock.Since(now) >= m.timeout {
 				for _, t := range targets {
 					if !t.done {
-						m.finish(ctx, t, VerdictTimeout, fmt.Sprintf("timed out after %s before the watch started: can this identity list and watch deployments, replicasets and pods?", m.timeout), nil)
+						m.finish(ctx, t, VerdictTimeout, fmt.Sprintf("timed out after %s before the watch started: can this identity list and watch %s, their revisions and pods?", m.timeout, t.w.Kind.Resource()), nil)
 					}
 				}
 				pending = 0
@@ -355,18 +432,18 @@ func (m *monitor) follow(ctx context.Context, w *watches, names []string, minGen
 		}
 		touched, all := w.takeTouched()
 		for _, t := range targets {
-			if t.done || !(all || touched[t.name] || (tick && m.dueAtTick(t))) {
+			if t.done || !(all || touched[t.w] || (tick && m.dueAtTick(t))) {
 				continue
 			}
-			m.step(ctx, t, deploys.store, replicaSets.store, pods.store)
+			m.step(ctx, t, w)
 			if t.done {
 				pending--
 			}
 		}
 	}
-	out := map[string]*StatusResult{}
+	out := map[Workload]*StatusResult{}
 	for _, t := range targets {
-		out[t.name] = t.res
+		out[t.w] = t.res
 	}
 	return out
 }
@@ -385,60 +462,107 @@ func podsOf(rs *appsv1.ReplicaSet, store cache.Indexer) []*corev1.Pod {
 		return nil
 	}
 	out := owned[*corev1.Pod](store, rs.UID)
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sortPods(out)
 	return out
 }
 
-// newReplicaSet returns the ReplicaSet of d's current template, or nil.
-func (t *tracked) newReplicaSet(d *appsv1.Deployment, store cache.Indexer) *appsv1.ReplicaSet {
+// currentRevision returns the object holding o's current template, or
+// nil: for a Deployment the oldest ReplicaSet with its template (the
+// controller adopts it), for a StatefulSet or DaemonSet the
+// ControllerRevision with it.
+func (t *tracked) currentRevision(o object, w *watches) *revisionSource {
 	if t.sameTemplate == nil {
 		t.sameTemplate = map[types.UID]templateMatch{}
+		t.sources = map[types.UID]*revisionSource{}
 	}
-	var best *appsv1.ReplicaSet
-	for _, rs := range owned[*appsv1.ReplicaSet](store, d.UID) {
-		m, ok := t.sameTemplate[rs.UID]
-		if !ok || m.rsGeneration != rs.Generation || m.deployGeneration != d.Generation {
-			m = templateMatch{rsGeneration: rs.Generation, deployGeneration: d.Generation, same: equalIgnoreHash(&rs.Spec.Template, &d.Spec.Template)}
-			t.sameTemplate[rs.UID] = m
+	m := o.meta()
+	var srcs []*revisionSource
+	if o.d != nil && w.replicaSets != nil {
+		for _, rs := range owned[*appsv1.ReplicaSet](w.replicaSets.store, m.UID) {
+			srcs = append(srcs, replicaSetSource(rs))
 		}
-		if !m.same {
+	}
+	if o.d == nil && w.revisions != nil {
+		for _, cr := range owned[*appsv1.ControllerRevision](w.revisions.store, m.UID) {
+			src := t.sources[cr.UID]
+			if src == nil || src.cr.ResourceVersion != cr.ResourceVersion {
+				src = controllerRevisionSource(cr)
+				t.sources[cr.UID] = src
+			}
+			srcs = append(srcs, src)
+		}
+	}
+	var best *revisionSource
+	for _, src := range srcs {
+		sm := src.meta()
+		match, ok := t.sameTemplate[sm.UID]
+		if !ok || match.rsGeneration != sm.Generation || match.deployGeneration != m.Generation {
+			match = templateMatch{rsGeneration: sm.Generation, deployGeneration: m.Generation, same: src.sameTemplate(o)}
+			t.sameTemplate[sm.UID] = match
+		}
+		if !match.same {
 			continue
 		}
-		if best == nil || rs.CreationTimestamp.Before(&best.CreationTimestamp) {
-			best = rs
+		if best == nil || sm.CreationTimestamp.Before(&best.meta().CreationTimestamp) {
+			best = src
+		}
+	}
+	if best == nil && o.d == nil && len(srcs) > 0 {
+		revs := revisions(o, srcs, nil)
+		markControllerCurrent(o, revs)
+		if cur := current(revs); cur != nil {
+			best = cur.src
 		}
 	}
 	return best
 }
 
+// podsFor returns the pods to judge o's rollout of src by: a Deployment's
+// pods of src's ReplicaSet, a StatefulSet's or DaemonSet's every pod.
+func podsFor(o object, src *revisionSource, w *watches) []*corev1.Pod {
+	if o.d != nil {
+		if src == nil {
+			return nil
+		}
+		return podsOf(src.rs, w.pods.store)
+	}
+	out := owned[*corev1.Pod](w.pods.store, o.meta().UID)
+	sortPods(out)
+	return out
+}
+
 // step advances one target with the current caches.
-func (m *monitor) step(ctx context.Context, t *tracked, deploys cache.Store, replicaSets, podStore cache.Indexer) {
+func (m *monitor) step(ctx context.Context, t *tracked, w *watches) {
 	now := m.clock.Now()
-	obj, exists, _ := deploys.GetByKey(namespaceKey(m, t, deploys))
-	if !exists {
-		m.finish(ctx, t, VerdictError, "the deployment was deleted while rollback watched it", nil)
+	inf, ok := w.workloads[t.w.Kind]
+	if !ok {
+		m.finish(ctx, t, VerdictError, "no watch of "+t.w.Kind.Resource(), nil)
 		return
 	}
-	d := obj.(*appsv1.Deployment)
-	t.res.Namespace = d.Namespace
-	if d.Generation < t.minGeneration {
+	obj, exists, _ := inf.store.GetByKey(namespaceKey(t, inf.store))
+	if !exists {
+		m.finish(ctx, t, VerdictError, fmt.Sprintf("the %s was deleted while rollback watched it", t.w.Kind.Lower()), nil)
+		return
+	}
+	o, _ := objectOf(obj)
+	t.res.Namespace = o.meta().Namespace
+	if o.meta().Generation < t.minGeneration {
 		if m.timeout > 0 && now.Sub(t.start) >= m.timeout {
-			m.finish(ctx, t, VerdictTimeout, fmt.Sprintf("timed out after %s: the watch never showed generation %d of the deployment", m.timeout, t.minGeneration), nil)
+			m.finish(ctx, t, VerdictTimeout, fmt.Sprintf("timed out after %s: the watch never showed generation %d of the %s", m.timeout, t.minGeneration, t.w.Kind.Lower()), nil)
 		}
 		return
 	}
-	rs := t.newReplicaSet(d, replicaSets)
-	pods := podsOf(rs, podStore)
-	if rs != nil {
-		t.rs = rs
-		t.res.ReplicaSet = rs.Name
-		t.res.Images = templateImages(&rs.Spec.Template)
-		t.res.Revision = revisionNumber(rs)
+	src := t.currentRevision(o, w)
+	pods := podsFor(o, src, w)
+	if src != nil {
+		t.rev = src
+		t.res.setRevision(o.kind(), src)
 	}
-	p := EvaluateRollout(d, rs, pods)
+	p, pp := evaluate(o, src, pods)
 	t.res.Progress = p
-	if d.Spec.Paused {
-		m.finish(ctx, t, VerdictUnhealthy, "the deployment is paused: resume it with `rollback app resume "+t.name+"`", nil)
+	t.res.Notes = pp.notes(o)
+	if o.paused() {
+		m.finish(ctx, t, VerdictUnhealthy, "the deployment is paused: resume it with `rollback app resume "+t.w.Name+"`", nil)
 		return
 	}
 	if p.Failure != nil {
@@ -446,22 +570,28 @@ func (m *monitor) step(ctx context.Context, t *tracked, deploys cache.Store, rep
 		return
 	}
 	if p.DeadlineExceeded {
-		m.finish(ctx, t, VerdictUnhealthy, fmt.Sprintf("ProgressDeadlineExceeded: the deployment made no progress for %ds (%s)", deref(d.Spec.ProgressDeadlineSeconds, 600), p), nil)
+		m.finish(ctx, t, VerdictUnhealthy, fmt.Sprintf("ProgressDeadlineExceeded: the deployment made no progress for %ds (%s)", deref(o.d.Spec.ProgressDeadlineSeconds, 600), p), nil)
 		return
 	}
 	if m.timeout > 0 && now.Sub(t.start) >= m.timeout {
-		m.finish(ctx, t, VerdictTimeout, fmt.Sprintf("timed out after %s (%s)", m.timeout, p), nil)
+		reason := fmt.Sprintf("timed out after %s (%s)", m.timeout, p)
+		if len(t.res.Notes) > 0 {
+			reason += "; " + strings.Join(t.res.Notes, "; ")
+		}
+		m.finish(ctx, t, VerdictTimeout, reason, nil)
 		return
 	}
 	if t.completeAt.IsZero() {
 		m.report(t, p, now)
-		if p.Complete {
-			t.completeAt = now
-			t.res.Durations.Rollout = Duration(now.Sub(t.start))
-			t.restarts = restartsOf(rs, pods)
-			if m.settle > 0 && !m.quiet {
-				m.emit(progress.Info, t, fmt.Sprintf("%s: revision %d rolled out (%s); watching restarts for %s", t.name, t.res.Revision, p, m.settle), nil)
-			}
+		if !p.Complete {
+			m.replace(ctx, t, o, pods, pp)
+			return
+		}
+		t.completeAt = now
+		t.res.Durations.Rollout = Duration(now.Sub(t.start))
+		t.restarts = restartsOf(o.kind(), src, pods)
+		if m.settle > 0 && !m.quiet {
+			m.emit(progress.Info, t, fmt.Sprintf("%s: revision %d rolled out (%s); watching restarts for %s", t.w.Arg(), t.res.Revision, p, m.settle), nil)
 		}
 		return
 	}
@@ -474,7 +604,7 @@ func (m *monitor) step(ctx context.Context, t *tracked, deploys cache.Store, rep
 		m.finish(ctx, t, VerdictUnhealthy, reason, nil)
 		return
 	}
-	for pod, n := range restartsOf(rs, pods) {
+	for pod, n := range restartsOf(o.kind(), src, pods) {
 		if before, ok := t.restarts[pod]; ok && n > before {
 			m.finish(ctx, t, VerdictUnhealthy, fmt.Sprintf("pod %s restarted during the settle window (restarts %d -> %d)", pod, before, n), nil)
 			return
@@ -510,22 +640,31 @@ func deref(p *int32, def int32) int32 {
 	return *p
 }
 
-func namespaceKey(m *monitor, t *tracked, deploys cache.Store) string {
+func namespaceKey(t *tracked, store cache.Store) string {
 	if t.res.Namespace != "" {
-		return t.res.Namespace + "/" + t.name
+		return t.res.Namespace + "/" + t.w.Name
 	}
-	for _, o := range deploys.List() {
-		if d, ok := o.(*appsv1.Deployment); ok && d.Name == t.name {
-			return d.Namespace + "/" + d.Name
+	for _, o := range store.List() {
+		if m, ok := o.(metav1.Object); ok && m.GetName() == t.w.Name {
+			return m.GetNamespace() + "/" + m.GetName()
 		}
 	}
-	return t.name
+	return t.w.Name
 }
 
-func restartsOf(rs *appsv1.ReplicaSet, pods []*corev1.Pod) map[string]int32 {
+// restartsOf returns the restart counts of the pods of revision src of a
+// workload of kind k.
+func restartsOf(k Kind, src *revisionSource, pods []*corev1.Pod) map[string]int32 {
 	out := map[string]int32{}
+	if src == nil {
+		return out
+	}
+	ref := src.ref(k)
 	for _, p := range pods {
-		if rs != nil && ownedBy(p, rs) && p.DeletionTimestamp == nil {
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		if (src.rs != nil && ownedBy(p, src.rs)) || (src.cr != nil && ref.holds(p)) {
 			out[p.Name] = PodRestarts(p)
 		}
 	}
@@ -539,8 +678,8 @@ func (m *monitor) report(t *tracked, p Progress, now time.Time) {
 	if m.quiet {
 		return
 	}
-	progress.Emit(m.obs, progress.Event{Time: now, Kind: progress.Update, Source: source, Target: "deployment/" + t.name,
-		Message: fmt.Sprintf("%s: revision %d: %s", t.name, t.res.Revision, p), Elapsed: now.Sub(t.start)})
+	progress.Emit(m.obs, progress.Event{Time: now, Kind: progress.Update, Source: source, Target: t.w.String(),
+		Message: fmt.Sprintf("%s: revision %d: %s", t.w.Arg(), t.res.Revision, p), Elapsed: now.Sub(t.start)})
 }
 
 // source is the Source of this package's events.
@@ -548,7 +687,7 @@ const source = "rollout"
 
 // emit sends one event about t.
 func (m *monitor) emit(kind progress.Kind, t *tracked, msg string, data any) {
-	progress.Emit(m.obs, progress.Event{Time: m.clock.Now(), Kind: kind, Source: source, Target: "deployment/" + t.name, Message: msg, Data: data})
+	progress.Emit(m.obs, progress.Event{Time: m.clock.Now(), Kind: kind, Source: source, Target: t.w.String(), Message: msg, Data: data})
 }
 
 func (m *monitor) checkURLs(ctx context.Context) []URLCheck {
@@ -595,15 +734,15 @@ func (m *monitor) finish(ctx context.Context, t *tracked, verdict Verdict, reaso
 	if t.res.Durations.Rollout == 0 && !t.completeAt.IsZero() {
 		t.res.Durations.Rollout = Duration(t.completeAt.Sub(t.start))
 	}
-	if t.rs != nil && verdict == VerdictHealthy && !m.holdGood {
-		if err := StampGood(ctx, m.clients.ReplicaSets, t.rs, m.stampBy, now); err != nil {
+	if t.rev != nil && verdict == VerdictHealthy && !m.holdGood {
+		if err := StampGood(ctx, m.clients, t.rev.ref(t.w.Kind), m.stampBy, now); err != nil {
 			t.res.Warnings = append(t.res.Warnings, fmt.Sprintf("could not stamp revision %d known-good: %v", t.res.Revision, err))
 		} else {
 			t.res.MarkedGood = true
 		}
 	}
-	if t.rs != nil && verdict == VerdictUnhealthy {
-		if err := StampFailed(ctx, m.clients.ReplicaSets, t.rs, reason, now); err != nil {
+	if t.rev != nil && verdict == VerdictUnhealthy {
+		if err := StampFailed(ctx, m.clients, t.rev.ref(t.w.Kind), reason, now); err != nil {
 			t.res.Warnings = append(t.res.Warnings, fmt.Sprintf("could not stamp revision %d failed: %v", t.res.Revision, err))
 		}
 	}
@@ -624,7 +763,7 @@ func (m *monitor) finish(ctx context.Context, t *tracked, verdict Verdict, reaso
 func verdictLine(r *StatusResult) string {
 	switch r.Verdict {
 	case VerdictHealthy:
-		s := fmt.Sprintf("%s: revision %d is healthy: %d/%d ready, restarts stable", r.Deployment, r.Revision, r.Progress.Ready, r.Progress.Desired)
+		s := fmt.Sprintf("%s: revision %d is healthy: %d/%d ready, restarts stable", r.label(), r.Revision, r.Progress.Ready, r.Progress.Desired)
 		if len(r.Checks) > 0 {
 			s += fmt.Sprintf(", %d health %s 2xx", len(r.Checks), plural(len(r.Checks), "check", "checks"))
 		}
@@ -635,9 +774,9 @@ func verdictLine(r *StatusResult) string {
 		}
 		return s + fmt.Sprintf(" (%s)", r.Durations.Total)
 	case VerdictTimeout:
-		return fmt.Sprintf("%s: revision %d: %s", r.Deployment, r.Revision, r.Reason)
+		return fmt.Sprintf("%s: revision %d: %s", r.label(), r.Revision, r.Reason)
 	}
-	return fmt.Sprintf("%s: revision %d is %s: %s (after %s)", r.Deployment, r.Revision, r.Verdict, r.Reason, r.Durations.Total)
+	return fmt.Sprintf("%s: revision %d is %s: %s (after %s)", r.label(), r.Revision, r.Verdict, r.Reason, r.Durations.Total)
 }
 
 // lastWarningEvent returns the newest Warning event message of pod, if any.

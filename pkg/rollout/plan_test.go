@@ -60,7 +60,7 @@ func TestPlanUndoRefusals(t *testing.T) {
 			d := deployment("app:crash")
 			tt.mutate(d)
 			rss := []appsv1.ReplicaSet{replicaSet(d, 1, "app:v1", ""), replicaSet(d, 2, "app:v2", "good"), replicaSet(d, 3, "app:crash", "")}
-			p, err := PlanUndo(context.Background(), d, rss, PlanOptions{Force: tt.force})
+			p, err := planDeployment(d, rss, PlanOptions{Force: tt.force})
 			if tt.refused != "" {
 				if outcome.KindOf(err) != outcome.Refused || !strings.Contains(err.Error(), tt.refused) {
 					t.Fatalf("err = %v, want refusal containing %q", err, tt.refused)
@@ -88,7 +88,7 @@ func TestUndoPatchLikeKubectl(t *testing.T) {
 	d.Annotations[corev1.LastAppliedConfigAnnotation] = "{}"
 	d.Annotations["team"] = "shop"
 	rss := []appsv1.ReplicaSet{replicaSet(d, 2, "app:v2", "good"), replicaSet(d, 3, "app:crash", "")}
-	p, err := PlanUndo(context.Background(), d, rss, PlanOptions{})
+	p, err := planDeployment(d, rss, PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,13 +122,13 @@ func TestDescribeChange(t *testing.T) {
 	b := deployment("app:v9")
 	b.Spec.Replicas = ptr(int32(4))
 	b.ResourceVersion = "101"
-	got := strings.Join(describeChange(a, b), "\n")
+	got := strings.Join(describeChange(object{d: a}, object{d: b}), "\n")
 	for _, want := range []string{"replicas: 3 -> 4", "container app image: app:crash -> app:v9"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("describeChange = %q, want %q", got, want)
 		}
 	}
-	if got := describeChange(a, a); len(got) != 1 || !strings.Contains(got[0], "metadata or status only") {
+	if got := describeChange(object{d: a}, object{d: a}); len(got) != 1 || !strings.Contains(got[0], "metadata or status only") {
 		t.Errorf("describeChange(same) = %q", got)
 	}
 }
@@ -146,7 +146,7 @@ func TestPlanUndoRefusesTargetThatCannotStart(t *testing.T) {
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "shop"}, Data: map[string][]byte{"OTHER": []byte("x")}},
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: "shop"}})
 	c := NewClients(cs, "shop")
-	_, err := PlanUndo(context.Background(), d, rss, PlanOptions{Start: c.startChecker("shop", fakeSnapshots{})})
+	_, err := planDeployment(d, rss, PlanOptions{Start: c.startChecker("shop", fakeSnapshots{})})
 	if outcome.KindOf(err) != outcome.Refused {
 		t.Fatalf("err = %v, want a refusal", err)
 	}

@@ -15,31 +15,55 @@ const timeFormat = "2006-01-02 15:04:05Z"
 // WritePlan prints an undo plan for humans.
 func WritePlan(w io.Writer, p *Plan) {
 	w = termsafe.Writer(w)
-	from := "no revision (template matches no ReplicaSet)"
+	holder := "ReplicaSet"
+	if p.Kind != KindDeployment && p.Kind != "" {
+		holder = "ControllerRevision"
+	}
+	from := "no revision (template matches no " + holder + ")"
 	if p.From != nil {
 		from = fmt.Sprintf("revision %d (%s)", p.From.Number, imagesString(p.From.Images))
 	}
-	fmt.Fprintf(w, "Undo deployment %s in namespace %s\n", p.Deployment, p.Namespace)
+	fmt.Fprintf(w, "Undo %s in namespace %s\n", p.Workload().Describe(), p.Namespace)
 	fmt.Fprintf(w, "  from: %s\n", from)
 	fmt.Fprintf(w, "  to:   revision %d (%s)\n", p.To.Number, imagesString(p.To.Images))
 	fmt.Fprintf(w, "  why:  %s\n", p.Reason)
 	if p.Ownership != nil {
 		fmt.Fprintf(w, "  owners: %s\n", p.Ownership.Summary())
 	}
-	fmt.Fprintf(w, "  pod template changes:\n")
-	p.Diff.Write(w, "    ")
+	if p.PodsOnly {
+		fmt.Fprintf(w, "  pod template: already the target's\n")
+	} else {
+		fmt.Fprintf(w, "  pod template changes:\n")
+		p.Diff.Write(w, "    ")
+	}
+	if len(p.ReplacePods) > 0 {
+		fmt.Fprintf(w, "  pods to replace, one at a time (OnDelete): %s\n", strings.Join(p.ReplacePods, ", "))
+	}
+	if p.ReplaceStuck != "" {
+		fmt.Fprintf(w, "  stuck pod to replace (kubernetes/kubernetes#67250): %s\n", p.ReplaceStuck)
+	}
 	for _, warn := range p.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", warn)
 	}
 }
 
-// Summary is the plan in one line: deployment, from and to revisions.
+// Summary is the plan in one line: workload, from and to revisions.
 func (p *Plan) Summary() string {
 	from := "no revision"
 	if p.From != nil {
 		from = fmt.Sprintf("revision %d", p.From.Number)
 	}
-	return fmt.Sprintf("undo deployment %s/%s: %s -> revision %d (%s)", p.Namespace, p.Deployment, from, p.To.Number, imagesString(p.To.Images))
+	return fmt.Sprintf("undo %s %s/%s: %s -> revision %d (%s)", p.Workload().Kind.Lower(), p.Namespace, p.Name, from, p.To.Number, imagesString(p.To.Images))
+}
+
+// label is the workload as progress lines name it: the bare name of a
+// Deployment, KIND/NAME otherwise.
+func (r *UndoResult) label() string {
+	name := r.Name
+	if name == "" {
+		name = r.Deployment
+	}
+	return Workload{Kind: r.Kind, Name: name}.Arg()
 }
 
 // WriteUndoResult prints the result of an undo for humans (stdout).
@@ -47,21 +71,37 @@ func WriteUndoResult(w io.Writer, r *UndoResult) {
 	w = termsafe.Writer(w)
 	switch r.Verdict {
 	case VerdictSkipped:
-		fmt.Fprintf(w, "%s: skipped, already at revision %d (%s)\n", r.Deployment, r.ToRevision, imagesString(r.ImagesAfter))
+		fmt.Fprintf(w, "%s: skipped, already at revision %d (%s)\n", r.label(), r.ToRevision, imagesString(r.ImagesAfter))
 		return
 	case VerdictDryRun:
-		fmt.Fprintf(w, "%s: dry run: would roll back from revision %d (%s) to revision %d (%s); nothing changed\n",
-			r.Deployment, r.FromRevision, imagesString(r.ImagesBefore), r.ToRevision, imagesString(r.ImagesAfter))
-		if r.Diff != nil {
-			r.Diff.Write(w, "  ")
+		if r.PodsOnly {
+			fmt.Fprintf(w, "%s: dry run: already at revision %d (%s); would replace the pods its controller does not; nothing changed\n",
+				r.label(), r.ToRevision, imagesString(r.ImagesAfter))
+		} else {
+			fmt.Fprintf(w, "%s: dry run: would roll back from revision %d (%s) to revision %d (%s); nothing changed\n",
+				r.label(), r.FromRevision, imagesString(r.ImagesBefore), r.ToRevision, imagesString(r.ImagesAfter))
+			if r.Diff != nil {
+				r.Diff.Write(w, "  ")
+			}
+		}
+		if r.ReplaceStuck != "" {
+			fmt.Fprintf(w, "  would replace pod %s (the OrderedReady controller waits for it: kubernetes/kubernetes#67250)\n", r.ReplaceStuck)
+		}
+		if len(r.ReplacePods) > 0 {
+			fmt.Fprintf(w, "  would replace, one at a time (OnDelete): %s\n", strings.Join(r.ReplacePods, ", "))
 		}
 		return
 	case VerdictRefused, VerdictCancelled, VerdictError:
-		fmt.Fprintf(w, "%s: %s, nothing changed\n", r.Deployment, r.Verdict)
+		fmt.Fprintf(w, "%s: %s, nothing changed\n", r.label(), r.Verdict)
 		return
 	}
-	fmt.Fprintf(w, "%s: %s: rolled back from revision %d (%s) to revision %d (%s), now revision %d\n",
-		r.Deployment, r.Verdict, r.FromRevision, imagesString(r.ImagesBefore), r.ToRevision, imagesString(r.ImagesAfter), r.NewRevision)
+	if r.PodsOnly {
+		fmt.Fprintf(w, "%s: %s: already at revision %d (%s); replaced the pods its controller did not\n",
+			r.label(), r.Verdict, r.NewRevision, imagesString(r.ImagesAfter))
+	} else {
+		fmt.Fprintf(w, "%s: %s: rolled back from revision %d (%s) to revision %d (%s), now revision %d\n",
+			r.label(), r.Verdict, r.FromRevision, imagesString(r.ImagesBefore), r.ToRevision, imagesString(r.ImagesAfter), r.NewRevision)
+	}
 	if r.Reason != "" && r.Verdict != VerdictHealthy {
 		fmt.Fprintf(w, "  reason: %s\n", r.Reason)
 	}
@@ -71,6 +111,14 @@ func WriteUndoResult(w io.Writer, r *UndoResult) {
 	for _, c := range r.ConcurrentChanges {
 		fmt.Fprintf(w, "  concurrent change re-planned: %s\n", c)
 	}
+	for _, p := range r.ReplacedPods {
+		fmt.Fprintf(w, "  replaced %s (%s)\n", p.Line(), replacedWhy(p.Why))
+	}
+	if r.Status != nil {
+		for _, n := range r.Status.Notes {
+			fmt.Fprintf(w, "  note: %s\n", n)
+		}
+	}
 	d := r.Durations
 	fmt.Fprintf(w, "  durations: plan %s, write %s, rollout %s, settle %s, checks %s, total %s\n", d.Plan, d.Write, d.Rollout, d.Settle, d.Checks, d.Total)
 }
@@ -78,7 +126,7 @@ func WriteUndoResult(w io.Writer, r *UndoResult) {
 // WriteStatusResult prints the verdict of a status for humans (stdout).
 func WriteStatusResult(w io.Writer, r *StatusResult) {
 	w = termsafe.Writer(w)
-	fmt.Fprintf(w, "%s: revision %d (%s): %s\n", r.Deployment, r.Revision, imagesString(r.Images), r.Verdict)
+	fmt.Fprintf(w, "%s: revision %d (%s): %s\n", r.label(), r.Revision, imagesString(r.Images), r.Verdict)
 	if r.Reason != "" {
 		fmt.Fprintf(w, "  reason: %s\n", r.Reason)
 	}
@@ -88,6 +136,9 @@ func WriteStatusResult(w io.Writer, r *StatusResult) {
 	}
 	if r.MarkedGood {
 		fmt.Fprintf(w, "  revision %d stamped known-good\n", r.Revision)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
 	}
 	d := r.Durations
 	fmt.Fprintf(w, "  durations: rollout %s, settle %s, checks %s, total %s\n", d.Rollout, d.Settle, d.Checks, d.Total)
@@ -109,8 +160,12 @@ func MarkColumn(current, lastGood bool) string {
 // WriteHistory prints a history table for humans (stdout).
 func WriteHistory(w io.Writer, h *HistoryResult) {
 	w = termsafe.Writer(w)
-	fmt.Fprintf(w, "deployment %s in namespace %s: current revision %s, last known good revision %s\n",
-		h.Deployment, h.Namespace, revOrNone(h.Current), revOrNone(h.LastGood))
+	kind := h.Kind
+	if kind == "" {
+		kind = KindDeployment
+	}
+	fmt.Fprintf(w, "%s %s in namespace %s: current revision %s, last known good revision %s\n",
+		kind.Lower(), h.Name, h.Namespace, revOrNone(h.Current), revOrNone(h.LastGood))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REVISION\tMARK\tIMAGES\tREADY\tHEALTH\tCREATED\tCHANGE-CAUSE")
 	for _, r := range h.Revisions {
@@ -118,6 +173,17 @@ func WriteHistory(w io.Writer, h *HistoryResult) {
 			r.Ready, r.Replicas, healthString(r, h.Failure), r.Created.UTC().Format(timeFormat), orDash(r.ChangeCause))
 	}
 	tw.Flush()
+	for _, n := range h.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+// replacedWhy says why a pod was replaced.
+func replacedWhy(why string) string {
+	if why == ReplacedStuck {
+		return "the OrderedReady controller waited for it: kubernetes/kubernetes#67250"
+	}
+	return "OnDelete, --replace-pods"
 }
 
 func healthString(r Revision, failure *PodFailure) string {
@@ -166,13 +232,23 @@ func orDash(s string) string {
 func WriteBulkResult(w io.Writer, b *BulkResult) {
 	w = termsafe.Writer(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAMESPACE\tDEPLOYMENT\tFROM\tTO\tNOW\tVERDICT\tTIME\tDETAIL")
+	// A table of Deployments only reads as before the other kinds.
+	noun := b.noun()
+	column := "DEPLOYMENT"
+	if noun != "deployments" {
+		column = "WORKLOAD"
+	}
+	fmt.Fprintf(tw, "NAMESPACE\t%s\tFROM\tTO\tNOW\tVERDICT\tTIME\tDETAIL\n", column)
 	for _, r := range b.Results {
 		detail := r.Error
 		if detail == "" && r.Verdict != VerdictHealthy {
 			detail = r.Reason
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Namespace, r.Deployment, revOrDash(r.FromRevision), revOrDash(r.ToRevision),
+		name := r.label()
+		if column == "WORKLOAD" {
+			name = Workload{Kind: r.Kind, Name: r.Name}.String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Namespace, name, revOrDash(r.FromRevision), revOrDash(r.ToRevision),
 			revOrDash(r.NewRevision), r.Verdict, r.Durations.Total, orDash(oneLine(detail)))
 	}
 	tw.Flush()
@@ -182,7 +258,10 @@ func WriteBulkResult(w io.Writer, b *BulkResult) {
 			parts = append(parts, fmt.Sprintf("%d %s", n, v))
 		}
 	}
-	fmt.Fprintf(w, "%d deployments: %s (%s)\n", len(b.Results), strings.Join(parts, ", "), b.Total)
+	if noun == "workloads" && len(b.Results) == 1 {
+		noun = "workload"
+	}
+	fmt.Fprintf(w, "%d %s: %s (%s)\n", len(b.Results), noun, strings.Join(parts, ", "), b.Total)
 }
 
 func revOrDash(n int64) string {

@@ -35,7 +35,7 @@ func TestWritePlanAndResults(t *testing.T) {
 	d := deployment("app:crash")
 	d.Annotations[corev1.LastAppliedConfigAnnotation] = "{}"
 	rss := []appsv1.ReplicaSet{replicaSet(d, 1, "app:v1", "good"), replicaSet(d, 2, "app:v2", ""), replicaSet(d, 3, "app:crash", "")}
-	p, err := PlanUndo(context.Background(), d, rss, PlanOptions{})
+	p, err := planDeployment(d, rss, PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

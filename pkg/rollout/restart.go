@@ -21,48 +21,100 @@ const RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt"
 // in its pod template to now with nanosecond precision (RFC 3339 with
 // fraction), so that two restarts within one second both take effect. The
 // write is an Update carrying the read resourceVersion; on a conflict it
-// re-reads and retries.
+// re-reads and retries. RestartWorkload does the same for any kind.
 func Restart(ctx context.Context, deployments appsv1client.DeploymentInterface, name string, now time.Time) (*appsv1.Deployment, error) {
-	var out *appsv1.Deployment
+	o, err := restart(ctx, Clients{Deployments: deployments}, Workload{Kind: KindDeployment, Name: name}, now)
+	return o.d, err
+}
+
+// RestartWorkload restarts workload (kubectl's resource syntax) as Restart
+// does and returns it as written.
+func RestartWorkload(ctx context.Context, c Clients, workload string, now time.Time) (*WorkloadInfo, error) {
+	w, err := ParseWorkload(workload)
+	if err != nil {
+		return nil, err
+	}
+	o, err := restart(ctx, c, w, now)
+	if err != nil {
+		return nil, err
+	}
+	return o.info(), nil
+}
+
+func restart(ctx context.Context, c Clients, w Workload, now time.Time) (object, error) {
+	var out object
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		d, err := deployments.Get(ctx, name, metav1.GetOptions{})
+		o, err := get(ctx, c, w)
 		if err != nil {
-			return getError(err, "deployment", name)
+			return err
 		}
-		if d.Spec.Paused {
-			return outcome.AsRefused(fmt.Errorf("deployment %s is paused, so a restart would not roll its pods: resume it first with `rollback app resume %s`", name, name))
+		if o.paused() {
+			return pausedRestart(w)
 		}
 		stamp := now.UTC()
-		if prev, err := time.Parse(time.RFC3339Nano, d.Spec.Template.Annotations[RestartedAtAnnotation]); err == nil && !stamp.After(prev) {
+		tmpl := o.template()
+		if prev, err := time.Parse(time.RFC3339Nano, tmpl.Annotations[RestartedAtAnnotation]); err == nil && !stamp.After(prev) {
 			stamp = prev.Add(time.Nanosecond)
 		}
-		if d.Spec.Template.Annotations == nil {
-			d.Spec.Template.Annotations = map[string]string{}
+		if tmpl.Annotations == nil {
+			tmpl.Annotations = map[string]string{}
 		}
-		d.Spec.Template.Annotations[RestartedAtAnnotation] = stamp.Format(time.RFC3339Nano)
-		out, err = deployments.Update(ctx, d, metav1.UpdateOptions{FieldManager: FieldManager})
+		tmpl.Annotations[RestartedAtAnnotation] = stamp.Format(time.RFC3339Nano)
+		out, err = update(ctx, c, o)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("restart deployment %s: %w", name, err)
+		return object{}, fmt.Errorf("restart %s: %w", w.Describe(), err)
 	}
 	return out, nil
+}
+
+// update writes o with an Update carrying its resourceVersion.
+func update(ctx context.Context, c Clients, o object) (object, error) {
+	opts := metav1.UpdateOptions{FieldManager: FieldManager}
+	var out object
+	var err error
+	switch {
+	case o.sts != nil:
+		out.sts, err = c.StatefulSets.Update(ctx, o.sts, opts)
+	case o.ds != nil:
+		out.ds, err = c.DaemonSets.Update(ctx, o.ds, opts)
+	default:
+		out.d, err = c.Deployments.Update(ctx, o.d, opts)
+	}
+	return out, err
+}
+
+func pausedRestart(w Workload) error {
+	return outcome.AsRefused(fmt.Errorf("deployment %s is paused, so a restart would not roll its pods: resume it first with `rollback app resume %s`", w.Name, w.Name))
 }
 
 // CheckRestart refuses (exit code 2) what Restart would refuse, reading
 // only: a Deployment that does not exist or is paused.
 func CheckRestart(ctx context.Context, deployments appsv1client.DeploymentInterface, name string) error {
-	d, err := deployments.Get(ctx, name, metav1.GetOptions{})
+	return CheckRestartWorkload(ctx, Clients{Deployments: deployments}, name)
+}
+
+// CheckRestartWorkload refuses (exit code 2) what RestartWorkload would
+// refuse, reading only: a workload that does not exist, a paused Deployment.
+func CheckRestartWorkload(ctx context.Context, c Clients, workload string) error {
+	w, err := ParseWorkload(workload)
 	if err != nil {
-		return getError(err, "deployment", name)
+		return err
 	}
-	if d.Spec.Paused {
-		return outcome.AsRefused(fmt.Errorf("deployment %s is paused, so a restart would not roll its pods: resume it first with `rollback app resume %s`", name, name))
+	o, err := get(ctx, c, w)
+	if err != nil {
+		return err
+	}
+	if o.paused() {
+		return pausedRestart(w)
 	}
 	return nil
 }
 
-// Resume un-pauses Deployment name; it reports false when it was not paused.
+// Resume un-pauses Deployment name; it reports false when it was not
+// paused. StatefulSets and DaemonSets cannot be paused: ResumeWorkload
+// refuses them.
 func Resume(ctx context.Context, deployments appsv1client.DeploymentInterface, name string) (bool, error) {
 	changed := false
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -82,4 +134,18 @@ func Resume(ctx context.Context, deployments appsv1client.DeploymentInterface, n
 		return false, fmt.Errorf("resume deployment %s: %w", name, err)
 	}
 	return changed, nil
+}
+
+// ResumeWorkload resumes workload (kubectl's resource syntax) as Resume
+// does; a StatefulSet or DaemonSet, which cannot be paused, is refused
+// (exit code 2).
+func ResumeWorkload(ctx context.Context, c Clients, workload string) (bool, error) {
+	w, err := ParseWorkload(workload)
+	if err != nil {
+		return false, err
+	}
+	if w.Kind != KindDeployment {
+		return false, outcome.AsRefused(fmt.Errorf("%s cannot be paused, so there is nothing to resume: only Deployments pause (an undo of a %s needs no resume)", w.Describe(), w.Kind.Lower()))
+	}
+	return Resume(ctx, c.Deployments, w.Name)
 }

@@ -25,46 +25,64 @@ const (
 // changeCauseAnnotation is the annotation kubectl reads for CHANGE-CAUSE.
 const changeCauseAnnotation = "kubernetes.io/change-cause"
 
-// Revision is one revision of a Deployment: one of its ReplicaSets.
+// Revision is one revision of a workload: one of a Deployment's
+// ReplicaSets, or one of a StatefulSet's or DaemonSet's ControllerRevisions.
 type Revision struct {
-	Number       int64      `json:"revision"`
-	ReplicaSet   string     `json:"replicaSet"`
-	Hash         string     `json:"podTemplateHash"`
-	Images       []string   `json:"images"`
-	ChangeCause  string     `json:"changeCause,omitempty"`
-	Created      time.Time  `json:"created"`
-	Replicas     int32      `json:"replicas"`
-	Ready        int32      `json:"readyReplicas"`
-	Available    int32      `json:"availableReplicas"`
-	Health       string     `json:"health"`
-	KnownGoodAt  *time.Time `json:"knownGoodAt,omitempty"`
-	KnownGoodBy  string     `json:"knownGoodBy,omitempty"`
-	FailedAt     *time.Time `json:"failedAt,omitempty"`
-	FailedReason string     `json:"failedReason,omitempty"`
-	Current      bool       `json:"current"`
-	LastGood     bool       `json:"lastKnownGood"`
+	Number int64 `json:"revision"`
+	// ReplicaSet and Hash (its pod-template-hash) name a Deployment's revision.
+	ReplicaSet string `json:"replicaSet,omitempty"`
+	Hash       string `json:"podTemplateHash,omitempty"`
+	// ControllerRevision and ControllerRevisionHash name a StatefulSet's or
+	// DaemonSet's revision.
+	ControllerRevision     string     `json:"controllerRevision,omitempty"`
+	ControllerRevisionHash string     `json:"controllerRevisionHash,omitempty"`
+	Images                 []string   `json:"images"`
+	ChangeCause            string     `json:"changeCause,omitempty"`
+	Created                time.Time  `json:"created"`
+	Replicas               int32      `json:"replicas"`
+	Ready                  int32      `json:"readyReplicas"`
+	Available              int32      `json:"availableReplicas"`
+	Health                 string     `json:"health"`
+	KnownGoodAt            *time.Time `json:"knownGoodAt,omitempty"`
+	KnownGoodBy            string     `json:"knownGoodBy,omitempty"`
+	FailedAt               *time.Time `json:"failedAt,omitempty"`
+	FailedReason           string     `json:"failedReason,omitempty"`
+	Current                bool       `json:"current"`
+	LastGood               bool       `json:"lastKnownGood"`
 
-	rs *appsv1.ReplicaSet
+	kind Kind
+	src  *revisionSource
 }
 
-// revisionOf describes rs.
-func revisionOf(rs *appsv1.ReplicaSet) Revision {
-	n := revisionNumber(rs)
-	hash := rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
-	r := Revision{
-		Number:      n,
-		ReplicaSet:  rs.Name,
-		Hash:        hash,
-		Images:      templateImages(&rs.Spec.Template),
-		ChangeCause: rs.Annotations[changeCauseAnnotation],
-		Created:     rs.CreationTimestamp.Time,
-		Replicas:    rs.Status.Replicas,
-		Ready:       rs.Status.ReadyReplicas,
-		Available:   rs.Status.AvailableReplicas,
-		Health:      HealthUnverified,
-		rs:          rs,
+// Ref names the object that holds the revision (see RevisionRef); zero
+// for a Revision that was not read from the cluster.
+func (r Revision) Ref() RevisionRef {
+	if r.src == nil {
+		return RevisionRef{}
 	}
-	a := rs.Annotations
+	return r.src.ref(r.kind)
+}
+
+// revisionOf describes the revision src of a workload of kind k.
+func revisionOf(k Kind, src *revisionSource) Revision {
+	hash := src.hash()
+	m := src.meta()
+	r := Revision{
+		Number:      src.number(),
+		Images:      src.images(),
+		ChangeCause: m.Annotations[changeCauseAnnotation],
+		Created:     m.CreationTimestamp.Time,
+		Health:      HealthUnverified,
+		kind:        k,
+		src:         src,
+	}
+	if rs := src.rs; rs != nil {
+		r.ReplicaSet, r.Hash = rs.Name, hash
+		r.Replicas, r.Ready, r.Available = rs.Status.Replicas, rs.Status.ReadyReplicas, rs.Status.AvailableReplicas
+	} else {
+		r.ControllerRevision, r.ControllerRevisionHash = m.Name, hash
+	}
+	a := m.Annotations
 	if t, ok := stampTime(a, AnnotationKnownGoodAt, AnnotationKnownGoodHash, hash); ok {
 		r.KnownGoodAt, r.KnownGoodBy, r.Health = &t, a[AnnotationKnownGoodBy], HealthGood
 	}
@@ -103,24 +121,62 @@ func templateImages(t *corev1.PodTemplateSpec) []string {
 	return out
 }
 
-// revisions returns the revisions of d found in rss (ReplicaSets d controls),
-// oldest first, with the current and last known good ones marked.
-func revisions(d *appsv1.Deployment, rss []appsv1.ReplicaSet) []Revision {
+// revisions returns the revisions of o found in srcs (the ReplicaSets or
+// ControllerRevisions it controls), oldest first, with the current and
+// last known good ones marked. pods (those of o's selector, nil when not
+// read) count the replicas of a ControllerRevision, which has no status.
+func revisions(o object, srcs []*revisionSource, pods []*corev1.Pod) []Revision {
 	var out []Revision
-	for i := range rss {
-		rs := &rss[i]
-		if !metav1.IsControlledBy(rs, d) {
+	k := o.kind()
+	for _, src := range srcs {
+		if !metav1.IsControlledBy(src.meta(), o.meta()) {
 			continue
 		}
-		r := revisionOf(rs)
-		r.Current = equalIgnoreHash(&rs.Spec.Template, &d.Spec.Template)
+		r := revisionOf(k, src)
+		r.Current = src.sameTemplate(o)
+		if src.cr != nil {
+			ref := r.Ref()
+			for _, p := range pods {
+				if p.DeletionTimestamp == nil && metav1.IsControlledBy(p, o.meta()) && ref.holds(p) {
+					r.Replicas++
+					if PodReady(p) {
+						r.Ready++
+						r.Available++
+					}
+				}
+			}
+		}
 		out = append(out, r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	if current(out) == nil {
+		markControllerCurrent(o, out)
+	}
 	if g := lastGood(out); g != nil {
 		g.LastGood = true
 	}
 	return out
+}
+
+// markControllerCurrent marks the revision the StatefulSet or DaemonSet
+// controller calls current when no revision holds a template equal to the
+// workload's (a template the API server now defaults differently than when
+// the revision was recorded): the StatefulSet's update revision, the
+// DaemonSet's newest revision, once the controller observed the workload.
+func markControllerCurrent(o object, revs []Revision) {
+	if !o.observed() || len(revs) == 0 {
+		return
+	}
+	switch {
+	case o.sts != nil:
+		for i := range revs {
+			if revs[i].ControllerRevision == o.sts.Status.UpdateRevision {
+				revs[i].Current = true
+			}
+		}
+	case o.ds != nil:
+		revs[len(revs)-1].Current = true
+	}
 }
 
 // lastGood returns the newest known-good revision, or nil.

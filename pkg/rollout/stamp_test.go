@@ -33,7 +33,7 @@ func TestNewestVerdictDecides(t *testing.T) {
 				rs.Annotations[AnnotationFailedAt] = t0.Add(tt.failedAt).Format(time.RFC3339Nano)
 				rs.Annotations[AnnotationFailedHash] = "h2"
 			}
-			r := revisionOf(&rs)
+			r := revisionOf(KindDeployment, replicaSetSource(&rs))
 			if r.Health != tt.want {
 				t.Errorf("health %s, want %s", r.Health, tt.want)
 			}

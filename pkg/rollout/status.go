@@ -6,9 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
-
 	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/progress"
 )
@@ -66,38 +63,97 @@ type URLCheck struct {
 
 // StatusResult is the outcome of watching and verifying one rollout.
 type StatusResult struct {
-	Deployment string      `json:"deployment"`
-	Namespace  string      `json:"namespace,omitempty"`
-	Revision   int64       `json:"revision"`
-	ReplicaSet string      `json:"replicaSet,omitempty"`
-	Images     []string    `json:"images"`
-	Verdict    Verdict     `json:"verdict"`
-	Reason     string      `json:"reason,omitempty"`
-	Failure    *PodFailure `json:"failure,omitempty"`
-	Progress   Progress    `json:"progress"`
-	Checks     []URLCheck  `json:"checks,omitempty"`
-	MarkedGood bool        `json:"markedGood"`
+	Kind Kind   `json:"kind"`
+	Name string `json:"name"`
+	// Deployment is the name again for a Deployment (the key scripts
+	// written before StatefulSets and DaemonSets read).
+	Deployment string `json:"deployment,omitempty"`
+	Namespace  string `json:"namespace,omitempty"`
+	Revision   int64  `json:"revision"`
+	// ReplicaSet (Deployment) or ControllerRevision (StatefulSet,
+	// DaemonSet) holds the watched revision.
+	ReplicaSet         string      `json:"replicaSet,omitempty"`
+	ControllerRevision string      `json:"controllerRevision,omitempty"`
+	Images             []string    `json:"images"`
+	Verdict            Verdict     `json:"verdict"`
+	Reason             string      `json:"reason,omitempty"`
+	Failure            *PodFailure `json:"failure,omitempty"`
+	Progress           Progress    `json:"progress"`
+	Checks             []URLCheck  `json:"checks,omitempty"`
+	MarkedGood         bool        `json:"markedGood"`
 	// HeldGood is true when the revision is healthy but Status.HoldKnownGood kept it unstamped.
-	HeldGood  bool            `json:"heldGood,omitempty"`
+	HeldGood bool `json:"heldGood,omitempty"`
+	// Replaced are the pods an undo deleted so that their controller
+	// recreates them at the revision (a stuck StatefulSet, OnDelete).
+	Replaced []PodReplacement `json:"replacedPods,omitempty"`
+	// Notes say what the update strategy left behind at the verdict.
+	Notes     []string        `json:"notes,omitempty"`
 	Warnings  []string        `json:"warnings,omitempty"`
 	Durations StatusDurations `json:"durations"`
+	// RevisionRef names the object holding the watched revision (zero
+	// until the watch found it): guard stamps it after its bake.
+	RevisionRef RevisionRef `json:"-"`
 }
+
+// newStatusResult is the result of watching w, before any verdict.
+func newStatusResult(w Workload) *StatusResult {
+	if w.Kind == "" {
+		w.Kind = KindDeployment
+	}
+	return &StatusResult{Kind: w.Kind, Name: w.Name, Deployment: deploymentName(w), Namespace: w.Namespace}
+}
+
+// setRevision records the watched revision src of a workload of kind k.
+func (r *StatusResult) setRevision(k Kind, src *revisionSource) {
+	r.RevisionRef = src.ref(k)
+	r.Images = src.images()
+	r.Revision = src.number()
+	if src.rs != nil {
+		r.ReplicaSet = src.rs.Name
+	} else {
+		r.ControllerRevision = src.cr.Name
+	}
+}
+
+// Workload names the watched workload.
+func (r *StatusResult) Workload() Workload {
+	return Workload{Kind: r.kind(), Namespace: r.Namespace, Name: r.label0()}
+}
+
+func (r *StatusResult) kind() Kind {
+	if r.Kind == "" {
+		return KindDeployment
+	}
+	return r.Kind
+}
+
+func (r *StatusResult) label0() string {
+	if r.Name == "" {
+		return r.Deployment
+	}
+	return r.Name
+}
+
+// label is the workload as progress lines name it: the bare name of a
+// Deployment, KIND/NAME otherwise.
+func (r *StatusResult) label() string { return r.Workload().Arg() }
 
 // Err returns the error matching the verdict: nil when healthy, wrapped
 // with outcome.AsUnhealthy or outcome.AsTimeout otherwise.
 func (r *StatusResult) Err() error {
+	what := r.Workload().Describe()
 	switch r.Verdict {
 	case VerdictHealthy:
 		return nil
 	case VerdictTimeout:
-		return outcome.AsTimeout(fmt.Errorf("deployment %s revision %d: %s", r.Deployment, r.Revision, r.Reason))
+		return outcome.AsTimeout(fmt.Errorf("%s revision %d: %s", what, r.Revision, r.Reason))
 	case VerdictError:
-		return fmt.Errorf("deployment %s: %s", r.Deployment, r.Reason)
+		return fmt.Errorf("%s: %s", what, r.Reason)
 	}
-	return outcome.AsUnhealthy(fmt.Errorf("deployment %s revision %d is unhealthy: %s", r.Deployment, r.Revision, r.Reason))
+	return outcome.AsUnhealthy(fmt.Errorf("%s revision %d is unhealthy: %s", what, r.Revision, r.Reason))
 }
 
-// Status watches the ongoing rollout of a Deployment and verifies it.
+// Status watches the ongoing rollout of a workload and verifies it.
 type Status struct {
 	Clients Clients
 	// Verification says how the rollout is watched and verified.
@@ -109,29 +165,35 @@ type Status struct {
 	HoldKnownGood bool
 }
 
-// Run watches the rollout of deployment with a watch (no polling) until it
-// is complete, fails fast on a pod of the new revision that cannot become
+// Run watches the rollout of workload (kubectl's resource syntax: web,
+// deployment/web, sts/db, ds/agent) with watches (no polling) until it is
+// complete, fails fast on a pod of the new revision that cannot become
 // healthy, verifies it (every pod Ready, restart counts stable over the
 // settle window, every check URL 2xx) and stamps the revision known-good on
 // success or failed otherwise. The error is wrapped with outcome.AsUnhealthy
 // or outcome.AsTimeout when the verdict is not healthy.
-func (s *Status) Run(ctx context.Context, deployment string) (*StatusResult, error) {
-	d, err := s.Clients.Deployments.Get(ctx, deployment, metav1.GetOptions{})
+func (s *Status) Run(ctx context.Context, workload string) (*StatusResult, error) {
+	o, err := getWorkload(ctx, s.Clients, workload)
 	if err != nil {
-		return nil, getError(err, "deployment", deployment)
+		return nil, err
 	}
-	m := s.monitor("status")
-	w := m.watch(ctx, watchScope{
-		deployFields: fields.OneTermEqualSelector("metadata.name", deployment).String(),
-		podLabels:    selectorString(d),
-	})
-	defer w.stop()
-	// The watch's first list may be older than the Get (the API server's
-	// watch cache), e.g. right after a write by another program (Helm's
-	// rollback): judge the Deployment from the Get's generation on.
-	res := m.follow(ctx, w, []string{deployment}, map[string]int64{deployment: d.Generation})[deployment]
-	res.Namespace = d.Namespace
+	res := s.watchOne(ctx, o, s.monitor("status"))
 	return res, res.Err()
+}
+
+// watchOne watches and verifies the rollout of o with m; the error of the
+// verdict is res.Err().
+func (s *Status) watchOne(ctx context.Context, o object, m *monitor) *StatusResult {
+	w := o.workload()
+	k := key(w.Kind, w.Name)
+	ws := m.watch(ctx, singleScope(o))
+	defer ws.stop()
+	// The watch's first list may be older than the read of o (the API
+	// server's watch cache), e.g. right after a write by another program
+	// (Helm's rollback): judge the workload from o's generation on.
+	res := m.follow(ctx, ws, []Workload{k}, map[Workload]int64{k: o.meta().Generation})[k]
+	res.Namespace = w.Namespace
+	return res
 }
 
 // monitor returns the watch engine configured like s.

@@ -16,13 +16,18 @@ type Target struct {
 	Fallback bool
 }
 
-// ChooseTarget picks the undo target among revs (oldest first) for a
-// Deployment whose current revision is cur (nil when no ReplicaSet matches
-// its template yet): toRevision when it is not 0, else the newest known-good
-// revision, else the revision before the current one. It refuses (exit code
-// 2) when the wanted revision does not exist and when a target chosen without
-// toRevision never became healthy.
-func ChooseTarget(deployment string, revs []Revision, cur *Revision, toRevision int64) (Target, error) {
+// ChooseTarget picks the undo target among revs (oldest first) for
+// workload w whose current revision is cur (nil when no revision matches
+// its template yet): toRevision when it is not 0, else the newest
+// known-good revision, else the revision before the current one. It
+// refuses (exit code 2) when the wanted revision does not exist and when a
+// target chosen without toRevision never became healthy.
+func ChooseTarget(w Workload, revs []Revision, cur *Revision, toRevision int64) (Target, error) {
+	what, arg := w.Describe(), w.Arg()
+	holder := "ReplicaSet"
+	if w.Kind != KindDeployment {
+		holder = "ControllerRevision"
+	}
 	curNum := int64(0)
 	if cur != nil {
 		curNum = cur.Number
@@ -36,10 +41,10 @@ func ChooseTarget(deployment string, revs []Revision, cur *Revision, toRevision 
 		t := find(revs, toRevision)
 		if t == nil {
 			if toRevision < curNum {
-				return Target{}, outcome.AsRefused(fmt.Errorf("revision %d of deployment %s no longer exists: revisionHistoryLimit pruned its ReplicaSet; revisions that exist: %s (see `rollback app history %s`)",
-					toRevision, deployment, numbers(revs), deployment))
+				return Target{}, outcome.AsRefused(fmt.Errorf("revision %d of %s no longer exists: revisionHistoryLimit pruned its %s; revisions that exist: %s (see `rollback app history %s`)",
+					toRevision, what, holder, numbers(revs), arg))
 			}
-			return Target{}, outcome.AsRefused(fmt.Errorf("revision %d of deployment %s does not exist; revisions that exist: %s", toRevision, deployment, numbers(revs)))
+			return Target{}, outcome.AsRefused(fmt.Errorf("revision %d of %s does not exist; revisions that exist: %s", toRevision, what, numbers(revs)))
 		}
 		return Target{Revision: t, Reason: fmt.Sprintf("revision %d as asked with --to-revision", toRevision)}, nil
 	}
@@ -54,11 +59,11 @@ func ChooseTarget(deployment string, revs []Revision, cur *Revision, toRevision 
 		}
 	}
 	if prev == nil {
-		return Target{}, outcome.AsRefused(fmt.Errorf("deployment %s has no earlier revision to roll back to; revisions that exist: %s", deployment, numbers(revs)))
+		return Target{}, outcome.AsRefused(fmt.Errorf("%s has no earlier revision to roll back to; revisions that exist: %s", what, numbers(revs)))
 	}
 	if prev.Health == HealthFailed {
-		return Target{}, outcome.AsRefused(fmt.Errorf("no revision of deployment %s is known good, and the previous revision %d never became healthy (%s at %s): pick a revision with `rollback app history %s` and pass --to-revision N to insist",
-			deployment, prev.Number, prev.FailedReason, prev.FailedAt.UTC().Format("2006-01-02T15:04:05Z"), deployment))
+		return Target{}, outcome.AsRefused(fmt.Errorf("no revision of %s is known good, and the previous revision %d never became healthy (%s at %s): pick a revision with `rollback app history %s` and pass --to-revision N to insist",
+			what, prev.Number, prev.FailedReason, prev.FailedAt.UTC().Format("2006-01-02T15:04:05Z"), arg))
 	}
 	return Target{Revision: prev, Fallback: true,
 		Reason: fmt.Sprintf("no revision is stamped known-good: falling back to the previous revision %d, which rollback has never verified", prev.Number)}, nil

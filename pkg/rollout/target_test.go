@@ -38,8 +38,8 @@ func TestChooseTarget(t *testing.T) {
 			for i, r := range tt.revs {
 				rss = append(rss, replicaSet(d, i+1, r.image, r.stamp))
 			}
-			revs := revisions(d, rss)
-			got, err := ChooseTarget("web", revs, current(revs), tt.toRevision)
+			revs := deploymentRevisions(d, rss)
+			got, err := ChooseTarget(web, revs, current(revs), tt.toRevision)
 			if tt.refused != "" {
 				if outcome.KindOf(err) != outcome.Refused || !strings.Contains(err.Error(), tt.refused) {
 					t.Fatalf("err = %v, want refusal containing %q", err, tt.refused)
@@ -59,8 +59,8 @@ func TestChooseTarget(t *testing.T) {
 func TestChooseTargetPruned(t *testing.T) {
 	d := deployment("app:crash")
 	rss := []appsv1.ReplicaSet{replicaSet(d, 4, "app:v4", ""), replicaSet(d, 5, "app:crash", "")}
-	revs := revisions(d, rss)
-	_, err := ChooseTarget("web", revs, current(revs), 2)
+	revs := deploymentRevisions(d, rss)
+	_, err := ChooseTarget(web, revs, current(revs), 2)
 	if outcome.KindOf(err) != outcome.Refused || !strings.Contains(err.Error(), "pruned") || !strings.Contains(err.Error(), "4, 5") {
 		t.Fatalf("err = %v, want a pruned refusal listing 4, 5", err)
 	}

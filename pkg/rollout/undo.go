@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 
@@ -25,8 +22,9 @@ import (
 // concurrent change before it gives up.
 const maxConflicts = 3
 
-// Undo rolls one Deployment back to a known-good revision, then watches and
-// verifies the rollout with the same code as Status.
+// Undo rolls one workload (Deployment, StatefulSet, DaemonSet) back to a
+// known-good revision, then watches and verifies the rollout with the same
+// code as Status.
 type Undo struct {
 	Clients Clients
 	// Verification says how the rollout is watched and verified.
@@ -37,9 +35,17 @@ type Undo struct {
 	ToRevision int64
 	// DryRun prints the plan and the template diff and changes nothing.
 	DryRun bool
-	// Force rolls back a Deployment that an owner (operator, Argo CD,
+	// Force rolls back a workload that an owner (operator, Argo CD,
 	// Flux, a Helm release) manages; the result says what drift that leaves.
 	Force bool
+	// ReplacePods replaces, one at a time and each after the one before is
+	// Ready, the pods an OnDelete strategy keeps at other revisions; without
+	// it the undo of such a workload is refused.
+	ReplacePods bool
+	// NoReplaceStuck leaves in place the failing pod of another revision
+	// that an OrderedReady StatefulSet waits for instead of replacing it
+	// (kubernetes/kubernetes#67250); by default the undo deletes it.
+	NoReplaceStuck bool
 	// Snapshots names the config snapshot that brings back a missing
 	// ConfigMap, Secret or key in a refusal; nil names none.
 	Snapshots podrefs.SnapshotFinder
@@ -50,7 +56,7 @@ type Undo struct {
 	BeforeWrite func()
 	// Planned, when set, is the plan of an earlier read (Undo.Plan) that
 	// the first write uses instead of reading again; the write's
-	// preconditions still refuse it when the Deployment changed since.
+	// preconditions still refuse it when the workload changed since.
 	Planned *Plan
 }
 
@@ -69,15 +75,19 @@ type UndoDurations struct {
 	Total   Duration `json:"total"`
 }
 
-// UndoResult is the outcome of an undo of one Deployment.
+// UndoResult is the outcome of an undo of one workload.
 type UndoResult struct {
-	Deployment   string  `json:"deployment"`
+	Kind Kind   `json:"kind"`
+	Name string `json:"name"`
+	// Deployment is the name again for a Deployment (the key scripts
+	// written before StatefulSets and DaemonSets read).
+	Deployment   string  `json:"deployment,omitempty"`
 	Namespace    string  `json:"namespace"`
 	Verdict      Verdict `json:"verdict"`
 	FromRevision int64   `json:"fromRevision"`
 	ToRevision   int64   `json:"toRevision"`
-	// NewRevision is the number the Deployment controller gave the target
-	// revision when it rolled it out again.
+	// NewRevision is the number the controller gave the target revision
+	// when it rolled it out again.
 	NewRevision  int64         `json:"newRevision,omitempty"`
 	ImagesBefore []string      `json:"imagesBefore"`
 	ImagesAfter  []string      `json:"imagesAfter"`
@@ -85,30 +95,50 @@ type UndoResult struct {
 	Diff         *TemplateDiff `json:"diff,omitempty"`
 	Warnings     []string      `json:"warnings,omitempty"`
 	// Ownership is the ownership check of the plan: who else manages the
-	// Deployment and whether it would revert the undo.
+	// workload and whether it would revert the undo.
 	Ownership *ownership.Verdict `json:"ownership,omitempty"`
 	// Missing is what the target needed that did not exist (a refusal).
 	Missing           []podrefs.Missing `json:"missing,omitempty"`
 	ConcurrentChanges []string          `json:"concurrentChanges,omitempty"`
-	Status            *StatusResult     `json:"status,omitempty"`
-	Error             string            `json:"error,omitempty"`
-	Durations         UndoDurations     `json:"durations"`
+	// ReplacePods and ReplaceStuck are the pods the plan replaces (see
+	// Plan); PodsOnly says the template was already the target's.
+	ReplacePods  []string `json:"replacePods,omitempty"`
+	ReplaceStuck string   `json:"replaceStuck,omitempty"`
+	PodsOnly     bool     `json:"podsOnly,omitempty"`
+	// ReplacedPods are the pods the undo deleted so that their controller
+	// recreates them at the target revision (a stuck StatefulSet, OnDelete).
+	ReplacedPods []PodReplacement `json:"replacedPods,omitempty"`
+	Status       *StatusResult    `json:"status,omitempty"`
+	Error        string           `json:"error,omitempty"`
+	Durations    UndoDurations    `json:"durations"`
 
 	plan *Plan
 }
 
-// Run undoes deployment: read, plan (refusing what is unsafe), confirm,
-// write with a precondition on what was read (re-reading and re-planning
-// when someone else changed the Deployment in between), then watch and
-// verify. The error carries the exit code.
-func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) {
+// Run undoes workload (kubectl's resource syntax: web, deployment/web,
+// sts/db, ds/agent): read, plan (refusing what is unsafe), confirm, write
+// with a precondition on what was read (re-reading and re-planning when
+// someone else changed the workload in between), then watch and verify,
+// replacing the pods its controller will not (a stuck StatefulSet, an
+// OnDelete strategy with ReplacePods). The error carries the exit code.
+func (u *Undo) Run(ctx context.Context, workload string) (*UndoResult, error) {
 	clk := u.clock()
 	start := clk.Now()
-	target := "deployment/" + deployment
-	emit := func(kind progress.Kind, msg string, data any) {
-		progress.Emit(u.Observer, progress.Event{Time: clk.Now(), Kind: kind, Source: source, Target: target, Message: msg, Data: data})
+	res := &UndoResult{Verdict: VerdictError}
+	w, err := ParseWorkload(workload)
+	if err == nil {
+		err = u.Clients.supports(w.Kind)
 	}
-	res := &UndoResult{Deployment: deployment, Verdict: VerdictError}
+	if err != nil {
+		res.Error = err.Error()
+		res.Verdict = VerdictRefused
+		return res, err
+	}
+	res.Kind, res.Name, res.Deployment = w.Kind, w.Name, deploymentName(w)
+	label := w.Arg()
+	emit := func(kind progress.Kind, msg string, data any) {
+		progress.Emit(u.Observer, progress.Event{Time: clk.Now(), Kind: kind, Source: source, Target: w.String(), Message: msg, Data: data})
+	}
 	finish := func(err error) (*UndoResult, error) {
 		res.Durations.Total = Duration(clk.Now().Sub(start))
 		if err != nil {
@@ -120,8 +150,8 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 		return res, err
 	}
 	plan, err := u.Planned, error(nil)
-	if plan == nil || plan.Deployment != deployment {
-		plan, err = u.read(ctx, deployment)
+	if plan == nil || plan.Kind != w.Kind || plan.Name != w.Name {
+		plan, err = u.read(ctx, w)
 	}
 	res.Durations.Plan = Duration(clk.Now().Sub(start))
 	fill(res, plan)
@@ -131,7 +161,10 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 	for attempt := 0; ; attempt++ {
 		if plan.Skip {
 			res.Verdict = VerdictSkipped
-			emit(progress.Info, fmt.Sprintf("%s: skipped: already at %s", deployment, plan.Reason), nil)
+			emit(progress.Info, fmt.Sprintf("%s: skipped: already at %s", label, plan.Reason), nil)
+			for _, warn := range plan.Warnings {
+				emit(progress.Warning, "warning: "+warn, nil)
+			}
 			return finish(nil)
 		}
 		emit(progress.Plan, plan.Summary(), plan)
@@ -154,6 +187,9 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 		if attempt == 0 && u.BeforeWrite != nil {
 			u.BeforeWrite()
 		}
+		if plan.PodsOnly {
+			break
+		}
 		writeStart := clk.Now()
 		_, err := writeUndo(ctx, u.Clients, plan)
 		res.Durations.Write += Duration(clk.Now().Sub(writeStart))
@@ -166,38 +202,47 @@ func (u *Undo) Run(ctx context.Context, deployment string) (*UndoResult, error) 
 		if attempt+1 >= maxConflicts {
 			return finish(keptChanging(err, plan))
 		}
-		before, writeErr := plan.deployment, err
-		plan, err = u.read(ctx, deployment)
+		before, writeErr := plan.obj, err
+		plan, err = u.read(ctx, w)
 		fill(res, plan)
 		if err != nil {
 			return finish(fmt.Errorf("re-plan after a concurrent change: %w", err))
 		}
-		if stillSame(before, plan.deployment) && !apierrors.IsConflict(writeErr) {
+		if stillSame(before, plan.obj) && !apierrors.IsConflict(writeErr) {
 			return finish(writeError(writeErr, plan))
 		}
-		changes := describeChange(before, plan.deployment)
+		changes := describeChange(before, plan.obj)
 		res.ConcurrentChanges = append(res.ConcurrentChanges, changes...)
-		emit(progress.Warning, fmt.Sprintf("%s: the deployment changed after rollback read it (resourceVersion %s -> %s); re-read and re-planned. What changed:", deployment, before.ResourceVersion, plan.ResourceVersion), nil)
+		emit(progress.Warning, fmt.Sprintf("%s: the %s changed after rollback read it (resourceVersion %s -> %s); re-read and re-planned. What changed:", label, w.Kind.Lower(), before.meta().ResourceVersion, plan.ResourceVersion), nil)
 		for _, c := range changes {
 			emit(progress.Warning, "  "+c, nil)
 		}
 	}
-	emit(progress.Written, fmt.Sprintf("%s: rolled back to revision %d; watching the rollout", deployment, plan.To.Number), plan.To)
+	if plan.PodsOnly {
+		emit(progress.Info, fmt.Sprintf("%s: already at revision %d; replacing the pods its controller does not replace; watching the rollout", label, plan.To.Number), nil)
+	} else {
+		emit(progress.Written, fmt.Sprintf("%s: rolled back to revision %d; watching the rollout", label, plan.To.Number), plan.To)
+	}
 	emit(progress.Verifying, "", nil)
-	m := u.status().monitor("undo")
-	sres := m.run(ctx, watchScope{
-		deployFields: fields.OneTermEqualSelector("metadata.name", deployment).String(),
-		podLabels:    selectorString(plan.deployment),
-	}, []string{deployment})[deployment]
-	sres.Namespace = plan.Namespace
+	m := u.monitor()
+	sres := u.status().watchOne(ctx, plan.obj, m)
 	res.Status = sres
 	res.NewRevision = sres.Revision
 	res.Verdict = sres.Verdict
+	res.ReplacedPods = sres.Replaced
 	res.Durations.Rollout, res.Durations.Settle, res.Durations.Checks = sres.Durations.Rollout, sres.Durations.Settle, sres.Durations.Checks
 	if sres.Verdict != VerdictHealthy {
 		res.Reason = sres.Reason
 	}
 	return finish(sres.Err())
+}
+
+// monitor returns the watch engine of an undo: Status's, replacing the pods
+// the controller does not.
+func (u *Undo) monitor() *monitor {
+	m := u.status().monitor("undo")
+	m.replaceStuck, m.replacePods = !u.NoReplaceStuck, u.ReplacePods
+	return m
 }
 
 func (u *Undo) clock() clock.WithTicker { return u.Verification.clock() }
@@ -207,17 +252,13 @@ func (u *Undo) status() *Status {
 	return &Status{Clients: u.Clients, Verification: u.Verification, Observer: u.Observer}
 }
 
-// read gets the Deployment and its ReplicaSets and plans the undo.
-func (u *Undo) read(ctx context.Context, name string) (*Plan, error) {
-	d, err := u.Clients.Deployments.Get(ctx, name, metav1.GetOptions{})
+// read gets the workload and its revisions (and pods) and plans the undo.
+func (u *Undo) read(ctx context.Context, w Workload) (*Plan, error) {
+	o, err := get(ctx, u.Clients, w)
 	if err != nil {
-		return nil, getError(err, "deployment", name)
+		return nil, err
 	}
-	rss, err := u.Clients.ReplicaSets.List(ctx, metav1.ListOptions{LabelSelector: selectorString(d)})
-	if err != nil {
-		return nil, fmt.Errorf("list replicasets of deployment %s: %w", name, err)
-	}
-	return PlanUndo(ctx, d, rss.Items, u.planOptions(u.Clients, d.Namespace, nil))
+	return readPlan(ctx, u.Clients, o, u.planOptions(u.Clients, o.meta().Namespace, nil))
 }
 
 // planOptions are the plan options of an undo with clients in namespace;
@@ -226,7 +267,8 @@ func (u *Undo) planOptions(c Clients, namespace string, start *podrefs.Checker) 
 	if start == nil {
 		start = c.startChecker(namespace, u.Snapshots)
 	}
-	return PlanOptions{ToRevision: u.ToRevision, Force: u.Force, Owners: ownership.Checker{Applications: c.Applications}, Start: start}
+	return PlanOptions{ToRevision: u.ToRevision, Force: u.Force, ReplacePods: u.ReplacePods, NoReplaceStuck: u.NoReplaceStuck,
+		Owners: ownership.Checker{Applications: c.Applications}, Start: start}
 }
 
 // fill copies what the plan knows into the result.
@@ -235,41 +277,48 @@ func fill(res *UndoResult, p *Plan) {
 		return
 	}
 	res.plan = p
-	res.Namespace = p.Namespace
+	res.Kind, res.Name, res.Deployment, res.Namespace = p.Kind, p.Name, p.Deployment, p.Namespace
 	if p.From != nil {
 		res.FromRevision, res.ImagesBefore = p.From.Number, p.From.Images
-	} else if p.deployment != nil {
-		res.FromRevision, res.ImagesBefore = 0, templateImages(&p.deployment.Spec.Template)
+	} else if p.obj.valid() {
+		res.FromRevision, res.ImagesBefore = 0, templateImages(p.obj.template())
 	}
 	if p.To != nil {
 		res.ToRevision, res.ImagesAfter = p.To.Number, p.To.Images
 	}
 	res.Reason = p.Reason
 	res.Warnings = p.Warnings
+	res.ReplacePods, res.ReplaceStuck, res.PodsOnly = p.ReplacePods, p.ReplaceStuck, p.PodsOnly
 	res.Ownership, res.Missing = p.Ownership, p.Missing
 }
 
 // undoPatch returns the JSON patch that puts the target's template on the
-// Deployment. Its first operations are preconditions: the generation (which
-// changes with every spec change) and the annotations must still be those
-// that were read, so a concurrent writer makes the patch fail instead of
-// being overwritten, while the controller's status updates do not.
+// workload (and, for a Deployment, kubectl's annotations). Its first
+// operations are preconditions: the generation (which changes with every
+// spec change) and the annotations must still be those that were read, so
+// a concurrent writer makes the patch fail instead of being overwritten,
+// while the controller's status updates do not.
 func undoPatch(p *Plan) ([]byte, error) {
 	tmpl, ann := p.undoTemplate()
-	readAnn := p.deployment.Annotations
-	if readAnn == nil {
-		readAnn = map[string]string{}
+	m := p.obj.meta()
+	// No annotations at all tests as null (a missing value).
+	var readAnn any
+	if m.Annotations != nil {
+		readAnn = m.Annotations
 	}
-	return json.Marshal([]map[string]any{
-		{"op": "test", "path": "/metadata/generation", "value": p.deployment.Generation},
+	ops := []map[string]any{
+		{"op": "test", "path": "/metadata/generation", "value": m.Generation},
 		{"op": "test", "path": "/metadata/annotations", "value": readAnn},
 		{"op": "replace", "path": "/spec/template", "value": tmpl},
-		{"op": "replace", "path": "/metadata/annotations", "value": ann},
-	})
+	}
+	if ann != nil {
+		ops = append(ops, map[string]any{"op": "replace", "path": "/metadata/annotations", "value": ann})
+	}
+	return json.Marshal(ops)
 }
 
 // isConcurrentChange reports whether a write may have failed because the
-// Deployment changed since it was read: a 409 Conflict, or a 422 that a
+// workload changed since it was read: a 409 Conflict, or a 422 that a
 // failed JSON patch test also gives (stillSame tells the two 422s apart).
 func isConcurrentChange(err error) bool {
 	return apierrors.IsConflict(err) || apierrors.IsInvalid(err)
@@ -277,31 +326,36 @@ func isConcurrentChange(err error) bool {
 
 // stillSame reports whether the preconditions of a plan made from before
 // still hold for after: then a 422 was a real error, not a concurrent change.
-func stillSame(before, after *appsv1.Deployment) bool {
-	return before.Generation == after.Generation && apiequality.Semantic.DeepEqual(before.Annotations, after.Annotations)
+func stillSame(before, after object) bool {
+	b, a := before.meta(), after.meta()
+	return b.Generation == a.Generation && apiequality.Semantic.DeepEqual(b.Annotations, a.Annotations)
 }
 
-// writeUndo applies the plan.
-func writeUndo(ctx context.Context, c Clients, p *Plan) (*appsv1.Deployment, error) {
+// writeUndo applies the plan and returns the workload's generation after it.
+func writeUndo(ctx context.Context, c Clients, p *Plan) (int64, error) {
 	patch, err := undoPatch(p)
 	if err != nil {
-		return nil, fmt.Errorf("build patch for deployment %s: %w", p.Deployment, err)
+		return 0, fmt.Errorf("build patch for %s: %w", p.Workload().Describe(), err)
 	}
-	return c.Deployments.Patch(ctx, p.Deployment, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
+	info, err := PatchWorkload(ctx, c, p.Workload(), types.JSONPatchType, patch)
+	if err != nil {
+		return 0, err
+	}
+	return info.Generation, nil
 }
 
 // keptChanging explains giving up after maxConflicts concurrent changes.
 func keptChanging(err error, p *Plan) error {
-	return fmt.Errorf("patch deployment %s/%s: it kept changing while rollback planned (%d attempts); nothing was rolled back, try again: %w", p.Namespace, p.Deployment, maxConflicts, err)
+	return fmt.Errorf("patch %s %s/%s: it kept changing while rollback planned (%d attempts); nothing was rolled back, try again: %w", p.Kind.Lower(), p.Namespace, p.Name, maxConflicts, err)
 }
 
 // writeError explains a failed write.
 func writeError(err error, p *Plan) error {
 	switch {
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("patch deployment %s/%s: permission denied, nothing changed; an identity that may patch deployments in namespace %s (e.g. the edit role) is needed: %w", p.Namespace, p.Deployment, p.Namespace, err)
+		return fmt.Errorf("patch %s %s/%s: permission denied, nothing changed; an identity that may patch %s in namespace %s (e.g. the edit role) is needed: %w", p.Kind.Lower(), p.Namespace, p.Name, p.Kind.Resource(), p.Namespace, err)
 	}
-	return fmt.Errorf("patch deployment %s/%s: %w", p.Namespace, p.Deployment, err)
+	return fmt.Errorf("patch %s %s/%s: %w", p.Kind.Lower(), p.Namespace, p.Name, err)
 }
 
 // imagesString joins images for one-line output.

@@ -14,11 +14,12 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(minimal + "database:\n  url: postgres://u:p@h/db\n"))
 	f.Add([]byte(minimal + "healthChecks:\n  prometheus:\n    url: http://p\n    queries: [{name: a, query: up, max: 1, min: 2}]\n"))
 	f.Add([]byte("app: [\n"))
+	f.Add([]byte(strings.Replace(minimal, "deployments: [web]", "statefulSets: [db]\ndaemonSets: [agent, agent]", 1)))
 	f.Add([]byte(strings.Replace(minimal, "deployments: [web]\n", "helmReleases:\n  - name: web\n    namespace: shop\n", 1)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rb, err := Parse("rollback.yaml", data)
 		if err == nil {
-			if rb == nil || len(rb.Steps) == 0 || len(rb.Clusters) == 0 || len(rb.Deployments)+len(rb.HelmReleases) == 0 {
+			if rb == nil || len(rb.Steps) == 0 || len(rb.Clusters) == 0 || len(rb.Workloads())+len(rb.HelmReleases) == 0 {
 				t.Fatalf("Parse returned an incomplete runbook without error: %+v", rb)
 			}
 			return

@@ -85,6 +85,33 @@ featureFlags: {configMap: flags}
 	}
 }
 
+func TestParseWorkloads(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"deployments only", minimal, []string{"deployment/web"}},
+		{"every kind", minimal + "statefulSets: [db, queue]\ndaemonSets: [agent]\n", []string{"deployment/web", "statefulset/db", "statefulset/queue", "daemonset/agent"}},
+		{"no deployments", strings.Replace(minimal, "deployments: [web]\n", "statefulSets: [db]\n", 1), []string{"statefulset/db"}},
+		{"same name, other kind", minimal + "statefulSets: [web]\n", []string{"deployment/web", "statefulset/web"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rb, err := Parse("rollback.yaml", []byte(tt.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range rb.Workloads() {
+				got = append(got, w.String())
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("workloads (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -120,6 +147,10 @@ func TestParseErrors(t *testing.T) {
 		{"helm release unknown key", minimal + "helmReleases:\n  - name: web\n    chart: ./web\n", []string{`rollback.yaml:10: unknown key "chart" in helmReleases[0]: remove it or use one of name, namespace`}},
 		{"helm releases not a list", minimal + "helmReleases: web\n", []string{"rollback.yaml:8: wrong type: got a string, want a list"}},
 		{"duplicate deployment", strings.Replace(minimal, "[web]", "[web, web]", 1), []string{`rollback.yaml:7: deployment "web" is listed twice`}},
+		{"duplicate statefulset", minimal + "statefulSets: [db, db]\n", []string{`rollback.yaml:8: statefulset "db" is listed twice`}},
+		{"bad daemonset name", minimal + "daemonSets: [Agent_1]\n", []string{`rollback.yaml:8: daemonSets[0] "Agent_1" is not a valid Kubernetes name`}},
+		{"statefulsets lower case", minimal + "statefulsets: [db]\n", []string{`rollback.yaml:8: unknown key "statefulsets" in the runbook`, "statefulSets"}},
+		{"daemonsets wrong type", minimal + "daemonSets: agent\n", []string{"rollback.yaml:8: wrong type: got a string, want a list"}},
 		{"bad config kind", minimal + "configs:\n  - kind: Configmap\n    name: c\n", []string{`rollback.yaml:9: configs[0].kind "Configmap": use ConfigMap or Secret`}},
 		{"missing config name", minimal + "configs:\n  - kind: Secret\n", []string{"rollback.yaml:9: missing configs[0].name"}},
 		{"database without url source", minimal + "database:\n  migrationsDir: m\n", []string{"rollback.yaml:9: database has no URL source"}},

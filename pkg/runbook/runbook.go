@@ -4,6 +4,8 @@
 // keys, wrong types and missing required fields are errors naming file:line.
 package runbook
 
+import "strings"
+
 // APIVersion is the only apiVersion a runbook may declare.
 const APIVersion = "rollback.vibestack.dev/v1"
 
@@ -12,7 +14,8 @@ const Kind = "Runbook"
 
 // Step names, in the default order.
 const (
-	// StepApp rolls back the application's Deployments.
+	// StepApp rolls back the application's workloads (Deployments,
+	// StatefulSets, DaemonSets).
 	StepApp = "app"
 	// StepConfig rolls back the ConfigMaps and Secrets.
 	StepConfig = "config"
@@ -37,9 +40,14 @@ type Runbook struct {
 	App string `yaml:"app"`
 	// Clusters lists the kubeconfig contexts and namespaces the app runs in (at least one).
 	Clusters []Cluster `yaml:"clusters"`
-	// Deployments lists the app's Deployment names (at least one, unless
-	// HelmReleases lists the app's releases).
+	// Deployments lists the app's Deployment names. Deployments,
+	// StatefulSets, DaemonSets and HelmReleases together name at least
+	// one workload.
 	Deployments []string `yaml:"deployments,omitempty"`
+	// StatefulSets lists the app's StatefulSet names.
+	StatefulSets []string `yaml:"statefulSets,omitempty"`
+	// DaemonSets lists the app's DaemonSet names.
+	DaemonSets []string `yaml:"daemonSets,omitempty"`
 	// HelmReleases lists the app's Helm releases, rolled back by the app
 	// step through Helm; a Deployment of a listed release is rolled back
 	// through its release.
@@ -221,3 +229,33 @@ type FeatureFlags struct {
 	// Namespace is its namespace (default: the first cluster's namespace).
 	Namespace string `yaml:"namespace,omitempty"`
 }
+
+// Workload is one workload of the runbook: its kind and name.
+type Workload struct {
+	// Kind is Deployment, StatefulSet or DaemonSet.
+	Kind string
+	// Name is the workload's name.
+	Name string
+}
+
+// String returns the workload as kubectl names it: deployment/web,
+// statefulset/db, daemonset/agent.
+func (w Workload) String() string { return strings.ToLower(w.Kind) + "/" + w.Name }
+
+// Workloads lists the runbook's workloads: its Deployments, then its
+// StatefulSets, then its DaemonSets, each in the order written.
+func (rb *Runbook) Workloads() []Workload {
+	var out []Workload
+	for _, l := range []struct {
+		kind  string
+		names []string
+	}{{"Deployment", rb.Deployments}, {"StatefulSet", rb.StatefulSets}, {"DaemonSet", rb.DaemonSets}} {
+		for _, n := range l.names {
+			out = append(out, Workload{Kind: l.kind, Name: n})
+		}
+	}
+	return out
+}
+
+// Describe returns the workload for a sentence: "statefulset db".
+func (w Workload) Describe() string { return strings.ToLower(w.Kind) + " " + w.Name }

@@ -122,13 +122,18 @@ func validate(found *issues, rb *Runbook, l locator) {
 		seen[c] = true
 	}
 
-	if len(rb.Deployments) == 0 && len(rb.HelmReleases) == 0 {
-		found.add(l.line("deployments"), "missing deployments: list the application's Deployment names (or its Helm releases under helmReleases)")
+	if len(rb.Deployments)+len(rb.StatefulSets)+len(rb.DaemonSets)+len(rb.HelmReleases) == 0 {
+		found.add(l.line("deployments"), "missing deployments: list the application's Deployment names (and its statefulSets and daemonSets, if any, or its Helm releases under helmReleases)")
 	}
-	for i, d := range rb.Deployments {
-		k8sName(d, fmt.Sprintf("deployments[%d]", i), "deployments", i)
-		if slices.Index(rb.Deployments, d) < i {
-			found.add(l.line("deployments", i), "deployment %q is listed twice: remove the duplicate", d)
+	for _, list := range []struct {
+		key, kind string
+		names     []string
+	}{{"deployments", "deployment", rb.Deployments}, {"statefulSets", "statefulset", rb.StatefulSets}, {"daemonSets", "daemonset", rb.DaemonSets}} {
+		for i, d := range list.names {
+			k8sName(d, fmt.Sprintf("%s[%d]", list.key, i), list.key, i)
+			if slices.Index(list.names, d) < i {
+				found.add(l.line(list.key, i), "%s %q is listed twice: remove the duplicate", list.kind, d)
+			}
 		}
 	}
 

@@ -30,7 +30,7 @@ func main() {
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: demo-pipeline deploy|config|url|db-create|db-up|receive|runbook ...")
+		return fmt.Errorf("usage: demo-pipeline deploy|statefulset|config|url|db-create|db-up|receive|runbook ...")
 	}
 	need := func(n int, usage string) error {
 		if len(args) < n {
@@ -44,6 +44,11 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		return deploy(ctx, args[1], args[2], args[3], args[4], args[5])
+	case "statefulset":
+		if err := need(5, "statefulset NAMESPACE NAME IMAGE CHANGE-CAUSE"); err != nil {
+			return err
+		}
+		return statefulSet(ctx, args[1], args[2], args[3], args[4])
 	case "config":
 		if err := need(4, "config NAMESPACE NAME KEY=VALUE..."); err != nil {
 			return err

@@ -9,66 +9,80 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vibestack/rollback/pkg/configs"
+	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/ownership"
 	"github.com/vibestack/rollback/pkg/podrefs"
 	"github.com/vibestack/rollback/pkg/rollout"
+	"github.com/vibestack/rollback/pkg/runbook"
 )
 
 // RecentEvents is how far back Warning events are reported.
 const RecentEvents = 15 * time.Minute
 
-// deploymentJob checks one Deployment: its revisions and rollback target
-// (which must be able to start), its pods and events, and its owners.
-func (o *Options) deploymentJob(c Cluster, name string) job {
+// workloadJob checks one workload (Deployment, StatefulSet, DaemonSet):
+// its revisions and rollback target (which must be able to start), its
+// pods and events, and its owners.
+func (o *Options) workloadJob(c Cluster, wl runbook.Workload) job {
 	return func(ctx context.Context) []Check {
 		clients := rollout.NewClients(c.Client, c.Namespace)
-		d, err := clients.Deployments.Get(ctx, name, metav1.GetOptions{})
+		w, err := rollout.ParseWorkload(wl.String())
+		if err != nil {
+			return []Check{{Cluster: c.Context, Group: GroupRevisions, Name: wl.Name, Status: Fail, Detail: err.Error()}}
+		}
+		name := w.Arg()
+		info, err := rollout.GetWorkload(ctx, clients, w.String())
 		if err != nil {
 			ch := Check{Cluster: c.Context, Group: GroupRevisions, Name: name, Status: Unknown,
-				Detail: fmt.Sprintf("read deployment %s in namespace %s: %v", name, c.Namespace, err),
+				Detail: fmt.Sprintf("read %s in namespace %s: %v", w.Describe(), c.Namespace, err),
 				Fix:    "check the cluster is reachable and the access checks above"}
-			if apierrors.IsNotFound(err) {
+			if outcome.KindOf(err) == outcome.Refused {
 				ch.Status = Fail
-				ch.Detail = fmt.Sprintf("deployment %s not found in namespace %s", name, c.Namespace)
-				ch.Fix = "fix the runbook's deployments or clusters (kubectl get deployments -n " + c.Namespace + ")"
+				ch.Detail = fmt.Sprintf("%s not found in namespace %s", w.Describe(), c.Namespace)
+				ch.Fix = fmt.Sprintf("fix the runbook's %s or clusters (kubectl get %s -n %s)", runbookKey(w.Kind), w.Kind.Resource(), c.Namespace)
 			}
 			return []Check{ch}
 		}
-		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-		if err != nil {
-			return []Check{{Cluster: c.Context, Group: GroupRevisions, Name: name, Status: Fail,
-				Detail: fmt.Sprintf("deployment %s has an invalid selector: %v", name, err)}}
+		if d, ok := info.Object.(*appsv1.Deployment); ok {
+			if through, ow := o.throughRelease(c, d); through != "" {
+				return []Check{throughReleaseCheck(c.Context, name, through, ow), o.podsCheck(ctx, c, clients, info),
+					{Cluster: c.Context, Group: GroupOwners, Name: name, Status: OK, Detail: ow.Title() + " (listed in helmReleases): rolled back through it; its owners are checked with the release"}}
+			}
 		}
-		var checks []Check
-		if through, ow := o.throughRelease(c, d); through != "" {
-			return append(checks, throughReleaseCheck(c.Context, name, through, ow), o.podsCheck(ctx, c, clients, d, sel.String()),
-				Check{Cluster: c.Context, Group: GroupOwners, Name: name, Status: OK, Detail: ow.Title() + " (listed in helmReleases): rolled back through it; its owners are checked with the release"})
-		}
-		rss, err := clients.ReplicaSets.List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-		if err != nil {
-			checks = append(checks, Check{Cluster: c.Context, Group: GroupRevisions, Name: name, Status: Unknown,
-				Detail: fmt.Sprintf("list replicasets of deployment %s: %v", name, err), Fix: "see the access checks above"})
-			return append(checks, o.podsCheck(ctx, c, clients, d, sel.String()))
-		}
-		// Owners are their own check: plan as if forced, with the same
-		// ownership and start checks as `rollback app undo`.
-		p, err := rollout.PlanUndo(ctx, d, rss.Items, rollout.PlanOptions{Force: true,
+		// Owners are their own check: plan as if forced (and as if the pods
+		// of an OnDelete strategy may be replaced), with the same ownership
+		// and start checks as `rollback app undo`.
+		p, err := rollout.PlanFor(ctx, clients, w.String(), rollout.PlanOptions{Force: true, ReplacePods: true,
 			Owners: ownership.Checker{Applications: clients.Applications},
 			Start:  &podrefs.Checker{Namespace: c.Namespace, ConfigMaps: clients.ConfigMaps, Secrets: clients.Secrets, PVCs: clients.PVCs, ServiceAccounts: clients.ServiceAccounts, Snapshots: configs.SnapshotFinder{Client: c.Client}}})
-		checks = append(checks, revisionCheck(c.Context, d, p, err), o.podsCheck(ctx, c, clients, d, sel.String()))
-		return append(checks, ownersCheck(c.Context, d.Name, p.Ownership))
+		if p == nil {
+			return []Check{{Cluster: c.Context, Group: GroupRevisions, Name: name, Status: Unknown,
+				Detail: fmt.Sprintf("read the revisions of %s: %v", w.Describe(), err), Fix: "see the access checks above"},
+				o.podsCheck(ctx, c, clients, info)}
+		}
+		checks := []Check{revisionCheck(c.Context, w, p, err), o.podsCheck(ctx, c, clients, info)}
+		return append(checks, ownersCheck(c.Context, w.Arg(), p.Ownership))
 	}
+}
+
+// runbookKey is the runbook's key of the workloads of kind k.
+func runbookKey(k rollout.Kind) string {
+	switch k {
+	case rollout.KindStatefulSet:
+		return "statefulSets"
+	case rollout.KindDaemonSet:
+		return "daemonSets"
+	}
+	return "deployments"
 }
 
 // revisionCheck reports the current revision, the rollback target chosen
 // as `rollback app undo` would (the plan p and its error err) and their
 // difference.
-func revisionCheck(cluster string, d *appsv1.Deployment, p *rollout.Plan, err error) Check {
-	ch := Check{Cluster: cluster, Group: GroupRevisions, Name: d.Name}
+func revisionCheck(cluster string, w rollout.Workload, p *rollout.Plan, err error) Check {
+	ch := Check{Cluster: cluster, Group: GroupRevisions, Name: w.Arg()}
 	if err != nil && len(p.Missing) > 0 {
 		ch.Status = Fail
 		ch.Detail = err.Error()
@@ -78,10 +92,14 @@ func revisionCheck(cluster string, d *appsv1.Deployment, p *rollout.Plan, err er
 	if err != nil {
 		ch.Status = Fail
 		ch.Detail = "no rollback target: " + err.Error()
-		ch.Fix = fmt.Sprintf("see `rollback app history %s -n %s`; pick a revision and pass --to-revision N, or roll forward", d.Name, d.Namespace)
+		ch.Fix = fmt.Sprintf("see `rollback app history %s -n %s`; pick a revision and pass --to-revision N, or roll forward", w.Arg(), p.Namespace)
 		return ch
 	}
-	cur := "current revision unknown (no ReplicaSet matches the template yet)"
+	holder := "ReplicaSet"
+	if w.Kind != rollout.KindDeployment {
+		holder = "ControllerRevision"
+	}
+	cur := "current revision unknown (no " + holder + " matches the template yet)"
 	if p.From != nil {
 		cur = fmt.Sprintf("current %d (%s)", p.From.Number, strings.Join(p.From.Images, ", "))
 	}
@@ -107,7 +125,15 @@ func revisionCheck(cluster string, d *appsv1.Deployment, p *rollout.Plan, err er
 	ch.Detail = fmt.Sprintf("%s -> %s; diff: %s", cur, target, strings.Join(diff, "; "))
 	if p.Fallback {
 		ch.Status = Warn
-		ch.Fix = fmt.Sprintf("the target was never verified: stamp good revisions in CI with `rollback app mark-good %s`", d.Name)
+		ch.Fix = fmt.Sprintf("the target was never verified: stamp good revisions in CI with `rollback app mark-good %s`", w.Arg())
+	}
+	if len(p.ReplacePods) > 0 {
+		ch.Status = Warn
+		ch.Detail += fmt.Sprintf("; OnDelete: pods %s must be replaced after the undo", strings.Join(p.ReplacePods, ", "))
+		ch.Fix = "the app step needs consent to replace them: `rollback run --replace-pods` (or `rollback app undo --replace-pods`)"
+	}
+	if p.ReplaceStuck != "" {
+		ch.Detail += fmt.Sprintf("; pod %s fails at an older revision and blocks the OrderedReady rollout: the undo replaces it", p.ReplaceStuck)
 	}
 	owners := map[string]bool{}
 	for _, w := range append(p.Ownership.ForcedWarnings(), p.Ownership.Notes()...) {
@@ -123,11 +149,11 @@ func revisionCheck(cluster string, d *appsv1.Deployment, p *rollout.Plan, err er
 
 // podsCheck reports pods not ready, restarts and recent Warning events: an
 // incident is why we are here, so they are a warning, never NO-GO.
-func (o *Options) podsCheck(ctx context.Context, c Cluster, clients rollout.Clients, d *appsv1.Deployment, sel string) Check {
-	ch := Check{Cluster: c.Context, Group: GroupPods, Name: d.Name}
-	pods, err := clients.Pods.List(ctx, metav1.ListOptions{LabelSelector: sel})
+func (o *Options) podsCheck(ctx context.Context, c Cluster, clients rollout.Clients, w *rollout.WorkloadInfo) Check {
+	ch := Check{Cluster: c.Context, Group: GroupPods, Name: w.Arg()}
+	pods, err := clients.Pods.List(ctx, metav1.ListOptions{LabelSelector: w.Selector})
 	if err != nil {
-		ch.Status, ch.Detail = Warn, fmt.Sprintf("list pods of deployment %s: %v", d.Name, err)
+		ch.Status, ch.Detail = Warn, fmt.Sprintf("list pods of %s: %v", w.Describe(), err)
 		return ch
 	}
 	var notReady, restarts int
@@ -152,7 +178,7 @@ func (o *Options) podsCheck(ctx context.Context, c Cluster, clients rollout.Clie
 	if failure != "" {
 		parts = append(parts, failure)
 	}
-	events := o.warningEvents(ctx, clients, d.Name)
+	events := o.warningEvents(ctx, clients, w.Name)
 	if len(events) > 0 {
 		parts = append(parts, fmt.Sprintf("%d warning events in the last %s (%s)", len(events), shortDuration(RecentEvents), strings.Join(events, "; ")))
 	} else {
@@ -167,7 +193,7 @@ func (o *Options) podsCheck(ctx context.Context, c Cluster, clients rollout.Clie
 }
 
 // warningEvents returns "Reason: message" of the Warning events of the last
-// RecentEvents about the Deployment, its ReplicaSets and pods (objects named
+// RecentEvents about the workload, its revisions and pods (objects named
 // after it), newest first, at most three distinct reasons.
 func (o *Options) warningEvents(ctx context.Context, clients rollout.Clients, name string) []string {
 	list, err := clients.Events.List(ctx, metav1.ListOptions{FieldSelector: "type=" + corev1.EventTypeWarning})
