@@ -3,6 +3,7 @@
 package kinds_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,7 +90,20 @@ func TestStuckStatefulSet(t *testing.T) {
 		t.Errorf("a-2 is not a new pod at v1: %+v", after["a-2"].Spec.Containers)
 	}
 	// The deletion is in the journal, as a write of the app step.
-	entries, _ := onlyIncident(t, dir)
+	entries, id := onlyIncident(t, dir)
+	// The evidence kept the stuck pod, gone now, with its logs.
+	export := filepath.Join(t.TempDir(), "evidence")
+	if code, _, errOut := run(t, "incident", "evidence", id, "--journal-dir", dir, "--export", export); code != 0 {
+		t.Fatalf("incident evidence --export: exit %d\n%s", code, errOut)
+	}
+	wdir := filepath.Join(export, id, "workloads", ns, "statefulset-a")
+	pods, err := os.ReadFile(filepath.Join(wdir, "pods.json"))
+	if err != nil || !strings.Contains(string(pods), `"a-2"`) {
+		t.Errorf("evidence pods.json of statefulset a: %v\n%s", err, pods)
+	}
+	if logs, _ := filepath.Glob(filepath.Join(wdir, "logs", "a-2", "*.log")); len(logs) == 0 {
+		t.Errorf("the evidence holds no log of the stuck pod a-2")
+	}
 	var deletions, writes int
 	for _, e := range entries {
 		if e.Action == journal.ActionStepWritten && e.Target == "statefulset/a" {

@@ -162,6 +162,11 @@ func startInformer(ctx context.Context, lw cache.ListerWatcher, obj runtime.Obje
 			if m, ok := o.(metav1.Object); ok {
 				m.SetManagedFields(nil)
 			}
+			if p, ok := o.(*corev1.Pod); ok {
+				// Pods are judged from their metadata and status alone; a
+				// thousand pod specs (env, volumes) are not kept.
+				p.Spec = corev1.PodSpec{NodeName: p.Spec.NodeName}
+			}
 			return o, nil
 		},
 		Indexers: cache.Indexers{byController: controllerUID},
