@@ -127,7 +127,14 @@ func TestUndoPastFailedRevision(t *testing.T) {
 		t.Fatalf("journal files %v", files)
 	}
 	j, _ := os.ReadFile(files[0])
-	mustContain(t, "journal", string(j), `"action":"incident.opened"`, `"action":"step.started"`, `"action":"step.completed"`, `"target":"helmrelease/web"`, `"action":"incident.closed"`)
+	mustContain(t, "journal", string(j), `"action":"incident.opened"`, `"action":"evidence.collected"`, `"action":"step.started"`, `"action":"step.completed"`, `"target":"helmrelease/web"`, `"action":"incident.closed"`)
+	// The evidence of the release's Deployment, kept before Helm's write.
+	if bundles, _ := filepath.Glob(filepath.Join(journalDir, "*.evidence.tar.gz")); len(bundles) != 1 {
+		t.Errorf("evidence bundles %v, want one", bundles)
+	}
+	if code, out, _ := rollbackHelm(t, "incident", "evidence", strings.TrimSuffix(filepath.Base(files[0]), ".jsonl"), "--journal-dir", journalDir, "-o", "json"); code != 0 || !strings.Contains(out, "deployment-web/pods.json") {
+		t.Errorf("incident evidence: exit %d\n%s", code, out)
+	}
 	mustNotContain(t, "journal", string(j), secrets...)
 
 	// Already at the last known good revision: skipped.

@@ -107,6 +107,7 @@ func Verify(cmd *cobra.Command) func(*Factory) rollout.Verification {
 func Record(cmd *cobra.Command) func(f *Factory, app, step, target string, mirror corev1client.ConfigMapInterface, locks ...lifecycle.LockTarget) lifecycle.OneStep {
 	r := &recordFlags{}
 	r.add(cmd)
+	r.evidence.add(cmd)
 	return func(f *Factory, app, step, target string, mirror corev1client.ConfigMapInterface, locks ...lifecycle.LockTarget) lifecycle.OneStep {
 		return r.oneStep(f, cmd, app, step, target, mirror, nil, locks...)
 	}

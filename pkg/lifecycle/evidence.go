@@ -36,14 +36,18 @@ type Evidence struct {
 // writes the bundle beside the journal (<dir>/<id>.evidence.tar.gz, mode
 // 0600, atomically) and records evidence.collected with what the report's
 // root cause analysis shows. It runs once per incident process: later calls
-// return nil. It never fails the rollback: a collection or a write that
-// fails is recorded and reported as a warning.
+// return nil (a call without sources does not count). It never fails the
+// rollback: a collection or a write that fails is recorded and reported as
+// a warning.
 func (in *Incident) Collect(ctx context.Context, step string, sources ...evidence.Source) *Evidence {
+	if len(sources) == 0 {
+		return nil
+	}
 	in.mu.Lock()
 	done := in.collected
 	in.collected = true
 	in.mu.Unlock()
-	if done || len(sources) == 0 {
+	if done {
 		return nil
 	}
 	lim := evidence.DefaultLimits()

@@ -12,6 +12,7 @@ import (
 	"github.com/vibestack/rollback/pkg/configs"
 	"github.com/vibestack/rollback/pkg/helmrelease"
 	"github.com/vibestack/rollback/pkg/helmtarget"
+	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/progress"
 	"github.com/vibestack/rollback/pkg/rollout"
@@ -71,7 +72,20 @@ under the release's cluster lock, the one rollback run and guard take.`,
 				}
 			}
 			var res *helmrelease.UndoResult
+			// in and plan are the incident and the checked plan: the
+			// evidence of the release's Deployments is kept before Helm's
+			// rollback writes.
+			var in *lifecycle.Incident
+			var plan *helmrelease.Plan
 			run := func(ctx context.Context, obs progress.Observer) (lifecycle.StepOutcome, error) {
+				if in != nil && plan != nil {
+					clients := rollout.NewClients(cfg.Clientset, plan.Namespace)
+					var sources []evidence.Source
+					for _, d := range plan.Deployments {
+						sources = append(sources, evidence.Workload{Clients: clients, Namespace: plan.Namespace, Name: d})
+					}
+					in.Collect(ctx, "helm", sources...)
+				}
 				u.Observer = obs
 				var err error
 				res, err = u.Run(ctx, release)
@@ -83,13 +97,16 @@ under the release's cluster lock, the one rollback run and guard take.`,
 				cs := cfg.Clientset
 				step := record(f, release, "helm", helmtarget.Ref{Name: release}.Target(), cs.CoreV1().ConfigMaps(cfg.Namespace),
 					lifecycle.Workload(cs.CoordinationV1().Leases(cfg.Namespace), cfg.Namespace, "helmrelease", release))
-				step.OnOpen = func(in *lifecycle.Incident) { u.Journal = in }
+				step.OnOpen = func(opened *lifecycle.Incident) { u.Journal, in = opened, opened }
 				// Bad input, a refused plan and a missing terminal are
 				// refused before anything is recorded.
 				step.Check = func(ctx context.Context) error {
 					dry := *u
 					dry.DryRun, dry.Observer, dry.Confirm = true, nil, nil
 					r, err := dry.Run(ctx, release)
+					if r != nil {
+						plan = r.Plan
+					}
 					if err == nil && !yes && !f.IO.InTTY && r.Verdict != helmrelease.VerdictSkipped {
 						err = exitcode.AsRefused(errNoTTY)
 						r.Verdict, r.Error = helmrelease.VerdictRefused, err.Error()
