@@ -51,7 +51,7 @@ func TestSingleUndoLeavesARecord(t *testing.T) {
 	for _, e := range entries {
 		actions = append(actions, string(e.Action))
 	}
-	want := "incident.opened lock.acquired step.started step.written step.verifying step.completed lock.released incident.closed"
+	want := "incident.opened lock.acquired evidence.collected step.started step.written step.verifying step.completed lock.released incident.closed"
 	if got := strings.Join(actions, " "); got != want {
 		t.Errorf("journal actions:\n got %s\nwant %s", got, want)
 	}
