@@ -34,12 +34,17 @@ for target in $targets; do
 	CGO_ENABLED=0 GOOS="$os" GOARCH="$arch" go build -trimpath \
 		-ldflags "-s -w -X github.com/vibestack/rollback/internal/version.version=$version" \
 		-o "$stage/$name/rollback" ./cmd/rollback
+	# rollback helm runs in its own program (Helm's library stays out of the
+	# other commands' memory); rollback finds it next to its own executable.
+	CGO_ENABLED=0 GOOS="$os" GOARCH="$arch" go build -trimpath \
+		-ldflags "-s -w -X github.com/vibestack/rollback/internal/version.version=$version" \
+		-o "$stage/$name/rollback-helm" ./cmd/rollback-helm
 	cp README.md "$stage/$name/"
 	[[ -f LICENSE ]] && cp LICENSE "$stage/$name/"
 	tar --sort=name --mtime='2000-01-01 00:00:00Z' --owner=0 --group=0 --numeric-owner \
 		-C "$stage/$name" -cf - . | gzip -9 -n >"$dist/$name.tar.gz"
-	size="$(stat -c %s "$stage/$name/rollback")"
-	echo "release: $name.tar.gz (binary $size bytes)"
+	size="$(stat -c %s "$stage/$name/rollback")" hsize="$(stat -c %s "$stage/$name/rollback-helm")"
+	echo "release: $name.tar.gz (rollback $size bytes, rollback-helm $hsize bytes, archive $(stat -c %s "$dist/$name.tar.gz") bytes)"
 	sum="$(sha256sum "$dist/$name.tar.gz" | cut -d' ' -f1)"
 	platforms+="  - selector:
       matchLabels:
@@ -50,6 +55,8 @@ for target in $targets; do
     bin: rollback
     files:
       - from: rollback
+        to: .
+      - from: rollback-helm
         to: .
       - from: README.md
         to: .

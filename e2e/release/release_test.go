@@ -68,13 +68,14 @@ func TestReleaseAndKrewInstall(t *testing.T) {
 			t.Errorf("the krew manifest does not name %s with its sha256 %s:\n%s", name, sum, manifest)
 		}
 		files := untar(t, archive, t.TempDir())
-		for _, want := range []string{"rollback", "README.md"} {
+		for _, want := range []string{"rollback", "rollback-helm", "README.md", "LICENSE"} {
 			if _, ok := files[want]; !ok {
 				t.Errorf("%s lacks %s (has %v)", name, want, files)
 			}
 		}
 		if goos == "linux" {
 			checkStripped(t, files["rollback"])
+			checkStripped(t, files["rollback-helm"])
 		}
 	}
 
@@ -121,6 +122,13 @@ func TestReleaseAndKrewInstall(t *testing.T) {
 	}
 	if got, want := strings.TrimSpace(string(out)), "rollback version "+version; got != want {
 		t.Errorf("kubectl rollback --version = %q, want %q", got, want)
+	}
+	// rollback helm runs rollback-helm, found next to the plugin's
+	// executable through krew's symlink.
+	helm := exec.Command(kubectl, "rollback", "helm", "--help")
+	helm.Env = run.Env
+	if out, err := helm.CombinedOutput(); err != nil || !strings.Contains(string(out), "history") {
+		t.Errorf("kubectl rollback helm --help: %v\n%s", err, out)
 	}
 	kv, _ := exec.Command(kubectl, "version", "--client").CombinedOutput()
 	t.Logf("installed with krew %s, run by %s", krewVersion, strings.TrimSpace(string(kv)))
