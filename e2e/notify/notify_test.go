@@ -173,6 +173,7 @@ func TestThreeChannels(t *testing.T) {
 			t.Errorf("pagerduty event %d: %s", i, pr[i].body)
 		}
 	}
+	j.Flush(ctx(t)) // the mirror is written in the background
 	mirror, err := journal.ReadMirror(ctx(t), sb.Clientset.CoreV1().ConfigMaps(ns), j.ID())
 	if err != nil || len(mirror) != 9 {
 		t.Fatalf("mirror: %d entries, %v", len(mirror), err)
