@@ -64,6 +64,11 @@ func TestTwoEngineersOneTimeline(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// Append returns once an entry is on disk; the mirror follows a moment
+	// later. Both catch up before ana goes on, so that every entry above is
+	// in the mirror before her close.
+	ana.Flush(ctx(t))
+	bo.Flush(ctx(t))
 	start := time.Now()
 	for range 20 {
 		appendOK(ana, journal.Entry{Step: "app", Action: "step.progress", Target: "deployment/web"})
