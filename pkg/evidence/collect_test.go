@@ -10,6 +10,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/vibestack/rollback/pkg/promquery"
 	"github.com/vibestack/rollback/pkg/redact"
@@ -321,5 +322,37 @@ func TestCollectLeavesASlowSourceBehind(t *testing.T) {
 	}
 	if _, ok := res.Bundle.File("late.txt"); ok || len(m.Files) != 0 || len(m.Errors) != 0 {
 		t.Errorf("what the source added after the deadline is in the bundle: %+v", m)
+	}
+}
+
+// TestCollectPreviousOfATerminatedContainer: the container had just exited
+// when its status was read; the kubelet restarted it before its log was
+// read, so the run with the crash is the previous one by then. Both runs
+// are kept; a container that has not restarted yet has no previous run,
+// and that is not reported as missing.
+func TestCollectPreviousOfATerminatedContainer(t *testing.T) {
+	c := newCluster("example/web:crash")
+	rel := c.rss[1].CreationTimestamp.Time
+	exited := corev1.ContainerStatus{Name: "app", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}}
+	c.pod("web-h2-a", 2, false, exited) // restarted since: its crash is the previous run
+	c.pod("web-h2-b", 2, false, exited) // not restarted yet: no previous run
+	c.logs["web-h2-a/app"] = lines(stamp(rel.Add(9*time.Second), `level=info msg="starting" attempt=1`))
+	c.logs["web-h2-a/app/previous"] = lines(stamp(rel.Add(8*time.Second), `panic: sandbox mode crash`))
+	c.logs["web-h2-b/app"] = lines(stamp(rel.Add(8*time.Second), `panic: sandbox mode crash`))
+	res := collect(t, c, DefaultLimits())
+	m := res.Bundle.Manifest()
+	dir := "workloads/shop/deployment-web/logs/"
+	for _, f := range []string{"web-h2-a/app.log", "web-h2-a/app.previous.log", "web-h2-b/app.log"} {
+		if data, ok := res.Bundle.File(dir + f); !ok || len(data) == 0 {
+			t.Errorf("bundle lacks %s: %v", f, fileNames(m))
+		}
+	}
+	if data, _ := res.Bundle.File(dir + "web-h2-a/app.previous.log"); !strings.Contains(string(data), "panic") {
+		t.Errorf("the previous run of web-h2-a lacks its crash: %q", data)
+	}
+	for _, s := range m.Skipped {
+		if strings.Contains(s.What, "previous run") {
+			t.Errorf("a previous run that does not exist yet is reported: %+v", s)
+		}
 	}
 }

@@ -29,7 +29,10 @@ type logTask struct {
 	pods           corev1client.PodInterface
 	pod, container string
 	previous       bool
-	file           string
+	// optional drops the task without a word when the log does not exist
+	// (the previous run of a container that has not restarted yet).
+	optional bool
+	file     string
 	// done receives the log as kept (redacted).
 	done func(text string)
 }
@@ -56,6 +59,7 @@ func (col *collector) readLog(ctx context.Context, t logTask) {
 		switch {
 		case ctx.Err() != nil:
 			col.bundle.skip(t.what(), StoppedByBudget+": cut while reading")
+		case (apierrors.IsBadRequest(err) || apierrors.IsNotFound(err)) && t.optional:
 		case apierrors.IsBadRequest(err) || apierrors.IsNotFound(err):
 			col.bundle.skip(t.what(), "unavailable: "+col.red.String(oneLine(err.Error())))
 		default:

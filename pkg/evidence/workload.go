@@ -253,8 +253,15 @@ func (p *workloadPart) logTasks(col *collector, bad, healthy []*corev1.Pod) []lo
 			} else if cs.State.Waiting != nil {
 				col.bundle.skip(fmt.Sprintf("logs of pod %s container %s", pod.Name, cs.Name), "never started: "+cs.State.Waiting.Reason)
 			}
-			if hasPrevious(cs) {
+			switch {
+			case hasPrevious(cs):
 				out = append(out, logTask{rank: rank, pods: p.w.Clients.Pods, pod: pod.Name, container: cs.Name, previous: true, file: base + ".previous.log", done: done})
+			case cs.State.Terminated != nil:
+				// The run that just ended becomes the previous one when the
+				// kubelet restarts the container, maybe before its log is
+				// read: ask for the previous run too, without a word when
+				// there is none yet.
+				out = append(out, logTask{rank: rank, pods: p.w.Clients.Pods, pod: pod.Name, container: cs.Name, previous: true, optional: true, file: base + ".previous.log", done: done})
 			}
 		}
 	}
