@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -149,6 +150,24 @@ func (b *Bundle) add(name string, data []byte, keepTail bool) bool {
 	b.size += int64(len(data))
 	b.manifest.Files = append(b.manifest.Files, FileInfo{Name: name, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), Truncated: truncated})
 	return true
+}
+
+// dropIfSame removes the file name when other holds the same bytes.
+func (b *Bundle) dropIfSame(name, other string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d, ok := b.data[name]
+	if o, has := b.data[other]; b.sealed || !ok || !has || !bytes.Equal(d, o) {
+		return
+	}
+	delete(b.data, name)
+	b.size -= int64(len(d))
+	for i, f := range b.manifest.Files {
+		if f.Name == name {
+			b.manifest.Files = append(b.manifest.Files[:i], b.manifest.Files[i+1:]...)
+			break
+		}
+	}
 }
 
 // full reports whether the size limit is reached.

@@ -115,6 +115,11 @@ func (c *Collect) Run(ctx context.Context) *Result {
 	}
 	mu.Unlock()
 	late := col.readLogs(cctx, all)
+	for _, t := range all {
+		if t.sameAs != "" {
+			col.bundle.dropIfSame(t.file, t.sameAs)
+		}
+	}
 	if cctx.Err() != nil && ctx.Err() == nil {
 		col.bundle.stoppedBy(StoppedByBudget)
 	}

@@ -194,8 +194,10 @@ func TestCollectStopsAtTheBudget(t *testing.T) {
 		}
 		return
 	}
-	if logs != 0 || budget != 200 {
-		t.Errorf("%d logs read + %d left out by the budget, want all 200 left out", logs, budget)
+	// Each backing-off container has two runs to read: the current and,
+	// when the kubelet has restarted it since, the previous one.
+	if logs != 0 || budget != 400 {
+		t.Errorf("%d logs read + %d left out by the budget, want all 400 left out (2 runs of 200 pods)", logs, budget)
 	}
 }
 
@@ -354,5 +356,61 @@ func TestCollectPreviousOfATerminatedContainer(t *testing.T) {
 		if strings.Contains(s.What, "previous run") {
 			t.Errorf("a previous run that does not exist yet is reported: %+v", s)
 		}
+	}
+}
+
+// TestCollectPreviousOfABackingOffContainer: the container was backing off
+// after a crash when its status was read. When the kubelet restarted it
+// before its log was read, the crash is in the previous run and both runs
+// are kept; while it still backs off the kubelet serves the crashed run as
+// both the current and the previous log, and it is kept once.
+func TestCollectPreviousOfABackingOffContainer(t *testing.T) {
+	crash := `panic: sandbox mode crash`
+	for _, tc := range []struct {
+		name              string
+		current, previous string
+		wantPrevious      bool
+	}{
+		{"restarted since", `level=info msg="starting" attempt=2`, crash, true},
+		{"still backing off", "", crash, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster("example/web:crash")
+			rel := c.rss[1].CreationTimestamp.Time
+			c.pod("web-h2-a", 2, false, crashing(1, rel.Add(8*time.Second)))
+			c.logs["web-h2-a/app"] = lines(stamp(rel.Add(9*time.Second), tc.current))
+			if tc.current == "" { // the kubelet serves the crashed run
+				c.logs["web-h2-a/app"] = lines(stamp(rel.Add(8*time.Second), tc.previous))
+			}
+			c.logs["web-h2-a/app/previous"] = lines(stamp(rel.Add(8*time.Second), tc.previous))
+			res := collect(t, c, DefaultLimits())
+			m := res.Bundle.Manifest()
+			dir := "workloads/shop/deployment-web/logs/web-h2-a/"
+			kept := ""
+			for _, f := range []string{"app.log", "app.previous.log"} {
+				data, _ := res.Bundle.File(dir + f)
+				kept += string(data)
+			}
+			if !strings.Contains(kept, crash) {
+				t.Errorf("the crashed run is not kept: %v", fileNames(m))
+			}
+			if _, ok := res.Bundle.File(dir + "app.previous.log"); ok != tc.wantPrevious {
+				t.Errorf("app.previous.log kept: %v, want %v (%v)", ok, tc.wantPrevious, fileNames(m))
+			}
+			var size int64
+			for _, f := range m.Files {
+				data, _ := res.Bundle.File(f.Name)
+				size += int64(len(data))
+			}
+			if size != m.Size() {
+				t.Errorf("manifest size %d, files %d", m.Size(), size)
+			}
+			if len(res.Summary.Workloads) != 1 || len(res.Summary.Workloads[0].Containers) != 1 {
+				t.Fatalf("summary %+v; want one failing container", res.Summary)
+			}
+			if errs := res.Summary.Workloads[0].Containers[0].FirstErrors; len(errs) != 1 {
+				t.Errorf("first errors %q; want the crash line once", errs)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -256,12 +257,13 @@ func (p *workloadPart) logTasks(col *collector, bad, healthy []*corev1.Pod) []lo
 			switch {
 			case hasPrevious(cs):
 				out = append(out, logTask{rank: rank, pods: p.w.Clients.Pods, pod: pod.Name, container: cs.Name, previous: true, file: base + ".previous.log", done: done})
-			case cs.State.Terminated != nil:
-				// The run that just ended becomes the previous one when the
-				// kubelet restarts the container, maybe before its log is
-				// read: ask for the previous run too, without a word when
-				// there is none yet.
-				out = append(out, logTask{rank: rank, pods: p.w.Clients.Pods, pod: pod.Name, container: cs.Name, previous: true, optional: true, file: base + ".previous.log", done: done})
+			case cs.State.Terminated != nil, cs.State.Waiting != nil && cs.LastTerminationState.Terminated != nil:
+				// The run that just ended (or is backing off) becomes the
+				// previous one when the kubelet restarts the container,
+				// maybe before its log is read: ask for the previous run
+				// too, without a word when there is none yet, and drop it
+				// when it is the run already kept as the current one.
+				out = append(out, logTask{rank: rank, pods: p.w.Clients.Pods, pod: pod.Name, container: cs.Name, previous: true, optional: true, file: base + ".previous.log", sameAs: base + ".log", done: done})
 			}
 		}
 	}
@@ -291,6 +293,9 @@ func (p *workloadPart) noteErrors(key, text string) {
 	defer p.mu.Unlock()
 	merged := append(p.errors[key], lines...)
 	sort.SliceStable(merged, func(i, j int) bool { return merged[i].Time.Before(merged[j].Time) })
+	// The same run read twice (current and previous of a backing-off
+	// container) gives the same lines.
+	merged = slices.Compact(merged)
 	p.errors[key] = merged[:min(len(merged), maxErrorLines)]
 }
 
