@@ -64,7 +64,7 @@ func TestShippedRBACIsEnoughAndNothingMore(t *testing.T) {
 	ctl := startController(t, "guard-sa", kc, "--lease-namespace", "rollback-system",
 		"--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms")
 	eventually(t, 30*time.Second, "the controller leads", func() bool { return ctl.has("guard-sa: became the leader") })
-	eventually(t, 30*time.Second, "the controller synced", func() bool { return ctl.has("guarding deployments annotated") })
+	eventually(t, 30*time.Second, "the controller synced", func() bool { return ctl.has("guarding deployments") })
 
 	eventually(t, 30*time.Second, "a Warning Event on the badly configured deployment", func() bool {
 		return countReason(events(t, sb.Clientset, ns, "bad"), guardcontroller.ReasonInvalidSettings) == 1

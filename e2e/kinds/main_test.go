@@ -28,7 +28,9 @@ import (
 
 var sb *sandboxenv.Sandbox
 
-func TestMain(m *testing.M) { os.Exit(sandboxenv.RunTests(m, &sb)) }
+func TestMain(m *testing.M) {
+	os.Exit(clitest.Main(func() int { return sandboxenv.RunTests(m, &sb) }))
+}
 
 func ctx(t *testing.T) context.Context { return clitest.Context(t, 3*time.Minute) }
 

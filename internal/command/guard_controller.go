@@ -17,6 +17,7 @@ import (
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/guardcontroller"
 	"github.com/vibestack/rollback/pkg/notify"
+	"github.com/vibestack/rollback/pkg/rollout"
 	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
@@ -30,6 +31,7 @@ type guardControllerFlags struct {
 	maxConcurrent  int
 	identity       string
 	allowURLs      []string
+	kinds          []string
 	// evidence are guard's --evidence-* flags, which apply to both modes.
 	evidence *evidenceFlags
 }
@@ -37,7 +39,7 @@ type guardControllerFlags struct {
 // guardControllerFlagNames are the flags that apply only to --controller.
 var guardControllerFlagNames = map[string]bool{
 	"controller": true, "lease-namespace": true, "lease-duration": true, "renew-deadline": true,
-	"retry-period": true, "health-addr": true, "max-concurrent": true, "identity": true, "allow-url": true,
+	"retry-period": true, "health-addr": true, "max-concurrent": true, "identity": true, "allow-url": true, "kinds": true,
 	"journal-dir": true, // guard's own flag: where the local copies of incident journals go
 	"file":        true, // guard's own flag: the runbook whose notifications every incident uses
 	// guard's own flags: the evidence collected before each rollback.
@@ -52,7 +54,8 @@ func (g *guardControllerFlags) add(cmd *cobra.Command) {
 	fl.DurationVar(&g.renewDeadline, "renew-deadline", guardcontroller.DefaultRenewDeadline, "with --controller: how long the leader keeps trying to renew before it stops guarding")
 	fl.DurationVar(&g.retryPeriod, "retry-period", guardcontroller.DefaultRetryPeriod, "with --controller: time between two attempts to acquire or renew the Lease")
 	fl.StringVar(&g.healthAddr, "health-addr", ":8081", "with --controller: address of the /healthz and /readyz endpoints (empty: none)")
-	fl.IntVar(&g.maxConcurrent, "max-concurrent", guardcontroller.DefaultMaxConcurrent, "with --controller: how many Deployments are guarded at once")
+	fl.IntVar(&g.maxConcurrent, "max-concurrent", guardcontroller.DefaultMaxConcurrent, "with --controller: how many workloads are guarded at once")
+	fl.StringSliceVar(&g.kinds, "kinds", nil, "with --controller: the workload kinds watched and guarded, comma-separated: deployment, statefulset, daemonset (default all three; the ServiceAccount needs list and watch on each)")
 	fl.StringVar(&g.identity, "identity", "", "with --controller: this replica's name in the Lease, states and Events (default hostname_pid)")
 	fl.StringArrayVar(&g.allowURLs, "allow-url", nil, "with --controller: URL pattern scheme://host[:port][/path-prefix] (*.name for subdomains, :* for any port) that check and Prometheus URLs in annotations may match (repeatable; also the key "+guardcontroller.SettingsKeyAllowURLs+" of ConfigMap "+guardcontroller.SettingsConfigMap+" in the lease namespace; default: cluster Service names *.svc and *.svc.cluster.local only)")
 }
@@ -61,7 +64,7 @@ func (g *guardControllerFlags) add(cmd *cobra.Command) {
 // -n it watches every namespace; with -n only those named (comma-separated).
 func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFlag) error {
 	if args := cmd.Flags().Args(); len(args) > 0 {
-		return exitcode.AsRefused(fmt.Errorf("guard --controller takes no DEPLOYMENT (got %q): it guards every Deployment annotated %s=%s", args[0], guardcontroller.AnnotationGuard, guardcontroller.EnabledValue))
+		return exitcode.AsRefused(fmt.Errorf("guard --controller takes no workload (got %q): it guards every Deployment, StatefulSet and DaemonSet annotated %s=%s", args[0], guardcontroller.AnnotationGuard, guardcontroller.EnabledValue))
 	}
 	var stray []string
 	inherited := cmd.InheritedFlags()
@@ -71,13 +74,21 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 		}
 	})
 	if len(stray) > 0 {
-		return exitcode.AsRefused(fmt.Errorf("%v do not apply to guard --controller: put each Deployment's settings in its annotations (%s-bake, %s-interval, ...) or in the ConfigMap named by %s", stray, guardcontroller.AnnotationPrefix, guardcontroller.AnnotationPrefix, guardcontroller.AnnotationConfig))
+		return exitcode.AsRefused(fmt.Errorf("%v do not apply to guard --controller: put each workload's settings in its annotations (%s-bake, %s-interval, ...) or in the ConfigMap named by %s", stray, guardcontroller.AnnotationPrefix, guardcontroller.AnnotationPrefix, guardcontroller.AnnotationConfig))
 	}
 	if g.renewDeadline >= g.leaseDuration || g.retryPeriod >= g.renewDeadline || g.retryPeriod <= 0 {
 		return exitcode.AsRefused(fmt.Errorf("need --retry-period (%s) < --renew-deadline (%s) < --lease-duration (%s)", g.retryPeriod, g.renewDeadline, g.leaseDuration))
 	}
 	if g.maxConcurrent < 1 {
 		return exitcode.AsRefused(fmt.Errorf("--max-concurrent %d: must be at least 1", g.maxConcurrent))
+	}
+	var kinds []rollout.Kind
+	for _, k := range g.kinds {
+		kind, err := rollout.ParseKind(k)
+		if err != nil {
+			return fmt.Errorf("--kinds: %w", err)
+		}
+		kinds = append(kinds, kind)
 	}
 	lim, err := g.evidence.limits()
 	if err != nil {
@@ -159,7 +170,7 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 	// release, in the rollback-helm program (one process per operation).
 	releases := f.releases()
 	if releases.Binary == "" {
-		logger.Warn(fmt.Sprintf("Deployments managed by Helm cannot be rolled back: %v", releases.Missing))
+		logger.Warn(fmt.Sprintf("workloads managed by Helm cannot be rolled back: %v", releases.Missing))
 	} else {
 		logger.Info(fmt.Sprintf("Helm releases are rolled back with %s", releases.Binary))
 	}
@@ -189,6 +200,7 @@ func (g *guardControllerFlags) run(cmd *cobra.Command, f *Factory, rf *runbookFl
 				OnSynced: func() { synced <- struct{}{} }, JournalDir: journalDir, Channels: chans, Secrets: secrets, LockDuration: g.leaseDuration,
 				Evidence: lim,
 				Releases: releases,
+				Kinds:    kinds,
 			}
 			go func() { errc <- c.Run(lctx) }()
 		}

@@ -16,7 +16,8 @@ func TestGuardControllerRefusals(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{"a deployment name", []string{"web"}, "takes no DEPLOYMENT"},
+		{"a deployment name", []string{"web"}, "takes no workload"},
+		{"an unknown kind", []string{"--kinds", "deployment,cronjob"}, `--kinds: unknown workload kind "cronjob"`},
 		{"a per-run flag", []string{"--bake", "1m"}, "[--bake] do not apply to guard --controller"},
 		{"renew deadline not below the lease duration", []string{"--renew-deadline", "20s"}, "need --retry-period (2s) < --renew-deadline (20s) < --lease-duration (15s)"},
 		{"no concurrency", []string{"--max-concurrent", "0"}, "--max-concurrent 0: must be at least 1"},

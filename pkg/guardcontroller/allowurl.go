@@ -18,7 +18,7 @@ import (
 	"github.com/vibestack/rollback/pkg/safehttp"
 )
 
-// URLPolicy is the allowlist of the URLs a Deployment's annotations (or its
+// URLPolicy is the allowlist of the URLs a workload's annotations (or its
 // settings ConfigMap) may make the controller fetch: check URLs and the
 // Prometheus server. Namespace editors write those; the allowlist is the
 // cluster admin's (--allow-url, or the key allowURLs of the controller's

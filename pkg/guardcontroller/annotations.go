@@ -1,13 +1,13 @@
 package guardcontroller
 
-// Annotations a Deployment carries to opt in and configure its guard, and
+// Annotations a Deployment, StatefulSet or DaemonSet carries to opt in and configure its guard, and
 // the one the controller writes.
 const (
 	// AnnotationPrefix is the prefix of every guard annotation.
 	AnnotationPrefix = "rollback.vibestack.dev/guard"
-	// AnnotationGuard opts a Deployment in when it is "enabled".
+	// AnnotationGuard opts a workload in when it is "enabled".
 	AnnotationGuard = AnnotationPrefix
-	// AnnotationConfig names a ConfigMap in the Deployment's namespace with the settings.
+	// AnnotationConfig names a ConfigMap in the workload's namespace with the settings.
 	AnnotationConfig = AnnotationPrefix + "-config"
 	// AnnotationState is written by the controller: the JSON State of the guard.
 	AnnotationState = AnnotationPrefix + "-state"

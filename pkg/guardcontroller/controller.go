@@ -8,14 +8,11 @@ import (
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
-	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 
@@ -27,11 +24,12 @@ import (
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
-// DefaultMaxConcurrent is how many Deployments are guarded at once by default.
+// DefaultMaxConcurrent is how many workloads are guarded at once by default.
 const DefaultMaxConcurrent = 20
 
-// Controller guards the rollouts of opted-in Deployments. Run it only while
-// holding the leadership (RunWithLeaderElection does that).
+// Controller guards the rollouts of opted-in Deployments, StatefulSets and
+// DaemonSets. Run it only while holding the leadership (RunWithLeaderElection
+// does that).
 type Controller struct {
 	// Client reaches the cluster.
 	Client kubernetes.Interface
@@ -48,18 +46,18 @@ type Controller struct {
 	MaxConcurrent int
 	// HTTPClient makes the check-URL and Prometheus requests.
 	HTTPClient *http.Client
-	// Resync re-examines every Deployment this often (0: 5 minutes).
+	// Resync re-examines every workload this often (0: 5 minutes).
 	Resync time.Duration
 	// RunGuard runs one guard; nil calls (*guard.Guard).Run. Tests replace it.
 	RunGuard func(ctx context.Context, g *guard.Guard, name string) (*guard.Result, error)
 	// OnSynced, when set, is called once the caches are synced.
 	OnSynced func()
 	// AllowURLs is the allowlist of the check and Prometheus URLs the
-	// Deployments' settings may name (DefaultURLPolicy when zero).
+	// workloads' settings may name (DefaultURLPolicy when zero).
 	AllowURLs URLPolicy
 	// JournalDir holds the local copies of incident journals and their
 	// reports (journal.DefaultDir() when empty); every entry is also
-	// mirrored to a ConfigMap in the Deployment's namespace.
+	// mirrored to a ConfigMap in the workload's namespace.
 	JournalDir string
 	// LockDuration is the lease duration of the workload locks the
 	// rollbacks hold (clusterlock.DefaultDuration when zero).
@@ -71,34 +69,42 @@ type Controller struct {
 	// Evidence bounds the evidence collected before each rollback
 	// (evidence.DefaultLimits() when nil; a zero Budget collects none).
 	Evidence *evidence.Limits
-	// Releases rolls back a Deployment that a Helm release manages through
+	// Releases rolls back a workload that a Helm release manages through
 	// its release (Helm's library, in the rollback-helm program); nil
 	// refuses such a rollback as `rollback app undo` does.
 	Releases helmtarget.Releases
 
-	process  string
-	rec      *recorder
-	deploys  appslisters.DeploymentLister
-	rss      appslisters.ReplicaSetLister
-	queue    workqueue.TypedRateLimitingInterface[string]
-	sem      chan struct{}
-	mu       sync.Mutex
-	running  map[string]*task
-	warned   map[string]string
-	wg       sync.WaitGroup
-	stopping bool
+	// Kinds are the workload kinds watched and guarded (every kind of
+	// rollout.Kinds when empty); the ServiceAccount needs list and watch
+	// on each, and on what holds its revisions.
+	Kinds []rollout.Kind
+
+	process      string
+	rec          *recorder
+	deploys      appslisters.DeploymentLister
+	statefulSets appslisters.StatefulSetLister
+	daemonSets   appslisters.DaemonSetLister
+	replicaSets  appslisters.ReplicaSetLister
+	revisions    appslisters.ControllerRevisionLister
+	queue        workqueue.TypedRateLimitingInterface[string]
+	sem          chan struct{}
+	mu           sync.Mutex
+	running      map[string]*task
+	warned       map[string]string
+	wg           sync.WaitGroup
+	stopping     bool
 }
 
-// task is one running guard (or rollback, or verification) of a Deployment.
+// task is one running guard (or rollback, or verification) of a workload.
 type task struct {
 	Running
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// Run watches Deployments and guards their rollouts until ctx ends; then it
-// cancels every running guard (their state stays on the Deployments for the
-// next leader) and returns once they have stopped.
+// Run watches the workloads of Kinds and guards their rollouts until ctx
+// ends; then it cancels every running guard (their state stays on the
+// workloads for the next leader) and returns once they have stopped.
 func (c *Controller) Run(ctx context.Context) error {
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}
@@ -119,33 +125,14 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.warned = map[string]string{}
 	c.queue = workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]())
 
-	factory := informers.NewSharedInformerFactoryWithOptions(c.Client, c.Resync, informers.WithNamespace(c.Namespace))
-	dInf := factory.Apps().V1().Deployments()
-	rsInf := factory.Apps().V1().ReplicaSets()
-	c.deploys, c.rss = dInf.Lister(), rsInf.Lister()
-	enqueue := func(obj any) {
-		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-			c.queue.Add(key)
-		}
+	kinds := c.Kinds
+	if len(kinds) == 0 {
+		kinds = rollout.Kinds
 	}
-	if _, err := dInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: enqueue, UpdateFunc: func(_, obj any) { enqueue(obj) }, DeleteFunc: enqueue,
-	}); err != nil {
-		return fmt.Errorf("watch deployments: %w", err)
-	}
-	enqueueOwner := func(obj any) {
-		rs, ok := obj.(*appsv1.ReplicaSet)
-		if !ok {
-			return
-		}
-		if ref := metav1.GetControllerOf(rs); ref != nil && ref.Kind == "Deployment" {
-			c.queue.Add(rs.Namespace + "/" + ref.Name)
-		}
-	}
-	if _, err := rsInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: enqueueOwner, UpdateFunc: func(_, obj any) { enqueueOwner(obj) },
-	}); err != nil {
-		return fmt.Errorf("watch replicasets: %w", err)
+	factory := informers.NewSharedInformerFactoryWithOptions(c.Client, c.Resync, informers.WithNamespace(c.Namespace),
+		informers.WithTransform(dropManagedFields))
+	if err := c.watch(factory, kinds); err != nil {
+		return err
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
@@ -162,7 +149,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	if c.Namespace != "" {
 		scope = "namespace " + c.Namespace
 	}
-	c.rec.logf("guarding deployments annotated %s=%s in %s as %s", AnnotationGuard, EnabledValue, scope, c.Identity)
+	c.rec.logf("guarding %s annotated %s=%s in %s as %s", kindList(kinds), AnnotationGuard, EnabledValue, scope, c.Identity)
 	if c.OnSynced != nil {
 		c.OnSynced()
 	}
@@ -191,7 +178,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	return nil
 }
 
-// next processes one queued Deployment; false when the queue shut down.
+// next processes one queued workload; false when the queue shut down.
 func (c *Controller) next(ctx context.Context) bool {
 	key, quit := c.queue.Get()
 	if quit {
@@ -209,36 +196,36 @@ func (c *Controller) next(ctx context.Context) bool {
 	return true
 }
 
-// reconcile decides and acts for one Deployment.
+// reconcile decides and acts for one workload.
 func (c *Controller) reconcile(ctx context.Context, key string) error {
-	ns, name, err := cache.SplitMetaNamespaceKey(key)
-	if err != nil {
+	w, ok := splitKey(key)
+	if !ok {
 		return nil
 	}
-	d, err := c.deploys.Deployments(ns).Get(name)
+	info, err := c.cached(w)
 	if apierrors.IsNotFound(err) {
-		c.stop(key, "the deployment was deleted")
+		c.stop(key, "the "+w.Kind.Lower()+" was deleted")
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	d, dec, obs, err := c.decide(ctx, d, key, false)
+	info, dec, obs, err := c.decide(ctx, info, key, false)
 	if err != nil || dec.Action == ActNothing || dec.Action == ActWait {
 		return err
 	}
 	if dec.Action != ActStop {
 		// The cache may lag behind the state this replica just wrote:
 		// decide again on a fresh read before acting.
-		fresh, err := c.Client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		fresh, err := c.fresh(ctx, w)
 		if apierrors.IsNotFound(err) {
-			c.stop(key, "the deployment was deleted")
+			c.stop(key, "the "+w.Kind.Lower()+" was deleted")
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("get deployment %s: %w", key, err)
+			return fmt.Errorf("get %s: %w", key, err)
 		}
-		if d, dec, obs, err = c.decide(ctx, fresh, key, true); err != nil || dec.Action == ActNothing || dec.Action == ActWait {
+		if info, dec, obs, err = c.decide(ctx, fresh, key, true); err != nil || dec.Action == ActNothing || dec.Action == ActWait {
 			return err
 		}
 	}
@@ -251,18 +238,18 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	if dec.Action == ActStop {
 		return nil
 	}
-	settings, err := c.settings(ctx, d)
+	settings, err := c.settings(ctx, info)
 	if err != nil {
-		c.warnOnce(ctx, d, ReasonInvalidSettings, err.Error()+"; the rollout is NOT guarded until the settings are fixed")
+		c.warnOnce(ctx, info, ReasonInvalidSettings, err.Error()+"; the rollout is NOT guarded until the settings are fixed")
 		return nil
 	}
 	c.clearWarning(key, ReasonInvalidSettings)
-	return c.start(ctx, d, *obs.Current, obs.State, settings, dec)
+	return c.start(ctx, info, *obs.Current, obs.State, settings, dec)
 }
 
-// decide observes d and runs the state machine.
-func (c *Controller) decide(ctx context.Context, d *appsv1.Deployment, key string, warn bool) (*appsv1.Deployment, Decision, Observation, error) {
-	obs := Observation{Enabled: d.Annotations[AnnotationGuard] == EnabledValue}
+// decide observes the workload and runs the state machine.
+func (c *Controller) decide(ctx context.Context, info *rollout.WorkloadInfo, key string, warn bool) (*rollout.WorkloadInfo, Decision, Observation, error) {
+	obs := Observation{Enabled: info.Annotations[AnnotationGuard] == EnabledValue}
 	c.mu.Lock()
 	if t := c.running[key]; t != nil {
 		r := t.Running
@@ -270,70 +257,26 @@ func (c *Controller) decide(ctx context.Context, d *appsv1.Deployment, key strin
 	}
 	c.mu.Unlock()
 	if !obs.Enabled {
-		return d, Decide(obs), obs, nil
+		return info, Decide(obs), obs, nil
 	}
-	cur, _, err := c.current(d)
+	cur, err := c.current(info)
 	if err != nil {
-		return d, Decision{}, obs, err
+		return info, Decision{}, obs, err
 	}
 	obs.Current = cur
-	st, err := ReadState(d)
+	st, err := ReadState(info.Object)
 	if err != nil && warn {
-		c.warnOnce(ctx, d, ReasonInvalidState, err.Error()+"; the controller treats the revision as not guarded yet")
+		c.warnOnce(ctx, info, ReasonInvalidState, err.Error()+"; the controller treats the revision as not guarded yet")
 	}
 	obs.State = st
-	return d, Decide(obs), obs, nil
+	return info, Decide(obs), obs, nil
 }
 
-// current finds the ReplicaSet of d's current template once the Deployment
-// controller observed d; nil when it has not yet.
-func (c *Controller) current(d *appsv1.Deployment) (*Current, *appsv1.ReplicaSet, error) {
-	if d.Status.ObservedGeneration < d.Generation || d.Spec.Selector == nil {
-		return nil, nil, nil
-	}
-	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-	if err != nil {
-		return nil, nil, fmt.Errorf("selector of deployment %s: %w", d.Name, err)
-	}
-	list, err := c.rss.ReplicaSets(d.Namespace).List(sel)
-	if err != nil {
-		return nil, nil, fmt.Errorf("list replicasets of deployment %s: %w", d.Name, err)
-	}
-	return currentOf(d, list)
-}
-
-// currentOf picks the ReplicaSet of d's template among list.
-func currentOf(d *appsv1.Deployment, list []*appsv1.ReplicaSet) (*Current, *appsv1.ReplicaSet, error) {
-	for _, rs := range list {
-		if !metav1.IsControlledBy(rs, d) || !sameTemplate(rs, d) {
-			continue
-		}
-		hash := rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
-		var rev int64
-		fmt.Sscan(rs.Annotations["deployment.kubernetes.io/revision"], &rev)
-		if hash == "" || rev == 0 {
-			return nil, nil, nil
-		}
-		return &Current{Hash: hash, Revision: rev, KnownGood: knownGood(rs), Created: rs.CreationTimestamp.Time}, rs, nil
-	}
-	return nil, nil, nil
-}
-
-// knownGood reports whether rs carries a valid known-good stamp.
-func knownGood(rs *appsv1.ReplicaSet) bool {
-	a := rs.Annotations
-	if a[rollout.AnnotationKnownGoodHash] != rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey] {
-		return false
-	}
-	_, err := time.Parse(time.RFC3339Nano, a[rollout.AnnotationKnownGoodAt])
-	return err == nil
-}
-
-// settings reads the Deployment's guard settings and its ConfigMap.
-func (c *Controller) settings(ctx context.Context, d *appsv1.Deployment) (Settings, error) {
+// settings reads the workload's guard settings and its ConfigMap.
+func (c *Controller) settings(ctx context.Context, info *rollout.WorkloadInfo) (Settings, error) {
 	var data map[string]string
-	if name := d.Annotations[AnnotationConfig]; name != "" {
-		cm, err := c.Client.CoreV1().ConfigMaps(d.Namespace).Get(ctx, name, metav1.GetOptions{})
+	if name := info.Annotations[AnnotationConfig]; name != "" {
+		cm, err := c.Client.CoreV1().ConfigMaps(info.Namespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return Settings{}, fmt.Errorf("guard settings: get configmap %s named by %s: %w", name, AnnotationConfig, err)
 		}
@@ -342,18 +285,18 @@ func (c *Controller) settings(ctx context.Context, d *appsv1.Deployment) (Settin
 			data = map[string]string{}
 		}
 	}
-	return ParseSettings(d.Annotations, data, c.AllowURLs)
+	return ParseSettings(info.Annotations, data, c.AllowURLs)
 }
 
 // warnOnce records a Warning Event unless the same one was recorded last.
-func (c *Controller) warnOnce(ctx context.Context, d *appsv1.Deployment, reason, msg string) {
-	key := d.Namespace + "/" + d.Name + "|" + reason
+func (c *Controller) warnOnce(ctx context.Context, info *rollout.WorkloadInfo, reason, msg string) {
+	key := keyOf(info.Workload) + "|" + reason
 	c.mu.Lock()
 	same := c.warned[key] == msg
 	c.warned[key] = msg
 	c.mu.Unlock()
 	if !same {
-		c.rec.event(ctx, d, "Warning", reason, "%s", msg)
+		c.rec.event(ctx, info, "Warning", reason, "%s", msg)
 	}
 }
 
@@ -374,19 +317,4 @@ func (c *Controller) stop(key, why string) {
 	c.rec.logf("%s: %s: stopping the guard of revision %d (%s)", key, ReasonGuardCancelled, t.Revision, why)
 	t.cancel()
 	<-t.done
-}
-
-// sameTemplate reports whether rs runs d's pod template (ignoring the
-// pod-template-hash label the Deployment controller adds).
-func sameTemplate(rs *appsv1.ReplicaSet, d *appsv1.Deployment) bool {
-	a, b := rs.Spec.Template.DeepCopy(), d.Spec.Template.DeepCopy()
-	delete(a.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	delete(b.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	if len(a.Labels) == 0 {
-		a.Labels = nil
-	}
-	if len(b.Labels) == 0 {
-		b.Labels = nil
-	}
-	return apiequality.Semantic.DeepEqual(a, b)
 }

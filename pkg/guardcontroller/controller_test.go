@@ -12,6 +12,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/vibestack/rollback/pkg/guard"
@@ -218,5 +219,117 @@ func TestControllerNewRollout(t *testing.T) {
 	}
 	if r := reasons(t, cs); !strings.Contains(r, ReasonGuardStarted) || !strings.Contains(r, ReasonBakeStarted) || !strings.Contains(r, ReasonRolledBack) {
 		t.Errorf("events %s", r)
+	}
+}
+
+// setFixture returns an opted-in StatefulSet or DaemonSet "web" at
+// revision 2 (v2, hash h2) whose controller observed it, and its
+// ControllerRevisions (revision 1 stamped known-good).
+func setFixture(t *testing.T, k rollout.Kind) []runtime.Object {
+	t.Helper()
+	yes := true
+	meta := metav1.ObjectMeta{Name: "web", Namespace: "shop", UID: "uid-web", Generation: 2, Annotations: map[string]string{AnnotationGuard: "enabled"}}
+	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
+	cr := func(hash, image string, n int64, good bool, created time.Time) *appsv1.ControllerRevision {
+		data, err := json.Marshal(map[string]any{"spec": map[string]any{"template": template(image)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := map[string]string{}
+		if good {
+			a[rollout.AnnotationKnownGoodAt] = created.Format(time.RFC3339Nano)
+			a[rollout.AnnotationKnownGoodHash] = hash
+		}
+		return &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "web-" + hash, Namespace: "shop", Annotations: a, CreationTimestamp: metav1.NewTime(created),
+			Labels:          map[string]string{"app": "web", appsv1.ControllerRevisionHashLabelKey: hash},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: string(k), Name: "web", UID: "uid-web", Controller: &yes}}},
+			Revision: n, Data: runtime.RawExtension{Raw: data}}
+	}
+	now := time.Now()
+	objs := []runtime.Object{cr("h1", "app:v1", 1, true, now.Add(-time.Hour)), cr("h2", "app:v2", 2, false, now)}
+	if k == rollout.KindStatefulSet {
+		return append(objs, &appsv1.StatefulSet{ObjectMeta: meta, Spec: appsv1.StatefulSetSpec{Selector: sel, Template: template("app:v2")},
+			Status: appsv1.StatefulSetStatus{ObservedGeneration: 2, UpdateRevision: "web-h2"}})
+	}
+	return append(objs, &appsv1.DaemonSet{ObjectMeta: meta, Spec: appsv1.DaemonSetSpec{Selector: sel, Template: template("app:v2")},
+		Status: appsv1.DaemonSetStatus{ObservedGeneration: 2}})
+}
+
+// A new rollout of an opted-in StatefulSet or DaemonSet is guarded like a
+// Deployment's: the state on the workload itself, the guard run on
+// KIND/NAME, the verdict persisted and the Events recorded on the workload.
+func TestControllerGuardsStatefulSetsAndDaemonSets(t *testing.T) {
+	for _, k := range []rollout.Kind{rollout.KindStatefulSet, rollout.KindDaemonSet} {
+		t.Run(string(k), func(t *testing.T) {
+			t.Setenv("KUBE_FEATURE_WatchListClient", "false")
+			cs := fake.NewSimpleClientset(setFixture(t, k)...)
+			cl := rollout.NewClients(cs, "shop")
+			w := rollout.Workload{Kind: k, Name: "web"}
+			state := func() *State {
+				info, err := rollout.GetWorkload(context.Background(), cl, w.String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, _ := ReadState(info.Object)
+				return s
+			}
+			var mu sync.Mutex
+			var names []string
+			var atStart *State
+			c := &Controller{Client: cs, Identity: "leader", Logger: slog.New(slog.DiscardHandler),
+				RunGuard: func(ctx context.Context, g *guard.Guard, name string) (*guard.Result, error) {
+					s := state()
+					mu.Lock()
+					names, atStart = append(names, name), s
+					mu.Unlock()
+					return &guard.Result{Verdict: guard.VerdictPassed}, nil
+				}}
+			ctx, cancel := context.WithCancel(context.Background())
+			errc := make(chan error, 1)
+			go func() { errc <- c.Run(ctx) }()
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				if s := state(); s != nil && s.Phase == PhasePassed {
+					break
+				}
+			}
+			cancel()
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(names) != 1 || names[0] != w.String() {
+				t.Fatalf("guard runs %v, want one of %s", names, w)
+			}
+			if atStart == nil || atStart.Phase != PhaseWatching || atStart.Hash != "h2" || atStart.Revision != 2 {
+				t.Errorf("state when the guard started: %+v, want watching h2/2", atStart)
+			}
+			if s := state(); s == nil || s.Phase != PhasePassed || s.Hash != "h2" {
+				t.Errorf("final state %+v, want passed h2", s)
+			}
+			evs, err := cs.CoreV1().Events("shop").List(context.Background(), metav1.ListOptions{})
+			if err != nil || len(evs.Items) == 0 {
+				t.Fatalf("events %v %v", evs, err)
+			}
+			for _, e := range evs.Items {
+				if e.InvolvedObject.Kind != string(k) || e.InvolvedObject.Name != "web" {
+					t.Errorf("event %s on %s %s, want on the %s", e.Reason, e.InvolvedObject.Kind, e.InvolvedObject.Name, k)
+				}
+			}
+		})
+	}
+}
+
+// TestKeys: the queue key of a workload reads back; anything else is not one.
+func TestKeys(t *testing.T) {
+	for _, w := range []rollout.Workload{{Kind: rollout.KindDeployment, Namespace: "shop", Name: "web"}, {Kind: rollout.KindStatefulSet, Namespace: "db", Name: "pg"}, {Kind: rollout.KindDaemonSet, Namespace: "n", Name: "a"}} {
+		if got, ok := splitKey(keyOf(w)); !ok || got != w {
+			t.Errorf("splitKey(keyOf(%+v)) = %+v %v", w, got, ok)
+		}
+	}
+	for _, bad := range []string{"", "shop/web", "pod/shop/web", "deployment//web", "deployment/shop/"} {
+		if _, ok := splitKey(bad); ok {
+			t.Errorf("splitKey(%q) accepted", bad)
+		}
 	}
 }

@@ -2,13 +2,13 @@ package guardcontroller
 
 import "time"
 
-// Actions the controller takes for a Deployment.
+// Actions the controller takes for a workload.
 const (
 	// ActNothing: the current revision has a verdict, or its guard is running.
 	ActNothing = "nothing"
-	// ActWait: the Deployment controller has not created the current revision yet.
+	// ActWait: the workload's controller has not recorded the current revision yet.
 	ActWait = "wait"
-	// ActStop: the Deployment opted out; stop its running guard.
+	// ActStop: the workload opted out; stop its running guard.
 	ActStop = "stop"
 	// ActGuard: a new rollout; write phase watching and guard it.
 	ActGuard = "guard"
@@ -20,19 +20,21 @@ const (
 	ActVerify = "verify"
 )
 
-// Current is the current revision of a Deployment.
+// Current is the current revision of a workload.
 type Current struct {
-	// Hash is its pod-template-hash.
+	// Hash identifies it: a Deployment's pod-template-hash, a StatefulSet's
+	// or DaemonSet's controller-revision hash.
 	Hash string
 	// Revision is its revision number.
 	Revision int64
-	// KnownGood is true when its ReplicaSet carries a valid known-good stamp.
+	// KnownGood is true when its ReplicaSet or ControllerRevision carries
+	// a known-good stamp newer than any failed one.
 	KnownGood bool
-	// Created is when its ReplicaSet was created.
+	// Created is when its ReplicaSet or ControllerRevision was created.
 	Created time.Time
 }
 
-// Running is the guard this replica runs for a Deployment.
+// Running is the guard this replica runs for a workload.
 type Running struct {
 	Hash     string
 	Revision int64
@@ -40,12 +42,13 @@ type Running struct {
 	Started time.Time
 }
 
-// Observation is what the controller knows about one Deployment.
+// Observation is what the controller knows about one workload.
 type Observation struct {
-	// Enabled is true when the Deployment opts in.
+	// Enabled is true when the workload opts in.
 	Enabled bool
-	// Current is nil until the Deployment controller has observed the
-	// Deployment's generation and created the ReplicaSet of its template.
+	// Current is nil until the workload's controller has observed its
+	// generation and recorded the revision of its template (a ReplicaSet,
+	// a ControllerRevision).
 	Current *Current
 	// State is the persisted state; nil when there is none (or it did not parse).
 	State *State
@@ -53,7 +56,7 @@ type Observation struct {
 	Running *Running
 }
 
-// Decision is what to do with a Deployment.
+// Decision is what to do with a workload.
 type Decision struct {
 	Action string
 	// Cancel is true when the running guard is cancelled first (a newer rollout supersedes it).
@@ -73,7 +76,7 @@ func Decide(o Observation) Decision {
 	}
 	cur := o.Current
 	if cur == nil {
-		return Decision{Action: ActWait, Reason: "waiting for the deployment controller to create the new revision"}
+		return Decision{Action: ActWait, Reason: "waiting for the workload's controller to record the new revision"}
 	}
 	cancel := false
 	if r := o.Running; r != nil {
@@ -109,13 +112,13 @@ func decideFromState(o Observation) Decision {
 		}
 	}
 	if s != nil && s.Phase == PhaseRollingBack && s.Release != "" && s.Hash != cur.Hash && !cur.Created.After(s.Updated) {
-		// Helm's rollback may have landed (the Deployment runs an older
+		// Helm's rollback may have landed (the workload runs an older
 		// revision again) without the state saying so: rolling back
 		// through the release again only verifies a landed one.
 		return Decision{Action: ActRollback, Reason: "the rollback through Helm release " + s.Release + " was not finished: the release says whether it landed (then it is only verified)"}
 	}
 	if s != nil && s.RollbackTo != "" && s.RollbackTo == cur.Hash && s.Hash != cur.Hash {
-		// The Deployment runs what the guard's rollback put back.
+		// The workload runs what the guard's rollback put back.
 		if s.Phase == PhaseRollingBack {
 			return Decision{Action: ActVerify, Reason: "the rollback landed but was not verified: verifying it, not rolling back again"}
 		}

@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/vibestack/rollback/pkg/rollout"
 )
 
 // TestEventsAndLogsHideCheckURLCredentials: an upper-case scheme (which the
@@ -21,7 +23,7 @@ func TestEventsAndLogsHideCheckURLCredentials(t *testing.T) {
 	cs := fake.NewClientset()
 	var log bytes.Buffer
 	r := &recorder{cs: cs, clock: clocktesting.NewFakeClock(time.Unix(0, 0)), identity: "test", log: slog.New(slog.NewTextHandler(&log, nil))}
-	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"}}
+	d, _ := rollout.InfoOf(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"}})
 	r.event(context.Background(), d, "Warning", ReasonGuardFailed, "health check %s did not answer 2xx", "HTTPS://admin:pw-S3CRET@web.shop.svc/h?token=T0KEN-S3CRET")
 	r.event(context.Background(), d, "Warning", ReasonGuardFailed, "check %s", "http://admin:p@ss-S3CRET@web.shop.svc/")
 	evs, err := cs.CoreV1().Events("shop").List(context.Background(), metav1.ListOptions{})

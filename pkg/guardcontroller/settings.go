@@ -26,7 +26,7 @@ const (
 	DefaultSettle                = 10 * time.Second
 )
 
-// Settings are the analysis settings of one guarded Deployment.
+// Settings are the analysis settings of one guarded workload.
 type Settings struct {
 	Bake                  time.Duration
 	Interval              time.Duration
@@ -40,7 +40,7 @@ type Settings struct {
 	Settle                time.Duration
 }
 
-// DefaultSettings returns the settings of a Deployment that sets none.
+// DefaultSettings returns the settings of a workload that sets none.
 func DefaultSettings() Settings {
 	return Settings{
 		Bake: DefaultBake, Interval: DefaultInterval, FailureLimit: DefaultFailureLimit,
@@ -60,7 +60,7 @@ const (
 
 // ParseSettings reads the settings strictly: first the referenced
 // ConfigMap's data (configData, nil when there is none), then the
-// Deployment's annotations, which override it. Every URL must be allowed by
+// workload's annotations, which override it. Every URL must be allowed by
 // allow. Every problem is reported, naming the annotation or key, never the
 // value of a URL (it may hold a token).
 func ParseSettings(annotations, configData map[string]string, allow URLPolicy) (Settings, error) {
@@ -88,7 +88,7 @@ func ParseSettings(annotations, configData map[string]string, allow URLPolicy) (
 		}
 		a, ok := byConfigKey[k]
 		if !ok && k == "allowURLs" {
-			errs = append(errs, fmt.Errorf("%s: the URL allowlist is the cluster admin's, set on the controller (--allow-url or its own settings ConfigMap), not per Deployment", where))
+			errs = append(errs, fmt.Errorf("%s: the URL allowlist is the cluster admin's, set on the controller (--allow-url or its own settings ConfigMap), not per workload", where))
 			continue
 		}
 		if !ok {

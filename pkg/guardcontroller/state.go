@@ -8,19 +8,20 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
 // State is the persisted progress of the guard of one revision of a
-// Deployment (annotation AnnotationState).
+// workload (annotation AnnotationState on the Deployment, StatefulSet or
+// DaemonSet).
 type State struct {
-	// Hash is the pod-template-hash of the guarded revision.
+	// Hash identifies the guarded revision: a Deployment's
+	// pod-template-hash, a StatefulSet's or DaemonSet's
+	// controller-revision hash.
 	Hash string `json:"hash"`
 	// Revision is its revision number.
 	Revision int64 `json:"revision"`
@@ -34,7 +35,7 @@ type State struct {
 	Reason string `json:"reason,omitempty"`
 	// Incident is the id of the incident journal of the rollback.
 	Incident string `json:"incident,omitempty"`
-	// RollbackTo is the pod-template-hash of the revision the rollback put
+	// RollbackTo is the hash (as Hash) of the revision the rollback put
 	// back; written in the same patch as the rollback.
 	RollbackTo string `json:"rollbackTo,omitempty"`
 	// Release is the Helm release the rollback goes through (written with
@@ -55,53 +56,55 @@ func (s *State) Final() bool {
 	return false
 }
 
-// ErrStateChanged is returned by WriteState when the state on the Deployment
+// ErrStateChanged is returned by WriteState when the state on the workload
 // is not the one that was read: somebody else wrote it first.
 var ErrStateChanged = errors.New("guard state changed since it was read")
 
-// ReadState returns the state of d, nil when it has none. A state that does
-// not parse is an error; the caller reports it and starts afresh.
-func ReadState(d *appsv1.Deployment) (*State, error) {
-	raw, ok := d.Annotations[AnnotationState]
+// ReadState returns the state of a guarded workload (a Deployment,
+// StatefulSet or DaemonSet), nil when it has none. A state that does not
+// parse is an error; the caller reports it and starts afresh.
+func ReadState(obj metav1.Object) (*State, error) {
+	raw, ok := obj.GetAnnotations()[AnnotationState]
 	if !ok || raw == "" {
 		return nil, nil
 	}
 	var s State
 	if err := json.Unmarshal([]byte(raw), &s); err != nil {
-		return nil, fmt.Errorf("annotation %s of deployment %s/%s is not valid JSON: %w", AnnotationState, d.Namespace, d.Name, err)
+		return nil, fmt.Errorf("annotation %s of %s/%s is not valid JSON: %w", AnnotationState, obj.GetNamespace(), obj.GetName(), err)
 	}
 	return &s, nil
 }
 
-// WriteState replaces the state of d (as read: its annotations are the
-// precondition) with s by a JSON patch whose first operation tests the read
-// value, so a concurrent writer makes it fail with ErrStateChanged instead of
-// being overwritten. It returns the updated Deployment.
-func WriteState(ctx context.Context, deployments appsv1client.DeploymentInterface, d *appsv1.Deployment, s State) (*appsv1.Deployment, error) {
+// WriteState replaces the state of the workload read (its annotations are
+// the precondition) with s by a JSON patch whose first operation tests the
+// read value, so a concurrent writer makes it fail with ErrStateChanged
+// instead of being overwritten. It returns the updated workload.
+func WriteState(ctx context.Context, c rollout.Clients, read *rollout.WorkloadInfo, s State) (*rollout.WorkloadInfo, error) {
+	what := read.Kind.Lower() + " " + read.Namespace + "/" + read.Name
 	raw, err := json.Marshal(s)
 	if err != nil {
-		return nil, fmt.Errorf("write guard state of deployment %s: %w", d.Name, err)
+		return nil, fmt.Errorf("write guard state of %s: %w", what, err)
 	}
-	patch, err := json.Marshal(stateOps(d.Annotations, string(raw)))
+	patch, err := json.Marshal(stateOps(read.Annotations, string(raw)))
 	if err != nil {
-		return nil, fmt.Errorf("write guard state of deployment %s: %w", d.Name, err)
+		return nil, fmt.Errorf("write guard state of %s: %w", what, err)
 	}
-	out, err := deployments.Patch(ctx, d.Name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
+	out, err := rollout.PatchWorkloadAs(ctx, c, read.Workload, types.JSONPatchType, patch, FieldManager)
 	if err == nil {
 		return out, nil
 	}
-	if apierrors.IsConflict(err) || apierrors.IsInvalid(err) || changedSince(ctx, deployments, d) {
+	if apierrors.IsConflict(err) || apierrors.IsInvalid(err) || changedSince(ctx, c, read) {
 		// A failed test op is a 422 from the API server; whatever the
 		// error, a state that differs from the one read means another writer.
-		return nil, fmt.Errorf("write guard state of deployment %s/%s: %w (%v)", d.Namespace, d.Name, ErrStateChanged, err)
+		return nil, fmt.Errorf("write guard state of %s: %w (%v)", what, ErrStateChanged, err)
 	}
-	return nil, fmt.Errorf("write guard state of deployment %s/%s: %w", d.Namespace, d.Name, err)
+	return nil, fmt.Errorf("write guard state of %s: %w", what, err)
 }
 
 // changedSince reports whether the guard state (or, when there was none,
-// the annotations) of the Deployment differ from read.
-func changedSince(ctx context.Context, deployments appsv1client.DeploymentInterface, read *appsv1.Deployment) bool {
-	cur, err := deployments.Get(ctx, read.Name, metav1.GetOptions{})
+// the annotations) of the workload differ from read.
+func changedSince(ctx context.Context, c rollout.Clients, read *rollout.WorkloadInfo) bool {
+	cur, err := rollout.GetWorkload(ctx, c, read.Workload.String())
 	if err != nil {
 		return false
 	}

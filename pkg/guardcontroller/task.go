@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 
 	"github.com/vibestack/rollback/pkg/evidence"
@@ -22,20 +20,20 @@ import (
 )
 
 // start writes the state a decision needs and starts its task.
-func (c *Controller) start(ctx context.Context, d *appsv1.Deployment, cur Current, st *State, s Settings, dec Decision) error {
-	key := d.Namespace + "/" + d.Name
+func (c *Controller) start(ctx context.Context, d *rollout.WorkloadInfo, cur Current, st *State, s Settings, dec Decision) error {
+	key := keyOf(d.Workload)
 	now := c.Clock.Now().UTC()
 	var bakeStarted time.Time
 	switch dec.Action {
 	case ActGuard:
 		next := State{Hash: cur.Hash, Revision: cur.Revision, Phase: PhaseWatching, By: c.Identity, Updated: now}
-		nd, err := WriteState(ctx, c.Client.AppsV1().Deployments(d.Namespace), d, next)
+		nd, err := WriteState(ctx, rollout.NewClients(c.Client, d.Namespace), d, next)
 		if err != nil {
 			return err
 		}
 		d = nd
 		st = &next
-		c.rec.event(ctx, d, "Normal", ReasonGuardStarted, "guarding revision %d (pod-template-hash %s): bake %s, interval %s, failure limit %d", cur.Revision, cur.Hash, s.Bake, s.Interval, s.FailureLimit)
+		c.rec.event(ctx, d, "Normal", ReasonGuardStarted, "guarding revision %d (%s %s): bake %s, interval %s, failure limit %d", cur.Revision, hashLabel(d.Kind), cur.Hash, s.Bake, s.Interval, s.FailureLimit)
 	case ActResume:
 		if st.BakeStarted != nil {
 			bakeStarted = *st.BakeStarted
@@ -98,10 +96,10 @@ func sinceBake(started, now time.Time) string {
 	return fmt.Sprintf(", bake started %s ago", now.Sub(started).Round(time.Second))
 }
 
-// work is one task's job on one Deployment.
+// work is one task's job on one workload.
 type work struct {
 	c   *Controller
-	d   *appsv1.Deployment
+	d   *rollout.WorkloadInfo
 	cur Current
 	s   Settings
 
@@ -109,7 +107,10 @@ type work struct {
 	state State // the latest state this task knows it wrote (or resumed)
 }
 
-func (w *work) key() string { return w.d.Namespace + "/" + w.d.Name }
+func (w *work) key() string { return keyOf(w.d.Workload) }
+
+// workload names the task's workload as kubectl does (statefulset/db).
+func (w *work) workload() string { return w.d.Workload.String() }
 
 // snapshot returns the task's state.
 func (w *work) snapshot() State {
@@ -118,20 +119,19 @@ func (w *work) snapshot() State {
 	return w.state
 }
 
-// clients returns the rollout clients of the Deployment's namespace with the
-// rollback marker on the Deployments client.
+// clients returns the rollout clients of the workload's namespace with the
+// rollback marker on the client of its kind.
 func (w *work) clients() (rollout.Clients, *rollbackMarker) {
 	cl := rollout.NewClients(w.c.Client, w.d.Namespace)
-	m := &rollbackMarker{DeploymentInterface: cl.Deployments, replicaSets: cl.ReplicaSets, name: w.d.Name, state: func() State {
+	m := &rollbackMarker{raw: cl, w: w.d.Workload, state: func() State {
 		s := w.snapshot()
 		s.Hash, s.Revision, s.By, s.Updated = w.cur.Hash, w.cur.Revision, w.c.Identity, w.c.Clock.Now().UTC()
 		return s
 	}}
-	cl.Deployments = m
-	return cl, m
+	return m.withMarker(cl), m
 }
 
-// newGuard returns the guard of the task's Deployment, with the controller's
+// newGuard returns the guard of the task's workload, with the controller's
 // verification, journal, locks and notifications.
 func (w *work) newGuard(ctx context.Context, cl rollout.Clients) *guard.Guard {
 	c, s := w.c, w.s
@@ -152,7 +152,7 @@ func (w *work) newGuard(ctx context.Context, cl rollout.Clients) *guard.Guard {
 }
 
 // openIncident opens (or with resume continues) the incident of the task's
-// Deployment: journal mirrored to a ConfigMap in its namespace, the
+// workload: journal mirrored to a ConfigMap in its namespace, the
 // controller's notification channels, and the incident id remembered in
 // the state so that the next leader continues it.
 func (w *work) openIncident(ctx context.Context, id string, resume bool) (*lifecycle.Incident, error) {
@@ -184,7 +184,7 @@ func (w *work) setPhase(ctx context.Context, phase string, at time.Time) {
 			s.BakeStarted = &at
 		}
 		if phase == PhaseRollingBack && w.c.Releases != nil {
-			if o := ownership.HelmReleaseOf("Deployment", w.d); o != nil {
+			if o := ownership.HelmReleaseOf(string(w.d.Kind), w.d.Object); o != nil {
 				// Helm's rollback cannot carry the state in its write: a
 				// controller that takes over asks the release.
 				s.Release = o.Name
@@ -204,14 +204,14 @@ func (w *work) setPhase(ctx context.Context, phase string, at time.Time) {
 // the test-op write, re-reading on a concurrent change. It writes nothing
 // when the state belongs to another revision or change returns false.
 func (w *work) update(ctx context.Context, change func(*State) bool) bool {
-	deps := w.c.Client.AppsV1().Deployments(w.d.Namespace)
+	cl := rollout.NewClients(w.c.Client, w.d.Namespace)
 	for attempt := 0; attempt < 5; attempt++ {
-		d, err := deps.Get(ctx, w.d.Name, metav1.GetOptions{})
+		d, err := rollout.GetWorkload(ctx, cl, w.workload())
 		if err != nil {
 			w.c.rec.logf("%s: read guard state: %v", w.key(), err)
 			return false
 		}
-		st, _ := ReadState(d)
+		st, _ := ReadState(d.Object)
 		next := w.snapshot()
 		if st != nil {
 			if st.Hash != next.Hash || st.Revision != next.Revision {
@@ -228,7 +228,7 @@ func (w *work) update(ctx context.Context, change func(*State) bool) bool {
 			return false
 		}
 		next.By, next.Updated = w.c.Identity, w.c.Clock.Now().UTC()
-		_, err = WriteState(ctx, deps, d, next)
+		_, err = WriteState(ctx, cl, d, next)
 		if errors.Is(err, ErrStateChanged) {
 			continue
 		}
@@ -258,7 +258,7 @@ func (w *work) guard(ctx context.Context, bakeStarted time.Time) {
 	var res *guard.Result
 	var err error
 	for attempt := 0; ; attempt++ {
-		res, err = run(ctx, g, w.d.Name)
+		res, err = run(ctx, g, w.workload())
 		if ctx.Err() != nil {
 			c.rec.logf("%s: guard of revision %d interrupted; its state stays for the next leader", w.key(), w.cur.Revision)
 			return
@@ -266,7 +266,7 @@ func (w *work) guard(ctx context.Context, bakeStarted time.Time) {
 		if res == nil || res.Verdict != guard.VerdictSuperseded || attempt >= 5 || !w.stillCurrent(ctx) {
 			break
 		}
-		// The Deployment changed without a new rollout (our own state
+		// The workload changed without a new rollout (our own state
 		// annotation, a scale): guard the same revision on, resuming its bake.
 		if st := w.snapshot(); st.BakeStarted != nil {
 			g.BakeStarted = *st.BakeStarted
@@ -296,27 +296,14 @@ func (w *work) guard(ctx context.Context, bakeStarted time.Time) {
 	w.finish(ctx, phase, reason, marker.rolledBack())
 }
 
-// stillCurrent reports whether the Deployment still runs the task's revision.
+// stillCurrent reports whether the workload still runs the task's revision.
 func (w *work) stillCurrent(ctx context.Context) bool {
-	d, err := w.c.Client.AppsV1().Deployments(w.d.Namespace).Get(ctx, w.d.Name, metav1.GetOptions{})
-	if err != nil || d.Spec.Selector == nil {
-		return false
-	}
-	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+	_, rev, err := rollout.ReadCurrent(ctx, rollout.NewClients(w.c.Client, w.d.Namespace), w.workload())
 	if err != nil {
 		return false
 	}
-	rss, err := w.c.Client.AppsV1().ReplicaSets(w.d.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-	if err != nil {
-		return false
-	}
-	for i := range rss.Items {
-		rs := &rss.Items[i]
-		if rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey] == w.cur.Hash && metav1.IsControlledBy(rs, d) {
-			return sameTemplate(rs, d)
-		}
-	}
-	return false
+	cur := currentOf(rev)
+	return cur != nil && cur.Hash == w.cur.Hash
 }
 
 // rollback rolls the bad release back (the first rollback: the state says
@@ -328,9 +315,9 @@ func (w *work) rollback(ctx context.Context) {
 	st := w.snapshot()
 	if in != nil {
 		// The previous leader's evidence went with it; the pods are still here.
-		in.Collect(ctx, "guard", evidence.Workload{Clients: cl, Namespace: w.d.Namespace, Name: w.d.Name})
+		in.Collect(ctx, "guard", evidence.Workload{Clients: cl, Kind: w.d.Kind, Namespace: w.d.Namespace, Name: w.d.Name})
 	}
-	res, err := g.RollBack(ctx, in, w.d.Name, map[string]any{"revision": st.Revision})
+	res, err := g.RollBack(ctx, in, w.workload(), map[string]any{"revision": st.Revision})
 	if ctx.Err() != nil {
 		if in != nil {
 			in.Abandon()
@@ -348,7 +335,7 @@ func (w *work) rollback(ctx context.Context) {
 		phase, reason = PhaseFailed, err.Error()
 	}
 	w.closeIncident(ctx, in, phase, reason)
-	// The state is the bad revision's, also when the Deployment already
+	// The state is the bad revision's, also when the workload already
 	// runs what a rollback through its Helm release put back.
 	w.cur = Current{Hash: st.Hash, Revision: st.Revision}
 	w.finish(ctx, phase, reason, marker.rolledBack())
@@ -359,7 +346,7 @@ func (w *work) verify(ctx context.Context) {
 	c := w.c
 	in := w.resumeIncident(ctx)
 	g := w.newGuard(ctx, rollout.NewClients(c.Client, w.d.Namespace))
-	_, err := g.VerifyRollback(ctx, in, w.d.Name)
+	_, err := g.VerifyRollback(ctx, in, w.workload())
 	if ctx.Err() != nil {
 		if in != nil {
 			in.Abandon()
@@ -413,7 +400,7 @@ func (w *work) resumeIncident(ctx context.Context) *lifecycle.Incident {
 		w.c.rec.logf("%s: open incident journal: %v", w.key(), err)
 		return nil
 	}
-	in.Log(ctx, journal.Entry{Step: "guard", Action: journal.ActionIncidentResumed, Target: "deployment/" + w.d.Name, Result: journal.ResultOK,
+	in.Log(ctx, journal.Entry{Step: "guard", Action: journal.ActionIncidentResumed, Target: w.workload(), Result: journal.ResultOK,
 		Inputs: map[string]any{"phase": st.Phase, "revision": st.Revision, "previousLeader": st.By}})
 	return in
 }

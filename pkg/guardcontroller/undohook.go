@@ -7,52 +7,73 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
+
+	"github.com/vibestack/rollback/pkg/rollout"
 )
 
-// rollbackMarker wraps the Deployments client a guard uses so that the
-// rollback write (rollout.Undo's JSON patch, which replaces the pod template
-// after testing the generation and annotations it read) also sets the guard
-// state to rolling-back, naming the revision it puts back, in the same atomic
-// patch: the state can never say "not rolled back yet" once the rollback
-// landed, so a controller that takes over never rolls back a second time.
+// rollbackMarker makes the rollback write of a guarded workload
+// (rollout.Undo's JSON patch, which replaces the pod template after testing
+// the generation and annotations it read) also set the guard state to
+// rolling-back, naming the revision it puts back, in the same atomic patch:
+// the state can never say "not rolled back yet" once the rollback landed,
+// so a controller that takes over never rolls back a second time. It sits
+// in front of the workload kind's client (markedDeployments,
+// markedStatefulSets, markedDaemonSets).
 type rollbackMarker struct {
-	appsv1client.DeploymentInterface
-
-	replicaSets appsv1client.ReplicaSetInterface
-	name        string
-	state       func() State
+	// raw are the clients without the marker, to find the target revision.
+	raw   rollout.Clients
+	w     rollout.Workload
+	state func() State
 
 	mu     sync.Mutex
 	landed *State
 }
 
-// Patch adds the rolling-back state to an undo patch of the guarded Deployment.
-func (m *rollbackMarker) Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (*appsv1.Deployment, error) {
-	if pt != types.JSONPatchType || name != m.name || len(subresources) > 0 {
-		return m.DeploymentInterface.Patch(ctx, name, pt, data, opts, subresources...)
+// withMarker returns cl with the client of m's workload kind marked.
+func (m *rollbackMarker) withMarker(cl rollout.Clients) rollout.Clients {
+	switch m.w.Kind {
+	case rollout.KindStatefulSet:
+		cl.StatefulSets = markedStatefulSets{cl.StatefulSets, m}
+	case rollout.KindDaemonSet:
+		cl.DaemonSets = markedDaemonSets{cl.DaemonSets, m}
+	default:
+		cl.Deployments = markedDeployments{cl.Deployments, m}
 	}
-	s := m.state()
+	return cl
+}
+
+// mark returns the patch to send: an undo patch of the guarded workload
+// with the rolling-back state added, anything else unchanged; s is the
+// state added (nil when none).
+func (m *rollbackMarker) mark(ctx context.Context, name string, pt types.PatchType, data []byte, subresources []string) ([]byte, *State) {
+	if pt != types.JSONPatchType || name != m.w.Name || len(subresources) > 0 {
+		return data, nil
+	}
 	ops, tmpl, ok := undoOps(data)
 	if !ok {
-		return m.DeploymentInterface.Patch(ctx, name, pt, data, opts, subresources...)
+		return data, nil
 	}
+	s := m.state()
 	s.Phase = PhaseRollingBack
 	s.RollbackTo = m.targetHash(ctx, tmpl)
 	patched, err := withState(ops, s)
 	if err != nil {
-		return m.DeploymentInterface.Patch(ctx, name, pt, data, opts, subresources...)
+		return data, nil
 	}
-	d, err := m.DeploymentInterface.Patch(ctx, name, pt, patched, opts, subresources...)
-	if err == nil {
-		m.mu.Lock()
-		m.landed = &s
-		m.mu.Unlock()
+	return patched, &s
+}
+
+// wrote records the state of a marked patch that landed.
+func (m *rollbackMarker) wrote(s *State, err error) {
+	if s == nil || err != nil {
+		return
 	}
-	return d, err
+	m.mu.Lock()
+	m.landed = s
+	m.mu.Unlock()
 }
 
 // rolledBack returns the state written with the rollback, nil when none landed.
@@ -62,46 +83,71 @@ func (m *rollbackMarker) rolledBack() *State {
 	return m.landed
 }
 
-// targetHash finds the pod-template-hash of the ReplicaSet whose template
-// the undo puts back ("" when not found).
+// targetHash finds the hash of the revision whose template the undo puts
+// back ("" when not found).
 func (m *rollbackMarker) targetHash(ctx context.Context, tmpl *corev1.PodTemplateSpec) string {
-	if m.replicaSets == nil || tmpl == nil {
+	if tmpl == nil {
 		return ""
 	}
-	list, err := m.replicaSets.List(ctx, metav1.ListOptions{})
-	if err != nil {
+	rev, err := rollout.FindRevision(ctx, m.raw, m.w.String(), tmpl)
+	if err != nil || rev == nil {
 		return ""
 	}
-	want := withoutHash(tmpl)
-	for i := range list.Items {
-		rs := &list.Items[i]
-		if apiequality.Semantic.DeepEqual(withoutHash(&rs.Spec.Template), want) {
-			return rs.Labels[appsv1.DefaultDeploymentUniqueLabelKey]
-		}
-	}
-	return ""
+	return rev.Ref().Hash
 }
 
-// withoutHash returns a copy of t without the pod-template-hash label.
-func withoutHash(t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
-	c := t.DeepCopy()
-	delete(c.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	if len(c.Labels) == 0 {
-		c.Labels = nil
-	}
-	return c
+// markedDeployments is the Deployments client of a guarded Deployment.
+type markedDeployments struct {
+	appsv1client.DeploymentInterface
+	m *rollbackMarker
 }
 
-// undoOps recognises an undo patch (a test of /metadata/generation, a
-// replace of /spec/template and a replace of /metadata/annotations) and
-// returns its operations and the template it writes. ok is false for any
-// other patch.
+// Patch adds the rolling-back state to an undo patch of the guarded Deployment.
+func (c markedDeployments) Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (*appsv1.Deployment, error) {
+	data, s := c.m.mark(ctx, name, pt, data, subresources)
+	out, err := c.DeploymentInterface.Patch(ctx, name, pt, data, opts, subresources...)
+	c.m.wrote(s, err)
+	return out, err
+}
+
+// markedStatefulSets is the StatefulSets client of a guarded StatefulSet.
+type markedStatefulSets struct {
+	appsv1client.StatefulSetInterface
+	m *rollbackMarker
+}
+
+// Patch adds the rolling-back state to an undo patch of the guarded StatefulSet.
+func (c markedStatefulSets) Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (*appsv1.StatefulSet, error) {
+	data, s := c.m.mark(ctx, name, pt, data, subresources)
+	out, err := c.StatefulSetInterface.Patch(ctx, name, pt, data, opts, subresources...)
+	c.m.wrote(s, err)
+	return out, err
+}
+
+// markedDaemonSets is the DaemonSets client of a guarded DaemonSet.
+type markedDaemonSets struct {
+	appsv1client.DaemonSetInterface
+	m *rollbackMarker
+}
+
+// Patch adds the rolling-back state to an undo patch of the guarded DaemonSet.
+func (c markedDaemonSets) Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (*appsv1.DaemonSet, error) {
+	data, s := c.m.mark(ctx, name, pt, data, subresources)
+	out, err := c.DaemonSetInterface.Patch(ctx, name, pt, data, opts, subresources...)
+	c.m.wrote(s, err)
+	return out, err
+}
+
+// undoOps recognises an undo patch (a test of /metadata/generation and a
+// replace of /spec/template; a Deployment's also replaces
+// /metadata/annotations) and returns its operations and the template it
+// writes. ok is false for any other patch.
 func undoOps(data []byte) ([]map[string]any, *corev1.PodTemplateSpec, bool) {
 	var ops []map[string]any
 	if err := json.Unmarshal(data, &ops); err != nil {
 		return nil, nil, false
 	}
-	var hasGen, hasAnn bool
+	var hasGen bool
 	var tmpl *corev1.PodTemplateSpec
 	for _, op := range ops {
 		switch op["path"] {
@@ -118,23 +164,21 @@ func undoOps(data []byte) ([]map[string]any, *corev1.PodTemplateSpec, bool) {
 					return nil, nil, false
 				}
 			}
-		case "/metadata/annotations":
-			if op["op"] == "replace" {
-				if _, isMap := op["value"].(map[string]any); isMap || op["value"] == nil {
-					hasAnn = true
-				}
-			}
 		}
 	}
-	return ops, tmpl, hasGen && hasAnn && tmpl != nil
+	return ops, tmpl, hasGen && tmpl != nil
 }
 
-// withState sets AnnotationState to s in the annotations the undo writes.
+// withState sets AnnotationState to s in the annotations the undo writes:
+// in its replace of /metadata/annotations, or by an operation of its own
+// when it writes none (a StatefulSet's or DaemonSet's undo; the guarded
+// workload has annotations, its opt-in among them).
 func withState(ops []map[string]any, s State) ([]byte, error) {
 	raw, err := json.Marshal(s)
 	if err != nil {
 		return nil, err
 	}
+	replaced := false
 	for _, op := range ops {
 		if op["path"] == "/metadata/annotations" && op["op"] == "replace" {
 			ann, _ := op["value"].(map[string]any)
@@ -143,7 +187,11 @@ func withState(ops []map[string]any, s State) ([]byte, error) {
 			}
 			ann[AnnotationState] = string(raw)
 			op["value"] = ann
+			replaced = true
 		}
+	}
+	if !replaced {
+		ops = append(ops, map[string]any{"op": "add", "path": "/metadata/annotations/" + escapePointer(AnnotationState), "value": string(raw)})
 	}
 	return json.Marshal(ops)
 }

@@ -301,7 +301,12 @@ func InfoOf(obj any) (*WorkloadInfo, bool) {
 // PatchWorkload patches workload w (namespace from the clients) and returns
 // it as written.
 func PatchWorkload(ctx context.Context, c Clients, w Workload, pt types.PatchType, data []byte) (*WorkloadInfo, error) {
-	opts := metav1.PatchOptions{FieldManager: FieldManager}
+	return PatchWorkloadAs(ctx, c, w, pt, data, FieldManager)
+}
+
+// PatchWorkloadAs is PatchWorkload with the field manager named.
+func PatchWorkloadAs(ctx context.Context, c Clients, w Workload, pt types.PatchType, data []byte, fieldManager string) (*WorkloadInfo, error) {
+	opts := metav1.PatchOptions{FieldManager: fieldManager}
 	var o object
 	var err error
 	switch w.Kind {

@@ -200,6 +200,28 @@ func CurrentRevision(workload any, objs []any) *Revision {
 	return nil
 }
 
+// ReadCurrent reads workload (kubectl's resource syntax) and the objects
+// that hold its revisions (two requests) and returns it with its current
+// revision, judged as CurrentRevision judges it (nil when there is none yet).
+func ReadCurrent(ctx context.Context, c Clients, workload string) (*WorkloadInfo, *Revision, error) {
+	o, err := getWorkload(ctx, c, workload)
+	if err != nil {
+		return nil, nil, err
+	}
+	srcs, err := revisionSources(ctx, c, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !o.observed() {
+		return o.info(), nil, nil
+	}
+	if cur := current(revisions(o, srcs, nil)); cur != nil {
+		r := *cur
+		return o.info(), &r, nil
+	}
+	return o.info(), nil, nil
+}
+
 // FindRevision returns the revision of workload (kubectl's resource
 // syntax) that holds tmpl (a Deployment's ignoring pod-template-hash), nil
 // when none does.

@@ -116,7 +116,18 @@ func patchAnnotations(ctx context.Context, c Clients, ref RevisionRef, annotatio
 // getError wraps a failed get, turning "not found" into a refusal.
 func getError(err error, kind, name string) error {
 	if apierrors.IsNotFound(err) {
-		return outcome.AsRefused(fmt.Errorf("%s %s not found: check the name and the namespace (-n)", kind, name))
+		// The API error stays in the chain (apierrors.IsNotFound sees it)
+		// but not in the message.
+		return outcome.AsRefused(&notFound{msg: fmt.Sprintf("%s %s not found: check the name and the namespace (-n)", kind, name), err: err})
 	}
 	return fmt.Errorf("get %s %s: %w", kind, name, err)
 }
+
+// notFound says a workload does not exist, in the words of getError.
+type notFound struct {
+	msg string
+	err error
+}
+
+func (e *notFound) Error() string { return e.msg }
+func (e *notFound) Unwrap() error { return e.err }
