@@ -98,15 +98,6 @@ func TestShippedRBACIsEnoughAndNothingMore(t *testing.T) {
 	}
 
 	// Nothing more.
-	review := func(ra authzv1.ResourceAttributes) bool {
-		r, err := sa.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx(t), &authzv1.SelfSubjectAccessReview{
-			Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &ra},
-		}, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatalf("SelfSubjectAccessReview: %v", err)
-		}
-		return r.Status.Allowed
-	}
 	tests := []struct {
 		name string
 		ra   authzv1.ResourceAttributes
@@ -138,7 +129,7 @@ func TestShippedRBACIsEnoughAndNothingMore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := review(tt.ra); got != tt.want {
+			if got := review(t, sa, tt.ra); got != tt.want {
 				t.Errorf("%s: allowed=%t, want %t", tt.name, got, tt.want)
 			}
 		})
