@@ -63,6 +63,8 @@ func (col *collector) readLog(ctx context.Context, t logTask) {
 		switch {
 		case ctx.Err() != nil:
 			col.bundle.skip(t.what(), StoppedByBudget+": cut while reading")
+		case deadlineWait(err):
+			col.bundle.skip(t.what(), StoppedByBudget+": not read before the deadline (the client's request rate limit)")
 		case (apierrors.IsBadRequest(err) || apierrors.IsNotFound(err)) && t.optional:
 		case apierrors.IsBadRequest(err) || apierrors.IsNotFound(err):
 			col.bundle.skip(t.what(), "unavailable: "+col.red.String(oneLine(err.Error())))
@@ -88,6 +90,13 @@ func (col *collector) readLog(ctx context.Context, t logTask) {
 	if t.done != nil {
 		t.done(text)
 	}
+}
+
+// deadlineWait reports whether err is the client's rate limiter refusing to
+// wait past the context's deadline (client-go's request throttling): the
+// budget, not a failed read.
+func deadlineWait(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "would exceed context deadline")
 }
 
 // errorLine finds lines that report an error.
