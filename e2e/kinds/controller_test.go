@@ -4,6 +4,7 @@ package kinds_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -177,4 +178,81 @@ func TestControllerRollsBackADaemonSet(t *testing.T) {
 	if !strings.Contains(reasons, guardcontroller.ReasonRolledBack) {
 		t.Errorf("Events on the DaemonSet %s lack %s", reasons, guardcontroller.ReasonRolledBack)
 	}
+}
+
+// TestControllerFinishesARollbackLeftStuck: a leader rolled an opted-in
+// StatefulSet back (the template and the rolling-back state written
+// together) and died before it replaced the crash-looping pod of the bad
+// revision, so the set is stuck as `kubectl rollout undo` leaves it
+// (kubernetes/kubernetes#67250). The controller that takes over does not
+// roll back again: it replaces that one pod, verifies, and records the
+// rollback as done.
+func TestControllerFinishesARollbackLeftStuck(t *testing.T) {
+	ns := sb.Namespace(t)
+	statefulSet(t, ns, "db", "vibestack/db:v1", sandboxenv.StatefulSetOptions{NoVolumes: true,
+		Mutate: func(s *appsv1.StatefulSet) { s.Annotations = guarded() }})
+	markGood(t, ns, "sts/db")
+	sb.SetStatefulSetImage(t, ns, "db", "vibestack/db:crash-v2")
+	var bad corev1.Pod
+	eventually(t, "db-2 crash-looping at v2", func() bool {
+		p := getPod(t, ns, "db-2")
+		if p == nil || image(corev1.PodTemplateSpec{Spec: p.Spec}) != "vibestack/db:crash-v2" || !failing(*p) {
+			return false
+		}
+		bad = *p
+		return true
+	})
+	h, err := (&rollout.History{Clients: clients(ns)}).Run(ctx(t), "sts/db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Revisions) != 2 || !h.Revisions[1].Current {
+		t.Fatalf("history %+v; want revisions 1 and 2, 2 current", h.Revisions)
+	}
+	good, badRev := h.Revisions[0].ControllerRevisionHash, h.Revisions[1].ControllerRevisionHash
+
+	// What the dead leader left: the template back at v1 and the state
+	// rolling-back naming it, the bad pod still there.
+	kubectl(t, "-n", ns, "rollout", "undo", "statefulset/db")
+	st := stateJSON(t, guardcontroller.State{Hash: badRev, Revision: 2, Phase: guardcontroller.PhaseRollingBack, RollbackTo: good, By: "dead-leader", Updated: time.Now().UTC()})
+	kubectl(t, "-n", ns, "annotate", "statefulset/db", "--overwrite", guardcontroller.AnnotationState+"="+st)
+	if out, err := kubectlErr(t, "-n", ns, "rollout", "status", "statefulset/db", "--timeout=5s"); err == nil {
+		t.Fatalf("the StatefulSet is not stuck after kubectl's undo:\n%s", out)
+	}
+
+	p := startGuardController(t, ns)
+	s := waitGuardPhase(t, ns, "sts/db", guardcontroller.PhaseRolledBack)
+	if s.Hash != badRev || s.RollbackTo != good {
+		t.Errorf("final state %+v; want the bad revision's, rolled back to %s", s, good)
+	}
+	if now := getPod(t, ns, "db-2"); now == nil || now.UID == bad.UID || image(corev1.PodTemplateSpec{Spec: now.Spec}) != "vibestack/db:v1" {
+		t.Errorf("db-2 was not replaced at v1: %+v", now)
+	}
+	out := kubectl(t, "-n", ns, "rollout", "status", "statefulset/db", "--timeout=90s")
+	if !strings.Contains(out, "roll out complete") {
+		t.Errorf("kubectl rollout status after the controller took over:\n%s", out)
+	}
+	logs := p.Stderr()
+	if !strings.Contains(logs, "deleted pod db-2") {
+		t.Errorf("the controller does not say it replaced db-2")
+	}
+	if strings.Contains(logs, "undo statefulset") || strings.Contains(logs, "rolled back to revision") {
+		t.Errorf("the controller wrote the template a second time")
+	}
+	reasons := strings.Join(guardEvents(t, ns, "StatefulSet", "db"), ",")
+	if !strings.Contains(reasons, guardcontroller.ReasonVerifying) || strings.Contains(reasons, guardcontroller.ReasonRollingBack) {
+		t.Errorf("Events %s; want %s and no second %s", reasons, guardcontroller.ReasonVerifying, guardcontroller.ReasonRollingBack)
+	}
+	if set := sb.StatefulSet(t, ns, "db"); image(set.Spec.Template) != "vibestack/db:v1" {
+		t.Errorf("template %s, want vibestack/db:v1", image(set.Spec.Template))
+	}
+}
+
+func stateJSON(t *testing.T, s guardcontroller.State) string {
+	t.Helper()
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

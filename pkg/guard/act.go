@@ -229,7 +229,7 @@ func (r *run) rollBack(ctx context.Context, in *lifecycle.Incident, before map[s
 	if o := r.helm(ctx); o != nil {
 		return r.g.rollBackRelease(ctx, in, r.w.Name, o, before)
 	}
-	res, err := r.g.rollBackWorkload(ctx, in, r.w, before)
+	res, err := r.g.rollBackWorkload(ctx, in, r.w, before, nil)
 	return &Rollback{Undo: res}, err
 }
 
@@ -258,15 +258,16 @@ func (g *Guard) RollBack(ctx context.Context, in *lifecycle.Incident, workload s
 			return g.rollBackRelease(ctx, in, w.Name, o, before)
 		}
 	}
-	res, err := g.rollBackWorkload(ctx, in, w, before)
+	res, err := g.rollBackWorkload(ctx, in, w, before, nil)
 	if res == nil && err != nil {
 		return nil, err
 	}
 	return &Rollback{Undo: res}, err
 }
 
-// rollBackWorkload is RollBack of a workload without Helm release.
-func (g *Guard) rollBackWorkload(ctx context.Context, in *lifecycle.Incident, w rollout.Workload, before map[string]any) (*rollout.UndoResult, error) {
+// rollBackWorkload is RollBack of a workload without Helm release; with
+// planned, the undo carries out that plan (made by a dry run) and no other.
+func (g *Guard) rollBackWorkload(ctx context.Context, in *lifecycle.Incident, w rollout.Workload, before map[string]any, planned *rollout.Plan) (*rollout.UndoResult, error) {
 	ctx, obs, err := g.lockAndStart(ctx, in, w.String(), before, true, g.workloadLock(w)...)
 	if err != nil {
 		return nil, err
@@ -276,6 +277,9 @@ func (g *Guard) rollBackWorkload(ctx context.Context, in *lifecycle.Incident, w 
 		v.Timeout = 5 * time.Minute
 	}
 	u := rollout.Undo{Clients: g.Clients, Verification: v, Observer: obs}
+	if planned != nil {
+		u.Planned, u.ToRevision = planned, planned.To.Number
+	}
 	res, err := u.Run(ctx, w.String())
 	e := journal.Entry{Step: "app", Action: journal.ActionStepCompleted, Target: w.String(), Before: before, Result: journal.ResultOK}
 	if res != nil {
@@ -305,6 +309,16 @@ func (g *Guard) VerifyRollback(ctx context.Context, in *lifecycle.Incident, work
 	if err != nil {
 		return nil, err
 	}
+	if plan := g.stuckAfterRollback(ctx, w); plan != nil {
+		// The previous leader died between the rollback's write and the
+		// replacement of the pod the StatefulSet is stuck on: replace it
+		// (no template write, journaled as the app step), then verify.
+		res, err := g.rollBackWorkload(ctx, in, w, map[string]any{"replaceStuck": plan.ReplaceStuck}, plan)
+		if res == nil {
+			return nil, err
+		}
+		return res.Status, err
+	}
 	ctx, obs, err := g.lockAndStart(ctx, in, w.String(), nil, false, g.workloadLock(w)...)
 	if err != nil {
 		return nil, err
@@ -322,6 +336,31 @@ func (g *Guard) VerifyRollback(ctx context.Context, in *lifecycle.Incident, work
 		in.Log(ctx, e)
 	}
 	return res, err
+}
+
+// stuckAfterRollback returns the plan that replaces the failing pod of
+// another revision an OrderedReady StatefulSet w waits for while its
+// template is already the current revision's (kubernetes/kubernetes#67250);
+// nil for anything else: another kind, nothing stuck, a read that fails
+// (the verification then says what is wrong).
+func (g *Guard) stuckAfterRollback(ctx context.Context, w rollout.Workload) *rollout.Plan {
+	if w.Kind != rollout.KindStatefulSet {
+		return nil
+	}
+	_, cur, err := rollout.ReadCurrent(ctx, g.Clients, w.String())
+	if err != nil || cur == nil {
+		return nil
+	}
+	// A dry run pinned to the current revision: it never plans a template write.
+	u := rollout.Undo{Clients: g.Clients, Verification: g.Verification.WithClock(g.clock()), ToRevision: cur.Number, DryRun: true}
+	res, err := u.Run(ctx, w.String())
+	if err != nil || res == nil || res.Plan() == nil {
+		return nil
+	}
+	if p := res.Plan(); p.PodsOnly && p.ReplaceStuck != "" && p.To != nil && p.To.Number == cur.Number {
+		return p
+	}
+	return nil
 }
 
 // workloadLock is the lock of workload w (none without Leases).

@@ -53,6 +53,13 @@ func (p *Plan) Summary() string {
 	if p.From != nil {
 		from = fmt.Sprintf("revision %d", p.From.Number)
 	}
+	if p.PodsOnly {
+		pods := append([]string(nil), p.ReplacePods...)
+		if p.ReplaceStuck != "" {
+			pods = append(pods, p.ReplaceStuck)
+		}
+		return fmt.Sprintf("replace pods of %s %s/%s, already at revision %d (%s): %s", p.Workload().Kind.Lower(), p.Namespace, p.Name, p.To.Number, imagesString(p.To.Images), strings.Join(pods, ", "))
+	}
 	return fmt.Sprintf("undo %s %s/%s: %s -> revision %d (%s)", p.Workload().Kind.Lower(), p.Namespace, p.Name, from, p.To.Number, imagesString(p.To.Images))
 }
 
