@@ -4,6 +4,7 @@ package kinds_test
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -241,19 +242,33 @@ func TestPartition(t *testing.T) {
 // TestDaemonSetRollingUpdate: a crash-looping DaemonSet release is
 // detected at once (kubectl rollout status only times out) and rolled back
 // under the set's maxUnavailable/maxSurge; the node that cannot run the pod
-// (tainted) is neither waited for nor given a pod.
+// (tainted), or that the set's node affinity leaves out, is neither waited
+// for nor given a pod.
 func TestDaemonSetRollingUpdate(t *testing.T) {
 	tests := []struct {
 		name                     string
 		maxUnavailable, maxSurge *intstr.IntOrString
+		// nodes, when set, are the only nodes the set's affinity allows.
+		nodes []string
 	}{
 		{name: "max-unavailable-1"},
 		{name: "max-surge-1", maxUnavailable: ptr(intstr.FromInt32(0)), maxSurge: ptr(intstr.FromInt32(1))},
+		{name: "node-affinity", nodes: []string{"sandbox-node-1", "sandbox-node-2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ns := sb.Namespace(t)
-			daemonSet(t, ns, "agent", "vibestack/agent:v1", sandboxenv.DaemonSetOptions{MaxUnavailable: tt.maxUnavailable, MaxSurge: tt.maxSurge})
+			opts := sandboxenv.DaemonSetOptions{MaxUnavailable: tt.maxUnavailable, MaxSurge: tt.maxSurge}
+			want := int32(3)
+			if len(tt.nodes) > 0 {
+				want = int32(len(tt.nodes))
+				opts.Mutate = func(d *appsv1.DaemonSet) {
+					d.Spec.Template.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+						NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "kubernetes.io/hostname", Operator: corev1.NodeSelectorOpIn, Values: tt.nodes}}}}}}}
+				}
+			}
+			counts := fmt.Sprintf("%d/%d", want, want)
+			daemonSet(t, ns, "agent", "vibestack/agent:v1", opts)
 			markGood(t, ns, "ds/agent")
 			sb.SetDaemonSetImage(t, ns, "agent", "vibestack/agent:crash-v2")
 			code, out, errOut := run(t, "app", "status", "ds/agent", "-n", ns, "--settle", "1s", "--timeout", "2m")
@@ -264,17 +279,24 @@ func TestDaemonSetRollingUpdate(t *testing.T) {
 				t.Errorf("kubectl rollout status of the crash succeeded:\n%s", out)
 			}
 			code, out, errOut = run(t, "app", "undo", "ds/agent", "-n", ns, "--yes", "--settle", "1s", "--journal-dir", t.TempDir())
-			if code != exitcode.OK || !strings.Contains(out, "healthy: rolled back from revision 2") || !strings.Contains(out, "3/3") && !strings.Contains(errOut, "3/3 ready") {
+			if code != exitcode.OK || !strings.Contains(out, "healthy: rolled back from revision 2") || !strings.Contains(out, counts) && !strings.Contains(errOut, counts+" ready") {
 				t.Fatalf("undo: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 			}
 			kubectl(t, "-n", ns, "rollout", "status", "ds/agent", "--timeout=60s")
 			ds := sb.DaemonSet(t, ns, "agent")
-			if ds.Status.DesiredNumberScheduled != 3 || ds.Status.UpdatedNumberScheduled != 3 {
-				t.Errorf("daemonset status %+v: want 3 desired and updated (the tainted node skipped)", ds.Status)
+			if ds.Status.DesiredNumberScheduled != want || ds.Status.UpdatedNumberScheduled != want {
+				t.Errorf("daemonset status %+v: want %d desired and updated (the nodes it cannot run on skipped)", ds.Status, want)
 			}
-			for _, p := range podsAt(t, ns, "app=agent") {
+			pods := podsAt(t, ns, "app=agent")
+			if len(pods) != int(want) {
+				t.Errorf("%d pods, want %d", len(pods), want)
+			}
+			for _, p := range pods {
 				if p.Spec.NodeName == sandboxenv.TaintedNode {
 					t.Errorf("pod %s on the tainted node", p.Name)
+				}
+				if len(tt.nodes) > 0 && !slices.Contains(tt.nodes, p.Spec.NodeName) {
+					t.Errorf("pod %s on node %s, which the affinity leaves out", p.Name, p.Spec.NodeName)
 				}
 				if image(corev1.PodTemplateSpec{Spec: p.Spec}) != "vibestack/agent:v1" {
 					t.Errorf("pod %s runs %s", p.Name, image(corev1.PodTemplateSpec{Spec: p.Spec}))
