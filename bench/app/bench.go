@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/vibestack/rollback/bench/benchcmd"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
@@ -175,22 +175,6 @@ func (e *env) deleteNamespace(ns string) {
 	_ = e.cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
 }
 
-// until polls cond every 50 ms for up to 2 minutes.
-func until(ctx context.Context, what string, cond func() bool) error {
-	deadline := time.Now().Add(2 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out waiting for %s", what)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return nil
-}
-
 func (e *env) get(ctx context.Context, ns, name string) *appsv1.Deployment {
 	d, err := e.cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
@@ -202,7 +186,7 @@ func (e *env) get(ctx context.Context, ns, name string) *appsv1.Deployment {
 // waitRevision waits until the controller observed revision rev.
 func (e *env) waitRevision(ctx context.Context, ns, name string, rev int) error {
 	want := fmt.Sprint(rev)
-	return until(ctx, fmt.Sprintf("%s/%s revision %d", ns, name, rev), func() bool {
+	return benchcmd.Poll(ctx, 2*time.Minute, 50*time.Millisecond, fmt.Sprintf("%s/%s revision %d", ns, name, rev), func() bool {
 		d := e.get(ctx, ns, name)
 		return d != nil && d.Annotations["deployment.kubernetes.io/revision"] == want && d.Status.ObservedGeneration >= d.Generation
 	})
@@ -210,7 +194,7 @@ func (e *env) waitRevision(ctx context.Context, ns, name string, rev int) error 
 
 // waitRolledOut waits until every replica of the current revision is ready.
 func (e *env) waitRolledOut(ctx context.Context, ns, name string) error {
-	return until(ctx, ns+"/"+name+" rolled out", func() bool {
+	return benchcmd.Poll(ctx, 2*time.Minute, 50*time.Millisecond, ns+"/"+name+" rolled out", func() bool {
 		d := e.get(ctx, ns, name)
 		if d == nil || d.Status.ObservedGeneration < d.Generation {
 			return false
@@ -258,19 +242,6 @@ func countingConfig(cfg *rest.Config, n *atomic.Int64) *rest.Config {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// stats of a sample of durations.
-func median(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
 
 // parallel runs f for 0..n-1 with at most limit at once and returns the first error.
 func parallel(n, limit int, f func(i int) error) error {

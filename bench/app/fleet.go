@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/vibestack/rollback/bench/benchcmd"
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
@@ -84,7 +85,7 @@ func (f *fleet) breakRelease(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	return until(ctx, f.name+": every bad pod crash-looping", func() bool {
+	return benchcmd.Poll(ctx, 2*time.Minute, 50*time.Millisecond, f.name+": every bad pod crash-looping", func() bool {
 		pods, err := e.cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false

@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+
+	"github.com/vibestack/rollback/bench/benchcmd"
 )
 
 func main() {
@@ -37,8 +39,8 @@ func run(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	o.rollback = envOr("ROLLBACK_BIN", "bin/rollback")
-	o.kubectl = envOr("KUBECTL", "/usr/bin/kubectl")
+	o.rollback = benchcmd.EnvOr("ROLLBACK_BIN", "bin/rollback")
+	o.kubectl = benchcmd.EnvOr("KUBECTL", "/usr/bin/kubectl")
 	o.script = "scripts/rollback_k8s.sh"
 	for _, p := range []*string{&o.rollback, &o.out, &o.script} {
 		abs, err := filepath.Abs(*p)
@@ -48,11 +50,4 @@ func run(ctx context.Context, args []string) error {
 		*p = abs
 	}
 	return benchmark(ctx, o)
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/vibestack/rollback/bench/benchcmd"
 )
 
 var createOpts = metav1.CreateOptions{}
@@ -40,7 +42,7 @@ func medianCPU(c []cpuSample) (tool, controlPlane time.Duration) {
 	for _, x := range c {
 		t, cp = append(t, x.tool), append(cp, x.controlPlane)
 	}
-	return median(t), median(cp)
+	return benchcmd.Median(t), benchcmd.Median(cp)
 }
 
 const sectionTitle = "## Application rollback"
@@ -82,12 +84,12 @@ func (r *report) markdown(o options) string {
 	w("| | A | B | median A | median B | ratio B/A | goal |")
 	w("|---|---|---|---|---|---|---|")
 	if len(r.p1Kubectl) > 0 {
-		k, r0, r10 := median(r.p1Kubectl), median(r.p1Rollback0), median(r.p1Rollback10)
+		k, r0, r10 := benchcmd.Median(r.p1Kubectl), benchcmd.Median(r.p1Rollback0), benchcmd.Median(r.p1Rollback10)
 		w("| P1 undo of a 3-replica Deployment (v3 crash -> v2) | kubectl rollout history + undo --to-revision + status | `rollback app undo --yes --settle 0s` | %s | %s | %s | <= 0.5: %s |", secs(k), secs(r0), ratio(r0, k), met(r0.Seconds() <= 0.5*k.Seconds()))
 		w("| P1, with the default 10 s settle window | same | `rollback app undo --yes` | %s | %s | %s | (verifies 10 s longer by design) |", secs(k), secs(r10), ratio(r10, k))
 	}
 	if len(r.p2Rollback) > 0 {
-		k, rb := median(r.p2Kubectl), median(r.p2Rollback)
+		k, rb := benchcmd.Median(r.p2Kubectl), benchcmd.Median(r.p2Rollback)
 		kc := secs(k)
 		if k >= kubectlCap {
 			kc = ">= " + secs(kubectlCap) + " (cap)"
@@ -95,7 +97,7 @@ func (r *report) markdown(o options) string {
 		w("| P2 crash loop starts -> failure reported (progressDeadlineSeconds 600) | `kubectl rollout status` | `rollback app status` | %s | %s | %s | B < 15 s: %s |", kc, secs(rb), ratio(rb, k), met(rb < 15*time.Second))
 	}
 	if len(r.p3Rollback) > 0 {
-		l, rb := median(r.p3Loop), median(r.p3Rollback)
+		l, rb := benchcmd.Median(r.p3Loop), benchcmd.Median(r.p3Rollback)
 		w("| P3 undo of %d Deployments in 10 namespaces | sequential loop of `scripts/rollback_k8s.sh` | `rollback app undo -l ... -A --yes` | %s | %s | %s | <= 0.1: %s |", o.p3Deployments, secs(l), secs(rb), ratio(rb, l), met(rb.Seconds() <= 0.1*l.Seconds()))
 	}
 	w("")
@@ -106,7 +108,7 @@ func (r *report) markdown(o options) string {
 	if len(r.p3RollbackCPU) > 0 && len(r.p3LoopCPU) > 0 {
 		bt, bcp := medianCPU(r.p3RollbackCPU)
 		lt, lcp := medianCPU(r.p3LoopCPU)
-		l := median(r.p3Loop)
+		l := benchcmd.Median(r.p3Loop)
 		n := float64(runtime.NumCPU())
 		floor := (bt + bcp).Seconds() / n
 		w("- P3 CPU (medians): the bulk undo cost %.2f CPU-s in the sandbox control plane (etcd, apiserver, controllers and pod simulator share one process) and %.2f CPU-s in `rollback`; the loop cost %.2f and %.2f. On %d CPUs the bulk run's CPU alone takes at least %.2f s of wall time, so on this machine the ratio cannot go below %.2f / %.2f = **%.2f** (control plane alone: %.2f) however the tool is written; with the control plane on its own cores it would be bound by the %.2f CPU-s of the tool and the controllers' latency instead.",

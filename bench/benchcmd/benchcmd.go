@@ -12,7 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -52,15 +52,28 @@ func EnvOr(key, def string) string {
 	return def
 }
 
-// Median returns the median of ds (the upper one of an even count).
-func Median(ds []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
+// Median returns the median of xs (the mean of the two middle ones of an
+// even count), 0 when xs is empty.
+func Median[T ~int64 | ~float64](xs []T) T {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // WaitFor polls cond every 100 ms for up to timeout.
 func WaitFor(ctx context.Context, timeout time.Duration, what string, cond func() bool) error {
+	return Poll(ctx, timeout, 100*time.Millisecond, what, cond)
+}
+
+// Poll checks cond every interval for up to timeout; the interval bounds
+// how finely a benchmark times the moment cond became true.
+func Poll(ctx context.Context, timeout, interval time.Duration, what string, cond func() bool) error {
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
@@ -69,7 +82,7 @@ func WaitFor(ctx context.Context, timeout time.Duration, what string, cond func(
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(interval):
 		}
 	}
 	return nil

@@ -17,13 +17,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4"
 	mpgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 
+	"github.com/vibestack/rollback/bench/benchcmd"
 	"github.com/vibestack/rollback/e2e/pgtest"
 	"github.com/vibestack/rollback/pkg/dbrollback"
 )
@@ -41,7 +41,7 @@ func main() {
 func run(ctx context.Context, rows, runs int) error {
 	dbURL := os.Getenv("BENCH_DATABASE_URL")
 	if dbURL == "" {
-		user := url.UserPassword(envOr("ROLLBACK_E2E_DB_USER", "rollback_e2e"), envOr("ROLLBACK_E2E_DB_PASSWORD", "e2e-Secret-9f3Kq"))
+		user := url.UserPassword(benchcmd.EnvOr("ROLLBACK_E2E_DB_USER", "rollback_e2e"), benchcmd.EnvOr("ROLLBACK_E2E_DB_PASSWORD", "e2e-Secret-9f3Kq"))
 		dbURL = "postgres://" + user.String() + "@127.0.0.1:5432/rollback_bench"
 	}
 	t, err := dbrollback.ParseURL(dbURL)
@@ -91,11 +91,11 @@ func run(ctx context.Context, rows, runs int) error {
 		}
 		fmt.Printf("run %d: pg_dump -Fc %.2fs, undo backup+verify %.2fs (whole undo %.2fs)\n", i+1, raw[i], undo[i], undoTotal[i])
 	}
-	r, b := median(raw), median(undo)
+	r, b := benchcmd.Median(raw), benchcmd.Median(undo)
 	fmt.Printf("\nrows: %d, dump size: %.1f MB, runs: %d each, alternating\n", rows, float64(size)/1e6, runs)
 	fmt.Printf("median pg_dump -Fc:                 %.2fs\n", r)
 	fmt.Printf("median undo backup+verify phase:    %.2fs\n", b)
-	fmt.Printf("median whole undo --steps 1:        %.2fs\n", median(undoTotal))
+	fmt.Printf("median whole undo --steps 1:        %.2fs\n", benchcmd.Median(undoTotal))
 	fmt.Printf("ratio backup+verify / pg_dump:      %.2fx (goal <= 1.25x)\n", b/r)
 	return nil
 }
@@ -148,22 +148,6 @@ func undoOnce(ctx context.Context, dbURL, migrations, backups string) (float64, 
 	}
 	total := time.Since(start).Seconds()
 	return res.Backup.DurationSeconds, total, up(dbURL, migrations)
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
-func median(xs []float64) float64 {
-	s := append([]float64{}, xs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func writeMigrations(dir string) error {

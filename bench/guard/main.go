@@ -22,7 +22,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/vibestack/rollback/bench/benchcmd"
 	"github.com/vibestack/rollback/e2e/promenv"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
 	"github.com/vibestack/rollback/pkg/guard"
@@ -72,8 +72,8 @@ func run(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	o.rollback = envOr("ROLLBACK_BIN", "bin/rollback")
-	o.kubectl = envOr("KUBECTL", "kubectl")
+	o.rollback = benchcmd.EnvOr("ROLLBACK_BIN", "bin/rollback")
+	o.kubectl = benchcmd.EnvOr("KUBECTL", "kubectl")
 	if _, err := os.Stat(o.rollback); err != nil {
 		return fmt.Errorf("%s: %w (run make build)", o.rollback, err)
 	}
@@ -349,27 +349,8 @@ func until(ctx context.Context, timeout time.Duration, f func() error) error {
 	}
 }
 
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench/guard: "+format+"\n", args...)
-}
-
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func goVersion() string { return runtime.Version() }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vibestack/rollback/bench/benchcmd"
 	"github.com/vibestack/rollback/bench/mdsection"
 )
 
@@ -85,9 +86,9 @@ func medDetect(ss []sample) string {
 	case capped == len(ss):
 		return fmt.Sprintf(">= %.0f s (cap; progress deadline 600 s)", capWait.Seconds())
 	case capped+never > 0:
-		return fmt.Sprintf("%.2f s (%d of %d runs not detected)", median(ds).Seconds(), capped+never, len(ss))
+		return fmt.Sprintf("%.2f s (%d of %d runs not detected)", benchcmd.Median(ds).Seconds(), capped+never, len(ss))
 	}
-	return fmt.Sprintf("%.2f s", median(ds).Seconds())
+	return fmt.Sprintf("%.2f s", benchcmd.Median(ds).Seconds())
 }
 
 func medRecover(ss []sample) string {
@@ -103,5 +104,5 @@ func medRecover(ss []sample) string {
 	if len(ds) == 0 {
 		return "none: the bad release stays"
 	}
-	return fmt.Sprintf("%.2f s", median(ds).Seconds())
+	return fmt.Sprintf("%.2f s", benchcmd.Median(ds).Seconds())
 }

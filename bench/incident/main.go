@@ -40,6 +40,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vibestack/rollback/bench/benchcmd"
 	"github.com/vibestack/rollback/e2e/pgtest"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
 )
@@ -101,8 +102,8 @@ func run(ctx context.Context, args []string) error {
 			return fmt.Errorf("-sizes: unknown size %q: use small and large", s)
 		}
 	}
-	o.rollback = envOr("ROLLBACK_BIN", "bin/rollback")
-	o.migrate = envOr("MIGRATE_BIN", "bin/migrate")
+	o.rollback = benchcmd.EnvOr("ROLLBACK_BIN", "bin/rollback")
+	o.migrate = benchcmd.EnvOr("MIGRATE_BIN", "bin/migrate")
 	for _, p := range []string{o.rollback, o.migrate} {
 		if _, err := os.Stat(p); err != nil {
 			return fmt.Errorf("%s: %w (run `make bench-incident`, which builds it)", p, err)
@@ -206,13 +207,6 @@ type database struct {
 	// rows the rows of users and orders.
 	bytes int64
 	rows  int64
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }
 
 // serverURL is the PostgreSQL test server of make deps.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vibestack/rollback/bench/benchcmd"
 	"github.com/vibestack/rollback/bench/mdsection"
 )
 
@@ -248,14 +249,7 @@ func medianOf(ss []sample, f func(sample) time.Duration) time.Duration {
 	for _, s := range ss {
 		ds = append(ds, f(s))
 	}
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	if len(ds)%2 == 0 {
-		return (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
-	}
-	return ds[len(ds)/2]
+	return benchcmd.Median(ds)
 }
 
 func medianInt(ss []sample, f func(sample) int64) int64 {
