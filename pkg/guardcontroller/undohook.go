@@ -96,6 +96,16 @@ func (m *rollbackMarker) targetHash(ctx context.Context, tmpl *corev1.PodTemplat
 	return rev.Ref().Hash
 }
 
+// markedPatch sends patch, an undo of the guarded workload with the
+// rolling-back state added (any other patch unchanged), and records the
+// state when it landed.
+func markedPatch[T any](ctx context.Context, m *rollbackMarker, name string, pt types.PatchType, data []byte, subresources []string, patch func([]byte) (T, error)) (T, error) {
+	data, s := m.mark(ctx, name, pt, data, subresources)
+	out, err := patch(data)
+	m.wrote(s, err)
+	return out, err
+}
+
 // markedDeployments is the Deployments client of a guarded Deployment.
 type markedDeployments struct {
 	appsv1client.DeploymentInterface
@@ -104,10 +114,9 @@ type markedDeployments struct {
 
 // Patch adds the rolling-back state to an undo patch of the guarded Deployment.
 func (c markedDeployments) Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (*appsv1.Deployment, error) {
-	data, s := c.m.mark(ctx, name, pt, data, subresources)
-	out, err := c.DeploymentInterface.Patch(ctx, name, pt, data, opts, subresources...)
-	c.m.wrote(s, err)
-	return out, err
+	return markedPatch(ctx, c.m, name, pt, data, subresources, func(data []byte) (*appsv1.Deployment, error) {
+		return c.DeploymentInterface.Patch(ctx, name, pt, data, opts, subresources...)
+	})
 }
 
 // markedStatefulSets is the StatefulSets client of a guarded StatefulSet.
@@ -118,10 +127,9 @@ type markedStatefulSets struct {
 
 // Patch adds the rolling-back state to an undo patch of the guarded StatefulSet.
 func (c markedStatefulSets) Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (*appsv1.StatefulSet, error) {
-	data, s := c.m.mark(ctx, name, pt, data, subresources)
-	out, err := c.StatefulSetInterface.Patch(ctx, name, pt, data, opts, subresources...)
-	c.m.wrote(s, err)
-	return out, err
+	return markedPatch(ctx, c.m, name, pt, data, subresources, func(data []byte) (*appsv1.StatefulSet, error) {
+		return c.StatefulSetInterface.Patch(ctx, name, pt, data, opts, subresources...)
+	})
 }
 
 // markedDaemonSets is the DaemonSets client of a guarded DaemonSet.
@@ -132,10 +140,9 @@ type markedDaemonSets struct {
 
 // Patch adds the rolling-back state to an undo patch of the guarded DaemonSet.
 func (c markedDaemonSets) Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (*appsv1.DaemonSet, error) {
-	data, s := c.m.mark(ctx, name, pt, data, subresources)
-	out, err := c.DaemonSetInterface.Patch(ctx, name, pt, data, opts, subresources...)
-	c.m.wrote(s, err)
-	return out, err
+	return markedPatch(ctx, c.m, name, pt, data, subresources, func(data []byte) (*appsv1.DaemonSet, error) {
+		return c.DaemonSetInterface.Patch(ctx, name, pt, data, opts, subresources...)
+	})
 }
 
 // undoOps recognises an undo patch (a test of /metadata/generation and a
