@@ -152,16 +152,28 @@ func (b *Bundle) add(name string, data []byte, keepTail bool) bool {
 	return true
 }
 
-// dropIfSame removes the file name when other holds the same bytes.
-func (b *Bundle) dropIfSame(name, other string) {
+// dropSameRun keeps one file of a container's run read twice, as its
+// previous run (prev) and as its current one (cur): the same bytes drop
+// prev; cur a beginning of prev (read while the run went on, before it
+// ended) drops cur.
+func (b *Bundle) dropSameRun(prev, cur string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	d, ok := b.data[name]
-	if o, has := b.data[other]; b.sealed || !ok || !has || !bytes.Equal(d, o) {
-		return
+	p, ok := b.data[prev]
+	c, has := b.data[cur]
+	switch {
+	case b.sealed || !ok || !has:
+	case bytes.Equal(p, c):
+		b.remove(prev)
+	case len(c) > 0 && bytes.HasPrefix(p, c):
+		b.remove(cur)
 	}
+}
+
+// remove deletes a file; the caller holds mu.
+func (b *Bundle) remove(name string) {
+	b.size -= int64(len(b.data[name]))
 	delete(b.data, name)
-	b.size -= int64(len(d))
 	for i, f := range b.manifest.Files {
 		if f.Name == name {
 			b.manifest.Files = append(b.manifest.Files[:i], b.manifest.Files[i+1:]...)

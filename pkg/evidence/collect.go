@@ -117,7 +117,7 @@ func (c *Collect) Run(ctx context.Context) *Result {
 	late := col.readLogs(cctx, all)
 	for _, t := range all {
 		if t.sameAs != "" {
-			col.bundle.dropIfSame(t.file, t.sameAs)
+			col.bundle.dropSameRun(t.file, t.sameAs)
 		}
 	}
 	if cctx.Err() != nil && ctx.Err() == nil {

@@ -363,7 +363,9 @@ func TestCollectPreviousOfATerminatedContainer(t *testing.T) {
 // after a crash when its status was read. When the kubelet restarted it
 // before its log was read, the crash is in the previous run and both runs
 // are kept; while it still backs off the kubelet serves the crashed run as
-// both the current and the previous log, and it is kept once.
+// both the current and the previous log, and it is kept once; a current
+// log read while the run went on, which crashed since, is the beginning of
+// the previous run and is kept as that run only.
 func TestCollectPreviousOfABackingOffContainer(t *testing.T) {
 	crash := `panic: sandbox mode crash`
 	for _, tc := range []struct {
@@ -373,14 +375,18 @@ func TestCollectPreviousOfABackingOffContainer(t *testing.T) {
 	}{
 		{"restarted since", `level=info msg="starting" attempt=2`, crash, true},
 		{"still backing off", "", crash, false},
+		{"read while running, crashed since", "partial", crash, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCluster("example/web:crash")
 			rel := c.rss[1].CreationTimestamp.Time
 			c.pod("web-h2-a", 2, false, crashing(1, rel.Add(8*time.Second)))
 			c.logs["web-h2-a/app"] = lines(stamp(rel.Add(9*time.Second), tc.current))
-			if tc.current == "" { // the kubelet serves the crashed run
+			switch tc.current {
+			case "": // the kubelet serves the crashed run
 				c.logs["web-h2-a/app"] = lines(stamp(rel.Add(8*time.Second), tc.previous))
+			case "partial": // the crashed run's beginning, read before it crashed
+				c.logs["web-h2-a/app"] = stamp(rel.Add(8*time.Second), "panic")
 			}
 			c.logs["web-h2-a/app/previous"] = lines(stamp(rel.Add(8*time.Second), tc.previous))
 			res := collect(t, c, DefaultLimits())
@@ -394,8 +400,13 @@ func TestCollectPreviousOfABackingOffContainer(t *testing.T) {
 			if !strings.Contains(kept, crash) {
 				t.Errorf("the crashed run is not kept: %v", fileNames(m))
 			}
-			if _, ok := res.Bundle.File(dir + "app.previous.log"); ok != tc.wantPrevious {
-				t.Errorf("app.previous.log kept: %v, want %v (%v)", ok, tc.wantPrevious, fileNames(m))
+			_, prev := res.Bundle.File(dir + "app.previous.log")
+			_, cur := res.Bundle.File(dir + "app.log")
+			if prev != tc.wantPrevious {
+				t.Errorf("app.previous.log kept: %v, want %v (%v)", prev, tc.wantPrevious, fileNames(m))
+			}
+			if wantCur := tc.current != "partial"; cur != wantCur {
+				t.Errorf("app.log kept: %v, want %v (%v)", cur, wantCur, fileNames(m))
 			}
 			var size int64
 			for _, f := range m.Files {

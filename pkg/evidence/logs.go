@@ -33,9 +33,9 @@ type logTask struct {
 	// (the previous run of a container that has not restarted yet).
 	optional bool
 	file     string
-	// sameAs names the current run's file: an optional previous run with
-	// the same contents is the same run (the kubelet serves a backing-off
-	// container's last run both ways) and is dropped.
+	// sameAs names the current run's file: when both hold the same run
+	// (the kubelet serves a backing-off container's last run both ways)
+	// it is kept once (Bundle.dropSameRun).
 	sameAs string
 	// done receives the log as kept (redacted).
 	done func(text string)
