@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vibestack/rollback/pkg/dbrollback"
+	"github.com/vibestack/rollback/pkg/evidence"
 	"github.com/vibestack/rollback/pkg/lifecycle"
 	"github.com/vibestack/rollback/pkg/progress"
 )
@@ -47,7 +48,15 @@ func newDBRestoreCmd(f *Factory) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var res *dbrollback.RestoreResult
-			_, err := rec.oneStep(f, cmd, "database", "db", "database", nil, passwordOf(d.databaseURL())).Run(cmd.Context(),
+			// An unknown backup is refused before anything is recorded; a
+			// known one is kept in the evidence with the state it overwrites.
+			b, err := dbrollback.LoadBackup(dbBackupDir(dir), args[0])
+			if err != nil {
+				return err
+			}
+			step := rec.oneStep(f, cmd, "database", "db", "database", nil, passwordOf(d.databaseURL()))
+			step.Evidence = []evidence.Source{evidence.Database{Options: d.options(), Restore: b}}
+			_, err = step.Run(cmd.Context(),
 				func(ctx context.Context, obs progress.Observer) (lifecycle.StepOutcome, error) {
 					var err error
 					res, err = dbrollback.Restore(ctx, dbrollback.RestoreOptions{
@@ -80,5 +89,6 @@ func newDBRestoreCmd(f *Factory) *cobra.Command {
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	cmd.Flags().StringVar(&dir, "backup-dir", "", dbBackupDirUsage)
 	rec.add(cmd)
+	rec.evidence.add(cmd)
 	return cmd
 }

@@ -217,18 +217,8 @@ func trackedVersion(ctx context.Context, t *Target, toolName string) (int64, err
 		return 0, err
 	}
 	defer db.Close()
-	var q string
-	switch toolName {
-	case ToolMigrate:
-		q = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"
-	case ToolGoose:
-		q = "SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied"
-	default:
-		return 0, fmt.Errorf("unknown tool %q", toolName)
-	}
-	var v int64
-	err = db.QueryRowContext(ctx, q).Scan(&v)
-	return v, err
+	tr, err := readTracking(ctx, db, toolName)
+	return tr.version, err
 }
 
 func dirJoin(dir, file string) string { return filepath.Join(dir, file) }

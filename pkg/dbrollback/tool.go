@@ -35,7 +35,7 @@ type tool interface {
 
 // detectTool returns the tool whose tracking table exists in the database,
 // or forced when set; with no tracking table it falls back to the layout of
-// the migrations directory.
+// the migrations directory, and to no tool when dir is empty.
 func detectTool(ctx context.Context, db *sql.DB, e Engine, forced, dir string) (string, bool, error) {
 	found := map[string]bool{}
 	for name, table := range trackingTables {
@@ -59,6 +59,9 @@ func detectTool(ctx context.Context, db *sql.DB, e Engine, forced, dir string) (
 		return ToolMigrate, true, nil
 	case found[ToolGoose]:
 		return ToolGoose, true, nil
+	}
+	if dir == "" {
+		return "", false, nil
 	}
 	layout, err := detectLayout(dir)
 	return layout, false, err

@@ -8,13 +8,21 @@ import (
 
 // Database is the database about to be rolled back: its migration state
 // and the plan of the undo (without the down SQL, which may hold
-// credentials).
+// credentials); for a restore, the state it overwrites and the backup that
+// replaces it.
 type Database struct {
 	// Options reach the database (its URL's password is redacted by the
-	// collection's Redactor, which must know it).
+	// collection's Redactor, which must know it). Without a MigrationsDir
+	// only the state is kept, read from the tracking table
+	// (dbrollback.ReadState).
 	Options dbrollback.Options
 	// Request is how far back the undo goes.
 	Request dbrollback.Request
+	// Restore, when set, is the backup a restore is about to put in place
+	// of the database: its metadata is kept (database/restore.json), no
+	// plan is made, and the state comes from the tracking table of the
+	// backup's migration tool unless Options.Tool names one.
+	Restore *dbrollback.Backup
 }
 
 // Describe names the source.
@@ -22,17 +30,32 @@ func (Database) Describe() string { return "database" }
 
 // databasePart is what was learned about the database.
 type databasePart struct {
-	status *dbrollback.Status
-	plan   *dbrollback.Plan
-	err    string
+	status  *dbrollback.Status
+	plan    *dbrollback.Plan
+	restore *dbrollback.Backup
+	err     string
 }
 
 func (d Database) start(ctx context.Context, col *collector) (part, []logTask) {
-	p := &databasePart{}
-	plan, err := dbrollback.MakePlan(ctx, d.Options, d.Request)
-	if err == nil {
-		p.plan, p.status = plan, plan.Status
-	} else {
+	p := &databasePart{restore: d.Restore}
+	switch {
+	case d.Restore != nil || d.Options.MigrationsDir == "":
+		opts := d.Options
+		if opts.Tool == "" && d.Restore != nil {
+			opts.Tool = d.Restore.MigrationTool
+		}
+		st, err := dbrollback.ReadState(ctx, opts)
+		if err != nil {
+			p.err = col.red.String(err.Error())
+			col.fail("database status", err)
+		}
+		p.status = st
+	default:
+		plan, err := dbrollback.MakePlan(ctx, d.Options, d.Request)
+		if err == nil {
+			p.plan, p.status = plan, plan.Status
+			break
+		}
 		p.err = col.red.String(err.Error())
 		col.fail("database plan", err)
 		st, serr := dbrollback.GetStatus(ctx, d.Options)
@@ -43,6 +66,9 @@ func (d Database) start(ctx context.Context, col *collector) (part, []logTask) {
 	}
 	if p.status != nil {
 		col.addJSON("database/status.json", p.status)
+	}
+	if p.restore != nil {
+		col.addJSON("database/restore.json", p.restore)
 	}
 	if p.plan != nil {
 		plan := *p.plan
@@ -60,6 +86,10 @@ func (p *databasePart) summarize(s *Summary) {
 	ds := &DatabaseSummary{Error: p.err}
 	if st := p.status; st != nil {
 		ds.Database, ds.Tool, ds.Version, ds.Dirty = st.Database, st.Tool, st.Version, st.Dirty
+	}
+	if b := p.restore; b != nil {
+		v := b.MigrationVersion
+		ds.RestoreFrom, ds.RestoreVersion = b.ID, &v
 	}
 	if pl := p.plan; pl != nil {
 		to := pl.To

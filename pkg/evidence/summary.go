@@ -80,15 +80,19 @@ type ContainerSummary struct {
 	FirstErrors []string `json:"firstErrors,omitempty"`
 }
 
-// DatabaseSummary is the database's migration state before the rollback.
+// DatabaseSummary is the database's migration state before the rollback;
+// for a restore, RestoreFrom is the backup that replaces it and
+// RestoreVersion the migration version the backup holds.
 type DatabaseSummary struct {
-	Database string  `json:"database,omitempty"`
-	Tool     string  `json:"tool,omitempty"`
-	Version  int64   `json:"version"`
-	Dirty    bool    `json:"dirty"`
-	PlanTo   *int64  `json:"planTo,omitempty"`
-	Reverts  []int64 `json:"reverts,omitempty"`
-	Error    string  `json:"error,omitempty"`
+	Database       string  `json:"database,omitempty"`
+	Tool           string  `json:"tool,omitempty"`
+	Version        int64   `json:"version"`
+	Dirty          bool    `json:"dirty"`
+	PlanTo         *int64  `json:"planTo,omitempty"`
+	Reverts        []int64 `json:"reverts,omitempty"`
+	RestoreFrom    string  `json:"restoreFrom,omitempty"`
+	RestoreVersion *int64  `json:"restoreVersion,omitempty"`
+	Error          string  `json:"error,omitempty"`
 }
 
 // AnalysisSummary is guard's verdict on the release.

@@ -72,12 +72,22 @@ func (r *writer) evidenceEntry(e journal.Entry) {
 			s += ", DIRTY"
 		}
 		s += ")"
+		if d.Tool == "" && d.RestoreFrom != "" {
+			s = "Before the rollback: the migration state could not be read"
+		}
 		if d.PlanTo != nil {
 			s += fmt.Sprintf("; the plan reverts %s to reach version %d", joinInts(d.Reverts), *d.PlanTo)
 		}
+		if d.RestoreFrom != "" && d.RestoreVersion != nil {
+			s += fmt.Sprintf("; the restore replaces it with backup %s (version %d)", d.RestoreFrom, *d.RestoreVersion)
+		}
 		r.p("%s.", s)
 		if d.Error != "" {
-			r.p("\nPlan: %s", oneLine(d.Error))
+			what := "Plan"
+			if d.RestoreFrom != "" {
+				what = "State"
+			}
+			r.p("\n%s: %s", what, oneLine(d.Error))
 		}
 		r.p("")
 	}

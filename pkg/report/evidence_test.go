@@ -74,3 +74,33 @@ func TestWriteWithoutEvidenceHasNoEvidenceSection(t *testing.T) {
 		t.Error("a report without evidence shows an evidence section")
 	}
 }
+
+// TestWriteRestoreEvidence: a restore's evidence says what version it
+// overwrote and which backup replaced it, or why the state is unknown.
+func TestWriteRestoreEvidence(t *testing.T) {
+	for _, tc := range []struct {
+		sum  evidence.DatabaseSummary
+		want []string
+	}{
+		{evidence.DatabaseSummary{Database: "shop", Tool: "goose", Version: 2, Dirty: true, RestoreFrom: "b1", RestoreVersion: ptr(int64(1))},
+			[]string{"Before the rollback: version 2 (goose, DIRTY); the restore replaces it with backup b1 (version 1)."}},
+		{evidence.DatabaseSummary{RestoreFrom: "b1", RestoreVersion: ptr(int64(1)), Error: "no schema_migrations table"},
+			[]string{"Before the rollback: the migration state could not be read; the restore replaces it with backup b1 (version 1).", "State: no schema_migrations table"}},
+	} {
+		es := evidenceIncident()
+		for i := range es {
+			if es[i].Action == journal.ActionEvidenceCollected {
+				es[i].After.(map[string]any)["summary"] = evidence.Summary{Database: &tc.sum}
+			}
+		}
+		var buf bytes.Buffer
+		if err := Write(&buf, es); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("report lacks %q:\n%s", w, buf.String())
+			}
+		}
+	}
+}
