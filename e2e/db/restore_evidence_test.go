@@ -5,6 +5,7 @@ package db_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/vibestack/rollback/pkg/dbrollback"
 	"github.com/vibestack/rollback/pkg/evidence"
+	"github.com/vibestack/rollback/pkg/journal"
 )
 
 // releaseThenRestore migrates a fresh database to version 1, backs it up,
@@ -143,6 +145,22 @@ func TestRestoreKeepsTheStateItOverwrites(t *testing.T) {
 			}
 			if _, ok := files["database/plan.json"]; ok {
 				t.Error("a restore kept a plan")
+			}
+			// The journal's db step says what the restore changed: 2 -> 1.
+			es, err := journal.Read(journals, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			changed := false
+			for _, e := range es {
+				if e.Step == "db" && e.Action == journal.ActionStepCompleted {
+					before, _ := e.Before.(map[string]any)
+					after, _ := e.After.(map[string]any)
+					changed = fmt.Sprint(before["version"]) == "2" && fmt.Sprint(after["version"]) == "1"
+				}
+			}
+			if !changed {
+				t.Errorf("the journal's db step does not record version 2 -> 1: %+v", es)
 			}
 			r := run(t, "incident", "report", id, "--journal-dir", journals)
 			want := "Before the rollback: version 2 (" + tc.tool + "); the restore replaces it with backup " + b.ID + " (version 1)."

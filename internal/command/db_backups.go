@@ -72,8 +72,12 @@ func newDBRestoreCmd(f *Factory) *cobra.Command {
 					if res == nil {
 						return lifecycle.StepOutcome{}, err
 					}
-					return lifecycle.StepOutcome{After: map[string]any{"backupID": res.Backup.ID, "version": res.Version},
-						Detail: fmt.Sprintf("restored backup %s, version %d", res.Backup.ID, res.Version)}, err
+					out := lifecycle.StepOutcome{After: map[string]any{"backupID": res.Backup.ID, "version": res.Version},
+						Detail: fmt.Sprintf("restored backup %s, version %d", res.Backup.ID, res.Version)}
+					if res.VersionBefore >= 0 {
+						out.Before = map[string]any{"version": res.VersionBefore}
+					}
+					return out, err
 				})
 			if err != nil {
 				return err

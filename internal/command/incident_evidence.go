@@ -49,7 +49,8 @@ func newIncidentEvidenceCmd(f *Factory) *cobra.Command {
 		Long: `Every rollback collects, before its first change, the evidence the rollback
 destroys: the logs of the failing pods (current and previous container), the
 Events of the workload, its revisions and pods with their status, the pod
-template diff against the target, the database's migration state and plan,
+template diff against the target, the database's migration state and plan
+(for a restore, the state it overwrites and the backup that replaces it),
 guard's analysis rounds. It is kept beside the journal as
 <journal-dir>/<id>.evidence.tar.gz, with a manifest holding the sha256 of each
 file.

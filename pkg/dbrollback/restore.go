@@ -35,6 +35,9 @@ type RestoreResult struct {
 	Database string  `json:"database"`
 	// Version is the migration version recorded after the restore.
 	Version int64 `json:"version"`
+	// VersionBefore is the version the restore overwrote (-1 when it
+	// could not be read).
+	VersionBefore int64 `json:"versionBefore"`
 }
 
 // Restore puts a backup this tool made back into a database: the backup is
@@ -96,6 +99,10 @@ func restore(ctx context.Context, t *Target, o RestoreOptions) (*RestoreResult, 
 	}
 	defer lk.release()
 
+	before := int64(-1)
+	if v, err := trackedVersion(ctx, t, b.MigrationTool); err == nil {
+		before = v
+	}
 	path := filepath.Join(o.BackupDir, b.File)
 	emit(o.Observer, progress.Info, "restore: %s into %s", b.ID, t)
 	switch t.Engine {
@@ -114,7 +121,7 @@ func restore(ctx context.Context, t *Target, o RestoreOptions) (*RestoreResult, 
 	if err != nil {
 		return nil, fmt.Errorf("restore %s into %s: %w; the database may be partly restored: run the restore again", b.ID, t, err)
 	}
-	res := &RestoreResult{Backup: b, Database: t.String(), Version: -1}
+	res := &RestoreResult{Backup: b, Database: t.String(), Version: -1, VersionBefore: before}
 	if v, err := trackedVersion(ctx, t, b.MigrationTool); err == nil {
 		res.Version = v
 	}
