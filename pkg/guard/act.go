@@ -309,7 +309,7 @@ func (g *Guard) VerifyRollback(ctx context.Context, in *lifecycle.Incident, work
 	if err != nil {
 		return nil, err
 	}
-	if plan := g.stuckAfterRollback(ctx, w); plan != nil {
+	if plan, err := rollout.PlanUnstick(ctx, g.Clients, w.String()); err == nil && plan != nil {
 		// The previous leader died between the rollback's write and the
 		// replacement of the pod the StatefulSet is stuck on: replace it
 		// (no template write, journaled as the app step), then verify.
@@ -336,31 +336,6 @@ func (g *Guard) VerifyRollback(ctx context.Context, in *lifecycle.Incident, work
 		in.Log(ctx, e)
 	}
 	return res, err
-}
-
-// stuckAfterRollback returns the plan that replaces the failing pod of
-// another revision an OrderedReady StatefulSet w waits for while its
-// template is already the current revision's (kubernetes/kubernetes#67250);
-// nil for anything else: another kind, nothing stuck, a read that fails
-// (the verification then says what is wrong).
-func (g *Guard) stuckAfterRollback(ctx context.Context, w rollout.Workload) *rollout.Plan {
-	if w.Kind != rollout.KindStatefulSet {
-		return nil
-	}
-	_, cur, err := rollout.ReadCurrent(ctx, g.Clients, w.String())
-	if err != nil || cur == nil {
-		return nil
-	}
-	// A dry run pinned to the current revision: it never plans a template write.
-	u := rollout.Undo{Clients: g.Clients, Verification: g.Verification.WithClock(g.clock()), ToRevision: cur.Number, DryRun: true}
-	res, err := u.Run(ctx, w.String())
-	if err != nil || res == nil || res.Plan() == nil {
-		return nil
-	}
-	if p := res.Plan(); p.PodsOnly && p.ReplaceStuck != "" && p.To != nil && p.To.Number == cur.Number {
-		return p
-	}
-	return nil
 }
 
 // workloadLock is the lock of workload w (none without Leases).

@@ -365,3 +365,42 @@ func imagesString(images []string) string {
 	}
 	return strings.Join(images, ",")
 }
+
+// PlanUnstick returns the plan that replaces the failing pod of another
+// revision an OrderedReady StatefulSet waits for while its template is
+// already its current revision's (kubernetes/kubernetes#67250): what a
+// rollback that wrote the template by other means leaves (`kubectl rollout
+// undo`, Helm's rollback, a leader that died before it replaced the pod).
+// It is nil for any other workload and when nothing is stuck. Carry it out
+// with Undo{Planned: plan, ToRevision: plan.To.Number}, which replaces the
+// pod (UID precondition, journaled through the observer) and verifies.
+func PlanUnstick(ctx context.Context, c Clients, workload string) (*Plan, error) {
+	w, err := ParseWorkload(workload)
+	if err != nil || w.Kind != KindStatefulSet {
+		return nil, err
+	}
+	o, err := getWorkload(ctx, c, workload)
+	if err != nil {
+		return nil, err
+	}
+	srcs, err := revisionSources(ctx, c, o)
+	if err != nil {
+		return nil, err
+	}
+	if !o.observed() {
+		return nil, nil
+	}
+	cur := current(revisions(o, srcs, nil))
+	if cur == nil {
+		return nil, nil
+	}
+	// A plan pinned to the current revision never writes the template, so
+	// an owner that manages the template (the Helm release that rolled it
+	// back) has nothing to revert: Force skips the ownership refusal.
+	u := Undo{Clients: c, ToRevision: cur.Number, Force: true}
+	p, err := u.read(ctx, w)
+	if err != nil || !p.PodsOnly || p.ReplaceStuck == "" || p.To == nil || p.To.Number != cur.Number {
+		return nil, err
+	}
+	return p, nil
+}
