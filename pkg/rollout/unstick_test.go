@@ -70,4 +70,3 @@ func TestPlanUnstick(t *testing.T) {
 		})
 	}
 }
-
