@@ -223,11 +223,11 @@ func (r *run) close(ctx context.Context, in *lifecycle.Incident, result string, 
 	}
 }
 
-// rollBack rolls the guarded workload back (RollBack), a Deployment
+// rollBack rolls the guarded workload back (RollBack), a Helm-managed one
 // through the Helm release read at the start of the run.
 func (r *run) rollBack(ctx context.Context, in *lifecycle.Incident, before map[string]any) (*Rollback, error) {
 	if o := r.helm(ctx); o != nil {
-		return r.g.rollBackRelease(ctx, in, r.w.Name, o, before)
+		return r.g.rollBackRelease(ctx, in, r.w, o, before)
 	}
 	res, err := r.g.rollBackWorkload(ctx, in, r.w, before, nil)
 	return &Rollback{Undo: res}, err
@@ -235,8 +235,8 @@ func (r *run) rollBack(ctx context.Context, in *lifecycle.Incident, before map[s
 
 // RollBack rolls workload (kubectl's resource syntax: web, sts/db,
 // ds/agent) back to its last known good revision: with the code of
-// `rollback app undo --yes`, or, when a Helm release manages a Deployment
-// (and Releases is set), through that release with the code of `rollback
+// `rollback app undo --yes`, or, when a Helm release manages the workload
+// (any kind, and Releases is set), through that release with the code of `rollback
 // helm undo --yes`. It holds the workload's cluster lock (and the
 // release's: the ones `rollback run` and the controller take) and
 // journals in in as the app step: step.started before the write,
@@ -249,14 +249,12 @@ func (g *Guard) RollBack(ctx context.Context, in *lifecycle.Incident, workload s
 	if err != nil {
 		return nil, err
 	}
-	if w.Kind == rollout.KindDeployment {
-		o, err := g.helmOwner(ctx, w.Name)
-		if err != nil {
-			return nil, err
-		}
-		if o != nil {
-			return g.rollBackRelease(ctx, in, w.Name, o, before)
-		}
+	o, err := g.helmOwner(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	if o != nil {
+		return g.rollBackRelease(ctx, in, w, o, before)
 	}
 	res, err := g.rollBackWorkload(ctx, in, w, before, nil)
 	if res == nil && err != nil {

@@ -106,8 +106,8 @@ type Guard struct {
 	// OnPhase, when set, is told when the bake starts (the controller
 	// persists it to resume) and when guard starts rolling back.
 	OnPhase func(phase string, at time.Time)
-	// Releases reaches the Helm release that manages a guarded Deployment
-	// (Helm's library, in the rollback-helm program): such a Deployment is
+	// Releases reaches the Helm release that manages a guarded workload
+	// (Helm's library, in the rollback-helm program): such a workload is
 	// rolled back through its release, the bad revision marked failed and
 	// a revision that passed its bake marked good, as `rollback helm`
 	// marks them. Nil refuses its rollback as `rollback app undo` does.
@@ -167,7 +167,7 @@ type Result struct {
 	Status *rollout.StatusResult `json:"status,omitempty"`
 	// Undo is the rollback's result when there was one.
 	Undo *rollout.UndoResult `json:"undo,omitempty"`
-	// Release is the Helm release that manages the Deployment, when one does.
+	// Release is the Helm release that manages the workload, when one does.
 	Release string `json:"release,omitempty"`
 	// Helm is the result of the rollback through that release.
 	Helm *helmtarget.UndoResult `json:"helm,omitempty"`
@@ -274,7 +274,7 @@ type run struct {
 	id    string
 	res   *Result
 	ref   rollout.RevisionRef // the guarded revision
-	// release is the Helm release of the Deployment, read once (helmRead).
+	// release is the Helm release of the workload, read once (helmRead).
 	release  *ownership.Owner
 	helmRead bool
 }

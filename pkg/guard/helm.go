@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/vibestack/rollback/pkg/helmtarget"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/lifecycle"
@@ -19,12 +17,12 @@ import (
 	"github.com/vibestack/rollback/pkg/rollout"
 )
 
-// Rollback is what a guard's rollback did: the undo of the Deployment, or,
-// for a Deployment a Helm release manages, the undo of the release.
+// Rollback is what a guard's rollback did: the undo of the workload, or,
+// for a workload a Helm release manages, the undo of the release.
 type Rollback struct {
-	// Undo is the Deployment's undo (rollout.Undo).
+	// Undo is the workload's undo (rollout.Undo).
 	Undo *rollout.UndoResult `json:"undo,omitempty"`
-	// Release names the Helm release the Deployment was rolled back through.
+	// Release names the Helm release the workload was rolled back through.
 	Release string `json:"release,omitempty"`
 	// Helm is the release's undo (Helm's rollback, verified and marked).
 	Helm *helmtarget.UndoResult `json:"helm,omitempty"`
@@ -90,18 +88,18 @@ func (r *Rollback) Moved() string {
 	return ""
 }
 
-// helmOwner returns the Helm release that manages Deployment name, nil
-// when none does or Releases is nil (the Deployment's own undo refuses a
-// Helm-managed Deployment then, as `rollback app undo` does).
-func (g *Guard) helmOwner(ctx context.Context, name string) (*ownership.Owner, error) {
+// helmOwner returns the Helm release that manages workload w (any kind),
+// nil when none does or Releases is nil (the workload's own undo refuses a
+// Helm-managed workload then, as `rollback app undo` does).
+func (g *Guard) helmOwner(ctx context.Context, w rollout.Workload) (*ownership.Owner, error) {
 	if g.Releases == nil {
 		return nil, nil
 	}
-	d, err := g.Clients.Deployments.Get(ctx, name, metav1.GetOptions{})
+	info, err := rollout.GetWorkload(ctx, g.Clients, w.String())
 	if err != nil {
-		return nil, fmt.Errorf("get deployment %s: %w", name, err)
+		return nil, err
 	}
-	return ownership.HelmReleaseOf("Deployment", d), nil
+	return ownership.HelmReleaseOf(string(info.Kind), info.Object), nil
 }
 
 // releaseRef names the release o in the guard's cluster.
@@ -134,17 +132,17 @@ func (g *Guard) releaseLock(o *ownership.Owner) []lifecycle.LockTarget {
 	return []lifecycle.LockTarget{lifecycle.Workload(leases, o.Namespace, "helmrelease", o.Name)}
 }
 
-// rollBackRelease rolls Deployment name back through its Helm release o
+// rollBackRelease rolls workload w back through its Helm release o
 // (Helm's rollback to the release's last known good revision, every
-// Deployment of it verified, the new revision marked), under the
-// Deployment's and the release's locks, journaled in in as the app step of
+// workload of it verified, the new revision marked), under the
+// workload's and the release's locks, journaled in in as the app step of
 // target helmrelease/NAME. A release whose rollback landed before (the
 // current revision renders the good revision's manifest) is only verified
 // and marked.
-func (g *Guard) rollBackRelease(ctx context.Context, in *lifecycle.Incident, name string, o *ownership.Owner, before map[string]any) (*Rollback, error) {
+func (g *Guard) rollBackRelease(ctx context.Context, in *lifecycle.Incident, w rollout.Workload, o *ownership.Owner, before map[string]any) (*Rollback, error) {
 	ref := g.releaseRef(o)
 	target := ref.Target()
-	ctx, obs, err := g.lockAndStart(ctx, in, target, before, true, append(g.workloadLock(rollout.Workload{Kind: rollout.KindDeployment, Name: name}), g.releaseLock(o)...)...)
+	ctx, obs, err := g.lockAndStart(ctx, in, target, before, true, append(g.workloadLock(w), g.releaseLock(o)...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +174,10 @@ func (g *Guard) rollBackRelease(ctx context.Context, in *lifecycle.Incident, nam
 		}
 	}
 	e := journal.Entry{Step: "app", Action: journal.ActionStepCompleted, Target: target, Before: before, Result: journal.ResultOK}
-	after := map[string]any{"verdict": res.Verdict(), "deployment": name}
+	after := map[string]any{"verdict": res.Verdict(), "workload": w.String()}
+	if w.Kind == rollout.KindDeployment {
+		after["deployment"] = w.Name
+	}
 	if h := res.Helm; h != nil && h.Plan != nil {
 		after["restoredRevision"], after["chart"] = h.Plan.To.Revision, h.Plan.To.Chart
 		if h.NewRevision != 0 {
@@ -223,8 +224,8 @@ func (g *Guard) checkURLsOnce(ctx context.Context) string {
 	return strings.Join(bad, "; ")
 }
 
-// markRelease marks the current revision of the guarded Deployment's Helm
-// release good (it passed its bake: every Deployment of the release is
+// markRelease marks the current revision of the guarded workload's Helm
+// release good (it passed its bake: every workload of the release is
 // verified first) or failed (it went bad), as `rollback helm` marks it; a
 // failure is a warning, never a change of verdict.
 func (r *run) markRelease(ctx context.Context, good bool, reason string) {
@@ -254,15 +255,12 @@ func (r *run) markRelease(ctx context.Context, good bool, reason string) {
 	}
 }
 
-// helm returns the Helm release of the guarded Deployment (read once), nil
-// when none manages it, Releases is nil or the workload is not a Deployment.
+// helm returns the Helm release of the guarded workload (read once), nil
+// when none manages it or Releases is nil.
 func (r *run) helm(ctx context.Context) *ownership.Owner {
-	if r.w.Kind != rollout.KindDeployment {
-		return nil
-	}
 	if !r.helmRead {
 		r.helmRead = true
-		o, err := r.g.helmOwner(ctx, r.w.Name)
+		o, err := r.g.helmOwner(ctx, r.w)
 		if err != nil {
 			r.res.Warnings = append(r.res.Warnings, err.Error())
 		}

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/vibestack/rollback/pkg/rollout"
 )
 
 // object is one object of a rendered manifest.
@@ -31,8 +33,14 @@ type object struct {
 // id is "Kind/name".
 func (o object) id() string { return o.Kind + "/" + o.Name }
 
-// workloadKinds are the kinds whose pod template is diffed and checked.
-var workloadKinds = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true}
+// workload is the object as kubectl names a workload ("statefulset/db").
+func (o object) workload() string {
+	return rollout.Workload{Kind: rollout.Kind(o.Kind), Name: o.Name}.String()
+}
+
+// isWorkload reports whether kind is a workload kind (rollout.Kinds): its
+// pod template is diffed and checked, and the workload is verified.
+func isWorkload(kind string) bool { return slices.Contains(rollout.Kinds, rollout.Kind(kind)) }
 
 // parseManifest splits a release manifest into its objects; namespace is
 // the release's, for objects that name none.
@@ -65,7 +73,7 @@ func parseManifest(manifest, namespace string) ([]object, error) {
 			o.Namespace = namespace
 		}
 		switch {
-		case workloadKinds[o.Kind]:
+		case isWorkload(o.Kind):
 			var w struct {
 				Spec struct {
 					Template corev1.PodTemplateSpec `json:"template"`
@@ -95,12 +103,15 @@ func parseManifest(manifest, namespace string) ([]object, error) {
 	return out, nil
 }
 
-// deployments returns the names of the Deployments among objs.
-func deployments(objs []object) []object {
+// workloads returns the workloads among objs (Deployments, StatefulSets,
+// DaemonSets), in the order of rollout.Kinds, then by name.
+func workloads(objs []object) []object {
 	var out []object
-	for _, o := range objs {
-		if o.Kind == "Deployment" {
-			out = append(out, o)
+	for _, k := range rollout.Kinds {
+		for _, o := range objs {
+			if o.Kind == string(k) {
+				out = append(out, o)
+			}
 		}
 	}
 	return out
@@ -111,13 +122,4 @@ func deployments(objs []object) []object {
 func manifestHash(manifest string) string {
 	sum := sha256.Sum256([]byte(manifest))
 	return hex.EncodeToString(sum[:])[:16]
-}
-
-// deploymentOf decodes a Deployment of a manifest.
-func deploymentOf(o object) (*appsv1.Deployment, error) {
-	var d appsv1.Deployment
-	if err := json.Unmarshal(o.raw, &d); err != nil {
-		return nil, fmt.Errorf("decode deployment %s: %w", o.Name, err)
-	}
-	return &d, nil
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/vibestack/rollback/pkg/outcome"
 )
 
-// MarkGood verifies the current revision of a release (every Deployment
-// with rollout.Status) and marks it good, or failed when a workload is not
+// MarkGood verifies the current revision of a release (every Deployment,
+// StatefulSet and DaemonSet with rollout.Status) and marks it good, or failed when a workload is not
 // healthy; a CI pipeline runs it after `helm upgrade`. It refuses a
 // revision Helm did not record as deployed.
 func (u *Undo) MarkGood(ctx context.Context, release string) (*MarkGoodResult, error) {
@@ -26,13 +26,13 @@ func (u *Undo) MarkGood(ctx context.Context, release string) (*MarkGoodResult, e
 	if err != nil {
 		return res, err
 	}
-	res.Workloads = u.verify(ctx, deployments(objs))
+	res.Workloads = u.verify(ctx, workloads(objs), false)
 	mk := Mark{Verdict: MarkGood, At: u.clock().Now(), By: u.by("mark-good"), Hash: manifestHash(cur.rel.Manifest)}
 	var bad []string
 	var worst error
 	for _, w := range res.Workloads {
 		if err := w.Err(); err != nil {
-			bad, worst = append(bad, w.Deployment+": "+w.Reason), err
+			bad, worst = append(bad, w.Workload().String()+": "+w.Reason), err
 		}
 	}
 	if worst != nil {

@@ -50,8 +50,11 @@ func (u *Undo) plan(ctx context.Context, cfg *action.Configuration, release stri
 	if p.target, err = parseManifest(to.rel.Manifest, u.Namespace); err != nil {
 		return p, err
 	}
-	for _, o := range deployments(p.target) {
-		p.Deployments = append(p.Deployments, o.Name)
+	for _, o := range workloads(p.target) {
+		p.Workloads = append(p.Workloads, o.workload())
+		if o.Kind == string(rollout.KindDeployment) {
+			p.Deployments = append(p.Deployments, o.Name)
+		}
 	}
 	if to.Revision.Revision == cur.Revision.Revision {
 		p.Skip = true
@@ -126,25 +129,26 @@ func orNothing(s string) string {
 	return s
 }
 
-// checkOwners runs the ownership check on every Deployment of the current
-// release (the live objects), leaving out the release itself.
+// checkOwners runs the ownership check on every workload (Deployment,
+// StatefulSet, DaemonSet) of the current release (the live objects),
+// leaving out the release itself.
 func (u *Undo) checkOwners(ctx context.Context, p *plan) error {
-	for _, o := range deployments(p.current) {
+	for _, o := range workloads(p.current) {
 		clients := rollout.NewClients(u.Clientset, o.Namespace)
-		d, err := clients.Deployments.Get(ctx, o.Name, metav1.GetOptions{})
+		w, err := rollout.GetWorkload(ctx, clients, o.workload())
 		if apierrors.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("read deployment %s/%s of release %s: %w", o.Namespace, o.Name, p.Release, err)
+			return fmt.Errorf("read %s/%s of release %s: %w", o.Namespace, o.workload(), p.Release, err)
 		}
-		for _, mf := range d.ManagedFields {
+		for _, mf := range w.Object.GetManagedFields() {
 			if mf.Operation == metav1.ManagedFieldsOperationApply && mf.Manager != "" {
 				p.FieldManager = mf.Manager
 				break
 			}
 		}
-		v := ownership.Checker{Applications: clients.Applications}.Check(ctx, "Deployment", d).Without(ownership.KindHelm, p.Release)
+		v := ownership.Checker{Applications: clients.Applications}.Check(ctx, o.Kind, w.Object).Without(ownership.KindHelm, p.Release)
 		p.Ownership = append(p.Ownership, v)
 		if err := v.Refusal(); err != nil {
 			if !u.Force {

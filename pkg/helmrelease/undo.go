@@ -11,6 +11,8 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vibestack/rollback/pkg/helmtarget"
 	"github.com/vibestack/rollback/pkg/journal"
@@ -21,7 +23,8 @@ import (
 )
 
 // Undo rolls a release back to its last known good revision through Helm's
-// library, then verifies every Deployment of the release.
+// library, replaces the pod a StatefulSet of the release is stuck on, then
+// verifies every Deployment, StatefulSet and DaemonSet of the release.
 type Undo struct {
 	Config
 	// ToRevision is the target; 0 means the last known good revision.
@@ -137,13 +140,13 @@ func (u *Undo) Run(ctx context.Context, release string) (*UndoResult, error) {
 	progress.Emit(u.Observer, progress.Event{Time: clk.Now(), Kind: progress.Written, Source: source, Target: target,
 		Message: fmt.Sprintf("%s: rolled back to revision %d through Helm (now revision %d); verifying its workloads", release, p.To.Revision, res.NewRevision)})
 	progress.Emit(u.Observer, progress.Event{Time: clk.Now(), Kind: progress.Verifying, Source: source, Target: target})
-	res.Workloads = u.verify(ctx, deployments(p.target))
+	res.Workloads = u.verify(ctx, workloads(p.target), true)
 	res.Verdict = VerdictHealthy
 	var bad []string
 	var worst error
 	for _, w := range res.Workloads {
 		if err := w.Err(); err != nil {
-			bad = append(bad, w.Deployment+": "+w.Reason)
+			bad = append(bad, w.Workload().String()+": "+w.Reason)
 			if worst == nil || outcome.KindOf(err) == outcome.TimedOut {
 				worst = err
 			}
@@ -193,19 +196,34 @@ func (u *Undo) recoverPending(ctx context.Context, cfg *action.Configuration, re
 	return fmt.Errorf("mark pending revision %d of release %s failed: it is gone from the history", pd.Revision, release)
 }
 
-// verify watches and verifies every Deployment of the release with
-// rollout.Status, concurrently: the one verification.
-func (u *Undo) verify(ctx context.Context, objs []object) []*rollout.StatusResult {
+// verify watches and verifies every workload of the release (Deployments,
+// StatefulSets, DaemonSets) with rollout.Status, concurrently: the one
+// verification. With unstick (after Helm's rollback), a StatefulSet stuck
+// on a failing pod of the bad revision (kubernetes/kubernetes#67250) gets
+// that pod replaced first, by rollout.Undo carrying out rollout.PlanUnstick.
+func (u *Undo) verify(ctx context.Context, objs []object, unstick bool) []*rollout.StatusResult {
 	out := make([]*rollout.StatusResult, len(objs))
 	var wg sync.WaitGroup
 	for i, o := range objs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st := rollout.Status{Clients: rollout.NewClients(u.Clientset, o.Namespace), Verification: u.Verification.WithClock(u.clock()), Observer: u.Observer}
-			r, err := st.Run(ctx, o.Name)
+			clients := rollout.NewClients(u.Clientset, o.Namespace)
+			v := u.Verification.WithClock(u.clock())
+			var r *rollout.StatusResult
+			var err error
+			if unstick && o.Kind == string(rollout.KindStatefulSet) {
+				r, err = u.unstick(ctx, clients, v, o)
+			}
+			if r == nil && err == nil {
+				st := rollout.Status{Clients: clients, Verification: v, Observer: u.Observer}
+				r, err = st.Run(ctx, o.workload())
+			}
 			if r == nil {
-				r = &rollout.StatusResult{Deployment: o.Name, Namespace: o.Namespace, Verdict: VerdictError}
+				r = &rollout.StatusResult{Kind: rollout.Kind(o.Kind), Name: o.Name, Namespace: o.Namespace, Verdict: VerdictError}
+				if o.Kind == string(rollout.KindDeployment) {
+					r.Deployment = o.Name
+				}
 				if err != nil {
 					r.Reason = err.Error()
 				}
@@ -215,6 +233,70 @@ func (u *Undo) verify(ctx context.Context, objs []object) []*rollout.StatusResul
 	}
 	wg.Wait()
 	return out
+}
+
+// unstick waits until the StatefulSet o observed the template Helm's
+// rollback wrote, then, when it is stuck on a failing pod of another
+// revision, replaces that pod (rollout.Undo with the plan of
+// rollout.PlanUnstick: UID precondition, the write reported to the
+// observer) and returns its verification; nil when nothing is stuck.
+func (u *Undo) unstick(ctx context.Context, clients rollout.Clients, v rollout.Verification, o object) (*rollout.StatusResult, error) {
+	name := o.workload()
+	if err := u.waitObserved(ctx, clients, name); err != nil {
+		return nil, err
+	}
+	plan, err := rollout.PlanUnstick(ctx, clients, name)
+	if err != nil || plan == nil {
+		return nil, err
+	}
+	u.printf("%s: pod %s of the bad revision fails and the StatefulSet waits for it (kubernetes/kubernetes#67250): replacing it", name, plan.ReplaceStuck)
+	ud := rollout.Undo{Clients: clients, Verification: v, Observer: u.Observer, Planned: plan, ToRevision: plan.To.Number}
+	res, err := ud.Run(ctx, name)
+	if res == nil || res.Status == nil {
+		if err == nil {
+			err = fmt.Errorf("replace the stuck pod %s of %s: no verification", plan.ReplaceStuck, name)
+		}
+		return nil, err
+	}
+	return res.Status, nil
+}
+
+// waitObserved waits (at most the verification's timeout) until the
+// controller of workload name observed its latest generation.
+func (u *Undo) waitObserved(ctx context.Context, clients rollout.Clients, name string) error {
+	clk := u.clock()
+	deadline := clk.Now().Add(u.timeout())
+	for {
+		w, err := rollout.GetWorkload(ctx, clients, name)
+		if err != nil {
+			return err
+		}
+		if observedGeneration(w.Object) >= w.Generation {
+			return nil
+		}
+		if !clk.Now().Before(deadline) {
+			return outcome.AsTimeout(fmt.Errorf("%s: its controller did not observe generation %d within %s", name, w.Generation, u.timeout()))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-clk.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// observedGeneration is the generation the workload's controller last
+// observed.
+func observedGeneration(obj metav1.Object) int64 {
+	switch o := obj.(type) {
+	case *appsv1.StatefulSet:
+		return o.Status.ObservedGeneration
+	case *appsv1.DaemonSet:
+		return o.Status.ObservedGeneration
+	case *appsv1.Deployment:
+		return o.Status.ObservedGeneration
+	}
+	return 0
 }
 
 // by returns who marks: By, else the operation's name.

@@ -33,9 +33,9 @@ type Options struct {
 	// RecoverPending marks a pending-* current revision failed first.
 	RecoverPending bool `json:"recoverPending,omitempty"`
 	// Force goes ahead although Argo CD, Flux or an operator manages a
-	// Deployment of the release.
+	// workload of the release.
 	Force bool `json:"force,omitempty"`
-	// Verification is how every Deployment of the release is watched and
+	// Verification is how every workload of the release is watched and
 	// verified (its HTTP client and clock stay in the caller's process).
 	Verification rollout.Verification `json:"verification"`
 	// MaxHistory is Helm's --history-max for the rollback (0: unlimited).
@@ -65,12 +65,13 @@ type Releases interface {
 	// an Undo with the same options would do (Verdict skipped when the
 	// release already runs its target); obs gets the plan as an event.
 	Plan(ctx context.Context, ref Ref, o Options, obs progress.Observer) (*UndoResult, error)
-	// Undo rolls the release back through Helm's rollback, verifies every
-	// Deployment of it and marks the new revision, reporting to obs (a
+	// Undo rolls the release back through Helm's rollback, replaces the pod a
+	// StatefulSet of it is stuck on, verifies every workload of it
+	// (Deployments, StatefulSets, DaemonSets) and marks the new revision, reporting to obs (a
 	// Written event once Helm's rollback landed, a Verifying event before
 	// the verification) and journaling a pending recovery through rec.
 	Undo(ctx context.Context, ref Ref, o Options, obs progress.Observer, rec Recorder) (*UndoResult, error)
-	// MarkGood verifies every Deployment of the current revision and marks
+	// MarkGood verifies every workload of the current revision and marks
 	// it good, or failed when one is not healthy.
 	MarkGood(ctx context.Context, ref Ref, o Options, obs progress.Observer) (*MarkGoodResult, error)
 	// MarkFailed marks revision (0: the current one) failed, so that no

@@ -94,7 +94,10 @@ func WriteUndoResult(w io.Writer, r *UndoResult) {
 	}
 	fmt.Fprintf(w, "%s: %s: rolled back from revision %d to revision %d, now revision %d (marked %s)\n", r.Release, r.Verdict, p.From.Revision, p.To.Revision, r.NewRevision, dash(r.Marked))
 	for _, s := range r.Workloads {
-		line := fmt.Sprintf("  deployment %s: %s", s.Deployment, s.Verdict)
+		line := fmt.Sprintf("  %s: %s", s.Workload().Describe(), s.Verdict)
+		for _, rp := range s.Replaced {
+			line += fmt.Sprintf(" (replaced stuck pod %s)", rp.Pod)
+		}
 		if s.Reason != "" && s.Verdict != VerdictHealthy {
 			line += ": " + s.Reason
 		}

@@ -99,10 +99,14 @@ type Plan struct {
 	Values []ValueChange `json:"values,omitempty"`
 	// Objects are the rendered objects that change.
 	Objects []ObjectChange `json:"objects,omitempty"`
-	// Deployments are the Deployments of the target revision, verified
-	// after the rollback.
+	// Workloads are the Deployments, StatefulSets and DaemonSets of the
+	// target revision in KIND/NAME form (deployment/web, statefulset/db),
+	// verified after the rollback.
+	Workloads []string `json:"workloads,omitempty"`
+	// Deployments are the names of the Deployments among Workloads (the
+	// key scripts written before StatefulSets and DaemonSets read).
 	Deployments []string `json:"deployments,omitempty"`
-	// Ownership is the ownership check of every Deployment of the release,
+	// Ownership is the ownership check of every workload of the release,
 	// without the release itself.
 	Ownership []ownership.Verdict `json:"ownership,omitempty"`
 	// Missing is what the target's workloads need that neither the
@@ -145,7 +149,8 @@ type UndoResult struct {
 	RecoveredPending *Pending `json:"recoveredPending,omitempty"`
 	// NewRevision is the revision Helm's rollback wrote.
 	NewRevision int `json:"newRevision,omitempty"`
-	// Workloads are the verifications of the release's Deployments.
+	// Workloads are the verifications of the release's workloads
+	// (Deployments, StatefulSets, DaemonSets), each with its kind.
 	Workloads []*rollout.StatusResult `json:"workloads,omitempty"`
 	// Marked says how the new revision was marked (good or failed).
 	Marked    string           `json:"marked,omitempty"`
@@ -158,7 +163,7 @@ type UndoResult struct {
 func (r *UndoResult) Reason() string {
 	for _, w := range r.Workloads {
 		if w.Verdict != VerdictHealthy && w.Reason != "" {
-			return "deployment " + w.Deployment + ": " + w.Reason
+			return w.Workload().Describe() + ": " + w.Reason
 		}
 	}
 	return r.Error

@@ -18,11 +18,9 @@ func (s *session) dryRun(ctx context.Context) (*Result, error) {
 		case "app":
 			for _, c := range s.r.Clusters {
 				for _, w := range s.workloads() {
-					if w.Kind == rollout.KindDeployment {
-						if sr, ok := s.dryThroughRelease(ctx, c, w.Name); ok {
-							s.res.Steps = append(s.res.Steps, sr)
-							continue
-						}
+					if sr, ok := s.dryThroughRelease(ctx, c, w); ok {
+						s.res.Steps = append(s.res.Steps, sr)
+						continue
 					}
 					u := s.undo(c, s.r.Observer)
 					u.DryRun = true
@@ -54,24 +52,24 @@ func (s *session) dryRun(ctx context.Context) (*Result, error) {
 	return s.res, nil
 }
 
-// dryThroughRelease plans the app step of a Deployment a Helm release
+// dryThroughRelease plans the app step of a workload a Helm release
 // manages (rolled back through its listed release, or refused); ok is
-// false for any other Deployment.
-func (s *session) dryThroughRelease(ctx context.Context, c Cluster, name string) (StepResult, bool) {
-	sr := StepResult{Step: "app", Target: s.targetName(c.Context, "deployment/"+name), Cluster: c.Context, Verdict: stepPlanned}
-	owner, err := helmOwner(ctx, c, name)
+// false for any other workload.
+func (s *session) dryThroughRelease(ctx context.Context, c Cluster, w rollout.Workload) (StepResult, bool) {
+	sr := StepResult{Step: "app", Target: s.targetName(c.Context, w.String()), Cluster: c.Context, Verdict: stepPlanned}
+	owner, err := helmOwner(ctx, c, w)
 	if err == nil && owner == nil {
 		return sr, false
 	}
 	var through string
 	if err == nil {
-		through, err = s.throughRelease(c, name, owner)
+		through, err = s.throughRelease(c, w, owner)
 	}
 	switch {
 	case err != nil:
 		sr.Verdict, sr.Error = stepFailed, err.Error()
 	case through == "":
-		return sr, false // --force: patched like any Deployment
+		return sr, false // --force: patched like any workload
 	default:
 		sr.Verdict, sr.Detail = stepSkipped, delegated(owner, through)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/ownership"
+	"github.com/vibestack/rollback/pkg/rollout"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
 
@@ -32,10 +33,15 @@ func TestThroughRelease(t *testing.T) {
 		{"same name, other namespace", "web", "other", false, "", "list the release in the runbook's helmReleases (- name: web, namespace: other)"},
 		{"not listed", "cart", "shop", false, "", "deployment web belongs to Helm release cart"},
 		{"not listed, forced", "cart", "shop", true, "", ""},
+		{"statefulset, not listed", "cart", "shop", false, "", "statefulset web belongs to Helm release cart"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s.r.Force = tt.force
-			through, err := s.throughRelease(c, "web", owner(tt.release, tt.ns))
+			w := rollout.Workload{Kind: rollout.KindDeployment, Name: "web"}
+			if strings.HasPrefix(tt.name, "statefulset") {
+				w.Kind = rollout.KindStatefulSet
+			}
+			through, err := s.throughRelease(c, w, owner(tt.release, tt.ns))
 			if through != tt.through {
 				t.Errorf("through %q, want %q", through, tt.through)
 			}

@@ -84,12 +84,10 @@ func (s *session) appTarget(ctx context.Context, c Cluster, w rollout.Workload) 
 	}
 	var owner *ownership.Owner
 	var err error
-	if w.Kind == rollout.KindDeployment {
-		owner, err = helmOwner(ctx, c, w.Name)
-	}
+	owner, err = helmOwner(ctx, c, w)
 	if err == nil && owner != nil {
 		var through string
-		if through, err = s.throughRelease(c, w.Name, owner); err == nil && through != "" {
+		if through, err = s.throughRelease(c, w, owner); err == nil && through != "" {
 			return s.target(ctx, "app", target, c.Context, map[string]any{"through": through}, func(progress.Observer) (StepResult, error) {
 				return StepResult{Verdict: stepSkipped, Detail: delegated(owner, through)}, nil
 			})

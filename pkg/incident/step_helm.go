@@ -7,13 +7,13 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vibestack/rollback/pkg/helmtarget"
 	"github.com/vibestack/rollback/pkg/journal"
 	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/ownership"
 	"github.com/vibestack/rollback/pkg/progress"
+	"github.com/vibestack/rollback/pkg/rollout"
 	"github.com/vibestack/rollback/pkg/runbook"
 )
 
@@ -29,14 +29,16 @@ type helmPlan struct {
 	ToHealth   string              `json:"toHealth"`
 	Reason     string              `json:"reason"`
 	Pending    *helmtarget.Pending `json:"pending,omitempty"`
-	// Deployments are the target revision's Deployments, verified after the rollback.
+	// Workloads are the target revision's workloads (KIND/NAME), verified
+	// after the rollback; Deployments are the Deployments among them.
+	Workloads   []string            `json:"workloads,omitempty"`
 	Deployments []string            `json:"deployments,omitempty"`
 	Ownership   []ownership.Verdict `json:"ownership,omitempty"`
 }
 
 func helmPlanOf(p *helmtarget.Plan) helmPlan {
 	return helmPlan{Release: p.Release, Namespace: p.Namespace, From: p.From.Revision, To: p.To.Revision, FromStatus: p.From.Status, FromChart: p.From.Chart,
-		ToChart: p.To.Chart, ToHealth: p.To.Health, Reason: p.Reason, Pending: p.Pending, Deployments: p.Deployments, Ownership: p.Ownership}
+		ToChart: p.To.Chart, ToHealth: p.To.Health, Reason: p.Reason, Pending: p.Pending, Workloads: p.Workloads, Deployments: p.Deployments, Ownership: p.Ownership}
 }
 
 // errNoReleases refuses a runbook with Helm releases when nothing can reach them.
@@ -54,7 +56,7 @@ func (s *session) helmOptions() helmtarget.Options {
 }
 
 // helmTarget rolls release h back in cluster c through Helm's library (in
-// the rollback-helm program): journaled like a Deployment (step.started with
+// the rollback-helm program): journaled like a workload (step.started with
 // the plan before Helm's rollback, step.written once it landed,
 // step.verifying before the verification), and resumed from the journal: a
 // release whose rollback landed before an interruption renders the target's
@@ -141,39 +143,40 @@ func (s *session) ownPendingRollback(target string, r *helmtarget.UndoResult) bo
 	return !started.IsZero() && !r.Plan.Pending.Since.Before(started.Add(-5*time.Second))
 }
 
-// helmOwner returns the Helm release that manages Deployment name in c,
-// nil when none does (or the Deployment cannot be read: its undo says why).
-func helmOwner(ctx context.Context, c Cluster, name string) (*ownership.Owner, error) {
-	d, err := c.Client.AppsV1().Deployments(c.Namespace).Get(ctx, name, metav1.GetOptions{})
+// helmOwner returns the Helm release that manages workload w (any kind)
+// in c, nil when none does (or the workload does not exist: its undo says
+// why).
+func helmOwner(ctx context.Context, c Cluster, w rollout.Workload) (*ownership.Owner, error) {
+	info, err := rollout.GetWorkload(ctx, rollout.NewClients(c.Client, c.Namespace), w.String())
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read deployment %s: %w", name, err)
+		return nil, fmt.Errorf("read %s: %w", w.Describe(), err)
 	}
-	return ownership.HelmReleaseOf("Deployment", d), nil
+	return ownership.HelmReleaseOf(string(info.Kind), info.Object), nil
 }
 
-// throughRelease decides the app step of a Deployment a Helm release
+// throughRelease decides the app step of a workload a Helm release
 // manages: through is the release's target when the runbook lists it (the
-// Deployment is rolled back through it, never patched); otherwise, unless
+// workload is rolled back through it, never patched); otherwise, unless
 // --force, the refusal of `rollback app undo`, naming the release to list.
-func (s *session) throughRelease(c Cluster, name string, o *ownership.Owner) (through string, err error) {
+func (s *session) throughRelease(c Cluster, w rollout.Workload, o *ownership.Owner) (through string, err error) {
 	if h, ok := s.r.Runbook.HelmReleaseOf(o.Name, o.Namespace, c.Namespace); ok {
 		return s.targetName(c.Context, releaseRef(c, h).Target()), nil
 	}
 	if s.r.Force {
 		return "", nil
 	}
-	v := ownership.Verdict{Kind: "Deployment", Name: name, Namespace: c.Namespace, Owners: []ownership.Owner{*o}}
+	v := ownership.Verdict{Kind: string(w.Kind), Name: w.Name, Namespace: c.Namespace, Owners: []ownership.Owner{*o}}
 	entry := "- name: " + o.Name
 	if o.Namespace != c.Namespace {
 		entry += ", namespace: " + o.Namespace
 	}
-	return "", fmt.Errorf("%w; or list the release in the runbook's helmReleases (%s), so that rollback run rolls the deployment back through it", v.Refusal(), entry)
+	return "", fmt.Errorf("%w; or list the release in the runbook's helmReleases (%s), so that rollback run rolls the %s back through it", v.Refusal(), entry, w.Kind.Lower())
 }
 
-// delegated is the app step's result for a Deployment rolled back through
+// delegated is the app step's result for a workload rolled back through
 // its Helm release's target through.
 func delegated(o *ownership.Owner, through string) string {
 	return fmt.Sprintf("belongs to Helm release %s: rolled back through %s, not patched", o.Name, through)

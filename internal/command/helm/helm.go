@@ -28,8 +28,10 @@ func New(f *command.Factory) *cobra.Command {
 		Long: `Helm releases, rolled back the way Helm records them (helm history shows
 the rollback as its own), to the last revision rollback verified healthy:
 never a failed, pending or never-verified revision unless named with
---to-revision. After the rollback every Deployment of the release is
-watched and verified like rollback app undo, and the new revision is marked.
+--to-revision. After the rollback every Deployment, StatefulSet and
+DaemonSet of the release is watched and verified like rollback app undo (a
+StatefulSet stuck on a failing pod of the bad revision gets it replaced), and
+the new revision is marked.
 
 Marks live in the ConfigMap rollback-helm-RELEASE of the release namespace.
 HELM_DRIVER selects Helm's storage (secret, the default; configmap; sql).`,

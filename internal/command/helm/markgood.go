@@ -13,7 +13,7 @@ func newMarkGoodCmd(f *command.Factory) *cobra.Command {
 	var verify func(*command.Factory) rollout.Verification
 	cmd := &cobra.Command{
 		Use:   "mark-good RELEASE",
-		Short: "Verify the current revision of a release (every Deployment) and mark it known good; run it from CI after helm upgrade",
+		Short: "Verify the current revision of a release (every Deployment, StatefulSet and DaemonSet) and mark it known good; run it from CI after helm upgrade",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := config(f)

@@ -28,16 +28,18 @@ func newUndoCmd(f *command.Factory) *cobra.Command {
 	var record func(*command.Factory, string, string, string, corev1client.ConfigMapInterface, ...lifecycle.LockTarget) lifecycle.OneStep
 	cmd := &cobra.Command{
 		Use:   "undo RELEASE",
-		Short: "Roll a release back to its last known good revision through Helm's library, then verify every Deployment",
+		Short: "Roll a release back to its last known good revision through Helm's library, then verify every Deployment, StatefulSet and DaemonSet",
 		Long: `Roll a Helm release back to the newest revision rollback verified healthy
 (or --to-revision N, which may be any revision), with Helm's own rollback, so
-that helm history records it. Then every Deployment of the release is watched
-(failing fast on crash loops) and verified, and the new revision is marked good
-or failed.
+that helm history records it. A StatefulSet of the release that waits for a
+failing pod of the bad revision (OrderedReady, kubernetes/kubernetes#67250)
+gets that one pod replaced. Then every Deployment, StatefulSet and DaemonSet of
+the release is watched (failing fast on crash loops) and verified, and the new
+revision is marked good or failed.
 
 Refuses, changing nothing: a release whose last operation is still pending-*
 (say who and since when; --recover-pending marks it failed first); no revision
-known good and no --to-revision; a Deployment of the release that Argo CD, Flux
+known good and no --to-revision; a workload of the release that Argo CD, Flux
 or an operator would revert (unless --force); a target whose pods could not
 start (a ConfigMap, Secret, key, PersistentVolumeClaim or ServiceAccount it
 needs exists neither in the namespace nor in its manifest). --dry-run prints
@@ -73,7 +75,7 @@ under the release's cluster lock, the one rollback run and guard take.`,
 			}
 			var res *helmrelease.UndoResult
 			// in and plan are the incident and the checked plan: the
-			// evidence of the release's Deployments is kept before Helm's
+			// evidence of the release's workloads is kept before Helm's
 			// rollback writes.
 			var in *lifecycle.Incident
 			var plan *helmrelease.Plan
@@ -81,8 +83,10 @@ under the release's cluster lock, the one rollback run and guard take.`,
 				if in != nil && plan != nil {
 					clients := rollout.NewClients(cfg.Clientset, plan.Namespace)
 					var sources []evidence.Source
-					for _, d := range plan.Deployments {
-						sources = append(sources, evidence.Workload{Clients: clients, Namespace: plan.Namespace, Name: d})
+					for _, name := range plan.Workloads {
+						if w, err := rollout.ParseWorkload(name); err == nil {
+							sources = append(sources, evidence.Workload{Clients: clients, Kind: w.Kind, Namespace: plan.Namespace, Name: w.Name})
+						}
 					}
 					in.Collect(ctx, "helm", sources...)
 				}
@@ -134,7 +138,7 @@ under the release's cluster lock, the one rollback run and guard take.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan, the values diff and the rendered objects diff; change nothing")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
 	cmd.Flags().BoolVar(&recover, "recover-pending", false, "mark a pending-install/upgrade/rollback current revision failed first (only when no helm operation is running)")
-	cmd.Flags().BoolVar(&force, "force", false, "roll back even though Argo CD, Flux or an operator manages a Deployment of the release")
+	cmd.Flags().BoolVar(&force, "force", false, "roll back even though Argo CD, Flux or an operator manages a workload of the release")
 	cmd.Flags().IntVar(&history, "history-max", helmtarget.DefaultMaxHistory, "revisions Helm keeps for the release after the rollback (0: no limit), as helm rollback --history-max")
 	verify = command.Verify(cmd)
 	record = command.Record(cmd)
