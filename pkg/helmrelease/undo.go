@@ -250,7 +250,16 @@ func (u *Undo) unstick(ctx context.Context, clients rollout.Clients, v rollout.V
 		return nil, err
 	}
 	u.printf("%s: pod %s of the bad revision fails and the StatefulSet waits for it (kubernetes/kubernetes#67250): replacing it", name, plan.ReplaceStuck)
-	ud := rollout.Undo{Clients: clients, Verification: v, Observer: u.Observer, Planned: plan, ToRevision: plan.To.Number}
+	// The pod-only plan's own text (pinned to the current revision, forced
+	// past the release that is being rolled back) says nothing the line
+	// above does not; every other event (the pod's deletion: Written)
+	// reaches the observer.
+	obs := progress.Func(func(e progress.Event) {
+		if e.Kind != progress.Plan {
+			progress.Emit(u.Observer, e)
+		}
+	})
+	ud := rollout.Undo{Clients: clients, Verification: v, Observer: obs, Planned: plan, ToRevision: plan.To.Number}
 	res, err := ud.Run(ctx, name)
 	if res == nil || res.Status == nil {
 		if err == nil {
