@@ -11,8 +11,6 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
-	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vibestack/rollback/pkg/helmtarget"
 	"github.com/vibestack/rollback/pkg/journal"
@@ -280,7 +278,7 @@ func (u *Undo) waitObserved(ctx context.Context, clients rollout.Clients, name s
 		if err != nil {
 			return err
 		}
-		if observedGeneration(w.Object) >= w.Generation {
+		if w.Observed {
 			return nil
 		}
 		if !clk.Now().Before(deadline) {
@@ -292,20 +290,6 @@ func (u *Undo) waitObserved(ctx context.Context, clients rollout.Clients, name s
 		case <-clk.After(250 * time.Millisecond):
 		}
 	}
-}
-
-// observedGeneration is the generation the workload's controller last
-// observed.
-func observedGeneration(obj metav1.Object) int64 {
-	switch o := obj.(type) {
-	case *appsv1.StatefulSet:
-		return o.Status.ObservedGeneration
-	case *appsv1.DaemonSet:
-		return o.Status.ObservedGeneration
-	case *appsv1.Deployment:
-		return o.Status.ObservedGeneration
-	}
-	return 0
 }
 
 // by returns who marks: By, else the operation's name.

@@ -267,6 +267,8 @@ type WorkloadInfo struct {
 	Selector string
 	// Desired is how many pods it should run (replicas; a DaemonSet's nodes).
 	Desired int32
+	// Observed is true once its controller has observed its generation.
+	Observed bool
 	// Object is the typed object (*appsv1.Deployment, *appsv1.StatefulSet
 	// or *appsv1.DaemonSet).
 	Object metav1.Object
@@ -285,7 +287,7 @@ func GetWorkload(ctx context.Context, c Clients, workload string) (*WorkloadInfo
 func (o object) info() *WorkloadInfo {
 	m := o.meta()
 	return &WorkloadInfo{Workload: o.workload(), UID: m.UID, Generation: m.Generation, Labels: m.Labels, Annotations: m.Annotations,
-		Template: o.template(), Selector: o.selector(), Desired: o.desired(), Object: o.runtimeObject().(metav1.Object)}
+		Template: o.template(), Selector: o.selector(), Desired: o.desired(), Observed: o.observed(), Object: o.runtimeObject().(metav1.Object)}
 }
 
 // InfoOf describes a typed workload (*appsv1.Deployment, *appsv1.StatefulSet
