@@ -595,10 +595,13 @@ func (m *monitor) step(ctx context.Context, t *tracked, w *watches) {
 		t.completeAt = now
 		t.res.Durations.Rollout = Duration(now.Sub(t.start))
 		t.restarts = restartsOf(o.kind(), src, pods)
-		if m.settle > 0 && !m.quiet {
-			m.emit(progress.Info, t, fmt.Sprintf("%s: revision %d rolled out (%s); watching restarts for %s", t.w.Arg(), t.res.Revision, p, m.settle), nil)
+		if m.settle > 0 {
+			if !m.quiet {
+				m.emit(progress.Info, t, fmt.Sprintf("%s: revision %d rolled out (%s); watching restarts for %s", t.w.Arg(), t.res.Revision, p, m.settle), nil)
+			}
+			return
 		}
-		return
+		// No settle window: judged now, not at the next tick.
 	}
 	// Settle window: the rollout stays complete and no pod restarts.
 	if !p.Complete {

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/vibestack/rollback/pkg/outcome"
 	"github.com/vibestack/rollback/pkg/progress"
@@ -66,5 +67,30 @@ func TestStatusRun(t *testing.T) {
 				t.Errorf("failure %v, want pod web-c", res.Failure)
 			}
 		})
+	}
+}
+
+// TestStatusNoSettleJudgesAtOnce: without a settle window a complete
+// rollout is judged when it is seen complete, not at a later tick: on a
+// clock that never moves, the verdict still comes.
+func TestStatusNoSettleJudgesAtOnce(t *testing.T) {
+	t.Setenv("KUBE_FEATURE_WatchListClient", "false")
+	running := corev1.ContainerStatus{State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}
+	d := deployment("app:v2")
+	rs := replicaSet(d, 2, "app:v2", "")
+	objs := []runtime.Object{d, &rs}
+	for i := range 3 {
+		objs = append(objs, pod(&rs, "web-"+string(rune('a'+i)), true, running))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	clk := clocktesting.NewFakeClock(time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC))
+	s := Status{Clients: NewClients(fake.NewClientset(objs...), "shop"), Verification: Verification{Timeout: time.Minute, Clock: clk}}
+	res, err := s.Run(ctx, "web")
+	if err != nil || res.Verdict != VerdictHealthy {
+		t.Fatalf("verdict %s, err %v; want healthy without the clock moving", res.Verdict, err)
+	}
+	if res.Durations.Settle != 0 {
+		t.Errorf("settle %s, want 0", res.Durations.Settle)
 	}
 }
