@@ -64,7 +64,12 @@ func (w Workload) kind() rollout.Kind {
 }
 
 func (w Workload) reader() revisionReader {
-	return workloadRevisions{clients: w.Clients, toRevision: w.ToRevision}
+	// What is kept may be a moment behind; it must not wait the watch
+	// cache's progress interval that a consistent list waits right after
+	// the incident's own writes (its lock, its journal mirror).
+	c := w.Clients
+	c.CachedReads = true
+	return workloadRevisions{clients: c, toRevision: w.ToRevision}
 }
 
 // workloadPart is what was learned about one workload.

@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -32,6 +33,21 @@ type Clients struct {
 	// Applications reads Argo CD Applications for the ownership check; nil
 	// reads none (an Argo CD marker then blocks as if automated sync were on).
 	Applications ownership.ApplicationReader
+	// CachedReads lists revisions and pods from the API server's watch
+	// cache (resourceVersion "0"): a read that may be a moment behind and
+	// never waits for the cache to catch up, which a consistent list does
+	// for up to its progress interval (about 100 ms) right after a write.
+	// For what is kept, not decided on: the evidence.
+	CachedReads bool
+}
+
+// listOptions are the options of a list of selector through c.
+func (c Clients) listOptions(selector string) metav1.ListOptions {
+	o := metav1.ListOptions{LabelSelector: selector}
+	if c.CachedReads {
+		o.ResourceVersion = "0"
+	}
+	return o
 }
 
 // NewClients returns the clients of namespace from cs.

@@ -210,7 +210,7 @@ func revisionSources(ctx context.Context, c Clients, o object) ([]*revisionSourc
 	w, sel := o.workload(), o.selector()
 	var out []*revisionSource
 	if o.kind() == KindDeployment {
-		rss, err := c.ReplicaSets.List(ctx, metav1.ListOptions{LabelSelector: sel})
+		rss, err := c.ReplicaSets.List(ctx, c.listOptions(sel))
 		if err != nil {
 			return nil, fmt.Errorf("list replicasets of %s: %w", w.Describe(), err)
 		}
@@ -219,7 +219,7 @@ func revisionSources(ctx context.Context, c Clients, o object) ([]*revisionSourc
 		}
 		return controlled(o, out), nil
 	}
-	crs, err := c.ControllerRevisions.List(ctx, metav1.ListOptions{LabelSelector: sel})
+	crs, err := c.ControllerRevisions.List(ctx, c.listOptions(sel))
 	if err != nil {
 		return nil, fmt.Errorf("list controllerrevisions of %s: %w", w.Describe(), err)
 	}
@@ -242,7 +242,7 @@ func controlled(o object, srcs []*revisionSource) []*revisionSource {
 
 // listPods lists the pods of o's selector (the pods of every revision).
 func listPods(ctx context.Context, c Clients, o object) ([]*corev1.Pod, error) {
-	list, err := c.Pods.List(ctx, metav1.ListOptions{LabelSelector: o.selector()})
+	list, err := c.Pods.List(ctx, c.listOptions(o.selector()))
 	if err != nil {
 		return nil, fmt.Errorf("list pods of %s: %w", o.workload().Describe(), err)
 	}
