@@ -379,20 +379,9 @@ func PlanUnstick(ctx context.Context, c Clients, workload string) (*Plan, error)
 	if err != nil || w.Kind != KindStatefulSet {
 		return nil, err
 	}
-	o, err := getWorkload(ctx, c, workload)
-	if err != nil {
+	_, cur, err := ReadCurrent(ctx, c, workload)
+	if err != nil || cur == nil {
 		return nil, err
-	}
-	srcs, err := revisionSources(ctx, c, o)
-	if err != nil {
-		return nil, err
-	}
-	if !o.observed() {
-		return nil, nil
-	}
-	cur := current(revisions(o, srcs, nil))
-	if cur == nil {
-		return nil, nil
 	}
 	// A plan pinned to the current revision never writes the template, so
 	// an owner that manages the template (the Helm release that rolled it
