@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -196,6 +197,14 @@ func (b *Bundle) skip(what, why string) {
 		return
 	}
 	b.manifest.Skipped = append(b.manifest.Skipped, Skip{What: what, Why: why})
+	// Whatever a limit left out means that limit cut the collection, even
+	// when the cut came early (the rate limiter refusing a wait that would
+	// pass the deadline) and the collection itself ended in time.
+	for _, limit := range []string{StoppedByBudget, StoppedBySize} {
+		if strings.HasPrefix(why, limit+":") && b.manifest.StoppedBy == "" {
+			b.manifest.StoppedBy = limit
+		}
+	}
 }
 
 func (b *Bundle) fail(source string, err error) {
@@ -233,6 +242,9 @@ func (b *Bundle) seal(late []logTask) {
 	for _, t := range late {
 		if _, kept := b.data[t.file]; !kept && !recorded[t.what()] {
 			b.manifest.Skipped = append(b.manifest.Skipped, Skip{What: t.what(), Why: StoppedByBudget + ": cut while reading"})
+			if b.manifest.StoppedBy == "" {
+				b.manifest.StoppedBy = StoppedByBudget
+			}
 		}
 	}
 	b.sealed = true

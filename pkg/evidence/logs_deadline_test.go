@@ -32,3 +32,22 @@ func TestDeadlineWait(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipByLimitStops: a part left out by a limit marks the collection as
+// cut by that limit, even when the collection itself ended before its
+// deadline (the rate limiter refuses early); other reasons do not.
+func TestSkipByLimitStops(t *testing.T) {
+	for _, tc := range []struct {
+		why, want string
+	}{
+		{StoppedByBudget + ": not read before the deadline (the client's request rate limit)", StoppedByBudget},
+		{StoppedBySize + ": the size limit was reached", StoppedBySize},
+		{"unavailable: container is waiting to start", ""},
+	} {
+		b := newBundle(1 << 20)
+		b.skip("logs of pod web-1 container app", tc.why)
+		if got := b.manifest.StoppedBy; got != tc.want {
+			t.Errorf("skip(%q): stopped by %q, want %q", tc.why, got, tc.want)
+		}
+	}
+}
