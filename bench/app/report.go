@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vibestack/rollback/bench/benchcmd"
+	"github.com/vibestack/rollback/bench/mdsection"
 )
 
 var createOpts = metav1.CreateOptions{}
@@ -77,9 +77,14 @@ func (r *report) markdown(o options) string {
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	w("%s", sectionTitle)
 	w("")
-	w("Measured by `make bench` (`go run ./bench/app -runs %d -p3-runs %d`) on %s: a fresh sandbox control plane (real etcd, kube-apiserver,", o.runs, o.p3Runs, r.started.UTC().Format("2006-01-02 15:04 UTC"))
+	only, others := "", ""
+	if o.only != "" {
+		only = " -only " + o.only
+		others = " The lines of the other parts are kept from the run before."
+	}
+	w("Measured by `make bench` (`go run ./bench/app%s -runs %d -p3-runs %d`) on %s: a fresh sandbox control plane (real etcd, kube-apiserver,", only, o.runs, o.p3Runs, r.started.UTC().Format("2006-01-02 15:04 UTC"))
 	w("kube-controller-manager, simulated pods Ready after 200 ms), %d CPUs (%s, shared with other work), %s, kubectl %s. Total run time %s.", runtime.NumCPU(), runtime.GOARCH, runtime.Version(), kubectlVersion(o.kubectl), r.took.Round(time.Second))
-	w("Runs alternate A/B; medians, with every sample in seconds.")
+	w("Runs alternate A/B; medians, with every sample in seconds.%s", others)
 	w("")
 	w("| | A | B | median A | median B | ratio B/A | goal |")
 	w("|---|---|---|---|---|---|---|")
@@ -167,29 +172,17 @@ func kubectlVersion(bin string) string {
 	return "?"
 }
 
-// write replaces (or appends) the section in o.out.
+// write replaces (or appends) the section in o.out. A run of some parts
+// (-only) keeps the other parts' lines from the section already there.
 func (r *report) write(o options) error {
 	section := r.markdown(o)
+	if o.only != "" {
+		old, err := mdsection.Get(o.out, sectionTitle)
+		if err != nil {
+			return err
+		}
+		section = keepOtherParts(old, section, o.only)
+	}
 	fmt.Println(section)
-	old, err := os.ReadFile(o.out)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	doc := string(old)
-	if doc == "" {
-		doc = "# Benchmarks\n\n"
-	}
-	if i := strings.Index(doc, sectionTitle); i >= 0 {
-		end := len(doc)
-		if j := strings.Index(doc[i+len(sectionTitle):], "\n## "); j >= 0 {
-			end = i + len(sectionTitle) + j + 1
-		}
-		doc = doc[:i] + section + "\n" + doc[end:]
-	} else {
-		if !strings.HasSuffix(doc, "\n\n") {
-			doc += "\n"
-		}
-		doc += section
-	}
-	return os.WriteFile(o.out, []byte(doc), 0o644)
+	return mdsection.Replace(o.out, sectionTitle, section)
 }

@@ -1,8 +1,9 @@
 // Command db benchmarks the backup+verify phase of `rollback db undo --steps 1`
 // against a raw `pg_dump -Fc` of the same PostgreSQL database (2 M rows,
-// about 0.5 GB), alternating the two, and prints medians and their ratio.
+// about 0.5 GB), alternating the two, prints medians and their ratio and
+// rewrites the "Database" section of docs/benchmarks.md.
 //
-//	make bench-db    # or: go run ./bench/db [-rows N] [-runs N]
+//	make bench-db    # or: go run ./bench/db [-rows N] [-runs N] [-out FILE]
 //
 // The database comes from $BENCH_DATABASE_URL (default: the test role that
 // scripts/ci/install-deps.sh creates, database rollback_bench, created and
@@ -24,6 +25,7 @@ import (
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 
 	"github.com/vibestack/rollback/bench/benchcmd"
+	"github.com/vibestack/rollback/bench/mdsection"
 	"github.com/vibestack/rollback/e2e/pgtest"
 	"github.com/vibestack/rollback/pkg/dbrollback"
 )
@@ -31,14 +33,15 @@ import (
 func main() {
 	rows := flag.Int("rows", 2_000_000, "rows in the benchmark table")
 	runs := flag.Int("runs", 5, "runs of each side")
+	out := flag.String("out", "docs/benchmarks.md", "markdown file whose \"Database\" section is rewritten")
 	flag.Parse()
-	if err := run(context.Background(), *rows, *runs); err != nil {
+	if err := run(context.Background(), *rows, *runs, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-db:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, rows, runs int) error {
+func run(ctx context.Context, rows, runs int, out string) error {
 	dbURL := os.Getenv("BENCH_DATABASE_URL")
 	if dbURL == "" {
 		user := url.UserPassword(benchcmd.EnvOr("ROLLBACK_E2E_DB_USER", "rollback_e2e"), benchcmd.EnvOr("ROLLBACK_E2E_DB_PASSWORD", "e2e-Secret-9f3Kq"))
@@ -60,12 +63,14 @@ func run(ctx context.Context, rows, runs int) error {
 	if err := writeMigrations(migrations); err != nil {
 		return err
 	}
-	if err := prepare(ctx, dbURL, migrations, rows); err != nil {
+	dbSize, err := prepare(ctx, dbURL, migrations, rows)
+	if err != nil {
 		return err
 	}
+	started := time.Now()
 
 	var raw, undo, undoTotal []float64
-	var size int64
+	var size, backupSize int64
 	for i := range runs {
 		// Alternate which side goes first, so neither always runs on a
 		// warmer cache or a quieter machine.
@@ -76,8 +81,8 @@ func run(ctx context.Context, rows, runs int) error {
 				return err
 			},
 			func() error {
-				d, total, err := undoOnce(ctx, dbURL, migrations, filepath.Join(work, "backups"))
-				undo, undoTotal = append(undo, d), append(undoTotal, total)
+				d, total, n, err := undoOnce(ctx, dbURL, migrations, filepath.Join(work, "backups"))
+				undo, undoTotal, backupSize = append(undo, d), append(undoTotal, total), n
 				return err
 			},
 		}
@@ -97,7 +102,9 @@ func run(ctx context.Context, rows, runs int) error {
 	fmt.Printf("median undo backup+verify phase:    %.2fs\n", b)
 	fmt.Printf("median whole undo --steps 1:        %.2fs\n", benchcmd.Median(undoTotal))
 	fmt.Printf("ratio backup+verify / pg_dump:      %.2fx (goal <= 1.25x)\n", b/r)
-	return nil
+	res := results{started: started, finished: time.Now(), rows: rows, dbSize: dbSize, dumpSize: size, backupSize: backupSize,
+		raw: raw, undo: undo, undoTotal: undoTotal}
+	return mdsection.Replace(out, sectionTitle, res.markdown())
 }
 
 // rawDump times a plain `pg_dump -Fc > path` (password in PGPASSWORD).
@@ -133,9 +140,9 @@ func rawDump(ctx context.Context, dbURL, path string) (float64, int64, error) {
 }
 
 // undoOnce runs `rollback db undo --steps 1` through the library and
-// returns its backup+verify phase and its whole duration, then re-applies
-// the reverted migration.
-func undoOnce(ctx context.Context, dbURL, migrations, backups string) (float64, float64, error) {
+// returns its backup+verify phase, its whole duration and the backup's
+// size, then re-applies the reverted migration.
+func undoOnce(ctx context.Context, dbURL, migrations, backups string) (float64, float64, int64, error) {
 	defer os.RemoveAll(backups)
 	start := time.Now()
 	res, err := dbrollback.Undo(ctx, dbrollback.UndoOptions{
@@ -144,10 +151,10 @@ func undoOnce(ctx context.Context, dbURL, migrations, backups string) (float64, 
 		BackupDir: backups,
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("undo: %w", err)
+		return 0, 0, 0, fmt.Errorf("undo: %w", err)
 	}
 	total := time.Since(start).Seconds()
-	return res.Backup.DurationSeconds, total, up(dbURL, migrations)
+	return res.Backup.DurationSeconds, total, res.Backup.Size, up(dbURL, migrations)
 }
 
 func writeMigrations(dir string) error {
@@ -168,39 +175,41 @@ func writeMigrations(dir string) error {
 	return nil
 }
 
-// prepare applies the migrations and fills the table to rows rows.
-func prepare(ctx context.Context, dbURL, migrations string, rows int) error {
+// prepare applies the migrations, fills the table to rows rows and
+// returns the database's size in bytes.
+func prepare(ctx context.Context, dbURL, migrations string, rows int) (int64, error) {
 	if err := up(dbURL, migrations); err != nil {
-		return err
+		return 0, err
 	}
 	db, err := dbrollback.OpenDB(ctx, dbURL)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer db.Close()
 	var n int
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&n); err != nil {
-		return err
+		return 0, err
 	}
 	if n != rows {
 		fmt.Printf("filling events with %d rows...\n", rows)
 		if _, err := db.ExecContext(ctx, "SET lock_timeout = 0; TRUNCATE events"); err != nil {
-			return err
+			return 0, err
 		}
 		if _, err := db.ExecContext(ctx, `INSERT INTO events
 			SELECT g, g % 10000, 'kind-' || (g % 17), md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) || md5((g * 31)::text) || md5((g * 57)::text), now() - (g || ' seconds')::interval
 			FROM generate_series(1, $1) g`, rows); err != nil {
-			return fmt.Errorf("fill events: %w", err)
+			return 0, fmt.Errorf("fill events: %w", err)
 		}
 		if _, err := db.ExecContext(ctx, "VACUUM ANALYZE events"); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	var size string
-	if err := db.QueryRowContext(ctx, "SELECT pg_size_pretty(pg_database_size(current_database()))").Scan(&size); err == nil {
-		fmt.Printf("database size: %s\n", size)
+	var size int64
+	if err := db.QueryRowContext(ctx, "SELECT pg_database_size(current_database())").Scan(&size); err != nil {
+		return 0, err
 	}
-	return nil
+	fmt.Printf("database size: %.1f MB\n", float64(size)/1e6)
+	return size, nil
 }
 
 func up(dbURL, migrations string) error {

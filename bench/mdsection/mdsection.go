@@ -31,3 +31,25 @@ func Replace(file, title, section string) error {
 	}
 	return os.WriteFile(file, []byte(text), 0o644)
 }
+
+// Get returns the section of file that starts with the line title, up to
+// the next "## " heading, or "" when the file or the section is missing.
+func Get(file, title string) (string, error) {
+	data, err := os.ReadFile(file)
+	if os.IsNotExist(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	text := string(data)
+	i := strings.Index(text, title+"\n")
+	if i < 0 {
+		return "", nil
+	}
+	rest := text[i+len(title)+1:]
+	if j := strings.Index(rest, "\n## "); j >= 0 {
+		rest = rest[:j+1]
+	}
+	return title + "\n" + rest, nil
+}
