@@ -92,11 +92,11 @@ func TestSetsController(t *testing.T) {
 					written[src] = append(written[src], detail)
 				}
 			}
-			if len(written["helm"]) != 1 || len(written) != 1+len(c.replaced) {
+			if n := clitest.CountActions(rel, journal.ActionStepWritten); len(written["helm"]) != 1 || n != 1+len(c.replaced) {
 				t.Errorf("journal of helmrelease/stack writes %q; want Helm's rollback once, then the replacement of %v", written, c.replaced)
 			}
 			for i, pod := range c.replaced {
-				if len(written["rollout"]) <= i || !strings.Contains(written["rollout"][i], "deleted pod "+pod+" ") {
+				if i >= len(written["rollout"]) || !strings.Contains(written["rollout"][i], "deleted pod "+pod+" ") {
 					t.Errorf("journal of helmrelease/stack: pod %s not replaced: %q", pod, written["rollout"])
 				}
 			}
