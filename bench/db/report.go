@@ -31,7 +31,7 @@ func (r results) markdown() string {
 	w("The backup + verify phase of `rollback db undo --steps 1` against what the runbook does by hand, a plain `pg_dump -Fc > file`")
 	w("of the same database, alternating the two (and which one goes first); medians.")
 	w("")
-	w("**Setup.** Table `events`, %d rows (bigint id, int, text kind, a 160-character hex payload, timestamptz); database size", r.rows)
+	w("**Setup.** Table `events`, %s rows (bigint id, int, text kind, a 160-character hex payload, timestamptz); database size", thousands(r.rows))
 	w("%.0f MB. The plain `pg_dump -Fc` file is %.0f MB (compressed at pg_dump's default level); rollback's backup, an uncompressed", float64(r.dbSize)/1e6, float64(r.dumpSize)/1e6)
 	w("custom-format archive (`pg_dump -Fc -Z0`), is %.0f MB. Migrations: golang-migrate; the reverted one drops a view, so the revert", float64(r.backupSize)/1e6)
 	w("itself takes well under a second.")
@@ -60,8 +60,19 @@ func (r results) markdown() string {
 	if undo > 1.25*raw {
 		ok = "**not met**"
 	}
-	w("**Ratio backup + verify / plain pg_dump: %.2f** (goal <= 1.25: %s).", undo/raw, ok)
+	w("**Ratio backup + verify / plain pg_dump: %.2f** (goal <= 1.25: %s). The price is disk space: the backup takes %.1f", undo/raw, ok, float64(r.backupSize)/float64(max(r.dumpSize, 1)))
+	w("times the space of the compressed dump; `rollback preflight` compares the backup directory's free space with the database's size.")
+	w("")
 	return b.String()
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // toolVersion is the first line of `bin --version`.
