@@ -64,6 +64,12 @@ func TestSetsController(t *testing.T) {
 				t.Errorf("helm history revision 3: %s", line)
 			}
 			rolloutStatus(t, ns, c.workload)
+			// What Helm's rollback put back is recorded, so that the
+			// controller never guards its own rollback as a new rollout.
+			_, cur, err := rollout.ReadCurrent(clitest.Context(t, time.Minute), rollout.NewClients(sb.Clientset, ns), c.workload)
+			if err != nil || cur == nil || cur.Ref().Hash == "" || st.RollbackTo != cur.Ref().Hash || st.Hash == st.RollbackTo {
+				t.Errorf("guard state on %s rolls back to %q; want the current revision's hash (%v, %v)", c.workload, st.RollbackTo, cur, err)
+			}
 			pods := sb.Pods(t, ns, c.pods)
 			if len(pods) == 0 {
 				t.Errorf("no pods %s after the rollback", c.pods)

@@ -65,16 +65,23 @@ func newFake(t *testing.T, d *appsv1.Deployment, rss []*appsv1.ReplicaSet) *fake
 
 func runController(t *testing.T, cs *fake.Clientset, fakeGuard func(*guard.Guard) *guard.Result, done func(*fake.Clientset, int) bool) (*fake.Clientset, []*guard.Guard, string) {
 	t.Helper()
+	return runControllerWith(t, &Controller{Client: cs, Identity: "new-leader"}, cs, fakeGuard, done)
+}
+
+// runControllerWith is runController with the Controller c (its Logger and
+// RunGuard are set here).
+func runControllerWith(t *testing.T, c *Controller, cs *fake.Clientset, fakeGuard func(*guard.Guard) *guard.Result, done func(*fake.Clientset, int) bool) (*fake.Clientset, []*guard.Guard, string) {
+	t.Helper()
 	var mu sync.Mutex
 	var calls []*guard.Guard
 	var log bytes.Buffer
-	c := &Controller{Client: cs, Identity: "new-leader", Logger: slog.New(slog.NewJSONHandler(&syncWriter{w: &log, mu: &mu}, nil)),
-		RunGuard: func(ctx context.Context, g *guard.Guard, name string) (*guard.Result, error) {
-			mu.Lock()
-			calls = append(calls, g)
-			mu.Unlock()
-			return fakeGuard(g), nil
-		}}
+	c.Logger = slog.New(slog.NewJSONHandler(&syncWriter{w: &log, mu: &mu}, nil))
+	c.RunGuard = func(ctx context.Context, g *guard.Guard, name string) (*guard.Result, error) {
+		mu.Lock()
+		calls = append(calls, g)
+		mu.Unlock()
+		return fakeGuard(g), nil
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- c.Run(ctx) }()

@@ -412,6 +412,10 @@ func (w *work) finish(ctx context.Context, phase, reason string, landed *State) 
 	w.mu.Lock()
 	w.state.Hash, w.state.Revision = w.cur.Hash, w.cur.Revision
 	w.mu.Unlock()
+	putBack := ""
+	if st := w.snapshot(); landed == nil && phase != PhasePassed && st.Release != "" && st.RollbackTo == "" {
+		putBack = w.helmPutBack(ctx, st)
+	}
 	ok := w.update(ctx, func(s *State) bool {
 		s.Phase, s.Reason = phase, reason
 		if landed != nil {
@@ -421,6 +425,9 @@ func (w *work) finish(ctx context.Context, phase, reason string, landed *State) 
 			if s.RollbackTo == "" {
 				s.RollbackTo = landed.RollbackTo
 			}
+		}
+		if s.RollbackTo == "" && putBack != "" {
+			s.RollbackTo = putBack
 		}
 		return true
 	})
@@ -435,6 +442,26 @@ func (w *work) finish(ctx context.Context, phase, reason string, landed *State) 
 	default:
 		w.c.rec.event(ctx, w.d, "Warning", ReasonGuardFailed, "revision %d: %s", w.cur.Revision, reason)
 	}
+}
+
+// helmPutBack returns the hash of the revision a rollback through the Helm
+// release put back, which Helm's write cannot record: the workload's
+// current revision when it is not the bad one and was created before the
+// rolling-back state was written (Helm's rollback brings back the old
+// ReplicaSet or ControllerRevision; a newer rollout is not it). "" when
+// there is none, so that the controller never takes a new rollout for its
+// own rollback.
+func (w *work) helmPutBack(ctx context.Context, st State) string {
+	_, rev, err := rollout.ReadCurrent(ctx, rollout.NewClients(w.c.Client, w.d.Namespace), w.workload())
+	if err != nil {
+		w.c.rec.logf("%s: read the revision the Helm rollback put back: %v", w.key(), err)
+		return ""
+	}
+	cur := currentOf(rev)
+	if cur == nil || cur.Hash == st.Hash || cur.Created.After(st.Updated) {
+		return ""
+	}
+	return cur.Hash
 }
 
 // oneLine shortens s to one line of at most 300 bytes.
