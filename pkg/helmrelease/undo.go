@@ -247,7 +247,8 @@ func (u *Undo) unstick(ctx context.Context, clients rollout.Clients, v rollout.V
 	if err != nil || plan == nil {
 		return nil, err
 	}
-	u.printf("%s: pod %s of the bad revision fails and the StatefulSet waits for it (kubernetes/kubernetes#67250): replacing it", name, plan.ReplaceStuck)
+	progress.Emit(u.Observer, progress.Event{Time: u.clock().Now(), Kind: progress.Info, Source: source, Target: name,
+		Message: fmt.Sprintf("%s: pod %s of the bad revision fails and the StatefulSet waits for it (kubernetes/kubernetes#67250): replacing it", name, plan.ReplaceStuck)})
 	// The pod-only plan's own text (pinned to the current revision, forced
 	// past the release that is being rolled back) says nothing the line
 	// above does not; every other event (the pod's deletion: Written)
