@@ -96,21 +96,13 @@ type PruneFile struct {
 
 // PruneItem is what Prune decided for one incident.
 type PruneItem struct {
-	// Incident is the incident id.
-	Incident string `json:"incident"`
-	// App is the application, when the journal names it.
-	App string `json:"app,omitempty"`
+	// Summary describes the incident (Status unreadable when its journal
+	// cannot be read).
+	Summary
 	// Namespace is the mirror's namespace (cluster mirrors only).
 	Namespace string `json:"namespace,omitempty"`
 	// ConfigMap is the mirror's name (cluster mirrors only).
 	ConfigMap string `json:"configMap,omitempty"`
-	// Status is open, or the result of incident.closed (ok, failed), or
-	// unreadable.
-	Status string `json:"status"`
-	// Opened is when the first entry was written.
-	Opened time.Time `json:"opened,omitzero"`
-	// Closed is when incident.closed was written; zero while open.
-	Closed time.Time `json:"closed,omitzero"`
 	// Last is when the last entry was written; its age decides.
 	Last time.Time `json:"last,omitzero"`
 	// Age is how long ago Last was (ageSeconds in JSON).
@@ -205,8 +197,7 @@ func Prune(ctx context.Context, o PruneOptions) (*PruneResult, error) {
 // decide fills it from entries (and bad, the undecodable lines) and says
 // whether the incident is due for removal.
 func decide(o PruneOptions, now time.Time, it *PruneItem, entries []Entry, bad []string, readErr error) bool {
-	s := Summarize(it.Incident, entries)
-	it.App, it.Status, it.Opened, it.Closed = s.App, s.Status, s.Opened, s.Closed
+	it.Summary = Summarize(it.Incident, entries)
 	for _, e := range entries {
 		if e.Time.After(it.Last) {
 			it.Last = e.Time
@@ -227,7 +218,7 @@ func decide(o PruneOptions, now time.Time, it *PruneItem, entries []Entry, bad [
 		it.Status, it.Kept = "unreadable", KeptUnreadable
 		it.Detail = "cannot read it as an incident journal (" + why + "): never removed; look at it and delete it by hand if it is of no use"
 		return false
-	case s.Closed.IsZero():
+	case it.Closed.IsZero():
 		it.Kept, it.Resume = KeptOpen, resumeCommand(it.Incident, entries)
 		it.Detail = "open (no incident.closed entry): never removed whatever its age"
 		if it.Resume != "" {
@@ -277,7 +268,7 @@ func pruneLocal(_ context.Context, o PruneOptions, res *PruneResult) error {
 	}
 	var errs []error
 	for _, id := range journalIDs(names) {
-		it := PruneItem{Incident: id}
+		it := PruneItem{Summary: Summary{Incident: id}}
 		path := filepath.Join(o.Dir, id+".jsonl")
 		entries, bad, rerr := readEntries(path)
 		if decide(o, res.Now, &it, entries, bad, rerr) {
@@ -370,7 +361,7 @@ func pruneMirrors(ctx context.Context, o PruneOptions, res *PruneResult) error {
 	for i := range cms {
 		cm := &cms[i]
 		id := cm.Labels[LabelIncident]
-		it := PruneItem{Incident: id, Namespace: cm.Namespace, ConfigMap: cm.Name}
+		it := PruneItem{Summary: Summary{Incident: id}, Namespace: cm.Namespace, ConfigMap: cm.Name}
 		entries, bad := decodeMirrorKeys(cm)
 		var idErr error
 		if err := ValidateID(id); err != nil {

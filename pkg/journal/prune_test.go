@@ -199,7 +199,7 @@ func TestPruneKeepsTheJournalWhenARemovalFails(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(stuck, "in"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	it := PruneItem{Incident: id, Files: []PruneFile{{Path: filepath.Join(dir, "x"), Kind: FileOther}, {Path: stuck, Kind: FileEvidence}, {Path: filepath.Join(dir, id+".jsonl"), Kind: FileJournal}}}
+	it := PruneItem{Summary: Summary{Incident: id}, Files: []PruneFile{{Path: filepath.Join(dir, "x"), Kind: FileOther}, {Path: stuck, Kind: FileEvidence}, {Path: filepath.Join(dir, id+".jsonl"), Kind: FileJournal}}}
 	err := removeFiles(&it)
 	if err == nil || it.Action != PruneFailed || !strings.Contains(err.Error(), "remove evidence") || !it.Files[0].Removed || it.Files[1].Removed || it.Files[2].Removed {
 		t.Fatalf("%+v, %v; want the evidence's removal to fail after the first file's", it, err)
