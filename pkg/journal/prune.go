@@ -258,7 +258,7 @@ func resumeCommand(id string, entries []Entry) string {
 }
 
 // pruneLocal prunes the journals in o.Dir.
-func pruneLocal(_ context.Context, o PruneOptions, res *PruneResult) error {
+func pruneLocal(ctx context.Context, o PruneOptions, res *PruneResult) error {
 	names, err := os.ReadDir(o.Dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -268,6 +268,9 @@ func pruneLocal(_ context.Context, o PruneOptions, res *PruneResult) error {
 	}
 	var errs []error
 	for _, id := range journalIDs(names) {
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, fmt.Errorf("prune incidents: stopped before %s: %w", id, context.Cause(ctx)))...)
+		}
 		it := PruneItem{Summary: Summary{Incident: id}}
 		path := filepath.Join(o.Dir, id+".jsonl")
 		entries, bad, rerr := readEntries(path)
@@ -360,6 +363,9 @@ func pruneMirrors(ctx context.Context, o PruneOptions, res *PruneResult) error {
 	var errs []error
 	for i := range cms {
 		cm := &cms[i]
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, fmt.Errorf("prune incidents: stopped before configmap %s/%s: %w", cm.Namespace, cm.Name, context.Cause(ctx)))...)
+		}
 		id := cm.Labels[LabelIncident]
 		it := PruneItem{Summary: Summary{Incident: id}, Namespace: cm.Namespace, ConfigMap: cm.Name}
 		entries, bad := decodeMirrorKeys(cm)

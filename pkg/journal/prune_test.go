@@ -183,6 +183,14 @@ func TestPruneBoundaryAndBadInput(t *testing.T) {
 			t.Errorf("older than %v: %v, want a refusal", d, err)
 		}
 	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if res, err := Prune(cancelled, PruneOptions{Dir: dir, OlderThan: time.Hour, Delete: true}); !errors.Is(err, context.Canceled) || len(res.Items) != 0 {
+		t.Errorf("cancelled: %+v, %v; want it to stop before the first incident", res, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, id+".jsonl")); err != nil {
+		t.Errorf("cancelled prune removed the journal: %v", err)
+	}
 	res, err := Prune(context.Background(), PruneOptions{Dir: filepath.Join(dir, "none"), OlderThan: time.Hour})
 	if err != nil || len(res.Items) != 0 {
 		t.Errorf("missing dir: %+v, %v", res, err)
