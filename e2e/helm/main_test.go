@@ -26,7 +26,7 @@ import (
 var sb *sandboxenv.Sandbox
 
 func TestMain(m *testing.M) {
-	code := sandboxenv.RunTests(m, &sb)
+	code := clitest.Main(func() int { return sandboxenv.RunTests(m, &sb) })
 	helmenv.RemoveProgram()
 	os.Exit(code)
 }

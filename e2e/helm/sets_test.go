@@ -25,7 +25,9 @@ import (
 // setsChart is a chart with one workload of each kind: Deployment web,
 // OrderedReady StatefulSet db (3 replicas, no volumes, its headless
 // Service) and DaemonSet agent; each image's tag is a value (webTag,
-// dbTag, agentTag), v1 by default.
+// dbTag, agentTag), v1 by default. Optional values: dbAnnotations and
+// agentAnnotations (on the StatefulSet and the DaemonSet), apiKey (a
+// Secret stack-credentials holding it).
 var setsChart = map[string]string{
 	"Chart.yaml":  "apiVersion: v2\nname: stack\nversion: 1.0.0\nappVersion: \"1.0.0\"\n",
 	"values.yaml": "webTag: v1\ndbTag: v1\nagentTag: v1\n",
@@ -59,6 +61,10 @@ apiVersion: apps/v1
 kind: StatefulSet
 metadata:
   name: db
+  {{- with .Values.dbAnnotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
 spec:
   replicas: 3
   serviceName: db
@@ -79,6 +85,10 @@ spec:
 kind: DaemonSet
 metadata:
   name: agent
+  {{- with .Values.agentAnnotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
 spec:
   selector:
     matchLabels: {app: agent}
@@ -89,6 +99,15 @@ spec:
       containers:
         - name: app
           image: "vibestack/agent:{{ .Values.agentTag }}"
+`,
+	"templates/secret.yaml": `{{- with .Values.apiKey }}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: stack-credentials
+stringData:
+  API_KEY: {{ . | quote }}
+{{- end }}
 `,
 }
 
@@ -108,15 +127,13 @@ func writeSetsChart(t *testing.T) string {
 	return dir
 }
 
-// crashingSets installs release stack (v1, every workload rolled out,
-// marked good with mark-good, which verifies all three) and upgrades it
-// with the helm CLI to a v2 whose StatefulSet crashes (dbTag crash-v2):
-// OrderedReady, the StatefulSet replaces db-2 first and waits for it for
-// ever. It returns the UIDs of db's pods once db-2 crash-loops at v2.
-func crashingSets(t *testing.T, ns string) map[string]types.UID {
+// installSets installs release stack with helm install (args added:
+// values), waits until every workload rolled out and marks it good with
+// mark-good, which verifies all three. It returns the chart's directory.
+func installSets(t *testing.T, ns string, args ...string) string {
 	t.Helper()
 	chart := writeSetsChart(t)
-	helmCLI(t, "install", "stack", chart, "-n", ns)
+	helmCLI(t, append([]string{"install", "stack", chart, "-n", ns}, args...)...)
 	sb.WaitRolledOut(t, ns, "web")
 	sb.WaitStatefulSetRolledOut(t, ns, "db")
 	sb.WaitDaemonSetRolledOut(t, ns, "agent")
@@ -131,6 +148,16 @@ func crashingSets(t *testing.T, ns string) map[string]types.UID {
 	if got := kindsOf(mg.Workloads); got != "Deployment/web StatefulSet/db DaemonSet/agent" || mg.Marked != "good" {
 		t.Fatalf("mark-good verified %s, marked %s; want every workload of the release, good", got, mg.Marked)
 	}
+	return chart
+}
+
+// crashingSets installs release stack (v1, installSets) and upgrades it
+// with the helm CLI to a v2 whose StatefulSet crashes (dbTag crash-v2):
+// OrderedReady, the StatefulSet replaces db-2 first and waits for it for
+// ever. It returns the UIDs of db's pods once db-2 crash-loops at v2.
+func crashingSets(t *testing.T, ns string) map[string]types.UID {
+	t.Helper()
+	chart := installSets(t, ns)
 	helmCLI(t, "upgrade", "stack", chart, "-n", ns, "--set", "dbTag=crash-v2")
 	var uids map[string]types.UID
 	clitest.WaitFor(t, 2*time.Minute, "db-2 to crash-loop at the bad revision", func() bool {

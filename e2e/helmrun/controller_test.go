@@ -19,19 +19,6 @@ import (
 	"github.com/vibestack/rollback/pkg/journal"
 )
 
-// startController runs `rollback guard --controller` as replica name,
-// guarding ns with its Lease in leaseNS (3 s), journals in journalDir.
-func startController(t *testing.T, name, ns, leaseNS, journalDir string) *clitest.Process {
-	t.Helper()
-	p := start(t, nil, "guard", "--controller", "--identity", name, "--health-addr", "127.0.0.1:0",
-		"--journal-dir", journalDir, "-n", ns, "--lease-namespace", leaseNS, "--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms")
-	t.Cleanup(func() {
-		p.Stop(15 * time.Second)
-		t.Logf("controller %s output:\n%s%s", name, p.Stdout(), p.Stderr())
-	})
-	return p
-}
-
 // guardState returns the guard state of Deployment web in ns (nil: none).
 func guardState(t *testing.T, ns string) *guardcontroller.State {
 	t.Helper()
@@ -54,7 +41,7 @@ func TestControllerRollsBackThroughRelease(t *testing.T) {
 		guardcontroller.AnnotationBake: "3s", guardcontroller.AnnotationInterval: "1s", guardcontroller.AnnotationSettle: "1s"}
 	r := goodRelease(t, ns, annotations)
 	journalDir := t.TempDir()
-	ctl := startController(t, "helm-replica", ns, leaseNS, journalDir)
+	ctl := helmenv.StartController(t, sb.Kubeconfig, "helm-replica", ns, leaseNS, journalDir)
 	clitest.WaitFor(t, 30*time.Second, "the controller leads", func() bool { return strings.Contains(ctl.Stderr(), "helm-replica: became the leader") })
 	if !strings.Contains(ctl.Stderr(), "Helm releases are rolled back with") {
 		t.Errorf("the controller did not find rollback-helm:\n%s", ctl.Stderr())
@@ -89,10 +76,10 @@ func TestControllerRollsBackThroughRelease(t *testing.T) {
 	}
 	clitest.WaitFor(t, 30*time.Second, "the incident is closed", func() bool {
 		es, err := journal.Read(journalDir, st.Incident)
-		return err == nil && count(es, journal.ActionIncidentClosed) == 1
+		return err == nil && clitest.CountActions(es, journal.ActionIncidentClosed) == 1
 	})
-	rel := entries(t, journalDir, st.Incident, "helmrelease/web")
-	if count(rel, journal.ActionStepStarted) != 1 || count(rel, journal.ActionStepWritten) != 1 || count(rel, journal.ActionStepCompleted) != 1 {
+	rel := clitest.JournalEntries(t, journalDir, st.Incident, "helmrelease/web")
+	if clitest.CountActions(rel, journal.ActionStepStarted) != 1 || clitest.CountActions(rel, journal.ActionStepWritten) != 1 || clitest.CountActions(rel, journal.ActionStepCompleted) != 1 {
 		t.Errorf("journal of helmrelease/web: %+v", rel)
 	}
 	mustNotContain(t, "controller output", ctl.Stdout()+ctl.Stderr(), secrets...)
@@ -109,9 +96,9 @@ func TestControllerLeaderKilledDuringReleaseRollback(t *testing.T) {
 	annotations := map[string]string{guardcontroller.AnnotationGuard: guardcontroller.EnabledValue,
 		guardcontroller.AnnotationBake: "3s", guardcontroller.AnnotationInterval: "1s", guardcontroller.AnnotationSettle: "6s", guardcontroller.AnnotationTimeout: "2m"}
 	r := goodRelease(t, ns, annotations)
-	a := startController(t, "replica-a", ns, leaseNS, t.TempDir())
+	a := helmenv.StartController(t, sb.Kubeconfig, "replica-a", ns, leaseNS, t.TempDir())
 	clitest.WaitFor(t, 30*time.Second, "replica-a leads", func() bool { return strings.Contains(a.Stderr(), "replica-a: became the leader") })
-	b := startController(t, "replica-b", ns, leaseNS, t.TempDir())
+	b := helmenv.StartController(t, sb.Kubeconfig, "replica-b", ns, leaseNS, t.TempDir())
 	clitest.WaitFor(t, 30*time.Second, "replica-b campaigns", func() bool { return strings.Contains(b.Stderr(), "campaigning for lease") })
 
 	v := helmenv.Values("vibestack/app:crash", "s3cret-two", 2)
@@ -187,13 +174,7 @@ func TestControllerRBACForHelmReleases(t *testing.T) {
 	annotations := map[string]string{guardcontroller.AnnotationGuard: guardcontroller.EnabledValue,
 		guardcontroller.AnnotationBake: "3s", guardcontroller.AnnotationInterval: "1s", guardcontroller.AnnotationSettle: "1s"}
 	r := goodRelease(t, ns, annotations)
-	ctl := clitest.Start(t, clitest.Binary(t), env(t, nil), "guard", "--controller", "--kubeconfig", kc, "--identity", "helm-sa",
-		"--health-addr", "127.0.0.1:0", "--journal-dir", t.TempDir(), "-n", ns, "--lease-namespace", "rollback-system",
-		"--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms")
-	t.Cleanup(func() {
-		ctl.Stop(15 * time.Second)
-		t.Logf("controller output:\n%s%s", ctl.Stdout(), ctl.Stderr())
-	})
+	ctl := helmenv.StartController(t, kc, "helm-sa", ns, "rollback-system", t.TempDir())
 	clitest.WaitFor(t, 30*time.Second, "the controller leads", func() bool { return strings.Contains(ctl.Stderr(), "helm-sa: became the leader") })
 
 	v := helmenv.Values("vibestack/app:crash", "s3cret-two", 2)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/helmenv"
 	"github.com/vibestack/rollback/internal/command"
 	"github.com/vibestack/rollback/pkg/journal"
@@ -57,10 +58,10 @@ func TestFaultAndResume(t *testing.T) {
 			if img := image(t, ns); img != "vibestack/app:v1" {
 				t.Errorf("image after the resume: %s", img)
 			}
-			es := entries(t, journalDir, id, target)
+			es := clitest.JournalEntries(t, journalDir, id, target)
 			t.Logf("journal of %s: %d started, %d written, %d verifying, %d completed", target,
-				count(es, journal.ActionStepStarted), count(es, journal.ActionStepWritten), count(es, journal.ActionStepVerifying), count(es, journal.ActionStepCompleted))
-			if count(es, journal.ActionStepWritten) != 1 || count(es, journal.ActionStepCompleted) != 1 || count(es, journal.ActionStepVerifying) == 0 {
+				clitest.CountActions(es, journal.ActionStepStarted), clitest.CountActions(es, journal.ActionStepWritten), clitest.CountActions(es, journal.ActionStepVerifying), clitest.CountActions(es, journal.ActionStepCompleted))
+			if clitest.CountActions(es, journal.ActionStepWritten) != 1 || clitest.CountActions(es, journal.ActionStepCompleted) != 1 || clitest.CountActions(es, journal.ActionStepVerifying) == 0 {
 				t.Errorf("journal of %s after the resume: %+v", target, es)
 			}
 			if hist := rollbackHistory(t, ns); hist.LastGood != 4 {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/helmenv"
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/guard"
@@ -54,7 +55,7 @@ func TestGuardRollsBackThroughRelease(t *testing.T) {
 		t.Errorf("rollback's marks after guard: revision 2 %s (%s), last good %d", healthOf(hist, 2), hist.Revisions[1].HealthDetail, hist.LastGood)
 	}
 
-	es := entries(t, journalDir, g.Incident, "")
+	es := clitest.JournalEntries(t, journalDir, g.Incident, "")
 	var rel []journal.Entry
 	leases := map[string]bool{}
 	for _, e := range es {
@@ -65,7 +66,7 @@ func TestGuardRollsBackThroughRelease(t *testing.T) {
 			leases[e.Target] = true
 		}
 	}
-	if count(rel, journal.ActionStepStarted) != 1 || count(rel, journal.ActionStepWritten) != 1 || count(rel, journal.ActionStepVerifying) != 1 || count(rel, journal.ActionStepCompleted) != 1 {
+	if clitest.CountActions(rel, journal.ActionStepStarted) != 1 || clitest.CountActions(rel, journal.ActionStepWritten) != 1 || clitest.CountActions(rel, journal.ActionStepVerifying) != 1 || clitest.CountActions(rel, journal.ActionStepCompleted) != 1 {
 		t.Errorf("journal of helmrelease/web: %+v", rel)
 	}
 	if !leases["lease/rollback-deployment-web"] || !leases["lease/rollback-helmrelease-web"] {

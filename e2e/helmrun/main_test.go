@@ -23,7 +23,6 @@ import (
 	"github.com/vibestack/rollback/e2e/helmenv"
 	"github.com/vibestack/rollback/e2e/sandboxenv"
 	"github.com/vibestack/rollback/pkg/helmtarget"
-	"github.com/vibestack/rollback/pkg/journal"
 )
 
 var sb *sandboxenv.Sandbox
@@ -115,33 +114,6 @@ func writeRunbook(t *testing.T, dir, ns string, deployments []string, releases b
 }
 
 var incidentID = regexp.MustCompile(`inc-\d{8}-\d{6}-[0-9a-f]{4}`)
-
-// entries returns the journal of incident id in dir, for target when set.
-func entries(t *testing.T, dir, id, target string) []journal.Entry {
-	t.Helper()
-	all, err := journal.Read(dir, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []journal.Entry
-	for _, e := range all {
-		if target == "" || e.Target == target {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// count counts the entries with action.
-func count(es []journal.Entry, action journal.Action) int {
-	n := 0
-	for _, e := range es {
-		if e.Action == action {
-			n++
-		}
-	}
-	return n
-}
 
 // rollbackHistory is `rollback helm history web -o json`: rollback's marks.
 func rollbackHistory(t *testing.T, ns string) *helmtarget.HistoryResult {

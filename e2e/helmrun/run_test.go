@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/helmenv"
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/journal"
@@ -64,8 +65,8 @@ func TestRunRollsReleaseBackPastFailedRevision(t *testing.T) {
 	}
 
 	id := incidentID.FindString(res.All())
-	es := entries(t, journalDir, id, "helmrelease/web")
-	if count(es, journal.ActionStepStarted) != 1 || count(es, journal.ActionStepWritten) != 1 || count(es, journal.ActionStepVerifying) != 1 || count(es, journal.ActionStepCompleted) != 1 {
+	es := clitest.JournalEntries(t, journalDir, id, "helmrelease/web")
+	if clitest.CountActions(es, journal.ActionStepStarted) != 1 || clitest.CountActions(es, journal.ActionStepWritten) != 1 || clitest.CountActions(es, journal.ActionStepVerifying) != 1 || clitest.CountActions(es, journal.ActionStepCompleted) != 1 {
 		t.Errorf("journal of helmrelease/web: %+v", es)
 	}
 	if len(es) > 0 {
@@ -74,10 +75,10 @@ func TestRunRollsReleaseBackPastFailedRevision(t *testing.T) {
 			t.Errorf("journaled plan: %v", plan)
 		}
 	}
-	if d := entries(t, journalDir, id, "deployment/web"); count(d, journal.ActionStepSkipped) != 1 || count(d, journal.ActionStepWritten) != 0 {
+	if d := clitest.JournalEntries(t, journalDir, id, "deployment/web"); clitest.CountActions(d, journal.ActionStepSkipped) != 1 || clitest.CountActions(d, journal.ActionStepWritten) != 0 {
 		t.Errorf("deployment/web was not left to its release: %+v", d)
 	}
-	if locks := entries(t, journalDir, id, "lease/rollback-helmrelease-web"); count(locks, journal.ActionLockAcquired) != 1 {
+	if locks := clitest.JournalEntries(t, journalDir, id, "lease/rollback-helmrelease-web"); clitest.CountActions(locks, journal.ActionLockAcquired) != 1 {
 		t.Errorf("the release's lock was not taken: %+v", locks)
 	}
 	report := readFile(t, filepath.Join(journalDir, id+".md"))

@@ -44,23 +44,6 @@ func startGuardController(t *testing.T, ns string, args ...string) *clitest.Proc
 	return p
 }
 
-// guardState reads the controller's state on the workload (zero when none).
-func guardState(t *testing.T, ns, workload string) guardcontroller.State {
-	t.Helper()
-	info, err := rollout.GetWorkload(ctx(t), clients(ns), workload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := guardcontroller.ReadState(info.Object)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s == nil {
-		return guardcontroller.State{}
-	}
-	return *s
-}
-
 // guardEvents returns the reasons of the controller's Events on the
 // workload kind/name, oldest first.
 func guardEvents(t *testing.T, ns, kind, name string) []string {
@@ -84,7 +67,7 @@ func waitGuardPhase(t *testing.T, ns, workload, phase string) guardcontroller.St
 	t.Helper()
 	var s guardcontroller.State
 	clitest.WaitFor(t, 3*time.Minute, workload+" guard phase "+phase, func() bool {
-		s = guardState(t, ns, workload)
+		s = clitest.GuardState(t, sb.Clientset, ns, workload)
 		return s.Phase == phase || (s.Phase == guardcontroller.PhaseFailed && phase != guardcontroller.PhaseFailed)
 	})
 	if s.Phase != phase {
@@ -137,7 +120,7 @@ func TestControllerRollsBackAStuckStatefulSet(t *testing.T) {
 	// A good release: guarded, baked, stamped known-good.
 	sb.SetStatefulSetImage(t, ns, "db", "vibestack/db:v3")
 	clitest.WaitFor(t, 3*time.Minute, "the v3 release passes its bake", func() bool {
-		s := guardState(t, ns, "sts/db")
+		s := clitest.GuardState(t, sb.Clientset, ns, "sts/db")
 		return s.Phase == guardcontroller.PhasePassed && s.Revision > 3
 	})
 	h, err := (&rollout.History{Clients: clients(ns)}).Run(ctx(t), "sts/db")
