@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -66,12 +65,8 @@ func List(dir string) ([]Summary, error) {
 		return nil, fmt.Errorf("list journals: %w", err)
 	}
 	var out []Summary
-	for _, f := range files {
-		id, ok := strings.CutSuffix(f.Name(), ".jsonl")
-		if !ok || f.IsDir() || ValidateID(id) != nil {
-			continue
-		}
-		entries, err := readFile(filepath.Join(dir, f.Name()))
+	for _, id := range journalIDs(files) {
+		entries, err := readFile(filepath.Join(dir, id+".jsonl"))
 		if err != nil {
 			return nil, fmt.Errorf("list journals: %w", err)
 		}

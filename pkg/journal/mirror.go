@@ -175,13 +175,24 @@ func ReadMirror(ctx context.Context, cms corev1client.ConfigMapInterface, incide
 }
 
 func decodeMirror(cm *corev1.ConfigMap) []Entry {
-	var out []Entry
+	out, _ := decodeMirrorKeys(cm)
+	return out
+}
+
+// decodeMirrorKeys returns the entries of a mirror ConfigMap by Seq, and
+// the entry keys that do not hold an entry, each as "key K: why".
+func decodeMirrorKeys(cm *corev1.ConfigMap) ([]Entry, []string) {
+	var (
+		out []Entry
+		bad []string
+	)
 	for k, v := range cm.Data {
 		if !strings.HasSuffix(k, ".json") {
 			continue
 		}
-		var e Entry
-		if err := json.Unmarshal([]byte(v), &e); err != nil {
+		e, err := decodeEntry([]byte(v))
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("key %s: %v", k, err))
 			continue
 		}
 		out = append(out, e)
@@ -192,7 +203,8 @@ func decodeMirror(cm *corev1.ConfigMap) []Entry {
 		}
 		return out[i].Time.Before(out[j].Time)
 	})
-	return out
+	sort.Strings(bad)
+	return out, bad
 }
 
 // ListMirror summarizes every incident mirrored in the namespace, newest first.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -286,23 +287,51 @@ var ErrNotFound = errors.New("no journal found")
 
 // readFile reads a JSON-lines journal; undecodable lines (torn by a crash) are skipped.
 func readFile(path string) ([]Entry, error) {
+	entries, _, err := readEntries(path)
+	return entries, err
+}
+
+// readEntries reads a JSON-lines journal: its entries, and the lines that
+// are not an entry, each as "line N: why". A line cut short (torn by a
+// crash mid-write) is skipped and not listed: the journal expects them.
+func readEntries(path string) ([]Entry, []string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var entries []Entry
+	var (
+		entries []Entry
+		bad     []string
+	)
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64*1024), 64*1024*1024)
-	for sc.Scan() {
+	for n := 1; sc.Scan(); n++ {
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
 		}
-		var e Entry
-		if err := json.Unmarshal(line, &e); err != nil {
+		e, err := decodeEntry(line)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
 			continue // torn by a crash mid-write
+		}
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("line %d: %v", n, err))
+			continue
 		}
 		entries = append(entries, e)
 	}
-	return entries, sc.Err()
+	return entries, bad, sc.Err()
+}
+
+// decodeEntry decodes one entry; input cut short is io.ErrUnexpectedEOF.
+func decodeEntry(b []byte) (Entry, error) {
+	var e Entry
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&e); err != nil {
+		return Entry{}, err
+	}
+	if dec.More() {
+		return Entry{}, errors.New("more than one JSON value")
+	}
+	return e, nil
 }
