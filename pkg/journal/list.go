@@ -20,7 +20,7 @@ type Summary struct {
 	// Status is "open", or the Result of incident.closed (ok, failed).
 	Status string `json:"status"`
 	// Opened is when the first entry was written.
-	Opened time.Time `json:"opened"`
+	Opened time.Time `json:"opened,omitzero"`
 	// Closed is when incident.closed was written; zero while open.
 	Closed time.Time `json:"closed,omitzero"`
 	// Entries counts the entries.
