@@ -19,17 +19,19 @@ import (
 func newIncidentCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "incident",
-		Short: "List incidents, show an incident's timeline, write its report, prune old records",
+		Short: "List incidents, show an incident's timeline, write its report, close one by hand, prune old records",
 		Long: `Every rollback is an incident with an id such as inc-20261126-033122-7f3a.
 Its journal is a JSON-lines file, one fsynced line per action, in
 --journal-dir (default $ROLLBACK_JOURNAL_DIR, else
 $XDG_STATE_HOME/rollback/incidents, else ~/.local/state/rollback/incidents),
 mirrored into the ConfigMap rollback-<id> of the application's namespace so
 a second engineer sees the same timeline: add --cluster (and -n) to read the
-mirror instead of the local files. Records stay until "rollback incident
-prune --older-than AGE --yes" removes those of closed incidents.`,
+mirror instead of the local files. An incident that no command will finish
+(one killed mid-way) is closed with "rollback incident close ID --reason
+TEXT". Records stay until "rollback incident prune --older-than AGE --yes"
+removes those of closed incidents.`,
 	}
-	cmd.AddCommand(newIncidentListCmd(f), newIncidentShowCmd(f), newIncidentReportCmd(f), newIncidentEvidenceCmd(f), newIncidentPruneCmd(f))
+	cmd.AddCommand(newIncidentListCmd(f), newIncidentShowCmd(f), newIncidentReportCmd(f), newIncidentEvidenceCmd(f), newIncidentCloseCmd(f), newIncidentPruneCmd(f))
 	return cmd
 }
 

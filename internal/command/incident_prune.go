@@ -38,8 +38,10 @@ it did not change since it was read.
 
 Without --yes it lists what would be removed and removes nothing. An open
 incident (no incident.closed entry: "rollback run --resume ID" may still
-continue it) is never removed, whatever its age; nor is a journal that
-cannot be read. Age is measured from the incident's last entry.`,
+continue it) is never removed, whatever its age; close one that no command
+will finish with "rollback incident close ID --reason TEXT" first. Nor is a
+journal that cannot be read removed. Age is measured from the incident's
+last entry.`,
 		Example: `  rollback incident prune --older-than 90d
   rollback incident prune --older-than 90d --yes
   rollback incident prune --older-than 30d --cluster -n shop --yes -o json`,

@@ -13,6 +13,10 @@ const (
 	ResultOK      = "ok"
 	ResultSkipped = "skipped"
 	ResultFailed  = "failed"
+	// ResultAbandoned ends an incident closed by hand (`rollback incident
+	// close`) whose work nobody finished: what it changed stays as it was
+	// left.
+	ResultAbandoned = "abandoned"
 )
 
 // Action says what an entry records, dotted: the subject, then what happened.
@@ -26,7 +30,9 @@ const (
 	ActionIncidentOpened Action = "incident.opened"
 	// ActionIncidentResumed records that a new process continues the incident.
 	ActionIncidentResumed Action = "incident.resumed"
-	// ActionIncidentClosed ends the incident (Result ok or failed).
+	// ActionIncidentClosed ends the incident (Result ok or failed; closed by
+	// hand, Step "close" and Result ok, failed or abandoned, with the
+	// reason and the outcome in Inputs).
 	ActionIncidentClosed Action = "incident.closed"
 	// ActionIncidentInterrupted ends a process's part of an incident that
 	// can be resumed (`rollback run --resume ID`).

@@ -224,7 +224,7 @@ func decide(o PruneOptions, now time.Time, it *PruneItem, entries []Entry, bad [
 		if it.Resume != "" {
 			it.Detail += "; resume it with `" + it.Resume + "`"
 		} else {
-			it.Detail += "; the command that opened it may still be running, or was interrupted"
+			it.Detail += "; the command that opened it may still be running, or was interrupted: once it no longer runs, close it with `rollback incident close " + it.Incident + " --reason TEXT`"
 		}
 		return false
 	case it.Age <= o.OlderThan:

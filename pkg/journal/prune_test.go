@@ -109,7 +109,7 @@ func TestPruneLocal(t *testing.T) {
 		recent: {action: PruneKept, kept: KeptRecent, detail: "closed less than 30d ago"},
 		open:   {action: PruneKept, kept: KeptOpen, resume: "rollback run --resume " + open, detail: "resume it with `rollback run --resume " + open + "`"},
 		intr:   {action: PruneKept, kept: KeptOpen, resume: "rollback run --resume " + intr},
-		single: {action: PruneKept, kept: KeptOpen, detail: "may still be running"},
+		single: {action: PruneKept, kept: KeptOpen, detail: "close it with `rollback incident close " + single + " --reason TEXT`"},
 		bad:    {action: PruneKept, kept: KeptUnreadable, detail: "line 2: json: cannot unmarshal"},
 		empty:  {action: PruneKept, kept: KeptUnreadable, detail: "it holds no entries"},
 	}

@@ -187,11 +187,16 @@ func (in *Incident) Log(ctx context.Context, e journal.Entry) {
 }
 
 func (in *Incident) warn(format string, args ...any) {
-	progress.Emit(in.o.Observer, progress.Event{Time: in.o.Clock.Now(), Kind: progress.Warning, Source: "incident", Target: "incident/" + in.id, Message: fmt.Sprintf(format, args...)})
+	emit(in.o, progress.Warning, "incident/"+in.id, fmt.Sprintf(format, args...))
 }
 
 func (in *Incident) info(target, format string, args ...any) {
-	progress.Emit(in.o.Observer, progress.Event{Time: in.o.Clock.Now(), Kind: progress.Info, Source: "incident", Target: target, Message: fmt.Sprintf(format, args...)})
+	emit(in.o, progress.Info, target, fmt.Sprintf(format, args...))
+}
+
+// emit sends one progress event of the incident to o.Observer.
+func emit(o Options, kind progress.Kind, target, msg string) {
+	progress.Emit(o.Observer, progress.Event{Time: o.Clock.Now(), Kind: kind, Source: "incident", Target: target, Message: msg})
 }
 
 // Notify sends ev to every channel in the background, with the incident,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/progress"
 )
 
 // LockTarget is one thing an incident locks: the application, or a workload
@@ -38,29 +39,53 @@ func Workload(leases coordinationv1client.LeaseInterface, namespace, kind, name 
 // them is lost (broken, taken over, or not renewed in time), before anyone
 // else may take it over: work must run under that context.
 func (in *Incident) Lock(ctx context.Context, targets ...LockTarget) (context.Context, error) {
+	held, err := acquire(ctx, in.o, in.id, targets)
+	for i, h := range held {
+		in.logAcquired(ctx, h, targets[i].Namespace)
+	}
+	if err != nil {
+		in.Log(ctx, journal.Entry{Action: journal.ActionLockRefused, Target: "lease/" + clusterlock.LeaseName(targets[len(held)].Name), Result: journal.ResultFailed, Error: err.Error()})
+		in.release(held)
+		return ctx, err
+	}
+	return in.keep(ctx, held), nil
+}
+
+// acquire takes every target's lock for incident id, in order, and stops
+// at the first refusal: it returns the locks taken before it (the caller
+// releases them) and the refusal.
+func acquire(ctx context.Context, o Options, id string, targets []LockTarget) ([]*clusterlock.Held, error) {
 	var held []*clusterlock.Held
 	for _, t := range targets {
-		l := &clusterlock.Lock{Leases: t.Leases, Clock: in.o.Clock, Name: t.Name, Holder: in.o.Actor,
-			Process: in.o.Process, Incident: in.id, Duration: in.o.LockDuration,
+		l := &clusterlock.Lock{Leases: t.Leases, Clock: o.Clock, Name: t.Name, Holder: o.Actor,
+			Process: o.Process, Incident: id, Duration: o.LockDuration,
 			OnWait: func(info *clusterlock.Info, upTo time.Duration) {
-				in.info("lease/"+info.Lease, "cluster lock %s/%s is held by %s (process %s) for incident %s and looks abandoned; watching it for up to %s before taking it over",
-					t.Namespace, info.Lease, info.Holder, info.Process, info.Incident, upTo)
+				emit(o, progress.Info, "lease/"+info.Lease, fmt.Sprintf("cluster lock %s/%s is held by %s (process %s) for incident %s and looks abandoned; watching it for up to %s before taking it over",
+					t.Namespace, info.Lease, info.Holder, info.Process, info.Incident, upTo))
 			}}
 		h, err := l.Acquire(ctx)
 		if err != nil {
 			if apierrors.IsForbidden(err) {
 				err = fmt.Errorf("%w: this identity may not take the cluster lock; run `rollback preflight` to see every permission the rollback needs", err)
 			}
-			in.Log(ctx, journal.Entry{Action: journal.ActionLockRefused, Target: "lease/" + clusterlock.LeaseName(t.Name), Result: journal.ResultFailed, Error: err.Error()})
-			in.release(held)
-			return ctx, err
+			return held, err
 		}
 		held = append(held, h)
-		info := h.Info()
-		in.Log(ctx, journal.Entry{Action: journal.ActionLockAcquired, Target: "lease/" + info.Lease, Result: journal.ResultOK,
-			Inputs: map[string]any{"namespace": t.Namespace, "process": in.o.Process}})
-		in.info("lease/"+info.Lease, "cluster lock %s/%s held by %s", t.Namespace, info.Lease, in.o.Actor)
 	}
+	return held, nil
+}
+
+// logAcquired journals a lock taken in namespace.
+func (in *Incident) logAcquired(ctx context.Context, h *clusterlock.Held, namespace string) {
+	info := h.Info()
+	in.Log(ctx, journal.Entry{Action: journal.ActionLockAcquired, Target: "lease/" + info.Lease, Result: journal.ResultOK,
+		Inputs: map[string]any{"namespace": namespace, "process": in.o.Process}})
+	in.info("lease/"+info.Lease, "cluster lock %s/%s held by %s", namespace, info.Lease, in.o.Actor)
+}
+
+// keep renews held until Close and returns the context that ends when one
+// of them is lost.
+func (in *Incident) keep(ctx context.Context, held []*clusterlock.Held) context.Context {
 	lctx, cancel := context.WithCancelCause(ctx)
 	kctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	in.mu.Lock()
@@ -83,7 +108,7 @@ func (in *Incident) Lock(ctx context.Context, targets ...LockTarget) (context.Co
 			}
 		}()
 	}
-	return lctx, nil
+	return lctx
 }
 
 // unlock stops renewing and releases every lock taken.
