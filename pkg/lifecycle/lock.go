@@ -60,7 +60,7 @@ func acquire(ctx context.Context, o Options, id string, targets []LockTarget) ([
 		l := &clusterlock.Lock{Leases: t.Leases, Clock: o.Clock, Name: t.Name, Holder: o.Actor,
 			Process: o.Process, Incident: id, Duration: o.LockDuration,
 			OnWait: func(info *clusterlock.Info, upTo time.Duration) {
-				emit(o, progress.Info, "lease/"+info.Lease, fmt.Sprintf("cluster lock %s/%s is held by %s (process %s) for incident %s and looks abandoned; watching it for up to %s before taking it over",
+				emit(o, progress.Info, "lease/"+info.Lease, fmt.Sprintf("cluster lock %s/%s is held by %s (process %s) for incident %s; watching it for up to %s: it is taken over only if it stays unchanged that long (its holder gone)",
 					t.Namespace, info.Lease, info.Holder, info.Process, info.Incident, upTo))
 			}}
 		h, err := l.Acquire(ctx)
