@@ -11,18 +11,16 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 
+	"github.com/vibestack/rollback/e2e/sandboxenv"
 	"github.com/vibestack/rollback/internal/exitcode"
 )
-
-// kubectlBin is the kubectl the compatibility test compares with.
-const kubectlBin = "/usr/bin/kubectl"
 
 // On two identical Deployments, `rollback app undo --to-revision N` and
 // `kubectl rollout undo --to-revision N` produce the same pod template, and
 // `kubectl rollout history` agrees.
 func TestKubectlCompatibility(t *testing.T) {
-	if _, err := exec.LookPath(kubectlBin); err != nil {
-		t.Skipf("kubectl not installed at %s", kubectlBin)
+	if _, err := exec.LookPath(sandboxenv.KubectlBin); err != nil {
+		t.Skipf("kubectl not installed at %s", sandboxenv.KubectlBin)
 	}
 	ns := sb.Namespace(t)
 	for _, name := range []string{"a", "b"} {
@@ -35,7 +33,7 @@ func TestKubectlCompatibility(t *testing.T) {
 	if code != exitcode.OK {
 		t.Fatalf("rollback undo: exit %d", code)
 	}
-	kubectl(t, "rollout", "undo", "deployment/b", "-n", ns, "--to-revision=1")
+	sb.Kubectl(t, "rollout", "undo", "deployment/b", "-n", ns, "--to-revision=1")
 	waitRevision(t, ns, "b", 4)
 	waitRolledOut(t, ns, "b")
 
@@ -48,8 +46,8 @@ func TestKubectlCompatibility(t *testing.T) {
 	if da, db := getDeployment(t, ns, "a"), getDeployment(t, ns, "b"); !sameAnnotations(da, db) {
 		t.Errorf("deployment annotations differ:\nrollback: %v\nkubectl:  %v", da.Annotations, db.Annotations)
 	}
-	ha := kubectl(t, "rollout", "history", "deployment/a", "-n", ns)
-	hb := kubectl(t, "rollout", "history", "deployment/b", "-n", ns)
+	ha := sb.Kubectl(t, "rollout", "history", "deployment/a", "-n", ns)
+	hb := sb.Kubectl(t, "rollout", "history", "deployment/b", "-n", ns)
 	if strings.Replace(hb, "deployment.apps/b", "deployment.apps/a", 1) != ha {
 		t.Errorf("kubectl rollout history differs:\n%s\n%s", ha, hb)
 	}
@@ -60,14 +58,4 @@ func TestKubectlCompatibility(t *testing.T) {
 
 func sameAnnotations(a, b *appsv1.Deployment) bool {
 	return apiequality.Semantic.DeepEqual(a.Annotations, b.Annotations)
-}
-
-func kubectl(t *testing.T, args ...string) string {
-	t.Helper()
-	cmd := exec.CommandContext(ctx(t), kubectlBin, append([]string{"--kubeconfig", sb.Kubeconfig}, args...)...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
 }

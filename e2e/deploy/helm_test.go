@@ -186,12 +186,46 @@ func TestChartMatchesKustomize(t *testing.T) {
 	}
 }
 
+// TestChartHelmReleasesRole: helmReleases.namespaces gives, in each
+// namespace, the Role and RoleBinding of deploy/helm-releases.yaml (as
+// `kubectl apply -n NAMESPACE` creates them); by default, none.
+func TestChartHelmReleasesRole(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(clitest.RepoRoot(), "deploy", "helm-releases.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []string{"shop", "pay"} {
+		file := decode(t, string(data))
+		for i := range file {
+			file[i].Metadata["namespace"] = ns
+		}
+		want := rbacOf(file)
+		got := rbacOf(decode(t, renderChart(t, "rollback-system", map[string]any{"helmReleases": map[string]any{"namespaces": []any{"shop", "pay"}}})))
+		if len(want) != 2 {
+			t.Fatalf("deploy/helm-releases.yaml: %d objects, want a Role and a RoleBinding", len(want))
+		}
+		for k, w := range want {
+			if g, ok := got[k]; !ok {
+				t.Errorf("the chart lacks %s", k)
+			} else if g != w {
+				t.Errorf("%s differs:\nchart %s\nfile  %s", k, g, w)
+			}
+		}
+	}
+	for k := range rbacOf(decode(t, renderChart(t, "rollback-system", nil))) {
+		if strings.Contains(k, "rollback-guard-helm") {
+			t.Errorf("the chart with default values has %s", k)
+		}
+	}
+}
+
 // TestChartInstallsNamespaced installs the chart with Helm's library into
 // the sandbox (namespaced: one guarded namespace) and checks the
 // ServiceAccount's permissions: the guarded namespace, its Lease and
-// settings, and nothing elsewhere.
+// settings, the Helm releases of the namespace helmReleases names, and
+// nothing elsewhere.
 func TestChartInstallsNamespaced(t *testing.T) {
-	guarded, other := sb.Namespace(t), sb.Namespace(t)
+	guarded, other, releases := sb.Namespace(t), sb.Namespace(t), sb.Namespace(t)
 	release := "rollback-system"
 	if _, err := sb.Clientset.CoreV1().Namespaces().Get(context.Background(), release, metav1.GetOptions{}); err != nil {
 		sbCreateNamespace(t, release)
@@ -212,7 +246,8 @@ func TestChartInstallsNamespaced(t *testing.T) {
 	install.ReleaseName, install.Namespace = "rollback-guard", release
 	install.Timeout = 2 * time.Minute
 	install.WaitStrategy = kube.HookOnlyStrategy
-	rel, err := install.RunWithContext(clitest.Context(t, 3*time.Minute), ch, map[string]any{"namespaces": []any{guarded}, "allowURLs": []any{"http://127.0.0.1:*"}})
+	rel, err := install.RunWithContext(clitest.Context(t, 3*time.Minute), ch, map[string]any{"namespaces": []any{guarded}, "allowURLs": []any{"http://127.0.0.1:*"},
+		"helmReleases": map[string]any{"namespaces": []any{releases}}})
 	if err != nil {
 		t.Fatalf("helm install: %v", err)
 	}
@@ -247,6 +282,9 @@ func TestChartInstallsNamespaced(t *testing.T) {
 		{"watch deployments in every namespace", authzv1.ResourceAttributes{Verb: "watch", Group: "apps", Resource: "deployments"}, false},
 		{"configmaps in kube-system", authzv1.ResourceAttributes{Namespace: "kube-system", Verb: "patch", Resource: "configmaps"}, false},
 		{"secrets in the guarded namespace", authzv1.ResourceAttributes{Namespace: guarded, Verb: "get", Resource: "secrets"}, false},
+		{"Helm's release storage where helmReleases names", authzv1.ResourceAttributes{Namespace: releases, Verb: "update", Resource: "secrets"}, true},
+		{"a chart's StatefulSet where helmReleases names", authzv1.ResourceAttributes{Namespace: releases, Verb: "create", Group: "apps", Resource: "statefulsets"}, true},
+		{"Helm's release storage elsewhere", authzv1.ResourceAttributes{Namespace: other, Verb: "update", Resource: "secrets"}, false},
 	} {
 		if got := review(tt.ra); got != tt.want {
 			t.Errorf("%s: allowed=%t, want %t", tt.name, got, tt.want)

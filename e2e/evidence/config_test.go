@@ -31,7 +31,7 @@ func TestMissingConfigMapRunKeepsEvidence(t *testing.T) {
 	}
 	pods, hash := revisionPods(t, ns, "web", 2, "2 pods of revision 2 in CreateContainerConfigError", waiting)
 	for _, p := range pods {
-		out, err := kubectl(ctxT(t), "logs", "-n", ns, p, "-c", "app")
+		out, err := sb.KubectlContext(ctxT(t), "logs", "-n", ns, p, "-c", "app")
 		if err == nil || !strings.Contains(out, "is waiting to start") {
 			t.Errorf("kubectl logs %s: %v\n%s; want the container waiting to start", p, err, out)
 		}

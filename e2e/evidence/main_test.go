@@ -20,7 +20,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -58,18 +57,6 @@ func must(t *testing.T, err error) {
 func rollback(t *testing.T, args ...string) clitest.Result {
 	t.Helper()
 	return clitest.Run(t, clitest.Options{Kubeconfig: sb.Kubeconfig, Timeout: 5 * time.Minute}, args...)
-}
-
-// kubectl runs kubectl as the sandbox's admin and returns its stdout, or
-// stdout and stderr with the error.
-func kubectl(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", sb.Kubeconfig}, args...)...)
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		return out.String() + errOut.String(), err
-	}
-	return out.String(), nil
 }
 
 // deployment creates Deployment name (label app=name, container "app") at
@@ -323,7 +310,7 @@ func checkEvents(t *testing.T, k *kept, workloadDir string, before []corev1.Even
 // eventsNow lists the namespace's Events with kubectl.
 func eventsNow(t *testing.T, ns string) []corev1.Event {
 	t.Helper()
-	out, err := kubectl(ctxT(t), "get", "events", "-n", ns, "-o", "json")
+	out, err := sb.KubectlContext(ctxT(t), "get", "events", "-n", ns, "-o", "json")
 	if err != nil {
 		t.Fatalf("kubectl get events: %v\n%s", err, out)
 	}

@@ -64,7 +64,7 @@ func (r *referee) loop(ctx context.Context) {
 	for ctx.Err() == nil {
 		for _, pod := range r.pods {
 			for _, prev := range []string{"--previous=false", "--previous=true"} {
-				out, err := kubectl(ctx, "logs", "-n", r.ns, pod, "-c", "app", "--timestamps", prev)
+				out, err := sb.KubectlContext(ctx, "logs", "-n", r.ns, pod, "-c", "app", "--timestamps", prev)
 				r.record(pod, out, err)
 			}
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vibestack/rollback/e2e/clitest"
 	"github.com/vibestack/rollback/e2e/helmenv"
+	"github.com/vibestack/rollback/e2e/sandboxenv"
 	"github.com/vibestack/rollback/internal/exitcode"
 	"github.com/vibestack/rollback/pkg/guard"
 	"github.com/vibestack/rollback/pkg/helmrelease"
@@ -195,13 +196,11 @@ func kindsOf(ws []*rollout.StatusResult) string {
 // referee that the StatefulSet's rollout completes.
 func rolloutStatus(t *testing.T, ns, workload string) {
 	t.Helper()
-	const kubectlBin = "/usr/bin/kubectl"
-	if _, err := exec.LookPath(kubectlBin); err != nil {
-		t.Logf("kubectl not installed at %s: no referee for %s", kubectlBin, workload)
+	if _, err := exec.LookPath(sandboxenv.KubectlBin); err != nil {
+		t.Logf("kubectl not installed at %s: no referee for %s", sandboxenv.KubectlBin, workload)
 		return
 	}
-	cmd := exec.CommandContext(ctx(t), kubectlBin, "--kubeconfig", sb.Kubeconfig, "-n", ns, "rollout", "status", workload, "--timeout", "2m")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := sb.KubectlErr(t, "-n", ns, "rollout", "status", workload, "--timeout", "2m"); err != nil {
 		t.Errorf("kubectl rollout status %s: %v\n%s", workload, err, out)
 	}
 }

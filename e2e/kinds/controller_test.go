@@ -96,7 +96,7 @@ func TestControllerRollsBackAStuckStatefulSet(t *testing.T) {
 	if s.Revision != 2 || s.RollbackTo == "" || s.Incident == "" {
 		t.Errorf("state %+v; want revision 2 rolled back, naming the revision put back and the incident", s)
 	}
-	out := kubectl(t, "-n", ns, "rollout", "status", "statefulset/db", "--timeout=90s")
+	out := sb.Kubectl(t, "-n", ns, "rollout", "status", "statefulset/db", "--timeout=90s")
 	if !strings.Contains(out, "partitioned roll out complete") && !strings.Contains(out, "roll out complete") {
 		t.Errorf("kubectl rollout status after the controller's rollback:\n%s", out)
 	}
@@ -115,7 +115,7 @@ func TestControllerRollsBackAStuckStatefulSet(t *testing.T) {
 			t.Errorf("Events on the StatefulSet %s lack %s", reasons, want)
 		}
 	}
-	t.Logf("kubectl rollout history:\n%s", kubectl(t, "-n", ns, "rollout", "history", "statefulset/db"))
+	t.Logf("kubectl rollout history:\n%s", sb.Kubectl(t, "-n", ns, "rollout", "history", "statefulset/db"))
 
 	// A good release: guarded, baked, stamped known-good.
 	sb.SetStatefulSetImage(t, ns, "db", "vibestack/db:v3")
@@ -149,7 +149,7 @@ func TestControllerRollsBackADaemonSet(t *testing.T) {
 	if s.Revision != 2 || s.RollbackTo == "" {
 		t.Errorf("state %+v; want revision 2 rolled back, naming the revision put back", s)
 	}
-	out := kubectl(t, "-n", ns, "rollout", "status", "daemonset/agent", "--timeout=90s")
+	out := sb.Kubectl(t, "-n", ns, "rollout", "status", "daemonset/agent", "--timeout=90s")
 	if !strings.Contains(out, "successfully rolled out") {
 		t.Errorf("kubectl rollout status after the controller's rollback:\n%s", out)
 	}
@@ -196,10 +196,10 @@ func TestControllerFinishesARollbackLeftStuck(t *testing.T) {
 
 	// What the dead leader left: the template back at v1 and the state
 	// rolling-back naming it, the bad pod still there.
-	kubectl(t, "-n", ns, "rollout", "undo", "statefulset/db")
+	sb.Kubectl(t, "-n", ns, "rollout", "undo", "statefulset/db")
 	st := stateJSON(t, guardcontroller.State{Hash: badRev, Revision: 2, Phase: guardcontroller.PhaseRollingBack, RollbackTo: good, By: "dead-leader", Updated: time.Now().UTC()})
-	kubectl(t, "-n", ns, "annotate", "statefulset/db", "--overwrite", guardcontroller.AnnotationState+"="+st)
-	if out, err := kubectlErr(t, "-n", ns, "rollout", "status", "statefulset/db", "--timeout=5s"); err == nil {
+	sb.Kubectl(t, "-n", ns, "annotate", "statefulset/db", "--overwrite", guardcontroller.AnnotationState+"="+st)
+	if out, err := sb.KubectlErr(t, "-n", ns, "rollout", "status", "statefulset/db", "--timeout=5s"); err == nil {
 		t.Fatalf("the StatefulSet is not stuck after kubectl's undo:\n%s", out)
 	}
 
@@ -211,7 +211,7 @@ func TestControllerFinishesARollbackLeftStuck(t *testing.T) {
 	if now := getPod(t, ns, "db-2"); now == nil || now.UID == bad.UID || image(corev1.PodTemplateSpec{Spec: now.Spec}) != "vibestack/db:v1" {
 		t.Errorf("db-2 was not replaced at v1: %+v", now)
 	}
-	out := kubectl(t, "-n", ns, "rollout", "status", "statefulset/db", "--timeout=90s")
+	out := sb.Kubectl(t, "-n", ns, "rollout", "status", "statefulset/db", "--timeout=90s")
 	if !strings.Contains(out, "roll out complete") {
 		t.Errorf("kubectl rollout status after the controller took over:\n%s", out)
 	}

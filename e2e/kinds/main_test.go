@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -34,35 +33,11 @@ func TestMain(m *testing.M) {
 
 func ctx(t *testing.T) context.Context { return clitest.Context(t, 3*time.Minute) }
 
-// kubectlBin is the kubectl the tests compare with.
-const kubectlBin = "/usr/bin/kubectl"
-
 // run runs the rollback CLI in-process as the admin and returns exit code,
 // stdout and stderr.
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	return clitest.Run(t, clitest.Options{Kubeconfig: sb.Kubeconfig, Timeout: 3 * time.Minute}, args...).Split()
-}
-
-// kubectl runs kubectl as the admin; it fails the test when kubectl fails.
-func kubectl(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := kubectlErr(t, args...)
-	if err != nil {
-		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
-}
-
-// kubectlErr runs kubectl as the admin and returns its output and error.
-func kubectlErr(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	if _, err := exec.LookPath(kubectlBin); err != nil {
-		t.Skipf("kubectl not installed at %s", kubectlBin)
-	}
-	cmd := exec.CommandContext(ctx(t), kubectlBin, append([]string{"--kubeconfig", sb.Kubeconfig}, args...)...)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
 }
 
 func eventually(t *testing.T, what string, cond func() bool) {

@@ -64,7 +64,7 @@ func TestRunbookWithSets(t *testing.T) {
 		t.Fatalf("run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	for _, w := range []string{"sts/db", "ds/agent"} {
-		kubectl(t, "-n", ns, "rollout", "status", w, "--timeout=60s")
+		sb.Kubectl(t, "-n", ns, "rollout", "status", w, "--timeout=60s")
 	}
 	entries, id := onlyIncident(t, dir)
 	var replaced bool
@@ -109,7 +109,7 @@ func TestGuardSets(t *testing.T) {
 			if r.Verdict != guard.VerdictRolledBack || r.Undo == nil || r.Undo.ToRevision != 1 || !strings.Contains(r.Reason, "CrashLoopBackOff") {
 				t.Fatalf("guard: verdict %s, undo %+v, reason %q", r.Verdict, r.Undo, r.Reason)
 			}
-			kubectl(t, "-n", ns, "rollout", "status", w, "--timeout=60s")
+			sb.Kubectl(t, "-n", ns, "rollout", "status", w, "--timeout=60s")
 		})
 	}
 }

@@ -188,7 +188,7 @@ func TestOnDeleteReplacePods(t *testing.T) {
 				}
 			}
 			// kubectl refuses to watch OnDelete: rollback is the only status.
-			if out, err := kubectlErr(t, "-n", ns, "rollout", "status", tt.kind+"/od", "--timeout=5s"); err == nil || !strings.Contains(out, "only available for RollingUpdate") {
+			if out, err := sb.KubectlErr(t, "-n", ns, "rollout", "status", tt.kind+"/od", "--timeout=5s"); err == nil || !strings.Contains(out, "only available for RollingUpdate") {
 				t.Errorf("kubectl rollout status of OnDelete: %v\n%s", err, out)
 			}
 		})
@@ -224,7 +224,7 @@ func TestPartition(t *testing.T) {
 	if code != exitcode.OK || !strings.Contains(out, "to revision 2 (vibestack/db:v2)") || !strings.Contains(out+errOut, "below the partition stay at another revision") {
 		t.Fatalf("undo of the partitioned set: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	kout := kubectl(t, "-n", ns, "rollout", "status", "sts/db", "--timeout=60s")
+	kout := sb.Kubectl(t, "-n", ns, "rollout", "status", "sts/db", "--timeout=60s")
 	if !strings.Contains(kout, "partitioned roll out complete") {
 		t.Errorf("kubectl rollout status: %s", kout)
 	}
@@ -275,14 +275,14 @@ func TestDaemonSetRollingUpdate(t *testing.T) {
 			if code != exitcode.Unhealthy || !strings.Contains(out, "CrashLoopBackOff") {
 				t.Fatalf("status of the crash: exit %d\n%s\n%s", code, out, errOut)
 			}
-			if out, err := kubectlErr(t, "-n", ns, "rollout", "status", "ds/agent", "--timeout=3s"); err == nil {
+			if out, err := sb.KubectlErr(t, "-n", ns, "rollout", "status", "ds/agent", "--timeout=3s"); err == nil {
 				t.Errorf("kubectl rollout status of the crash succeeded:\n%s", out)
 			}
 			code, out, errOut = run(t, "app", "undo", "ds/agent", "-n", ns, "--yes", "--settle", "1s", "--journal-dir", t.TempDir())
 			if code != exitcode.OK || !strings.Contains(out, "healthy: rolled back from revision 2") || !strings.Contains(out, counts) && !strings.Contains(errOut, counts+" ready") {
 				t.Fatalf("undo: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 			}
-			kubectl(t, "-n", ns, "rollout", "status", "ds/agent", "--timeout=60s")
+			sb.Kubectl(t, "-n", ns, "rollout", "status", "ds/agent", "--timeout=60s")
 			ds := sb.DaemonSet(t, ns, "agent")
 			if ds.Status.DesiredNumberScheduled != want || ds.Status.UpdatedNumberScheduled != want {
 				t.Errorf("daemonset status %+v: want %d desired and updated (the nodes it cannot run on skipped)", ds.Status, want)

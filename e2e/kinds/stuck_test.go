@@ -50,7 +50,7 @@ func TestStuckStatefulSet(t *testing.T) {
 	badB := stuckSet(t, ns, "b")
 
 	// kubectl alone: the template goes back, the bad pod stays.
-	kubectl(t, "-n", ns, "rollout", "undo", "statefulset/b")
+	sb.Kubectl(t, "-n", ns, "rollout", "undo", "statefulset/b")
 	eventually(t, "the controller observes kubectl's undo", func() bool {
 		s := sb.StatefulSet(t, ns, "b")
 		return s.Status.ObservedGeneration >= s.Generation && image(s.Spec.Template) == "vibestack/db:v1"
@@ -60,7 +60,7 @@ func TestStuckStatefulSet(t *testing.T) {
 		p := getPod(t, ns, "b-2")
 		return p != nil && p.UID == badB.UID && p.Status.ContainerStatuses[0].RestartCount >= restarts+2
 	})
-	if out, err := kubectlErr(t, "-n", ns, "rollout", "status", "statefulset/b", "--timeout=5s"); err == nil || !strings.Contains(out, "Waiting for 1 pods to be ready") {
+	if out, err := sb.KubectlErr(t, "-n", ns, "rollout", "status", "statefulset/b", "--timeout=5s"); err == nil || !strings.Contains(out, "Waiting for 1 pods to be ready") {
 		t.Fatalf("kubectl rollout status of the set kubectl undid: %v\n%s", err, out)
 	}
 	if p := getPod(t, ns, "b-2"); p == nil || p.UID != badB.UID || p.Labels[appsv1.ControllerRevisionHashLabelKey] != badB.Labels[appsv1.ControllerRevisionHashLabelKey] {
@@ -79,7 +79,7 @@ func TestStuckStatefulSet(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
 	}
-	kubectl(t, "-n", ns, "rollout", "status", "statefulset/a", "--timeout=60s")
+	sb.Kubectl(t, "-n", ns, "rollout", "status", "statefulset/a", "--timeout=60s")
 	after := podsAt(t, ns, "app=a")
 	for _, n := range []string{"a-0", "a-1"} {
 		if after[n].UID != before[n].UID {
@@ -131,8 +131,8 @@ func TestStuckStatefulSet(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "replaced pod b-2") {
 		t.Fatalf("rollback app undo of the set kubectl left stuck: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	kubectl(t, "-n", ns, "rollout", "status", "statefulset/b", "--timeout=60s")
-	h := kubectl(t, "-n", ns, "rollout", "history", "statefulset/b")
+	sb.Kubectl(t, "-n", ns, "rollout", "status", "statefulset/b", "--timeout=60s")
+	h := sb.Kubectl(t, "-n", ns, "rollout", "history", "statefulset/b")
 	if !strings.Contains(h, "\n2 ") || !strings.Contains(h, "\n3 ") {
 		t.Errorf("kubectl rollout history of b after the undo:\n%s", h)
 	}

@@ -46,7 +46,7 @@ func TestHistoryAndDryRun(t *testing.T) {
 			if code, _, _ := run(t, "app", "status", w, "-n", ns, "--settle", "1s"); code != exitcode.Unhealthy {
 				t.Fatalf("status of the crash: exit %d", code)
 			}
-			kh := kubectl(t, "-n", ns, "rollout", "history", w)
+			kh := sb.Kubectl(t, "-n", ns, "rollout", "history", w)
 			if !strings.Contains(kh, "\n1 ") || !strings.Contains(kh, "\n2 ") {
 				t.Fatalf("kubectl rollout history:\n%s", kh)
 			}
@@ -178,7 +178,7 @@ func TestConcurrentWriter(t *testing.T) {
 	if *s.Spec.Replicas != 4 || image(s.Spec.Template) != "vibestack/db:v1" || res.Verdict != rollout.VerdictHealthy {
 		t.Errorf("replicas %d, image %s, verdict %s: want 4 (kept), v1, healthy", *s.Spec.Replicas, image(s.Spec.Template), res.Verdict)
 	}
-	kubectl(t, "-n", ns, "rollout", "status", "sts/db", "--timeout=60s")
+	sb.Kubectl(t, "-n", ns, "rollout", "status", "sts/db", "--timeout=60s")
 }
 
 // TestSelectorAcrossKinds: -l selects the Deployment, StatefulSet and
@@ -201,7 +201,7 @@ func TestSelectorAcrossKinds(t *testing.T) {
 	}
 	sb.WaitRolledOut(t, ns, "web")
 	markGood(t, ns, "deploy/web")
-	kubectl(t, "-n", ns, "set", "image", "deploy/web", "app=vibestack/app:crash-v2")
+	sb.Kubectl(t, "-n", ns, "set", "image", "deploy/web", "app=vibestack/app:crash-v2")
 	waitRevision(t, ns, "deploy/web", 2)
 
 	code, out, errOut := run(t, "app", "undo", "-l", "tier=shop", "-n", ns, "--kind", "sts,ds", "--dry-run")
@@ -213,6 +213,6 @@ func TestSelectorAcrossKinds(t *testing.T) {
 		t.Fatalf("undo -l: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	for _, w := range []string{"deploy/web", "sts/db", "ds/agent"} {
-		kubectl(t, "-n", ns, "rollout", "status", w, "--timeout=60s")
+		sb.Kubectl(t, "-n", ns, "rollout", "status", w, "--timeout=60s")
 	}
 }
