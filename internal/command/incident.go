@@ -42,8 +42,13 @@ type incidentSource struct {
 }
 
 func (s *incidentSource) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&s.dir, "journal-dir", "", "directory of incident journals (default $ROLLBACK_JOURNAL_DIR, else $XDG_STATE_HOME/rollback/incidents, else ~/.local/state/rollback/incidents)")
+	addJournalDirFlag(cmd, &s.dir)
 	cmd.Flags().BoolVar(&s.cluster, "cluster", false, "read the journal mirrored in the cluster (ConfigMaps rollback-<id> in the namespace of -n)")
+}
+
+// addJournalDirFlag binds --journal-dir of the incident commands to dir.
+func addJournalDirFlag(cmd *cobra.Command, dir *string) {
+	cmd.Flags().StringVar(dir, "journal-dir", "", "directory of incident journals (default $ROLLBACK_JOURNAL_DIR, else $XDG_STATE_HOME/rollback/incidents, else ~/.local/state/rollback/incidents)")
 }
 
 // entries reads one incident's journal.

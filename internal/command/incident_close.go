@@ -55,7 +55,7 @@ No notification is sent.`,
 	cmd.Flags().StringVar(&o.reason, "reason", "", "why you close it by hand (required); goes into the journal and the report")
 	cmd.Flags().StringVar(&o.result, "result", string(lifecycle.HandAbandoned), "how it ended: abandoned, resolved or failed")
 	cmd.Flags().BoolVar(&o.force, "force", false, "close it even when no cluster lock can tell whether a process still works on it")
-	cmd.Flags().StringVar(&o.dir, "journal-dir", "", "directory of incident journals (default $ROLLBACK_JOURNAL_DIR, else $XDG_STATE_HOME/rollback/incidents, else ~/.local/state/rollback/incidents)")
+	addJournalDirFlag(cmd, &o.dir)
 	return cmd
 }
 

@@ -50,7 +50,7 @@ last entry.`,
 	}
 	cmd.Flags().StringVar(&o.olderThan, "older-than", "", "remove closed incidents whose last entry is older than this (required): 30d, 72h, 1d12h")
 	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "remove them (without it: a dry run that lists what would be removed)")
-	cmd.Flags().StringVar(&o.dir, "journal-dir", "", "directory of incident journals (default $ROLLBACK_JOURNAL_DIR, else $XDG_STATE_HOME/rollback/incidents, else ~/.local/state/rollback/incidents)")
+	addJournalDirFlag(cmd, &o.dir)
 	cmd.Flags().BoolVar(&o.cluster, "cluster", false, "prune the journal mirrors in the cluster (ConfigMaps rollback-<id> in the namespace of -n) instead of the local files")
 	cmd.Flags().BoolVarP(&o.all, "all-namespaces", "A", false, "with --cluster: prune the mirrors of every namespace")
 	return cmd

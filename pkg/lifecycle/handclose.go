@@ -10,7 +10,6 @@ import (
 	"time"
 
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
-	"k8s.io/utils/clock"
 
 	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/journal"
@@ -129,15 +128,7 @@ type HandClosed struct {
 // journal, one whose lock a live process holds, and, without Force, one
 // whose locks cannot tell. An incident already closed is Skipped.
 func (c CloseByHand) Run(ctx context.Context) (*HandClosed, error) {
-	if c.Clock == nil {
-		c.Clock = clock.RealClock{}
-	}
-	if c.JournalDir == "" {
-		c.JournalDir = journal.DefaultDir()
-	}
-	if c.Process == "" {
-		c.Process = clusterlock.NewProcessID()
-	}
+	c.Options = c.Options.withDefaults()
 	id := c.ID
 	if err := journal.ValidateID(id); err != nil {
 		return nil, outcome.AsRefused(fmt.Errorf("close incident: %w", err))

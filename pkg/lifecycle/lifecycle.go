@@ -101,18 +101,7 @@ type Incident struct {
 // existing one, whose entries Prior returns. It records nothing; the
 // caller records incident.opened or incident.resumed with its inputs.
 func Open(ctx context.Context, o Options) (*Incident, error) {
-	if o.Clock == nil {
-		o.Clock = clock.RealClock{}
-	}
-	if o.JournalDir == "" {
-		o.JournalDir = journal.DefaultDir()
-	}
-	if o.Process == "" {
-		o.Process = clusterlock.NewProcessID()
-	}
-	if o.NotifyWait <= 0 {
-		o.NotifyWait = DefaultNotifyWait
-	}
+	o = o.withDefaults()
 	in := &Incident{o: o, id: o.ID}
 	if o.Resume {
 		prior, err := journal.Read(o.JournalDir, o.ID)
@@ -134,6 +123,23 @@ func Open(ctx context.Context, o Options) (*Incident, error) {
 	in.j = j
 	in.disp = &notify.Dispatcher{Channels: o.Channels, Clock: o.Clock, OnResult: in.recordNotification, Redactor: redact.New(o.Secrets...)}
 	return in, nil
+}
+
+// withDefaults returns o with the defaults of its empty fields set.
+func (o Options) withDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	if o.JournalDir == "" {
+		o.JournalDir = journal.DefaultDir()
+	}
+	if o.Process == "" {
+		o.Process = clusterlock.NewProcessID()
+	}
+	if o.NotifyWait <= 0 {
+		o.NotifyWait = DefaultNotifyWait
+	}
+	return o
 }
 
 // ID returns the incident id.
