@@ -10,10 +10,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
-	clocktesting "k8s.io/utils/clock/testing"
 
 	goldenfile "github.com/vibestack/rollback/internal/golden"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/journal/journaltest"
 )
 
 const closeID = "inc-20261126-020000-0a1b"
@@ -25,27 +25,11 @@ func closeIncident(t *testing.T, dir string, noLock, closed bool) []runtime.Obje
 	t.Helper()
 	ctx := context.Background()
 	cs := fake.NewClientset()
-	j, err := journal.Open(journal.Options{Dir: dir, Incident: closeID, Clock: clocktesting.NewFakeClock(t0.Add(-time.Hour)), Actor: "ana@laptop",
-		Mirror: &journal.ConfigMapMirror{ConfigMaps: cs.CoreV1().ConfigMaps("shop"), App: "web"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	es := []journal.Entry{{Action: journal.ActionIncidentOpened, Inputs: map[string]any{"app": "web", "trigger": "rollback app undo"}}}
-	if !noLock {
-		es = append(es, journal.Entry{Action: journal.ActionLockAcquired, Target: "lease/rollback-deployment-web", Result: journal.ResultOK, Inputs: map[string]any{"namespace": "shop"}})
-	}
-	es = append(es, journal.Entry{Step: "app", Action: journal.ActionStepStarted, Target: "deployment/web"})
+	result := ""
 	if closed {
-		es = append(es, journal.Entry{Action: journal.ActionIncidentClosed, Result: journal.ResultFailed})
+		result = journal.ResultFailed
 	}
-	for _, e := range es {
-		if _, err := j.Append(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
-	}
+	journaltest.LeftOpen(t, cs.CoreV1().ConfigMaps("shop"), dir, closeID, t0.Add(-time.Hour), noLock, result)
 	cm, err := cs.CoreV1().ConfigMaps("shop").Get(ctx, journal.MirrorName(closeID), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)

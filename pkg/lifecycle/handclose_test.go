@@ -14,6 +14,7 @@ import (
 
 	"github.com/vibestack/rollback/pkg/clusterlock"
 	"github.com/vibestack/rollback/pkg/journal"
+	"github.com/vibestack/rollback/pkg/journal/journaltest"
 	"github.com/vibestack/rollback/pkg/outcome"
 )
 
@@ -24,28 +25,11 @@ const handID = "inc-20261126-030000-0a1b"
 // step started, mirrored in cs; closed adds an incident.closed entry.
 func leftOpen(t *testing.T, cs *fake.Clientset, dir string, noLock, closed bool) {
 	t.Helper()
-	ctx := context.Background()
-	j, err := journal.Open(journal.Options{Dir: dir, Incident: handID, Clock: clocktesting.NewFakeClock(t0.Add(-time.Hour)), Actor: "ana@laptop",
-		Mirror: &journal.ConfigMapMirror{ConfigMaps: cs.CoreV1().ConfigMaps("shop"), App: "web"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	es := []journal.Entry{{Action: journal.ActionIncidentOpened, Inputs: map[string]any{"app": "web", "trigger": "rollback app undo"}}}
-	if !noLock {
-		es = append(es, journal.Entry{Action: journal.ActionLockAcquired, Target: "lease/rollback-deployment-web", Result: journal.ResultOK, Inputs: map[string]any{"namespace": "shop"}})
-	}
-	es = append(es, journal.Entry{Step: "app", Action: journal.ActionStepStarted, Target: "deployment/web"})
+	result := ""
 	if closed {
-		es = append(es, journal.Entry{Action: journal.ActionIncidentClosed, Result: journal.ResultOK})
+		result = journal.ResultOK
 	}
-	for _, e := range es {
-		if _, err := j.Append(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
-	}
+	journaltest.LeftOpen(t, cs.CoreV1().ConfigMaps("shop"), dir, handID, t0.Add(-time.Hour), noLock, result)
 }
 
 // holdLease makes the lease of deployment/web held by a process of ana for incident.
